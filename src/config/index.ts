@@ -1,0 +1,271 @@
+/**
+ * The one reader of process.env. Parsed once at start, validated, typed; a bad value fails
+ * the start with a message naming the variable. Lists are comma-separated.
+ */
+import { existsSync } from 'node:fs';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export type Env = Record<string, string | undefined>;
+
+export interface LoyaltyTierConfig {
+  code: string;
+  name: string;
+  nameEn: string;
+  minSpend: number;
+  accrualPercent: number;
+}
+
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  logLevel: string;
+  http: { host: string; port: number; publicUrl: string | undefined; bodyLimitBytes: number };
+  databaseUrl: string;
+  redisUrl: string;
+  /** BullMQ key prefix; braces make it a Redis Cluster hash tag so a queue's keys share a slot. */
+  queuePrefix: string;
+  /** Prefix for Kabinet's own Redis keys (sessions, locks, dedup). */
+  redisKeyPrefix: string;
+  i18n: { defaultLanguage: string; languages: string[] };
+  telegram: {
+    token: string | undefined;
+    apiRoot: string;
+    webhookUrl: string | undefined;
+    webhookSecret: string | undefined;
+    /** Messages per second across all chats (Telegram's bulk limit). */
+    rateLimitPerSecond: number;
+    paidBroadcast: boolean;
+  };
+  staff: {
+    token: string | undefined;
+    chatId: string | undefined;
+    webhookUrl: string | undefined;
+    webhookSecret: string | undefined;
+  };
+  vk: {
+    groupId: number | undefined;
+    token: string | undefined;
+    apiBaseUrl: string;
+    callbackSecret: string | undefined;
+    confirmationCode: string | undefined;
+    rateLimitPerSecond: number;
+  };
+  shop: {
+    name: string;
+    apiSecret: string | undefined;
+    signatureToleranceSeconds: number;
+    webhookUrl: string | undefined;
+    /** Cart link for a repeat order; {items} becomes "sku:qty,sku:qty", {order} the order number. */
+    cartUrlTemplate: string;
+    productUrlTemplate: string | undefined;
+  };
+  adminApiToken: string | undefined;
+  loyalty: { pointsTtlDays: number; expiryWarningDays: number; tiers: LoyaltyTierConfig[] };
+  sms: { provider: 'log' | 'http'; httpUrl: string | undefined; httpToken: string | undefined; sender: string };
+  support: { autoReplyAfterSeconds: number };
+  /** No bot tokens at all: Kabinet opens the browser sandbox with its own fake servers. */
+  sandbox: boolean;
+}
+
+const DEFAULT_TIERS = 'base:Базовый:Base:0:3,silver:Серебряный:Silver:20000:5,gold:Золотой:Gold:60000:7';
+
+class Reader {
+  readonly problems: string[] = [];
+  constructor(private readonly env: Env) {}
+
+  private raw(name: string): string | undefined {
+    const value = this.env[name];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  }
+
+  string(name: string, fallback: string): string {
+    return this.raw(name) ?? fallback;
+  }
+
+  optional(name: string, check?: (v: string) => string | undefined): string | undefined {
+    const value = this.raw(name);
+    if (value !== undefined && check) {
+      const problem = check(value);
+      if (problem) {
+        this.problems.push(`${name}: ${problem}`);
+        return undefined;
+      }
+    }
+    return value;
+  }
+
+  int(name: string, fallback: number, min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      this.problems.push(`${name}: expected a whole number between ${min} and ${max}, got "${value}"`);
+      return fallback;
+    }
+    return n;
+  }
+
+  bool(name: string, fallback: boolean): boolean {
+    const value = this.raw(name)?.toLowerCase();
+    if (value === undefined) return fallback;
+    if (['1', 'true', 'yes', 'on'].includes(value)) return true;
+    if (['0', 'false', 'no', 'off'].includes(value)) return false;
+    this.problems.push(`${name}: expected true or false, got "${value}"`);
+    return fallback;
+  }
+
+  oneOf<T extends string>(name: string, values: readonly T[], fallback: T): T {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if (!(values as readonly string[]).includes(value)) {
+      this.problems.push(`${name}: expected one of ${values.join(', ')}, got "${value}"`);
+      return fallback;
+    }
+    return value as T;
+  }
+
+  url(name: string, fallback: string, protocols?: string[]): string;
+  url(name: string, fallback: undefined, protocols?: string[]): string | undefined;
+  url(name: string, fallback: string | undefined, protocols = ['http:', 'https:']): string | undefined {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    try {
+      const url = new URL(value);
+      if (!protocols.includes(url.protocol)) throw new Error('protocol');
+      return value.replace(/\/+$/, '');
+    } catch {
+      this.problems.push(`${name}: expected a ${protocols.join(' or ')} URL, got "${redactUrl(value)}"`);
+      return fallback;
+    }
+  }
+
+  list(name: string, fallback: string[]): string[] {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    return value.split(',').map((s) => s.trim()).filter(Boolean);
+  }
+}
+
+/** Never echo credentials back in an error message. */
+function redactUrl(value: string): string {
+  return value.replace(/\/\/[^@/]*@/, '//***@');
+}
+
+const secretToken = (v: string) =>
+  /^[A-Za-z0-9_-]{1,256}$/.test(v) ? undefined : 'must be 1-256 characters of A-Z, a-z, 0-9, _ and -';
+
+function parseTiers(reader: Reader, raw: string[]): LoyaltyTierConfig[] {
+  const tiers: LoyaltyTierConfig[] = [];
+  for (const entry of raw) {
+    const [code, name, nameEn, minSpend, percent] = entry.split(':').map((s) => s.trim());
+    const spend = Number(minSpend);
+    const pct = Number(percent);
+    if (!code || !name || !nameEn || !Number.isFinite(spend) || spend < 0 || !Number.isFinite(pct) || pct < 0 || pct > 100) {
+      reader.problems.push(`LOYALTY_TIERS: "${entry}" is not code:Name:EnglishName:minSpend:accrualPercent`);
+      continue;
+    }
+    tiers.push({ code, name, nameEn, minSpend: spend, accrualPercent: pct });
+  }
+  tiers.sort((a, b) => a.minSpend - b.minSpend);
+  if (tiers.length > 0 && tiers[0]!.minSpend !== 0) reader.problems.push('LOYALTY_TIERS: the first tier must start at 0');
+  return tiers;
+}
+
+/** Parses and validates the environment. Throws ConfigError naming every bad variable. */
+export function loadConfig(env: Env = process.env): Config {
+  const r = new Reader(env);
+  const nodeEnv = r.oneOf('NODE_ENV', ['development', 'production', 'test'] as const, 'development');
+
+  const languages = r.list('LANGUAGES', ['ru', 'en']);
+  const defaultLanguage = r.string('DEFAULT_LANGUAGE', 'ru');
+  if (!languages.includes(defaultLanguage)) r.problems.push(`DEFAULT_LANGUAGE: "${defaultLanguage}" is not in LANGUAGES (${languages.join(',')})`);
+
+  const telegramToken = r.optional('TELEGRAM_BOT_TOKEN', (v) => (/^\d+:[\w-]{20,}$/.test(v) ? undefined : 'does not look like a bot token (123456:ABC...)'));
+  const staffToken = r.optional('STAFF_BOT_TOKEN', (v) => (/^\d+:[\w-]{20,}$/.test(v) ? undefined : 'does not look like a bot token (123456:ABC...)'));
+  const vkToken = r.optional('VK_GROUP_TOKEN');
+  const vkGroupId = r.int('VK_GROUP_ID', 0, 0);
+
+  const config: Config = {
+    env: nodeEnv,
+    logLevel: r.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, nodeEnv === 'test' ? 'silent' : 'info'),
+    http: {
+      host: r.string('HOST', '127.0.0.1'),
+      port: r.int('PORT', 3000, 0, 65535),
+      publicUrl: r.url('PUBLIC_URL', undefined),
+      bodyLimitBytes: r.int('HTTP_BODY_LIMIT_BYTES', 10 * 1024 * 1024, 1024),
+    },
+    databaseUrl: r.url('DATABASE_URL', 'postgresql://postgres@127.0.0.1:5432/kabinet', ['postgres:', 'postgresql:']),
+    redisUrl: r.url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+    queuePrefix: r.string('QUEUE_PREFIX', '{kabinet}'),
+    redisKeyPrefix: r.string('REDIS_KEY_PREFIX', 'kabinet:'),
+    i18n: { defaultLanguage, languages },
+    telegram: {
+      token: telegramToken,
+      apiRoot: r.url('TELEGRAM_API_ROOT', 'https://api.telegram.org'),
+      webhookUrl: r.url('TELEGRAM_WEBHOOK_URL', undefined),
+      webhookSecret: r.optional('TELEGRAM_WEBHOOK_SECRET', secretToken),
+      rateLimitPerSecond: r.int('TELEGRAM_RATE_LIMIT', 30, 1, 1000),
+      paidBroadcast: r.bool('TELEGRAM_PAID_BROADCAST', false),
+    },
+    staff: {
+      token: staffToken,
+      chatId: r.optional('STAFF_CHAT_ID', (v) => (/^-?\d+$/.test(v) ? undefined : 'expected a numeric chat id')),
+      webhookUrl: r.url('STAFF_WEBHOOK_URL', undefined),
+      webhookSecret: r.optional('STAFF_WEBHOOK_SECRET', secretToken),
+    },
+    vk: {
+      groupId: vkGroupId === 0 ? undefined : vkGroupId,
+      token: vkToken,
+      apiBaseUrl: r.url('VK_API_BASE_URL', 'https://api.vk.ru/method'),
+      callbackSecret: r.optional('VK_CALLBACK_SECRET'),
+      confirmationCode: r.optional('VK_CONFIRMATION_CODE'),
+      rateLimitPerSecond: r.int('VK_RATE_LIMIT', 20, 1, 1000),
+    },
+    shop: {
+      name: r.string('SHOP_NAME', 'Kabinet Demo Shop'),
+      apiSecret: r.optional('SHOP_API_SECRET', (v) => (v.length >= 16 ? undefined : 'must be at least 16 characters')),
+      signatureToleranceSeconds: r.int('SHOP_SIGNATURE_TOLERANCE_SECONDS', 300, 1, 3600),
+      webhookUrl: r.url('SHOP_WEBHOOK_URL', undefined),
+      cartUrlTemplate: r.string('SHOP_CART_URL_TEMPLATE', 'https://shop.example/cart?items={items}&ref=kabinet'),
+      productUrlTemplate: r.optional('SHOP_PRODUCT_URL_TEMPLATE'),
+    },
+    adminApiToken: r.optional('ADMIN_API_TOKEN', (v) => (v.length >= 16 ? undefined : 'must be at least 16 characters')),
+    loyalty: {
+      pointsTtlDays: r.int('LOYALTY_POINTS_TTL_DAYS', 365, 1),
+      expiryWarningDays: r.int('LOYALTY_EXPIRY_WARNING_DAYS', 14, 0),
+      tiers: [],
+    },
+    sms: {
+      provider: r.oneOf('SMS_PROVIDER', ['log', 'http'] as const, 'log'),
+      httpUrl: r.url('SMS_HTTP_URL', undefined),
+      httpToken: r.optional('SMS_HTTP_TOKEN'),
+      sender: r.string('SMS_SENDER', 'Kabinet'),
+    },
+    support: { autoReplyAfterSeconds: r.int('SUPPORT_AUTO_REPLY_AFTER_SECONDS', 300, 1) },
+    sandbox: false,
+  };
+  config.loyalty.tiers = parseTiers(r, r.list('LOYALTY_TIERS', DEFAULT_TIERS.split(',')));
+
+  // Pairs that only make sense together.
+  if (config.telegram.webhookUrl && !config.telegram.webhookSecret) r.problems.push('TELEGRAM_WEBHOOK_SECRET: required when TELEGRAM_WEBHOOK_URL is set');
+  if (config.staff.token && !config.staff.chatId) r.problems.push('STAFF_CHAT_ID: required when STAFF_BOT_TOKEN is set');
+  if (vkToken && (!config.vk.groupId || !config.vk.callbackSecret || !config.vk.confirmationCode)) {
+    r.problems.push('VK_GROUP_ID, VK_CALLBACK_SECRET and VK_CONFIRMATION_CODE: required when VK_GROUP_TOKEN is set');
+  }
+  if (config.sms.provider === 'http' && !config.sms.httpUrl) r.problems.push('SMS_HTTP_URL: required when SMS_PROVIDER=http');
+  if (nodeEnv === 'production' && !config.shop.apiSecret) r.problems.push('SHOP_API_SECRET: required in production');
+
+  config.sandbox = r.bool('SANDBOX', !telegramToken && !vkToken && !staffToken);
+  if (r.problems.length > 0) throw new ConfigError(r.problems);
+  return config;
+}
+
+/** Loads ./.env into process.env if present (Node's own parser); real environment wins. */
+export function loadDotEnv(path = '.env'): void {
+  if (existsSync(path)) process.loadEnvFile(path);
+}

@@ -1,0 +1,62 @@
+/**
+ * i18next over locales/<lang>/<area>.json. Each file becomes the top-level key of its area,
+ * so `locales/ru/orders.json` { "list": { "empty": ... } } is read as `orders.list.empty`.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { createInstance, type i18n as I18n, type TFunction } from 'i18next';
+
+export type { TFunction };
+
+export interface I18nSettings {
+  localesDir: string;
+  languages: string[];
+  defaultLanguage: string;
+}
+
+export interface Translator {
+  readonly languages: string[];
+  readonly defaultLanguage: string;
+  /** A t() bound to one language; unknown languages fall back to the default. */
+  t(language: string | null | undefined): TFunction;
+  /** Picks a supported language from a platform's language code ("en-US" → "en"). */
+  resolveLanguage(code: string | null | undefined): string;
+  readonly instance: I18n;
+}
+
+export function loadLocaleResources(localesDir: string, languages: string[]): Record<string, { translation: Record<string, unknown> }> {
+  const resources: Record<string, { translation: Record<string, unknown> }> = {};
+  for (const lang of languages) {
+    const translation: Record<string, unknown> = {};
+    const dir = join(localesDir, lang);
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+      translation[basename(file, '.json')] = JSON.parse(readFileSync(join(dir, file), 'utf8'));
+    }
+    resources[lang] = { translation };
+  }
+  return resources;
+}
+
+export async function createTranslator(settings: I18nSettings): Promise<Translator> {
+  const instance = createInstance();
+  await instance.init({
+    resources: loadLocaleResources(settings.localesDir, settings.languages),
+    supportedLngs: settings.languages,
+    fallbackLng: settings.defaultLanguage,
+    interpolation: { escapeValue: false },
+    returnNull: false,
+    initAsync: false,
+  });
+  const fixed = new Map(settings.languages.map((l) => [l, instance.getFixedT(l)] as const));
+  const resolveLanguage = (code: string | null | undefined): string => {
+    const short = code?.toLowerCase().split(/[-_]/)[0];
+    return short && fixed.has(short) ? short : settings.defaultLanguage;
+  };
+  return {
+    languages: settings.languages,
+    defaultLanguage: settings.defaultLanguage,
+    t: (language) => fixed.get(resolveLanguage(language))!,
+    resolveLanguage,
+    instance,
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * pino logger that keeps personal data out of logs: phone-like digit runs are masked in
+ * every string (messages and fields), and fields named like personal data are redacted.
+ */
+import { pino, type Logger, type LoggerOptions } from 'pino';
+
+export type { Logger };
+
+// +7 999 123-45-67, 89991234567, (999) 123 45 67 ... : 10-15 digits with separators.
+const PHONE_LIKE = /(?<![\w.])\+?\d(?:[\s().-]*\d){9,14}(?![\w.])/g;
+
+/** Masks a phone to its last two digits: "+7*******67". */
+export function maskPhone(phone: string): string {
+  const digits = phone.replace(/\D/g, '');
+  if (digits.length < 4) return '***';
+  return `${phone.trim().startsWith('+') ? '+' : ''}${digits[0]}${'*'.repeat(digits.length - 3)}${digits.slice(-2)}`;
+}
+
+export function maskPhonesInText(text: string): string {
+  return text.replace(PHONE_LIKE, (match) => maskPhone(match));
+}
+
+const PERSONAL_KEYS = new Set([
+  'phone', 'phone_number', 'phoneNumber', 'firstName', 'first_name', 'lastName', 'last_name',
+  'email', 'birthday', 'address', 'street', 'house', 'apartment', 'contact', 'code', 'token',
+  'access_token', 'authorization', 'secret', 'password',
+]);
+
+function scrub(value: unknown, depth: number): unknown {
+  if (typeof value === 'string') return maskPhonesInText(value);
+  if (depth > 6 || value === null || typeof value !== 'object') return value;
+  if (value instanceof Error) return value;
+  if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    out[key] = PERSONAL_KEYS.has(key) && v !== null && v !== undefined ? '[redacted]' : scrub(v, depth + 1);
+  }
+  return out;
+}
+
+export interface LoggerSettings {
+  level: string;
+  pretty?: boolean;
+  /** For tests: where log lines go. */
+  destination?: pino.DestinationStream;
+}
+
+export function createLogger(settings: LoggerSettings): Logger {
+  const options: LoggerOptions = {
+    level: settings.level,
+    base: undefined,
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: {
+      log: (object) => scrub(object, 0) as Record<string, unknown>,
+    },
+    hooks: {
+      logMethod(args, method) {
+        const masked = args.map((a) => (typeof a === 'string' ? maskPhonesInText(a) : a)) as Parameters<typeof method>;
+        method.apply(this, masked);
+      },
+    },
+    serializers: {
+      err: (err: unknown) => {
+        const s = pino.stdSerializers.err(err as Error);
+        return { ...s, message: maskPhonesInText(s.message ?? ''), stack: s.stack ? maskPhonesInText(s.stack) : s.stack };
+      },
+    },
+  };
+  return settings.destination ? pino(options, settings.destination) : pino(options);
+}

@@ -1,0 +1,16 @@
+/** Every BullMQ queue Kabinet runs. Job payloads carry ids, never personal data. */
+export const QueueName = {
+  /** Fan-out of domain events (order status, stock, points) into per-identity sends. */
+  notifications: 'notifications',
+  /** Per-platform sends with a global rate limiter across all workers. */
+  sendTelegram: 'send-telegram',
+  sendVk: 'send-vk',
+  /** Signed webhooks back to the shop, retried with exponential backoff. */
+  outbox: 'outbox',
+  /** Broadcast fan-out to segments. */
+  broadcasts: 'broadcasts',
+  /** Periodic housekeeping: points expiry, support auto-replies, dedup cleanup. */
+  maintenance: 'maintenance',
+} as const;
+
+export type QueueName = (typeof QueueName)[keyof typeof QueueName];

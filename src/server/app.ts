@@ -1,0 +1,91 @@
+/**
+ * Builds the Fastify app without listening, so tests use app.inject or listen on port 0.
+ * Every HTTP edge (webhooks, shop API, admin API, sandbox) is a plugin registered here by
+ * the composition root.
+ */
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync, type FastifyError } from 'fastify';
+import { isDomainError, type DomainErrorCode } from '../errors.js';
+import type { Logger } from '../infra/logger.js';
+import { runHealthChecks, type HealthCheck } from './health.js';
+
+export interface AppDeps {
+  logger: Logger;
+  bodyLimitBytes?: number;
+  health: HealthCheck[];
+  /** Registered in order after the core routes. */
+  plugins?: Array<{ plugin: FastifyPluginAsync<any>; options?: Record<string, unknown> }>;
+  /** OpenAPI docs at /docs (on by default). */
+  docs?: boolean;
+}
+
+const STATUS_BY_CODE: Record<DomainErrorCode, number> = {
+  not_found: 404,
+  invalid_input: 400,
+  conflict: 409,
+  forbidden: 403,
+  unauthorized: 401,
+  rate_limited: 429,
+  not_logged_in: 401,
+  unavailable: 503,
+};
+
+export type App = FastifyInstance;
+
+export async function buildApp(deps: AppDeps): Promise<App> {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    // Per-request lines would log URLs with ids and phones at volume; errors are logged below.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: deps.bodyLimitBytes ?? 10 * 1024 * 1024,
+    // Webhook handlers must answer fast; a stuck request should not hold a connection forever.
+    requestTimeout: 30_000,
+    return503OnClosing: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // One error handler: 4xx messages are shown, 5xx details stay in the log.
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (isDomainError(error)) {
+      const status = STATUS_BY_CODE[error.code];
+      return reply.status(status).send({ error: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) });
+    }
+    if (error.validation) {
+      return reply.status(400).send({
+        error: 'invalid_request',
+        message: error.message,
+        details: error.validation.map((v) => ({ path: v.instancePath || (v.params as { missingProperty?: string })?.missingProperty || '', message: v.message })),
+      });
+    }
+    const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
+    if (status < 500) return reply.status(status).send({ error: error.code ?? 'bad_request', message: error.message });
+    request.log.error({ err: error, url: request.routeOptions.url }, 'request failed');
+    return reply.status(status).send({ error: 'internal_error', message: 'Internal error' });
+  });
+  app.setNotFoundHandler((request, reply) => reply.status(404).send({ error: 'not_found', message: `No route ${request.method} ${request.url.split('?')[0]}` }));
+
+  if (deps.docs !== false) {
+    await app.register(swagger, {
+      openapi: {
+        info: { title: 'Kabinet API', description: 'The shop backend API, admin API and webhooks of Kabinet.', version: '1.0.0' },
+        components: {
+          securitySchemes: {
+            shopSignature: { type: 'apiKey', in: 'header', name: 'Kabinet-Signature', description: 't=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>"> with SHOP_API_SECRET' },
+            adminToken: { type: 'http', scheme: 'bearer' },
+          },
+        },
+      },
+    });
+    await app.register(swaggerUi, { routePrefix: '/docs' });
+  }
+
+  app.get('/health', { schema: { hide: true } }, async (_request, reply) => {
+    const report = await runHealthChecks(deps.health);
+    return reply.status(report.status === 'ok' ? 200 : 503).send(report);
+  });
+
+  for (const { plugin, options } of deps.plugins ?? []) await app.register(plugin, options ?? {});
+  return app;
+}

@@ -1,0 +1,52 @@
+import type { PrismaClient } from '../infra/prisma.js';
+import type { Redis } from '../infra/redis.js';
+
+export interface HealthCheck {
+  name: string;
+  check(): Promise<void>;
+}
+
+export interface HealthReport {
+  status: 'ok' | 'fail';
+  checks: Record<string, { status: 'ok' | 'fail'; latencyMs: number; error?: string }>;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise<T>((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms); }),
+  ]);
+}
+
+export const postgresCheck = (prisma: PrismaClient): HealthCheck => ({
+  name: 'postgres',
+  check: async () => { await prisma.$queryRaw`SELECT 1`; },
+});
+
+export const redisCheck = (redis: Redis): HealthCheck => ({
+  name: 'redis',
+  check: async () => {
+    // A down Redis must fail now, not sit in ioredis' offline queue until it returns.
+    if (redis.status !== 'ready') throw new Error(`connection ${redis.status}`);
+    const pong = await redis.ping();
+    if (pong !== 'PONG') throw new Error(`unexpected reply ${pong}`);
+  },
+});
+
+/** Runs every check in parallel with a timeout; each reports separately. */
+export async function runHealthChecks(checks: HealthCheck[], timeoutMs = 2_000): Promise<HealthReport> {
+  const results = await Promise.all(
+    checks.map(async (c) => {
+      const started = performance.now();
+      try {
+        await withTimeout(c.check(), timeoutMs);
+        return [c.name, { status: 'ok' as const, latencyMs: Math.round(performance.now() - started) }] as const;
+      } catch (err) {
+        return [c.name, { status: 'fail' as const, latencyMs: Math.round(performance.now() - started), error: (err as Error).message.slice(0, 200) }] as const;
+      }
+    }),
+  );
+  const checksOut = Object.fromEntries(results);
+  return { status: results.every(([, r]) => r.status === 'ok') ? 'ok' : 'fail', checks: checksOut };
+}

@@ -1,0 +1,35 @@
+/**
+ * The `web` role: every HTTP edge on one Fastify server. Each edge is a plugin that gets
+ * its dependencies from the infrastructure; slow work goes to queues.
+ */
+import type { Infrastructure } from './infra/infrastructure.js';
+import { buildApp, type App, type AppDeps } from './server/app.js';
+import { postgresCheck, redisCheck } from './server/health.js';
+
+export interface Web {
+  app: App;
+  /** Starts receiving (webhooks registered, long polling started). */
+  start(): Promise<void>;
+  /** Stops receiving and finishes in-flight requests. */
+  stop(): Promise<void>;
+}
+
+export async function createWeb(infra: Infrastructure): Promise<Web> {
+  const { config, logger, prisma, redis } = infra;
+  const plugins: NonNullable<AppDeps['plugins']> = [];
+  const app = await buildApp({
+    logger,
+    bodyLimitBytes: config.http.bodyLimitBytes,
+    health: [postgresCheck(prisma), redisCheck(redis)],
+    plugins,
+  });
+  return {
+    app,
+    async start() {
+      await app.listen({ host: config.http.host, port: config.http.port });
+    },
+    async stop() {
+      await app.close();
+    },
+  };
+}
