@@ -18,6 +18,8 @@ export interface DeliveryDeps {
   timeoutMs: number;
   now: () => number;
   onAttempt: (attempt: FakeVkDeliveryAttempt) => void;
+  /** Called after the queue's state changed (delivered, paused) so waiters can re-check. */
+  onStateChange: () => void;
 }
 
 export interface DeliveryQueue {
@@ -115,6 +117,7 @@ export function createDeliveryQueue(deps: DeliveryDeps): DeliveryQueue {
         delivered += 1;
         item.resolve();
         pump(peerKey);
+        deps.onStateChange();
         return;
       }
       const delay = deps.retryDelaysMs[item.retries];
@@ -122,6 +125,7 @@ export function createDeliveryQueue(deps: DeliveryDeps): DeliveryQueue {
       if (delay === undefined) {
         queue.busy = false;
         paused = true;
+        deps.onStateChange();
         return;
       }
       later(() => {

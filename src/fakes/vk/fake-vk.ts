@@ -305,6 +305,7 @@ export function createFakeVk(options: FakeVkOptions = {}): FakeVk {
         deliveryLog.push(attempt);
         notify();
       },
+      onStateChange: notify,
     });
   }
 
