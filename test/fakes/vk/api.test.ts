@@ -175,7 +175,7 @@ describe('edit, delete, faults', () => {
   });
 
   it('deletes for all and the user no longer sees the message', async () => {
-    const id = await vk.api.messages.send({ peer_id: USER, random_id: 1, message: 'oops' });
+    const id = (await vk.api.messages.send({ peer_id: USER, random_id: 1, message: 'oops' })) as unknown as number;
     expect(await vk.api.messages.delete({ message_ids: id, delete_for_all: 1 })).toEqual({ [id]: 1 });
     expect(fake.conversation(GROUP, USER).messages).toEqual([]);
     expect(await vkError(vk.api.messages.edit({ peer_id: USER, message_id: id, message: 'x' }))).toMatchObject({ code: 100 });

@@ -1,4 +1,5 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { Agent as HttpsAgent } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { VK } from 'vk-io';
 import type { FakeVk } from '../../../src/fakes/vk/index.js';
@@ -57,7 +58,9 @@ export function vkFor(
   token: string,
   extra: Partial<{ apiMode: 'sequential' | 'parallel' | 'parallel_selected'; apiLimit: number; apiRetryLimit: number }> = {},
 ): VK {
-  return new VK({ token, apiBaseUrl: fake.apiBaseUrl, agent: fake.agent, apiMode: 'sequential', apiLimit: 20, ...extra });
+  return new VK({ token, apiBaseUrl: fake.apiBaseUrl,
+    // vk-io types `agent` as https.Agent, but node-fetch only needs an http(s).Agent matching the URL.
+    agent: fake.agent as unknown as HttpsAgent, apiMode: 'sequential', apiLimit: 20, ...extra });
 }
 
 /** Raw form-encoded POST like vk-io's, for checks vk-io would hide (retries, envelopes). */
@@ -68,7 +71,7 @@ export async function rawCall(
 ): Promise<{ response?: unknown; error?: { error_code: number; error_msg: string; request_params: { key: string; value: string }[] } }> {
   const res = await fetch(`${fake.apiBaseUrl}/${method}`, {
     method: 'POST',
-    body: new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)])),
+    body: new URLSearchParams(Object.entries(params).map(([k, v]): [string, string] => [k, String(v)])),
   });
   if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
   return (await res.json()) as never;
