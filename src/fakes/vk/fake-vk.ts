@@ -930,9 +930,10 @@ export function createFakeVk(options: FakeVkOptions = {}): FakeVk {
         return out;
       }
       return { response: invoke(group, method, params, false) };
-    } catch (error) {
-      if (!(error instanceof VkApiError)) throw error;
-      if (method === 'execute' || error.code === 6) {
+    } catch (caught) {
+      // A bug in a handler must still look like VK (error 10), not an HTTP 500.
+      const error = caught instanceof VkApiError ? caught : new VkApiError(10, `Internal server error: ${String(caught)}`);
+      if (method === 'execute' || error.code === 6 || !(caught instanceof VkApiError)) {
         record({ groupId: group.id, method, params, error: { error_code: error.code, error_msg: error.message }, at, viaExecute: false });
       }
       return errorEnvelope(error, method, params);

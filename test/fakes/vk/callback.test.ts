@@ -76,6 +76,19 @@ describe('Callback API delivery', () => {
     expect((body?.object as { client_info: { button_actions: string[] } }).client_info.button_actions).toContain('callback');
   });
 
+  it('vk-io understands the events: MessageContext text and payload, reply through context.send', async () => {
+    await fake.setCallbackUrl(GROUP, receiver.url);
+    vk.updates.on('message_new', async (context) => {
+      await context.send(`echo ${context.text ?? ''} ${JSON.stringify(context.messagePayload)}`);
+    });
+    receiver.respond = async (req) => {
+      await vk.updates.handleWebhookUpdate(req.body as never);
+      return { body: 'ok' };
+    };
+    await fake.sendText(GROUP, USER, 'hi', { payload: { a: 1 } }).delivered;
+    expect(fake.lastBotMessage(GROUP, USER)?.text).toBe('echo hi {"a":1}');
+  });
+
   it('holds events until the endpoint is confirmed', async () => {
     const early = fake.sendText(GROUP, USER, 'before');
     expect(fake.deliveryState(GROUP).pending).toBe(1);
