@@ -244,7 +244,9 @@ export class World {
     bot: BotRecord,
     markup: TgReplyMarkup | undefined,
   ): StoredMessage {
-    const full: TgMessage = { message_id: log.nextMessageId, ...message, date: this.nowSeconds(), chat: log.chat };
+    // Key order as the real server writes it: message_id, from, chat, date, then content.
+    const full: TgMessage = { message_id: log.nextMessageId, from: message.from, chat: log.chat, date: this.nowSeconds(), ...message };
+    if (full.from === undefined) delete full.from;
     log.nextMessageId += 1;
     const stored: StoredMessage = { message: full, direction, botId: bot.user.id, markup };
     log.messages.set(full.message_id, stored);
