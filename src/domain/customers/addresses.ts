@@ -1,0 +1,130 @@
+/**
+ * Delivery addresses: a customer has any number, at most one default. The first address
+ * becomes the default; deleting the default promotes the newest remaining one.
+ */
+import { DomainError } from '../../errors.js';
+import type { PrismaClient } from '../../infra/prisma.js';
+import type { Prisma } from '../../generated/prisma/client.js';
+import { recordShopEvent } from '../shop-events.js';
+
+export interface AddressDto {
+  id: string;
+  city: string;
+  street: string;
+  house: string;
+  apartment: string | null;
+  postcode: string | null;
+  comment: string | null;
+  isDefault: boolean;
+}
+
+export interface AddressInput {
+  city: string;
+  street: string;
+  house: string;
+  apartment?: string | null | undefined;
+  postcode?: string | null | undefined;
+  comment?: string | null | undefined;
+}
+
+export const MAX_ADDRESSES = 10;
+
+const clean = (value: string | null | undefined, field: string, max: number, required: boolean): string | null => {
+  const v = value?.trim() ?? '';
+  if (v === '' || v === '-') {
+    if (required) throw new DomainError('invalid_input', `${field} is required`, { field });
+    return null;
+  }
+  if (v.length > max) throw new DomainError('invalid_input', `${field} is too long`, { field, max });
+  return v;
+};
+
+function validate(input: AddressInput) {
+  const postcode = clean(input.postcode, 'postcode', 12, false);
+  if (postcode && !/^[\dA-Za-z -]{3,12}$/.test(postcode)) throw new DomainError('invalid_input', 'postcode is not valid', { field: 'postcode' });
+  return {
+    city: clean(input.city, 'city', 100, true)!,
+    street: clean(input.street, 'street', 200, true)!,
+    house: clean(input.house, 'house', 20, true)!,
+    apartment: clean(input.apartment, 'apartment', 20, false),
+    postcode,
+    comment: clean(input.comment, 'comment', 300, false),
+  };
+}
+
+const toDto = (a: AddressDto & Record<string, unknown>): AddressDto => ({
+  id: a.id, city: a.city, street: a.street, house: a.house, apartment: a.apartment, postcode: a.postcode, comment: a.comment, isDefault: a.isDefault,
+});
+
+export function createAddressesService(deps: { prisma: PrismaClient }) {
+  const { prisma } = deps;
+
+  async function owned(tx: Prisma.TransactionClient, customerId: string, addressId: string) {
+    const row = await tx.address.findFirst({ where: { id: addressId, customerId } });
+    if (!row) throw new DomainError('not_found', 'Address not found');
+    return row;
+  }
+
+  async function changed(tx: Prisma.TransactionClient, customerId: string, action: string, addressId: string) {
+    const addresses = await tx.address.findMany({ where: { customerId }, orderBy: [{ isDefault: 'desc' }, { createdAt: 'asc' }] });
+    await recordShopEvent(tx, 'customer.address_changed', { customerId, action, addressId, addresses: addresses.map(toDto) });
+  }
+
+  return {
+    /** Default first, then oldest first. */
+    async list(customerId: string): Promise<AddressDto[]> {
+      const rows = await prisma.address.findMany({ where: { customerId }, orderBy: [{ isDefault: 'desc' }, { createdAt: 'asc' }, { id: 'asc' }] });
+      return rows.map(toDto);
+    },
+
+    async get(customerId: string, addressId: string): Promise<AddressDto> {
+      const row = await prisma.address.findFirst({ where: { id: addressId, customerId } });
+      if (!row) throw new DomainError('not_found', 'Address not found');
+      return toDto(row);
+    },
+
+    async add(customerId: string, input: AddressInput): Promise<AddressDto> {
+      const data = validate(input);
+      return prisma.$transaction(async (tx) => {
+        const count = await tx.address.count({ where: { customerId } });
+        if (count >= MAX_ADDRESSES) throw new DomainError('conflict', 'Too many addresses', { max: MAX_ADDRESSES });
+        const row = await tx.address.create({ data: { ...data, customerId, isDefault: count === 0 } });
+        await changed(tx, customerId, 'added', row.id);
+        return toDto(row);
+      });
+    },
+
+    async update(customerId: string, addressId: string, input: AddressInput): Promise<AddressDto> {
+      const data = validate(input);
+      return prisma.$transaction(async (tx) => {
+        await owned(tx, customerId, addressId);
+        const row = await tx.address.update({ where: { id: addressId }, data });
+        await changed(tx, customerId, 'updated', addressId);
+        return toDto(row);
+      });
+    },
+
+    async remove(customerId: string, addressId: string): Promise<void> {
+      await prisma.$transaction(async (tx) => {
+        const row = await owned(tx, customerId, addressId);
+        await tx.address.delete({ where: { id: addressId } });
+        if (row.isDefault) {
+          const next = await tx.address.findFirst({ where: { customerId }, orderBy: { createdAt: 'desc' } });
+          if (next) await tx.address.update({ where: { id: next.id }, data: { isDefault: true } });
+        }
+        await changed(tx, customerId, 'deleted', addressId);
+      });
+    },
+
+    async setDefault(customerId: string, addressId: string): Promise<void> {
+      await prisma.$transaction(async (tx) => {
+        await owned(tx, customerId, addressId);
+        await tx.address.updateMany({ where: { customerId, isDefault: true }, data: { isDefault: false } });
+        await tx.address.update({ where: { id: addressId }, data: { isDefault: true } });
+        await changed(tx, customerId, 'default_changed', addressId);
+      });
+    },
+  };
+}
+
+export type AddressesService = ReturnType<typeof createAddressesService>;

@@ -1,0 +1,152 @@
+/**
+ * Messenger accounts (ChannelIdentity) and logging in: an identity exists from the first
+ * update, and is linked to a customer by a phone the messenger vouched for (a shared own
+ * contact in Telegram, a verified code elsewhere).
+ */
+import { DomainError } from '../../errors.js';
+import type { Clock } from '../../infra/clock.js';
+import type { PrismaClient } from '../../infra/prisma.js';
+import type { Platform } from '../../generated/prisma/enums.js';
+import { recordShopEvent } from '../shop-events.js';
+import { normalizePhone } from './phone.js';
+
+export interface IdentityDto {
+  identityId: string;
+  platform: Platform;
+  externalId: string;
+  chatId: string;
+  customerId: string | null;
+  /** The language replies use: the customer's when logged in, else the identity's. */
+  language: string | null;
+}
+
+export interface SeenUser {
+  platform: Platform;
+  externalId: string;
+  chatId: string;
+  username?: string | undefined;
+  firstName?: string | undefined;
+  lastName?: string | undefined;
+  /** The platform's language code at first contact ("en-US"). */
+  languageCode?: string | undefined;
+}
+
+export interface LoginResult {
+  customerId: string;
+  /** True when no customer had this phone and a new one was created. */
+  created: boolean;
+}
+
+export interface IdentitiesDeps {
+  prisma: PrismaClient;
+  clock: Clock;
+  /** Maps a platform language code to a supported language. */
+  resolveLanguage(code: string | null | undefined): string;
+}
+
+export function createIdentitiesService(deps: IdentitiesDeps) {
+  const { prisma, clock } = deps;
+
+  const toDto = (row: {
+    id: string; platform: Platform; externalId: string; chatId: string; customerId: string | null; languageCode: string | null;
+    customer: { language: string } | null;
+  }): IdentityDto => ({
+    identityId: row.id,
+    platform: row.platform,
+    externalId: row.externalId,
+    chatId: row.chatId,
+    customerId: row.customerId,
+    language: row.customer?.language ?? row.languageCode,
+  });
+
+  return {
+    /**
+     * Records that a messenger user wrote: creates the identity at first contact (taking the
+     * platform's language), refreshes chat id and names later, and clears a blocked flag
+     * (someone who writes has unblocked the bot).
+     */
+    async touch(user: SeenUser): Promise<IdentityDto> {
+      const now = clock.now();
+      const row = await prisma.channelIdentity.upsert({
+        where: { platform_externalId: { platform: user.platform, externalId: user.externalId } },
+        create: {
+          platform: user.platform,
+          externalId: user.externalId,
+          chatId: user.chatId,
+          username: user.username ?? null,
+          firstName: user.firstName ?? null,
+          lastName: user.lastName ?? null,
+          languageCode: deps.resolveLanguage(user.languageCode),
+          lastSeenAt: now,
+        },
+        update: {
+          chatId: user.chatId,
+          username: user.username ?? null,
+          firstName: user.firstName ?? null,
+          lastName: user.lastName ?? null,
+          blockedAt: null,
+          lastSeenAt: now,
+        },
+        include: { customer: { select: { language: true } } },
+      });
+      return toDto(row);
+    },
+
+    async get(identityId: string): Promise<IdentityDto> {
+      const row = await prisma.channelIdentity.findUnique({ where: { id: identityId }, include: { customer: { select: { language: true } } } });
+      if (!row) throw new DomainError('not_found', 'Identity not found');
+      return toDto(row);
+    },
+
+    /**
+     * Links the identity to the customer with this phone, creating the customer when the
+     * shop has none. The caller must have established that the phone belongs to the person
+     * behind the identity (own shared contact, verified code). A new customer takes the
+     * identity's names and language; the shop hears of the link.
+     */
+    async loginWithPhone(identityId: string, rawPhone: string, names: { firstName?: string | undefined; lastName?: string | undefined } = {}): Promise<LoginResult> {
+      const phone = normalizePhone(rawPhone);
+      return prisma.$transaction(async (tx) => {
+        const identity = await tx.channelIdentity.findUnique({ where: { id: identityId } });
+        if (!identity) throw new DomainError('not_found', 'Identity not found');
+        let customer = await tx.customer.findUnique({ where: { phone }, select: { id: true } });
+        let created = false;
+        if (!customer) {
+          customer = await tx.customer.create({
+            data: {
+              phone,
+              firstName: names.firstName?.slice(0, 100) || null,
+              lastName: names.lastName?.slice(0, 100) || null,
+              language: identity.languageCode ?? deps.resolveLanguage(null),
+            },
+            select: { id: true },
+          });
+          created = true;
+        }
+        await tx.channelIdentity.update({ where: { id: identityId }, data: { customerId: customer.id, linkedAt: clock.now() } });
+        await recordShopEvent(tx, 'customer.linked', { customerId: customer.id, platform: identity.platform, created });
+        return { customerId: customer.id, created };
+      });
+    },
+
+    /** Unlinks the identity from its customer; the customer and their data stay. */
+    async logout(identityId: string): Promise<void> {
+      await prisma.channelIdentity.update({ where: { id: identityId }, data: { customerId: null, linkedAt: null } });
+    },
+
+    /** Remembers a language choice on the identity and, when logged in, on the customer. */
+    async setLanguage(identityId: string, language: string): Promise<void> {
+      const resolved = deps.resolveLanguage(language);
+      if (resolved !== language) throw new DomainError('invalid_input', 'Unsupported language', { field: 'language' });
+      await prisma.$transaction(async (tx) => {
+        const identity = await tx.channelIdentity.update({ where: { id: identityId }, data: { languageCode: language } });
+        if (identity.customerId) {
+          await tx.customer.update({ where: { id: identity.customerId }, data: { language } });
+          await recordShopEvent(tx, 'customer.updated', { customerId: identity.customerId, fields: ['language'], language });
+        }
+      });
+    },
+  };
+}
+
+export type IdentitiesService = ReturnType<typeof createIdentitiesService>;
