@@ -27,8 +27,8 @@ export const postgresCheck = (prisma: PrismaClient): HealthCheck => ({
 export const redisCheck = (redis: Redis): HealthCheck => ({
   name: 'redis',
   check: async () => {
-    // A down Redis must fail now, not sit in ioredis' offline queue until it returns.
-    if (redis.status !== 'ready') throw new Error(`connection ${redis.status}`);
+    // A lost connection must fail now, not wait in ioredis' offline queue until Redis returns.
+    if (['reconnecting', 'close', 'end'].includes(redis.status)) throw new Error(`connection ${redis.status}`);
     const pong = await redis.ping();
     if (pong !== 'PONG') throw new Error(`unexpected reply ${pong}`);
   },

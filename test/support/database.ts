@@ -1,6 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { TEMPLATE_DB, TEST_PG_ADMIN_URL, databaseUrl } from './env.js';
+import { inject } from 'vitest';
+import { TEST_PG_ADMIN_URL, databaseUrl } from './env.js';
+
+/** Databases of one run share its id, so the run's teardown (or the next run) removes them. */
+const newName = () => `kabinet_t_${inject('runId')}_${process.pid}_${randomBytes(4).toString('hex')}`;
 
 async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const c = new pg.Client({ connectionString: TEST_PG_ADMIN_URL });
@@ -14,12 +18,13 @@ async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
 
 /** A fresh database for one test file: an instant copy of the migrated template. */
 export async function createTestDatabase(): Promise<{ name: string; url: string; drop(): Promise<void> }> {
-  const name = `kabinet_t_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const name = newName();
+  const template = inject('templateDatabase');
   await admin(async (c) => {
     // CREATE DATABASE from a template fails while another session copies it; retry briefly.
     for (let attempt = 0; ; attempt++) {
       try {
-        await c.query(`CREATE DATABASE "${name}" TEMPLATE "${TEMPLATE_DB}"`);
+        await c.query(`CREATE DATABASE "${name}" TEMPLATE "${template}"`);
         return;
       } catch (err) {
         if ((err as { code?: string }).code !== '55006' || attempt > 50) throw err;
@@ -36,7 +41,7 @@ export async function createTestDatabase(): Promise<{ name: string; url: string;
 
 /** An empty database (no migrations), for tests of the migrator itself. */
 export async function createEmptyDatabase(): Promise<{ name: string; url: string; drop(): Promise<void> }> {
-  const name = `kabinet_t_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const name = newName();
   await admin((c) => c.query(`CREATE DATABASE "${name}"`));
   return {
     name,

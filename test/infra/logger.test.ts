@@ -1,0 +1,29 @@
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { createLogger, maskPhone, maskPhonesInText } from '../../src/infra/logger.js';
+
+function capture() {
+  const lines: string[] = [];
+  const destination = new Writable({ write(chunk, _enc, cb) { lines.push(String(chunk)); cb(); } });
+  return { logger: createLogger({ level: 'info', destination }), lines };
+}
+
+describe('logger keeps personal data out', () => {
+  it('masks phones to their last two digits', () => {
+    expect(maskPhone('+79991234567')).toBe('+7********67');
+    expect(maskPhonesInText('call +7 (999) 123-45-67 or 89991234567 now')).toBe('call +7********67 or 8********67 now');
+    // Order numbers and ids that are not phone-like stay readable.
+    expect(maskPhonesInText('order A-10023 total 4990.00')).toBe('order A-10023 total 4990.00');
+  });
+
+  it('masks phones in messages, nested fields and errors, and redacts personal fields', () => {
+    const { logger, lines } = capture();
+    logger.info({ update: { message: { text: 'my number is +79991234567' } }, phone: '+79991234567', firstName: 'Анна' }, 'login from +79991234567');
+    logger.error({ err: new Error('duplicate key phone=+79991234567') }, 'failed');
+    const out = lines.join('');
+    expect(out).not.toContain('79991234567');
+    expect(out).not.toContain('Анна');
+    expect(out).toContain('+7********67');
+    expect(out).toContain('[redacted]');
+  });
+});
