@@ -66,6 +66,7 @@ export class UpdateDelivery {
   lastErrorDate: number | undefined;
   lastErrorMessage: string | undefined;
   deliveredCount = 0;
+  failedAttempts = 0;
 
   constructor(
     private readonly retry: WebhookRetryOptions,
@@ -74,6 +75,11 @@ export class UpdateDelivery {
 
   get webhook(): WebhookConfig | undefined {
     return this.webhookConfig;
+  }
+
+  /** A getUpdates request is waiting for updates. */
+  get isLongPolling(): boolean {
+    return this.waiter !== undefined;
   }
 
   get pendingCount(): number {
@@ -127,6 +133,7 @@ export class UpdateDelivery {
       const timer = setTimeout(() => waiter.wake(), timeoutSeconds * 1000);
       this.timers.add(timer);
       this.waiter = waiter;
+      this.hooks.onChange();
       onAbort(() => {
         if (this.waiter !== waiter) return;
         finish();
@@ -290,6 +297,7 @@ export class UpdateDelivery {
   }
 
   private recordError(message: string): void {
+    this.failedAttempts += 1;
     this.lastErrorDate = Math.floor(this.hooks.now() / 1000);
     this.lastErrorMessage = message;
   }

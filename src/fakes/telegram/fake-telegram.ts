@@ -137,6 +137,10 @@ export interface FakeTelegram {
   lastBotMessage(token: string, chatId: number): TgMessage | undefined;
   callbackAnswer(token: string, callbackQueryId: string): Record<string, unknown> | undefined;
   pendingUpdateCount(token: string): number;
+  /** Webhook delivery counters: successful deliveries, failed attempts, the last error text. */
+  deliveryStats(token: string): { delivered: number; failedAttempts: number; lastError: string | undefined };
+  /** A getUpdates long poll of the bot is waiting right now. */
+  isLongPolling(token: string): boolean;
   waitFor(predicate: () => boolean, options?: WaitOptions): Promise<void>;
   waitForCalls(token: string, method: string, count?: number, options?: WaitOptions): Promise<CallRecord[]>;
   /** Resolves when every queued update of the bot has been delivered (or confirmed by getUpdates). */
@@ -665,6 +669,15 @@ export function createFakeTelegram(options: FakeTelegramOptions = {}): FakeTeleg
 
     pendingUpdateCount(token) {
       return requireBot(token).delivery.pendingCount;
+    },
+
+    deliveryStats(token) {
+      const { delivery } = requireBot(token);
+      return { delivered: delivery.deliveredCount, failedAttempts: delivery.failedAttempts, lastError: delivery.lastErrorMessage };
+    },
+
+    isLongPolling(token) {
+      return requireBot(token).delivery.isLongPolling;
     },
 
     waitFor(predicate, opts) {
