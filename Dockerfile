@@ -3,7 +3,8 @@ FROM node:20-slim
 WORKDIR /app
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000
 COPY package.json package-lock.json ./
-RUN npm ci --ignore-scripts
+# tsx runs the TypeScript sources directly, so dev dependencies stay.
+RUN npm ci --include=dev --ignore-scripts
 COPY . .
 RUN npm run prisma:generate
 USER node
