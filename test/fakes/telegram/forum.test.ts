@@ -1,4 +1,4 @@
-import { Telegraf, TelegramError } from 'telegraf';
+import { Input, Telegraf, TelegramError } from 'telegraf';
 import { describe, expect, it } from 'vitest';
 import { startFake } from './helpers.js';
 
@@ -41,6 +41,24 @@ describe('forum topics through Telegraf', () => {
 
     const inTopic = fake.chat(staffToken, group.id).filter((m) => m.threadId === topic.message_thread_id);
     expect(inTopic.map((m) => m.text ?? (m.message.forum_topic_created ? 'created' : '?'))).toEqual(['created', 'Новое обращение', 'Здравствуйте, смотрю заказ']);
+  });
+
+  it('accepts a Telegraf multipart upload into a topic', async () => {
+    const { fake, staffToken, group, bot, apiRoot } = await staffSetup();
+    const topic = await bot.telegram.createForumTopic(group.id, 'Чеки');
+    const bytes = Buffer.from('receipt-bytes');
+    const sent = await bot.telegram.sendPhoto(group.id, Input.fromBuffer(bytes, 'receipt.jpg'), {
+      caption: 'Чек',
+      message_thread_id: topic.message_thread_id,
+      reply_markup: { inline_keyboard: [[{ text: 'Принять', callback_data: 'accept:1' }]] },
+    });
+    expect(sent).toMatchObject({ caption: 'Чек', message_thread_id: topic.message_thread_id, reply_markup: { inline_keyboard: [[{ callback_data: 'accept:1' }]] } });
+    const call = fake.calls(staffToken).at(-1);
+    expect(call?.files).toEqual(['photo']);
+    expect(call?.params).toMatchObject({ chat_id: group.id, message_thread_id: topic.message_thread_id });
+    const link = await bot.telegram.getFileLink(sent.photo.at(-1)?.file_id ?? '');
+    expect(link.href.startsWith(apiRoot)).toBe(true);
+    expect(Buffer.from(await (await fetch(link)).arrayBuffer())).toEqual(bytes);
   });
 
   it('edits, closes and reopens topics', async () => {
