@@ -3,7 +3,7 @@
  * histories, loyalty histories, wishlists). Idempotent: everything is keyed by natural ids
  * (sku, phone, order number, seed event ids), so running it again changes nothing.
  */
-import { loadConfig, loadDotEnv } from '../src/config/index.js';
+import { loadConfig, loadDotEnv, type Config } from '../src/config/index.js';
 import { createPrisma, type PrismaClient } from '../src/infra/prisma.js';
 import { ALL_STATUSES, SEED_CUSTOMERS, STATUS_PATHS, seedProducts, type SeedStatus } from './seed-data.js';
 
@@ -16,8 +16,7 @@ const CARRIERS = [
 
 export interface SeedSummary { products: number; customers: number; orders: number }
 
-export async function seed(prisma: PrismaClient, now = new Date()): Promise<SeedSummary> {
-  const config = loadConfig();
+export async function seed(prisma: PrismaClient, config: Pick<Config, 'loyalty'>, now = new Date()): Promise<SeedSummary> {
   for (const [i, tier] of config.loyalty.tiers.entries()) {
     const data = { name: tier.name, nameEn: tier.nameEn, minSpend: tier.minSpend, accrualPercent: tier.accrualPercent, sortOrder: i };
     await prisma.loyaltyTier.upsert({ where: { code: tier.code }, create: { code: tier.code, ...data }, update: data });
@@ -176,9 +175,10 @@ export async function seed(prisma: PrismaClient, now = new Date()): Promise<Seed
 // Run as a script (npm run db:seed), not when imported by tests.
 if (import.meta.url === `file://${process.argv[1]}`) {
   loadDotEnv();
-  const prisma = createPrisma({ databaseUrl: loadConfig().databaseUrl });
+  const config = loadConfig();
+  const prisma = createPrisma({ databaseUrl: config.databaseUrl });
   try {
-    const summary = await seed(prisma);
+    const summary = await seed(prisma, config);
     console.log(`Seeded the demo shop: ${summary.products} products, ${summary.customers} customers, ${summary.orders} orders.`);
   } finally {
     await prisma.$disconnect();
