@@ -5,6 +5,8 @@
 import type { Infrastructure } from './infra/infrastructure.js';
 import { buildApp, type App, type AppDeps } from './server/app.js';
 import { postgresCheck, redisCheck } from './server/health.js';
+import { metricsPlugin } from './server/metrics.js';
+import { QueueName } from './queues/names.js';
 
 export interface Web {
   app: App;
@@ -16,7 +18,9 @@ export interface Web {
 
 export async function createWeb(infra: Infrastructure): Promise<Web> {
   const { config, logger, prisma, redis } = infra;
-  const plugins: NonNullable<AppDeps['plugins']> = [];
+  const plugins: NonNullable<AppDeps['plugins']> = [
+    { plugin: metricsPlugin, options: { queues: infra.queues, queueNames: Object.values(QueueName), token: config.metricsToken } },
+  ];
   const app = await buildApp({
     logger,
     bodyLimitBytes: config.http.bodyLimitBytes,

@@ -65,11 +65,35 @@ export interface Config {
     productUrlTemplate: string | undefined;
   };
   adminApiToken: string | undefined;
+  /** Bearer token for /metrics; unset leaves it open (keep the port private). */
+  metricsToken: string | undefined;
   loyalty: { pointsTtlDays: number; expiryWarningDays: number; tiers: LoyaltyTierConfig[] };
   sms: { provider: 'log' | 'http'; httpUrl: string | undefined; httpToken: string | undefined; sender: string };
   support: { autoReplyAfterSeconds: number };
   /** No bot tokens at all: Kabinet opens the browser sandbox with its own fake servers. */
   sandbox: boolean;
+  /** Sends to customers through the per-platform queues (issue 4). */
+  notifications: {
+    /** Tries for a transient failure (network, 5xx) before the notification is failed. */
+    sendAttempts: number;
+    sendBackoffMs: number;
+    /** How often the sweeper re-queues pending rows whose job was lost, and how old they must be. */
+    sweepIntervalMs: number;
+    sweepGraceMs: number;
+  };
+  /** Signed webhooks to the shop (issue 4). */
+  outbox: {
+    maxAttempts: number;
+    /** Backoff base: attempt n waits about base * 2^(n-1), jittered, capped at backoffMaxMs. */
+    backoffBaseMs: number;
+    backoffMaxMs: number;
+    timeoutMs: number;
+    sweepIntervalMs: number;
+  };
+  /** BullMQ job lock: a job of a dead worker is taken over after about this long. */
+  queueLockDurationMs: number;
+  /** Points expiry and warnings run this often. */
+  loyaltyMaintenanceIntervalMs: number;
 }
 
 const DEFAULT_TIERS = 'base:Базовый:Base:0:3,silver:Серебряный:Silver:20000:5,gold:Золотой:Gold:60000:7';
@@ -235,6 +259,7 @@ export function loadConfig(env: Env = process.env): Config {
       productUrlTemplate: r.optional('SHOP_PRODUCT_URL_TEMPLATE'),
     },
     adminApiToken: r.optional('ADMIN_API_TOKEN', (v) => (v.length >= 16 ? undefined : 'must be at least 16 characters')),
+    metricsToken: r.optional('METRICS_TOKEN'),
     loyalty: {
       pointsTtlDays: r.int('LOYALTY_POINTS_TTL_DAYS', 365, 1),
       expiryWarningDays: r.int('LOYALTY_EXPIRY_WARNING_DAYS', 14, 0),
@@ -248,6 +273,21 @@ export function loadConfig(env: Env = process.env): Config {
     },
     support: { autoReplyAfterSeconds: r.int('SUPPORT_AUTO_REPLY_AFTER_SECONDS', 300, 1) },
     sandbox: false,
+    notifications: {
+      sendAttempts: r.int('NOTIFICATION_SEND_ATTEMPTS', 8, 1, 100),
+      sendBackoffMs: r.int('NOTIFICATION_SEND_BACKOFF_MS', 2_000, 1),
+      sweepIntervalMs: r.int('NOTIFICATION_SWEEP_INTERVAL_MS', 60_000, 100),
+      sweepGraceMs: r.int('NOTIFICATION_SWEEP_GRACE_MS', 120_000, 0),
+    },
+    outbox: {
+      maxAttempts: r.int('OUTBOX_MAX_ATTEMPTS', 12, 1, 100),
+      backoffBaseMs: r.int('OUTBOX_BACKOFF_BASE_MS', 10_000, 1),
+      backoffMaxMs: r.int('OUTBOX_BACKOFF_MAX_MS', 6 * 3600 * 1000, 1),
+      timeoutMs: r.int('OUTBOX_TIMEOUT_MS', 10_000, 100),
+      sweepIntervalMs: r.int('OUTBOX_SWEEP_INTERVAL_MS', 60_000, 100),
+    },
+    queueLockDurationMs: r.int('QUEUE_LOCK_DURATION_MS', 30_000, 500),
+    loyaltyMaintenanceIntervalMs: r.int('LOYALTY_MAINTENANCE_INTERVAL_MS', 3600 * 1000, 1000),
   };
   config.loyalty.tiers = parseTiers(r, r.list('LOYALTY_TIERS', DEFAULT_TIERS.split(',')));
 
