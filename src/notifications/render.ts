@@ -1,0 +1,132 @@
+/**
+ * Turns a Notification row into the message a customer reads, in the customer's language at
+ * send time (a language changed after the event still applies): the order card with the
+ * tracking link and a button that opens the order in the bot, the product for stock and
+ * price alerts, the points for loyalty. Output is a platform-neutral OutboundCall (Telegram
+ * shape, HTML); the VK bridge converts it.
+ */
+import type { OutboundCall } from '../channels/outbound.js';
+import type { PrismaClient } from '../generated/prisma/client.js';
+import type { Translator } from '../infra/i18n.js';
+import type { NotificationKind } from './producer.js';
+
+/**
+ * Callback data of the buttons notifications carry; the customer bot's features answer them
+ * (orders feature: "ord:open:<orderId>", loyalty feature: "loy:open"). Kept under 64 bytes.
+ */
+export const NOTIFICATION_CALLBACKS = {
+  openOrder: (orderId: string) => `ord:open:${orderId}`,
+  openLoyalty: () => 'loy:open',
+} as const;
+
+const LOCALES: Record<string, string> = { ru: 'ru-RU', en: 'en-GB' };
+
+export function escapeHtml(value: string | number | null | undefined): string {
+  return String(value ?? '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+function money(amount: number, currency: string, lang: string): string {
+  try {
+    return new Intl.NumberFormat(LOCALES[lang] ?? lang, { style: 'currency', currency, maximumFractionDigits: 2, minimumFractionDigits: 0 }).format(amount);
+  } catch {
+    return `${amount.toFixed(2)} ${currency}`;
+  }
+}
+
+function date(iso: string, lang: string, timeZone: string): string {
+  return new Intl.DateTimeFormat(LOCALES[lang] ?? lang, { timeZone, day: 'numeric', month: 'long', year: 'numeric' }).format(new Date(iso));
+}
+
+const isWebUrl = (url: string | null | undefined): url is string => !!url && /^https?:\/\//i.test(url);
+
+export interface RenderInput {
+  kind: string;
+  payload: unknown;
+  chatId: string;
+  language: string;
+  customerId: string | null;
+}
+
+export interface RendererDeps {
+  prisma: PrismaClient;
+  translator: Translator;
+  /** Time zone for dates in messages. */
+  timeZone?: string;
+}
+
+export type NotificationRenderer = (input: RenderInput) => Promise<OutboundCall | null>;
+
+/** Returns null when what the message is about no longer exists (nothing to send). */
+export function createNotificationRenderer(deps: RendererDeps): NotificationRenderer {
+  const timeZone = deps.timeZone ?? 'Europe/Moscow';
+  return async (input) => {
+    const t = deps.translator.t(input.language);
+    const lang = deps.translator.resolveLanguage(input.language);
+    const p = (input.payload ?? {}) as Record<string, unknown>;
+    const message = (text: string, keyboard: Array<Array<Record<string, string>>>): OutboundCall => ({
+      method: 'sendMessage',
+      payload: {
+        chat_id: input.chatId,
+        text,
+        parse_mode: 'HTML',
+        link_preview_options: { is_disabled: true },
+        ...(keyboard.length ? { reply_markup: { inline_keyboard: keyboard } } : {}),
+      },
+    });
+
+    switch (input.kind as NotificationKind) {
+      case 'order-status': {
+        const event = await deps.prisma.orderStatusEvent.findUnique({
+          where: { id: String(p.statusEventId) },
+          include: { order: { include: { items: { select: { quantity: true } } } } },
+        });
+        if (!event) return null;
+        const order = event.order;
+        const carrier = event.carrier ?? order.carrier;
+        const trackingNumber = event.trackingNumber ?? order.trackingNumber;
+        const trackingUrl = event.trackingUrl ?? order.trackingUrl;
+        const lines = [
+          `<b>${escapeHtml(t('notifications.order.title', { number: order.number }))}</b>`,
+          escapeHtml(t(`notifications.order.status.${event.status}`)),
+          '',
+          escapeHtml(t('notifications.order.items', { count: order.items.reduce((n, i) => n + i.quantity, 0) })),
+          escapeHtml(t('notifications.order.total', { total: money(Number(order.total), order.currency, lang) })),
+        ];
+        if (carrier) lines.push(escapeHtml(t('notifications.order.carrier', { carrier })));
+        if (trackingNumber) {
+          const number = isWebUrl(trackingUrl) ? `<a href="${escapeHtml(trackingUrl)}">${escapeHtml(trackingNumber)}</a>` : escapeHtml(trackingNumber);
+          lines.push(escapeHtml(t('notifications.order.tracking', { trackingNumber: '\u0000' })).replace('\u0000', number));
+        }
+        if (event.location) lines.push(escapeHtml(t('notifications.order.location', { location: event.location })));
+        if (event.note) lines.push(escapeHtml(t('notifications.order.note', { note: event.note })));
+        const keyboard: Array<Array<Record<string, string>>> = [[{ text: t('notifications.order.button.open'), callback_data: NOTIFICATION_CALLBACKS.openOrder(order.id) }]];
+        if (isWebUrl(trackingUrl)) keyboard.push([{ text: t('notifications.order.button.track'), url: trackingUrl }]);
+        return message(lines.join('\n'), keyboard);
+      }
+      case 'back-in-stock':
+      case 'price-drop': {
+        const product = await deps.prisma.product.findUnique({ where: { id: String(p.productId) } });
+        if (!product) return null;
+        const name = (lang === 'en' && product.nameEn) || product.name;
+        const text =
+          input.kind === 'back-in-stock'
+            ? [`<b>${escapeHtml(t('notifications.stock.backInStock', { name }))}</b>`, escapeHtml(t('notifications.stock.price', { price: money(Number(product.price), product.currency, lang) }))].join('\n')
+            : `<b>${escapeHtml(t('notifications.stock.priceDrop', { name, oldPrice: money(Number(p.oldPrice), product.currency, lang), newPrice: money(Number(p.newPrice), product.currency, lang) }))}</b>`;
+        return message(text, isWebUrl(product.url) ? [[{ text: t('notifications.stock.button.open'), url: product.url }]] : []);
+      }
+      case 'points-credited': {
+        const customer = input.customerId ? await deps.prisma.customer.findUnique({ where: { id: input.customerId }, select: { pointsBalance: true } }) : null;
+        const order = typeof p.orderId === 'string' ? await deps.prisma.order.findUnique({ where: { id: p.orderId }, select: { number: true } }) : null;
+        const vars = { points: Number(p.points), number: order?.number, balance: customer?.pointsBalance ?? 0 };
+        const text = escapeHtml(t(order ? 'notifications.loyalty.credited' : 'notifications.loyalty.creditedNoOrder', vars));
+        return message(text, [[{ text: t('notifications.loyalty.button.open'), callback_data: NOTIFICATION_CALLBACKS.openLoyalty() }]]);
+      }
+      case 'points-expiring': {
+        const text = escapeHtml(t('notifications.loyalty.expiring', { points: Number(p.points), date: date(String(p.expiresAt), lang, timeZone) }));
+        return message(text, [[{ text: t('notifications.loyalty.button.open'), callback_data: NOTIFICATION_CALLBACKS.openLoyalty() }]]);
+      }
+      default:
+        throw new Error(`No renderer for notification kind ${input.kind}`);
+    }
+  };
+}

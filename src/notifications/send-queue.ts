@@ -1,0 +1,85 @@
+/**
+ * The per-platform send queues. A job is `{ notificationId }` with jobId = the notification
+ * id, so queuing the same row twice (after-commit dispatch and the sweeper, or a replayed
+ * event) is a no-op in BullMQ.
+ */
+import type { JobsOptions, Queue } from 'bullmq';
+import type { Platform } from '../channels/outbound.js';
+import type { PrismaClient } from '../generated/prisma/client.js';
+import type { Logger } from '../infra/logger.js';
+import type { QueueFactory } from '../infra/queues.js';
+import { QueueName } from '../queues/names.js';
+import type { PendingNotification } from './producer.js';
+
+export const SEND_QUEUE: Record<Platform, string> = { telegram: QueueName.sendTelegram, vk: QueueName.sendVk };
+
+/** Job name in the send queues for a Notification row. */
+export const NOTIFICATION_JOB = 'notification';
+
+export interface SendJobData {
+  notificationId: string;
+}
+
+export interface NotificationDispatcherDeps {
+  prisma: PrismaClient;
+  queues: QueueFactory;
+  logger: Logger;
+  sendAttempts: number;
+  sendBackoffMs: number;
+}
+
+export type NotificationDispatcher = ReturnType<typeof createNotificationDispatcher>;
+
+export function createNotificationDispatcher(deps: NotificationDispatcherDeps) {
+  const jobOptions = (id: string): JobsOptions => ({
+    jobId: id,
+    attempts: deps.sendAttempts,
+    backoff: { type: 'exponential', delay: deps.sendBackoffMs, jitter: 0.5 },
+  });
+  const queueFor = (platform: Platform): Queue<SendJobData> => deps.queues.queue<SendJobData>(SEND_QUEUE[platform]);
+
+  return {
+    queueFor,
+
+    /** Queues rows written by a committed transaction. */
+    async dispatch(rows: PendingNotification[]): Promise<void> {
+      const byPlatform = new Map<Platform, PendingNotification[]>();
+      for (const row of rows) byPlatform.set(row.platform, [...(byPlatform.get(row.platform) ?? []), row]);
+      for (const [platform, list] of byPlatform) {
+        for (let i = 0; i < list.length; i += 1000) {
+          await queueFor(platform).addBulk(list.slice(i, i + 1000).map((r) => ({ name: NOTIFICATION_JOB, data: { notificationId: r.id }, opts: jobOptions(r.id) })));
+        }
+      }
+    },
+
+    /**
+     * Finds pending rows whose job is gone (the process died between commit and dispatch, or
+     * a job failed for good without updating its row) and queues them again. Rows interrupted
+     * mid-send are queued too: their job settles them as outcome_unknown without sending.
+     */
+    async sweep(olderThan: Date, limit = 1000): Promise<number> {
+      const rows = await deps.prisma.notification.findMany({
+        where: { status: 'pending', updatedAt: { lt: olderThan } },
+        select: { id: true, identity: { select: { platform: true } } },
+        orderBy: { createdAt: 'asc' },
+        take: limit,
+      });
+      let requeued = 0;
+      for (const row of rows) {
+        const queue = queueFor(row.identity.platform);
+        const job = await queue.getJob(row.id);
+        const state = job ? await job.getState() : 'unknown';
+        if (state === 'unknown') {
+          await queue.add(NOTIFICATION_JOB, { notificationId: row.id }, jobOptions(row.id));
+          requeued += 1;
+        } else if (state === 'failed' || state === 'completed') {
+          await job!.remove().catch(() => undefined);
+          await queue.add(NOTIFICATION_JOB, { notificationId: row.id }, jobOptions(row.id));
+          requeued += 1;
+        }
+      }
+      if (requeued) deps.logger.warn({ requeued }, 'notification sweeper re-queued pending notifications');
+      return requeued;
+    },
+  };
+}
