@@ -7,6 +7,7 @@ import { buildApp, type App, type AppDeps } from './server/app.js';
 import { postgresCheck, redisCheck } from './server/health.js';
 import { metricsPlugin } from './server/metrics.js';
 import { QueueName } from './queues/names.js';
+import { createTelegramChannel } from './channels/telegram/telegram-channel.js';
 
 export interface Web {
   app: App;
@@ -21,6 +22,9 @@ export async function createWeb(infra: Infrastructure): Promise<Web> {
   const plugins: NonNullable<AppDeps['plugins']> = [
     { plugin: metricsPlugin, options: { queues: infra.queues, queueNames: Object.values(QueueName), token: config.metricsToken } },
   ];
+  // The customer bot in Telegram: webhook route when a secret is set; long polling otherwise.
+  const telegram = config.telegram.token ? createTelegramChannel(infra) : undefined;
+  if (telegram?.plugin) plugins.push({ plugin: telegram.plugin });
   const app = await buildApp({
     logger,
     bodyLimitBytes: config.http.bodyLimitBytes,
@@ -31,8 +35,10 @@ export async function createWeb(infra: Infrastructure): Promise<Web> {
     app,
     async start() {
       await app.listen({ host: config.http.host, port: config.http.port });
+      await telegram?.start();
     },
     async stop() {
+      await telegram?.stop();
       await app.close();
     },
   };

@@ -129,6 +129,11 @@ export function createIdentitiesService(deps: IdentitiesDeps) {
       });
     },
 
+    /** The person blocked the bot: stop writing to this account until they return. */
+    async markBlocked(platform: Platform, externalId: string): Promise<void> {
+      await prisma.channelIdentity.updateMany({ where: { platform, externalId }, data: { blockedAt: clock.now() } });
+    },
+
     /** Unlinks the identity from its customer; the customer and their data stay. */
     async logout(identityId: string): Promise<void> {
       await prisma.channelIdentity.update({ where: { id: identityId }, data: { customerId: null, linkedAt: null } });

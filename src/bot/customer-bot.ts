@@ -1,0 +1,248 @@
+/**
+ * The customer bot's brain: one grammY Bot, the same for every channel. The channel
+ * (platform + capabilities) and, for channels without contact sharing, the phone-login
+ * flow are dependencies; VK reaches this brain through Telegram-shaped updates and an API
+ * transformer that turns outgoing calls into VK calls.
+ *
+ * Middleware order: dedupe update_id → per-chat lock (order across instances) → session →
+ * who is writing (identity, language) → callback auto-answer → [error boundary: flows,
+ * features, unhandled].
+ */
+import { autoRetry } from '@grammyjs/auto-retry';
+import { conversations, createConversation, type ConversationData, type VersionedState } from '@grammyjs/conversations';
+import { Bot, session, type Context, type MiddlewareFn } from 'grammy';
+import type { UserFromGetMe } from 'grammy/types';
+import { createHash } from 'node:crypto';
+import type { Config } from '../config/index.js';
+import { isDomainError } from '../errors.js';
+import type { Clock } from '../infra/clock.js';
+import type { Translator } from '../infra/i18n.js';
+import type { Logger } from '../infra/logger.js';
+import type { PrismaClient } from '../infra/prisma.js';
+import type { Redis } from '../infra/redis.js';
+import type { Channel } from './channel.js';
+import type { BotContext, FlowContext, PendingAction, SessionData } from './context.js';
+import { ADDRESS_FORM_CONVERSATION, createAddressFormConversation } from './conversations/address-form.conversation.js';
+import { CONTACT_LOGIN_CONVERSATION, createContactLoginConversation, type LoginArgs } from './conversations/contact-login.conversation.js';
+import { createProductSearchConversation, PRODUCT_SEARCH_CONVERSATION } from './conversations/product-search.conversation.js';
+import { createProfileFieldConversation, PROFILE_FIELD_CONVERSATION } from './conversations/profile-field.conversation.js';
+import { createSupportRequestConversation, SUPPORT_REQUEST_CONVERSATION } from './conversations/support-request.conversation.js';
+import { createAddressesFeature } from './features/addresses.feature.js';
+import { createHelpFeature } from './features/help.feature.js';
+import { flowArgs } from './features/helpers.js';
+import { createLoyaltyFeature } from './features/loyalty.feature.js';
+import { createOrdersFeature } from './features/orders.feature.js';
+import { createProfileFeature } from './features/profile.feature.js';
+import { createStartFeature } from './features/start.feature.js';
+import { createUnhandledFeature } from './features/unhandled.feature.js';
+import { createWishlistFeature } from './features/wishlist.feature.js';
+import type { BotKit, Flow } from './kit.js';
+import { createChatLock, type ChatLock } from './ordering/chat-lock.js';
+import { createUpdateDedup } from './ordering/update-dedup.js';
+import { createCustomerBotServices, type CustomerBotServices } from './services.js';
+import { createRedisStorage } from './storage/redis-storage.js';
+
+/**
+ * Bump when a conversation's steps change incompatibly: flows stored under the old version
+ * are dropped instead of being replayed into the new code.
+ */
+export const FLOWS_VERSION = 1;
+
+/** A login flow for channels that cannot share a contact (VK: phone + one-time code). */
+export interface PhoneLoginStrategy {
+  /** Conversation id; entered with LoginArgs. */
+  id: string;
+  /**
+   * Builds the conversation. It must establish that the phone is the person's (a verified
+   * code), then call kit.services.identities.loginWithPhone and finish with `finishLogin`
+   * (exported from conversations/finish-login.ts) so deep-linked actions resume.
+   */
+  create(kit: BotKit): (conversation: Flow, ctx: FlowContext, args: LoginArgs) => Promise<void>;
+}
+
+export interface CustomerBotDeps {
+  token: string;
+  channel: Channel;
+  /** Bot API root (a local Bot API server, the fake in tests, the VK bridge's shim). */
+  apiRoot?: string | undefined;
+  /** Skips getMe at init when known. */
+  botInfo?: UserFromGetMe | undefined;
+  config: Config;
+  logger: Logger;
+  prisma: PrismaClient;
+  redis: Redis;
+  clock: Clock;
+  translator: Translator;
+  services?: CustomerBotServices;
+  phoneLogin?: PhoneLoginStrategy | undefined;
+  /** Time zone for dates shown to customers. Default Europe/Moscow. */
+  timeZone?: string;
+  /** Namespace of this bot's Redis keys; default derived from the token. */
+  botKey?: string;
+  /** Per-chat lock tuning (tests shorten the poll). */
+  lock?: { leaseMs?: number; maxWaitMs?: number; maxPollMs?: number };
+}
+
+export interface CustomerBot {
+  bot: Bot<BotContext>;
+  chatLock: ChatLock;
+  services: CustomerBotServices;
+}
+
+const SESSION_TTL_SECONDS = 30 * 86_400;
+const FLOW_TTL_SECONDS = 7 * 86_400;
+
+function defaultBotKey(channel: Channel, token: string): string {
+  const id = /^(\d+):/.exec(token)?.[1] ?? createHash('sha256').update(token).digest('hex').slice(0, 16);
+  return `${channel.platform}:${id}`;
+}
+
+export function createCustomerBot(deps: CustomerBotDeps): CustomerBot {
+  const { channel, config, logger, redis, translator } = deps;
+  const services = deps.services ?? createCustomerBotServices(deps);
+  const botKey = deps.botKey ?? defaultBotKey(channel, deps.token);
+  const keyPrefix = `${config.redisKeyPrefix}bot:${botKey}:`;
+  const timeZone = deps.timeZone ?? 'Europe/Moscow';
+
+  const bot = new Bot<BotContext>(deps.token, {
+    ...(deps.botInfo ? { botInfo: deps.botInfo } : {}),
+    client: { ...(deps.apiRoot ? { apiRoot: deps.apiRoot } : {}) },
+  });
+  // Capped: a webhook handler must not sleep for a long retry_after while holding the chat.
+  bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 10 }));
+
+  const kit: BotKit = {
+    services,
+    translator,
+    config,
+    logger,
+    timeZone,
+    view: (lang) => ({ t: translator.t(lang), lang, timeZone, shopName: config.shop.name }),
+    async startLogin(ctx, pending) {
+      const args: LoginArgs = { ...flowArgs(ctx), pending };
+      if (ctx.channel.capabilities.requestContact) return ctx.conversation.enter(CONTACT_LOGIN_CONVERSATION, args);
+      if (deps.phoneLogin) return ctx.conversation.enter(deps.phoneLogin.id, args);
+      await ctx.reply(ctx.t('auth.unavailable'));
+    },
+  };
+
+  const chatLock = createChatLock({ redis, prefix: `${keyPrefix}lock:`, ...deps.lock });
+  const chatKeyOf = (ctx: Context) => (ctx.chatId ?? ctx.from?.id)?.toString();
+
+  bot.use(
+    createUpdateDedup({
+      redis,
+      prefix: `${keyPrefix}upd:`,
+      onDuplicate: (updateId) => logger.info({ updateId, bot: botKey }, 'duplicate update ignored'),
+    }),
+  );
+  bot.use((ctx, next) => {
+    const chat = chatKeyOf(ctx);
+    return chat ? chatLock.run(chat, next) : next();
+  });
+  bot.use(session<SessionData, BotContext>({ initial: () => ({}), storage: createRedisStorage<SessionData>({ redis, prefix: `${keyPrefix}session:`, ttlSeconds: SESSION_TTL_SECONDS }) }));
+  bot.use(identify(deps, services));
+  bot.use(autoAnswerCallbacks);
+
+  const flows = bot.errorBoundary(async (err) => {
+    const ctx = err.ctx;
+    const domain = isDomainError(err.error) ? err.error : undefined;
+    if (!domain || domain.code !== 'not_found') logger.error({ err: err.error, updateId: ctx.update.update_id }, 'customer bot handler failed');
+    const text = ctx.t ? ctx.t(domain?.code === 'not_found' ? 'errors.not_found' : 'errors.generic') : 'Error';
+    try {
+      if (ctx.callbackQuery) await ctx.answerCallbackQuery({ text, show_alert: !domain });
+      else if (ctx.chat) await ctx.reply(text);
+    } catch (replyError) {
+      logger.warn({ err: replyError }, 'could not tell the user about an error');
+    }
+  });
+
+  const flowStorage = createRedisStorage<VersionedState<ConversationData>>({ redis, prefix: `${keyPrefix}flow:`, ttlSeconds: FLOW_TTL_SECONDS });
+  flows.use(
+    conversations<BotContext, FlowContext>({
+      storage: { type: 'key', version: FLOWS_VERSION, adapter: flowStorage, getStorageKey: chatKeyOf },
+      plugins: [attachChannel(channel)],
+    }),
+  );
+  flows.use(createConversation(createContactLoginConversation(kit), CONTACT_LOGIN_CONVERSATION));
+  if (deps.phoneLogin) flows.use(createConversation(deps.phoneLogin.create(kit), deps.phoneLogin.id));
+  flows.use(createConversation(createProfileFieldConversation(kit), PROFILE_FIELD_CONVERSATION));
+  flows.use(createConversation(createAddressFormConversation(kit), ADDRESS_FORM_CONVERSATION));
+  flows.use(createConversation(createProductSearchConversation(kit), PRODUCT_SEARCH_CONVERSATION));
+  flows.use(createConversation(createSupportRequestConversation(kit), SUPPORT_REQUEST_CONVERSATION));
+
+  for (const feature of [
+    createStartFeature(kit),
+    createOrdersFeature(kit),
+    createWishlistFeature(kit),
+    createLoyaltyFeature(kit),
+    createProfileFeature(kit),
+    createAddressesFeature(kit),
+    createHelpFeature(kit),
+    createUnhandledFeature(kit),
+  ]) {
+    flows.use(feature);
+  }
+
+  return { bot, chatLock, services };
+}
+
+function attachChannel(channel: Channel): MiddlewareFn<FlowContext> {
+  return (ctx, next) => {
+    ctx.channel = channel;
+    return next();
+  };
+}
+
+/**
+ * Who is writing: the messenger account (created at first contact, with the platform's
+ * language), its customer after login, and the language replies use. The customer bot
+ * works in private chats only; anything else is ignored. A "kicked" my_chat_member update
+ * marks the identity blocked so notifications stop.
+ */
+function identify(deps: CustomerBotDeps, services: CustomerBotServices): MiddlewareFn<BotContext> {
+  return async (ctx, next) => {
+    const from = ctx.from;
+    if (!from || from.is_bot || ctx.chat?.type !== 'private') return;
+    const status = ctx.myChatMember?.new_chat_member.status;
+    if (status === 'kicked') {
+      await services.identities.markBlocked(deps.channel.platform, String(from.id));
+      return;
+    }
+    const identity = await services.identities.touch({
+      platform: deps.channel.platform,
+      externalId: String(from.id),
+      chatId: String(ctx.chat.id),
+      username: from.username,
+      firstName: from.first_name,
+      lastName: from.last_name,
+      languageCode: from.language_code,
+    });
+    if (ctx.myChatMember) return;
+    const lang = deps.translator.resolveLanguage(identity.language ?? from.language_code);
+    ctx.channel = deps.channel;
+    ctx.account = { identityId: identity.identityId, customerId: identity.customerId, language: lang };
+    ctx.lang = lang;
+    ctx.t = deps.translator.t(lang);
+    return next();
+  };
+}
+
+/** Every button press gets an answer (the client shows a spinner until then), once. */
+const autoAnswerCallbacks: MiddlewareFn<BotContext> = async (ctx, next) => {
+  if (!ctx.callbackQuery) return next();
+  let answered = false;
+  const original = ctx.answerCallbackQuery.bind(ctx);
+  ctx.answerCallbackQuery = (...args: Parameters<typeof original>) => {
+    if (answered) return Promise.resolve(true);
+    answered = true;
+    return original(...args);
+  };
+  try {
+    await next();
+  } finally {
+    if (!answered) await original().catch(() => undefined);
+  }
+};
+
+export type { PendingAction };

@@ -1,0 +1,50 @@
+/** Order history, an order's card, its tracking timeline and repeating it. */
+import { Composer } from 'grammy';
+import type { BotContext } from '../context.js';
+import type { BotKit } from '../kit.js';
+import { ordersCb } from '../keyboards/index.js';
+import { cartReady, orderCard, ordersList, orderTimeline, repeatPreview } from '../views/orders.view.js';
+import { render, requireCustomer, staleButton } from './helpers.js';
+import { isDomainError } from '../../errors.js';
+
+export function createOrdersFeature(kit: BotKit): Composer<BotContext> {
+  const composer = new Composer<BotContext>();
+  const { orders } = kit.services;
+
+  const list = async (ctx: BotContext, page: number) => {
+    const customerId = await requireCustomer(kit, ctx);
+    if (customerId) await render(ctx, ordersList(kit.view(ctx.lang), await orders.list(customerId, page)));
+  };
+
+  composer.command('orders', (ctx) => list(ctx, 0));
+
+  composer.callbackQuery(ordersCb.pattern, async (ctx) => {
+    const a = ordersCb.decode(ctx.callbackQuery.data);
+    if (!a) return staleButton(ctx);
+    if (a.action === 'list') return list(ctx, a.page);
+    const customerId = await requireCustomer(kit, ctx);
+    if (!customerId) return;
+    const view = kit.view(ctx.lang);
+    switch (a.action) {
+      case 'card':
+        return render(ctx, orderCard(view, await orders.card(customerId, { id: a.id }), a.page));
+      case 'track': {
+        const { order, events } = await orders.timeline(customerId, a.id);
+        return render(ctx, orderTimeline(view, order, events, a.page));
+      }
+      case 'repeat':
+        return render(ctx, repeatPreview(view, await orders.previewRepeat(customerId, a.id), a.page));
+      case 'cart':
+        try {
+          const request = await orders.requestRepeat(customerId, a.id);
+          return render(ctx, cartReady(view, request.cartUrl, a.id));
+        } catch (err) {
+          // Stock ran out between the preview and the tap: show the fresh preview.
+          if (!isDomainError(err) || err.code !== 'conflict') throw err;
+          return render(ctx, repeatPreview(view, await orders.previewRepeat(customerId, a.id), 0));
+        }
+    }
+  });
+
+  return composer;
+}

@@ -1,0 +1,72 @@
+/** /start with deep links (order_<number>, product_<sku>), the main menu, /menu and /language. */
+import { Composer } from 'grammy';
+import { isDomainError } from '../../errors.js';
+import type { BotContext } from '../context.js';
+import type { BotKit } from '../kit.js';
+import { menuCb } from '../keyboards/index.js';
+import { loginRequired, mainMenu } from '../views/menu.view.js';
+import { orderCard } from '../views/orders.view.js';
+import { productCard } from '../views/wishlist.view.js';
+import { languagesScreen } from '../views/profile.view.js';
+import { render, staleButton } from './helpers.js';
+
+const ORDER_LINK = /^order_([A-Za-z0-9-]{1,40})$/;
+const PRODUCT_LINK = /^product_([A-Za-z0-9_-]{1,56})$/;
+
+export function createStartFeature(kit: BotKit): Composer<BotContext> {
+  const composer = new Composer<BotContext>();
+  const menu = (ctx: BotContext, fresh = false) => render(ctx, mainMenu(kit.view(ctx.lang), ctx.account.customerId !== null), fresh);
+
+  composer.command('start', async (ctx) => {
+    const payload = ctx.match.trim();
+    const view = kit.view(ctx.lang);
+    const order = ORDER_LINK.exec(payload);
+    if (order) {
+      const number = order[1]!;
+      if (!ctx.account.customerId) {
+        ctx.session.pending = { kind: 'order', number };
+        return render(ctx, loginRequired(view));
+      }
+      try {
+        return render(ctx, orderCard(view, await kit.services.orders.card(ctx.account.customerId, { number }), 0));
+      } catch (err) {
+        if (!isDomainError(err) || err.code !== 'not_found') throw err;
+        await ctx.reply(ctx.t('orders.card.not_found'));
+        return menu(ctx);
+      }
+    }
+    const product = PRODUCT_LINK.exec(payload);
+    if (product) {
+      try {
+        const p = await kit.services.wishlist.productBySku(product[1]!);
+        const entry = ctx.account.customerId ? await kit.services.wishlist.entry(ctx.account.customerId, p.id) : null;
+        return render(ctx, productCard(view, p, entry));
+      } catch (err) {
+        if (!isDomainError(err) || err.code !== 'not_found') throw err;
+        await ctx.reply(ctx.t('wishlist.not_found'));
+        return menu(ctx);
+      }
+    }
+    if (payload) await ctx.reply(ctx.t('errors.deep_link'));
+    return menu(ctx);
+  });
+
+  composer.command('menu', (ctx) => menu(ctx));
+  composer.command('language', (ctx) => render(ctx, languagesScreen(kit.view(ctx.lang), kit.translator.languages)));
+
+  composer.callbackQuery(menuCb.pattern, async (ctx) => {
+    const action = menuCb.decode(ctx.callbackQuery.data);
+    if (!action) return staleButton(ctx);
+    if (action.action === 'home') return menu(ctx);
+    if (ctx.account.customerId) {
+      await ctx.answerCallbackQuery({ text: ctx.t('auth.already') });
+      return menu(ctx);
+    }
+    await ctx.answerCallbackQuery();
+    const pending = ctx.session.pending;
+    ctx.session.pending = undefined;
+    return kit.startLogin(ctx, pending);
+  });
+
+  return composer;
+}

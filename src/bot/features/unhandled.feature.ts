@@ -1,0 +1,16 @@
+/** Last in line: stale or unknown buttons get a polite answer, free text a helpful reply. */
+import { Composer } from 'grammy';
+import type { BotContext } from '../context.js';
+import type { BotKit } from '../kit.js';
+import { mainMenu } from '../views/menu.view.js';
+import { render, staleButton } from './helpers.js';
+
+export function createUnhandledFeature(kit: BotKit): Composer<BotContext> {
+  const composer = new Composer<BotContext>();
+  composer.on('callback_query', staleButton);
+  composer.on('message', async (ctx) => {
+    const menu = mainMenu(kit.view(ctx.lang), ctx.account.customerId !== null);
+    await render(ctx, { ...menu, text: `${ctx.t('menu.free_text')}\n${ctx.t('menu.free_text_hint')}` }, true);
+  });
+  return composer;
+}

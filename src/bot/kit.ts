@@ -1,0 +1,53 @@
+/** What features and conversations share: services, i18n, settings, and the login entry. */
+import type { Conversation } from '@grammyjs/conversations';
+import type { Config } from '../config/index.js';
+import { isDomainError, type DomainErrorCode } from '../errors.js';
+import type { Translator } from '../infra/i18n.js';
+import type { Logger } from '../infra/logger.js';
+import type { BotContext, FlowContext, PendingAction } from './context.js';
+import type { CustomerBotServices } from './services.js';
+import type { View } from './views/view.js';
+
+export interface BotKit {
+  services: CustomerBotServices;
+  translator: Translator;
+  config: Config;
+  logger: Logger;
+  timeZone: string;
+  view(lang: string): View;
+  /** Starts whichever login the channel supports (see createCustomerBot's phoneLogin). */
+  startLogin(ctx: BotContext, pending?: PendingAction): Promise<void>;
+}
+
+export type Flow = Conversation<BotContext, FlowContext>;
+
+export type Attempt<T> = { ok: true; value: T } | { ok: false; code: DomainErrorCode; details: Record<string, unknown> };
+
+/**
+ * Runs a domain call outside the conversation's replay (once, its result logged), turning
+ * a DomainError into a serializable value the flow can branch on.
+ */
+export function attempt<T>(conversation: Flow, task: () => Promise<T>): Promise<Attempt<T>> {
+  return conversation.external(async (): Promise<Attempt<T>> => {
+    try {
+      return { ok: true, value: await task() };
+    } catch (err) {
+      if (isDomainError(err)) return { ok: false, code: err.code, details: (err.details ?? {}) as Record<string, unknown> };
+      throw err;
+    }
+  });
+}
+
+/**
+ * Waits for a text answer. A button press or a command means the person went elsewhere:
+ * the flow ends and the update is handled as if no flow was running.
+ */
+export async function askText(conversation: Flow, onOther: (ctx: FlowContext) => Promise<unknown>): Promise<{ ctx: FlowContext; text: string }> {
+  for (;;) {
+    const next = await conversation.wait();
+    const text = next.message?.text;
+    if (next.callbackQuery || text?.startsWith('/')) return conversation.halt({ next: true });
+    if (text !== undefined) return { ctx: next, text };
+    await onOther(next);
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * Showing a screen: navigation edits the message the button belongs to (when the channel
+ * can edit), a typed command or a new flow sends a new message. Telegram's "message is not
+ * modified" (the same screen tapped twice) is not an error.
+ */
+import { GrammyError, InlineKeyboard, type Context } from 'grammy';
+import type { Channel } from './channel.js';
+
+export interface ScreenOptions {
+  /** Send a new message even when a button was pressed (e.g. after a flow ends). */
+  fresh?: boolean;
+}
+
+const NOT_MODIFIED = /message is not modified/i;
+const CANNOT_EDIT = /message can't be edited|message to edit not found|there is no text in the message to edit/i;
+
+export async function show(ctx: Context & { channel: Channel }, text: string, keyboard?: InlineKeyboard, options: ScreenOptions = {}): Promise<void> {
+  const extra = {
+    parse_mode: 'HTML' as const,
+    link_preview_options: { is_disabled: true },
+    ...(keyboard ? { reply_markup: keyboard } : {}),
+  };
+  const message = ctx.callbackQuery?.message;
+  if (message && !options.fresh && ctx.channel.capabilities.editMessages) {
+    try {
+      await ctx.editMessageText(text, extra);
+      return;
+    } catch (err) {
+      if (err instanceof GrammyError && NOT_MODIFIED.test(err.description)) return;
+      if (!(err instanceof GrammyError && CANNOT_EDIT.test(err.description))) throw err;
+    }
+  }
+  await ctx.reply(text, extra);
+}
+
+/** Lays out buttons in rows of `perRow`. */
+export function rows(keyboard: InlineKeyboard, buttons: Array<{ text: string; data: string } | { text: string; url: string }>, perRow = 1): InlineKeyboard {
+  buttons.forEach((b, i) => {
+    if ('data' in b) keyboard.text(b.text, b.data);
+    else keyboard.url(b.text, b.url);
+    if ((i + 1) % perRow === 0 || i === buttons.length - 1) keyboard.row();
+  });
+  return keyboard;
+}

@@ -1,0 +1,55 @@
+import { InlineKeyboard } from 'grammy';
+import type { ProductDto, WishlistEntryDto } from '../../domain/catalog/wishlist.service.js';
+import { escapeHtml as e, formatMoney } from '../html.js';
+import { menuCb, wishlistCb } from '../keyboards/index.js';
+import type { Screen, View } from './view.js';
+
+export const productName = (view: View, p: ProductDto) => (view.lang === 'en' && p.nameEn ? p.nameEn : p.name);
+
+export function wishlistScreen(view: View, entries: WishlistEntryDto[]): Screen {
+  const { t, lang } = view;
+  const keyboard = new InlineKeyboard();
+  const lines = [t('wishlist.title'), ''];
+  if (entries.length === 0) lines.push(t('wishlist.empty'));
+  for (const entry of entries) {
+    const p = entry.product;
+    const stock = p.stock > 0 && p.isActive ? t('wishlist.in_stock') : t('wishlist.out_of_stock');
+    lines.push(t('wishlist.item', { name: e(productName(view, p)), price: formatMoney(p.price, p.currency, lang), stock }));
+    keyboard.text(productName(view, p).slice(0, 60), wishlistCb.encode('item', { id: p.id })).row();
+  }
+  keyboard.text(t('wishlist.search_button'), wishlistCb.encode('search')).row().text(t('menu.back'), menuCb.encode('home'));
+  return { text: lines.join('\n'), keyboard };
+}
+
+/** A product card; `entry` when it is in the wishlist (alerts and remove), else an add button. */
+export function productCard(view: View, p: ProductDto, entry: WishlistEntryDto | null): Screen {
+  const { t, lang } = view;
+  const m = (v: string) => formatMoney(v, p.currency, lang);
+  const lines = [t('wishlist.product.title', { name: e(productName(view, p)), sku: e(p.sku), price: m(p.price) })];
+  if (p.oldPrice && Number(p.oldPrice) > Number(p.price)) lines.push(t('wishlist.product.old_price', { price: m(p.oldPrice) }));
+  lines.push(p.stock > 0 && p.isActive ? t('wishlist.product.in_stock', { stock: p.stock }) : t('wishlist.product.out_of_stock'));
+  if (entry && entry.priceAtAdd !== p.price) lines.push(t('wishlist.product.price_since', { price: m(entry.priceAtAdd) }));
+  const keyboard = new InlineKeyboard();
+  if (entry) {
+    keyboard
+      .text(t(entry.alerts.backInStock ? 'wishlist.product.alert_stock_on' : 'wishlist.product.alert_stock_off'), wishlistCb.encode('alert', { id: p.id, kind: 'stock', on: !entry.alerts.backInStock }))
+      .row()
+      .text(t(entry.alerts.priceDrop ? 'wishlist.product.alert_price_on' : 'wishlist.product.alert_price_off'), wishlistCb.encode('alert', { id: p.id, kind: 'price', on: !entry.alerts.priceDrop }))
+      .row()
+      .text(t('wishlist.product.remove_button'), wishlistCb.encode('remove', { id: p.id }))
+      .row();
+  } else {
+    keyboard.text(t('wishlist.product.add_button'), wishlistCb.encode('add', { id: p.id })).row();
+  }
+  if (p.url && /^https?:\/\//.test(p.url)) keyboard.url(t('wishlist.product.open_button'), p.url).row();
+  keyboard.text(t('wishlist.product.back_button'), wishlistCb.encode('list')).text(t('menu.back'), menuCb.encode('home'));
+  return { text: lines.join('\n'), keyboard };
+}
+
+export function searchResults(view: View, query: string, products: ProductDto[]): Screen {
+  const { t, lang } = view;
+  const keyboard = new InlineKeyboard();
+  for (const p of products) keyboard.text(`${productName(view, p).slice(0, 48)} · ${formatMoney(p.price, p.currency, lang)}`, wishlistCb.encode('item', { id: p.id })).row();
+  keyboard.text(t('wishlist.search_button'), wishlistCb.encode('search')).row().text(t('wishlist.product.back_button'), wishlistCb.encode('list'));
+  return { text: t(products.length ? 'wishlist.search.results' : 'wishlist.search.none', { query: e(query) }), keyboard };
+}
