@@ -69,6 +69,8 @@ export interface Config {
   metricsToken: string | undefined;
   loyalty: { pointsTtlDays: number; expiryWarningDays: number; tiers: LoyaltyTierConfig[] };
   sms: { provider: 'log' | 'http'; httpUrl: string | undefined; httpToken: string | undefined; sender: string };
+  /** One-time login codes (VK and any channel without contact sharing). */
+  otp: { secret: string; ttlSeconds: number; maxAttempts: number; resendCooldownSeconds: number; perPhonePerHour: number; perIdentityPerHour: number };
   support: { autoReplyAfterSeconds: number };
   /** No bot tokens at all: Kabinet opens the browser sandbox with its own fake servers. */
   sandbox: boolean;
@@ -95,6 +97,8 @@ export interface Config {
   /** Points expiry and warnings run this often. */
   loyaltyMaintenanceIntervalMs: number;
 }
+
+const DEV_OTP_SECRET = 'kabinet-dev-otp-secret-not-for-production';
 
 const DEFAULT_TIERS = 'base:Базовый:Base:0:3,silver:Серебряный:Silver:20000:5,gold:Золотой:Gold:60000:7';
 
@@ -271,6 +275,15 @@ export function loadConfig(env: Env = process.env): Config {
       httpToken: r.optional('SMS_HTTP_TOKEN'),
       sender: r.string('SMS_SENDER', 'Kabinet'),
     },
+    otp: {
+      // HMAC key for stored code hashes; the dev default is refused in production below.
+      secret: r.string('OTP_SECRET', DEV_OTP_SECRET),
+      ttlSeconds: r.int('OTP_TTL_SECONDS', 300, 30, 3600),
+      maxAttempts: r.int('OTP_MAX_ATTEMPTS', 5, 1, 20),
+      resendCooldownSeconds: r.int('OTP_RESEND_COOLDOWN_SECONDS', 60, 0, 3600),
+      perPhonePerHour: r.int('OTP_PER_PHONE_PER_HOUR', 5, 1, 1000),
+      perIdentityPerHour: r.int('OTP_PER_IDENTITY_PER_HOUR', 10, 1, 1000),
+    },
     support: { autoReplyAfterSeconds: r.int('SUPPORT_AUTO_REPLY_AFTER_SECONDS', 300, 1) },
     sandbox: false,
     notifications: {
@@ -298,6 +311,8 @@ export function loadConfig(env: Env = process.env): Config {
     r.problems.push('VK_GROUP_ID, VK_CALLBACK_SECRET and VK_CONFIRMATION_CODE: required when VK_GROUP_TOKEN is set');
   }
   if (config.sms.provider === 'http' && !config.sms.httpUrl) r.problems.push('SMS_HTTP_URL: required when SMS_PROVIDER=http');
+  if (config.otp.secret.length < 16) r.problems.push('OTP_SECRET: must be at least 16 characters');
+  if (nodeEnv === 'production' && config.otp.secret === DEV_OTP_SECRET) r.problems.push('OTP_SECRET: required in production');
   if (nodeEnv === 'production' && !config.shop.apiSecret) r.problems.push('SHOP_API_SECRET: required in production');
 
   config.sandbox = r.bool('SANDBOX', !telegramToken && !vkToken && !staffToken);
