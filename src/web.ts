@@ -8,6 +8,9 @@ import { postgresCheck, redisCheck } from './server/health.js';
 import { metricsPlugin } from './server/metrics.js';
 import { QueueName } from './queues/names.js';
 import { createTelegramChannel } from './channels/telegram/telegram-channel.js';
+import { shopApiPlugin } from './api/shop/plugin.js';
+import { adminApiPlugin } from './api/admin/plugin.js';
+import { createShopServices } from './shop-services.js';
 
 export interface Web {
   app: App;
@@ -25,6 +28,15 @@ export async function createWeb(infra: Infrastructure): Promise<Web> {
   // The customer bot in Telegram: webhook route when a secret is set; long polling otherwise.
   const telegram = config.telegram.token ? createTelegramChannel(infra) : undefined;
   if (telegram?.plugin) plugins.push({ plugin: telegram.plugin });
+  // The shop's API (signed, idempotent) and the admin API over the outbox.
+  const shop = createShopServices(infra);
+  plugins.push(
+    {
+      plugin: shopApiPlugin,
+      options: { prefix: '/api/v1', prisma, sync: shop.sync, ledger: shop.ledger, notifications: shop.notifications, clock: infra.clock, secret: config.shop.apiSecret, toleranceSeconds: config.shop.signatureToleranceSeconds },
+    },
+    { plugin: adminApiPlugin, options: { prefix: '/api/admin', token: config.adminApiToken, outbox: shop.outbox } },
+  );
   const app = await buildApp({
     logger,
     bodyLimitBytes: config.http.bodyLimitBytes,

@@ -3,6 +3,8 @@
  * across all of them.
  */
 import type { Infrastructure } from './infra/infrastructure.js';
+import { startShopWorkers } from './notifications/workers.js';
+import { createShopServices } from './shop-services.js';
 
 export interface WorkerRole {
   start(): Promise<void>;
@@ -14,6 +16,8 @@ export async function createWorkerRole(infra: Infrastructure): Promise<WorkerRol
   const stops: Array<() => Promise<void>> = [];
   return {
     async start() {
+      // Notifications, the outbox to the shop and loyalty maintenance (issue 4).
+      await startShopWorkers(infra, createShopServices(infra));
       infra.logger.info('worker started');
     },
     async stop() {
