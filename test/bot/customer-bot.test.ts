@@ -49,3 +49,159 @@ describe('customer bot: start and login', () => {
     expect(await h.ctx.prisma.customer.count({ where: { phone: '+79161234567' } })).toBe(1);
   });
 });
+
+async function loggedIn(phone: string, lang = 'ru') {
+  const customer = await createCustomer(h.ctx.prisma, { phone, firstName: 'Вера', language: lang });
+  const p = person(h, { firstName: 'Vera', languageCode: lang });
+  await p.say('/start');
+  await p.press(menuCb.encode('login'));
+  await p.shareContact({ phone, firstName: 'Vera' });
+  return { p, customer };
+}
+
+describe('customer bot: orders', () => {
+  it('lists orders newest first with pagination, opens a card and the tracking timeline', async () => {
+    const { p, customer } = await loggedIn('+79160000101');
+    const product = await createProduct(h.ctx.prisma, { name: 'Чай <улун> & мёд', price: 450 });
+    const orders = [];
+    for (let i = 0; i < 7; i++) {
+      orders.push(await createOrder(h.ctx.prisma, customer.id, { number: `N-${100 + i}`, placedAt: new Date(Date.UTC(2026, 0, 1 + i)), items: [{ product, quantity: 2, price: 450 }] }));
+    }
+    const shipped = await createOrder(h.ctx.prisma, customer.id, {
+      number: 'N-200', status: 'shipped', placedAt: new Date(Date.UTC(2026, 1, 1)), items: [{ product, quantity: 1, price: 450 }], deliveryCost: 300,
+      carrier: 'CDEK', trackingNumber: 'TRK123', trackingUrl: 'https://track.test/TRK123', deliveryMethod: 'Курьер', paymentMethod: 'Карта',
+      events: [
+        { status: 'created', occurredAt: new Date(Date.UTC(2026, 1, 1, 9)) },
+        { status: 'paid', occurredAt: new Date(Date.UTC(2026, 1, 1, 10)) },
+        { status: 'shipped', occurredAt: new Date(Date.UTC(2026, 1, 2, 12)), carrier: 'CDEK', trackingNumber: 'TRK123', trackingUrl: 'https://track.test/TRK123', location: 'Москва' },
+      ],
+    });
+    // Someone else's order must never show.
+    const other = await createCustomer(h.ctx.prisma, { phone: '+79160000199' });
+    await createOrder(h.ctx.prisma, other.id, { number: 'N-999', items: [{ product, quantity: 1, price: 450 }] });
+
+    await p.press(ordersCb.encode('list', { page: 0 }));
+    const page1 = p.lastButtons().map((b) => b.text);
+    expect(page1[0]).toContain('N-200');
+    expect(page1.slice(0, 5).map((t) => t.split(' ')[0])).toEqual(['№N-200', '№N-106', '№N-105', '№N-104', '№N-103']);
+    expect(p.lastText()).toContain('страница 1 из 2');
+    const listMessageId = [...p.chat()].reverse().find((m) => m.direction === 'out')!.messageId;
+
+    await p.press(ordersCb.encode('list', { page: 1 }));
+    // Navigation edits the same message.
+    expect([...p.chat()].reverse().find((m) => m.direction === 'out')!.messageId).toBe(listMessageId);
+    expect(p.lastButtons().map((b) => b.text.split(' ')[0]).slice(0, 3)).toEqual(['№N-102', '№N-101', '№N-100']);
+    expect(p.lastButtons().some((b) => b.text.includes('N-999'))).toBe(false);
+
+    await p.press(ordersCb.encode('list', { page: 0 }));
+    await p.press(ordersCb.encode('card', { id: shipped.id, page: 0 }));
+    const card = p.lastText();
+    expect(card).toContain('Заказ №N-200');
+    expect(card).toContain('Чай <улун> & мёд × 1');
+    expect(card).toContain('Отправлен');
+    expect(card).toContain('Доставка: Курьер');
+    expect(card).toContain('TRK123 (CDEK)');
+    expect(card).toMatch(/Итого: 750/);
+
+    await p.press(ordersCb.encode('track', { id: shipped.id, page: 0 }));
+    const track = p.lastText();
+    expect(track.indexOf('Создан')).toBeLessThan(track.indexOf('Оплачен'));
+    expect(track.indexOf('Оплачен')).toBeLessThan(track.indexOf('Отправлен'));
+    expect(track).toContain('CDEK, трек TRK123');
+    expect(track).toContain('Москва');
+    expect(p.lastButtons().find((b) => b.url)?.url).toBe('https://track.test/TRK123');
+
+    // A deep link to another customer's order is refused politely.
+    await p.start('order_N-999');
+    expect(p.botTexts().at(-2)).toContain('Заказ не найден');
+    await p.start('order_N-200');
+    expect(p.lastText()).toContain('Заказ №N-200');
+  });
+
+  it('repeats an order: a changed price and an out-of-stock item shown, cart link built, request and outbox recorded', async () => {
+    const { p, customer } = await loggedIn('+79160000102');
+    const cheaper = await createProduct(h.ctx.prisma, { sku: 'TEA-1', name: 'Чай', price: 500, stock: 10 });
+    const gone = await createProduct(h.ctx.prisma, { sku: 'MUG-1', name: 'Кружка', price: 300, stock: 0 });
+    const same = await createProduct(h.ctx.prisma, { sku: 'SPOON 1', name: 'Ложка', price: 100, stock: 5 });
+    const order = await createOrder(h.ctx.prisma, customer.id, {
+      number: 'R-1',
+      items: [{ product: cheaper, quantity: 2, price: 450 }, { product: gone, quantity: 1, price: 300 }, { product: same, quantity: 3, price: 100 }],
+    });
+    await p.press(ordersCb.encode('list', { page: 0 }));
+    await p.press(ordersCb.encode('card', { id: order.id, page: 0 }));
+    await p.press(ordersCb.encode('repeat', { id: order.id, page: 0 }));
+    const preview = p.lastText();
+    expect(preview).toMatch(/Чай × 2 — 500.*\(было 450/);
+    expect(preview).toContain('Кружка — нет в наличии');
+    expect(preview).toMatch(/Ложка × 3 — 100/);
+    expect(preview).toMatch(/Итого сейчас: 1\s?300/);
+    expect(await h.ctx.prisma.repeatOrderRequest.count()).toBe(0);
+
+    await p.press(ordersCb.encode('cart', { id: order.id }));
+    const expectedUrl = CART_TEMPLATE.replace('{items}', encodeURIComponent('TEA-1:2,SPOON 1:3')).replace('{order}', 'R-1');
+    expect(p.lastButtons().find((b) => b.url)?.url).toBe(expectedUrl);
+    const request = await h.ctx.prisma.repeatOrderRequest.findFirstOrThrow({ where: { orderId: order.id } });
+    expect(request.cartUrl).toBe(expectedUrl);
+    expect(request.items).toEqual(expect.arrayContaining([
+      expect.objectContaining({ sku: 'TEA-1', quantity: 2, price: '500.00', previousPrice: '450.00', available: true }),
+      expect.objectContaining({ sku: 'MUG-1', quantity: 0, available: false, state: 'out_of_stock' }),
+    ]));
+    const event = await h.ctx.prisma.outboxEvent.findFirstOrThrow({ where: { eventType: 'cart.repeat_requested' } });
+    expect(event.payload).toMatchObject({ requestId: request.id, orderId: order.id, customerId: customer.id, cartUrl: expectedUrl });
+  });
+});
+
+describe('customer bot: wishlist and loyalty', () => {
+  it('adds from a product deep link and from search, subscribes to alerts, removes', async () => {
+    const { p, customer } = await loggedIn('+79160000103');
+    const kettle = await createProduct(h.ctx.prisma, { sku: 'KTL-7', name: 'Чайник стеклянный', price: 2500, stock: 0 });
+    const cup = await createProduct(h.ctx.prisma, { sku: 'CUP-9', name: 'Чашка фарфоровая', price: 700 });
+
+    await p.start('product_KTL-7');
+    expect(p.lastText()).toContain('Чайник стеклянный');
+    expect(p.lastText()).toContain('Нет в наличии');
+    await p.press(wishlistCb.encode('add', { id: kettle.id }));
+    expect(await h.ctx.prisma.wishlistItem.count({ where: { customerId: customer.id, productId: kettle.id } })).toBe(1);
+    await p.press(wishlistCb.encode('alert', { id: kettle.id, kind: 'stock', on: true }));
+    await p.press(wishlistCb.encode('alert', { id: kettle.id, kind: 'price', on: true }));
+    const alerts = await h.ctx.prisma.productAlert.findMany({ where: { customerId: customer.id, active: true }, orderBy: { kind: 'asc' } });
+    expect(alerts.map((a) => [a.kind, a.basePrice?.toFixed(2) ?? null])).toEqual([['back_in_stock', null], ['price_drop', '2500.00']]);
+    expect(p.lastButtons().map((b) => b.text)).toContain('🔔 Сообщить о поступлении: вкл');
+
+    await p.press(wishlistCb.encode('list'));
+    await p.press(wishlistCb.encode('search'));
+    await p.say('фарфор');
+    expect(p.lastText()).toContain('Нашли по запросу «фарфор»');
+    await p.press(wishlistCb.encode('item', { id: cup.id }));
+    await p.press(wishlistCb.encode('add', { id: cup.id }));
+    await p.press(wishlistCb.encode('list'));
+    expect(p.lastText()).toContain('Чашка фарфоровая');
+    expect(p.lastText()).toContain('Чайник стеклянный — 2');
+
+    await p.press(wishlistCb.encode('item', { id: kettle.id }));
+    await p.press(wishlistCb.encode('remove', { id: kettle.id }));
+    expect(await h.ctx.prisma.wishlistItem.count({ where: { customerId: customer.id } })).toBe(1);
+    expect(await h.ctx.prisma.productAlert.count({ where: { customerId: customer.id, active: true } })).toBe(0);
+    expect(p.lastText()).not.toContain('Чайник');
+  });
+
+  it('shows balance, tier, the next tier, recent transactions and points expiring soon', async () => {
+    const { p, customer } = await loggedIn('+79160000104');
+    const now = new Date();
+    await h.ctx.prisma.customer.update({ where: { id: customer.id }, data: { pointsBalance: 850, lifetimeSpend: '25000.00', loyaltyTierCode: null } });
+    await h.ctx.prisma.loyaltyTransaction.createMany({
+      data: [
+        { customerId: customer.id, kind: 'accrual', points: 600, remaining: 400, expiresAt: new Date(now.getTime() + 5 * 86_400_000), createdAt: new Date(now.getTime() - 2 * 86_400_000) },
+        { customerId: customer.id, kind: 'accrual', points: 450, remaining: 450, expiresAt: new Date(now.getTime() + 300 * 86_400_000), createdAt: new Date(now.getTime() - 86_400_000) },
+        { customerId: customer.id, kind: 'redemption', points: -200, createdAt: now },
+      ],
+    });
+    await p.press(loyaltyCb.encode('show'));
+    const text = p.lastText();
+    expect(text).toContain('Баланс: 850 баллов');
+    expect(text).toContain('Уровень: Серебряный');
+    expect(text).toMatch(/До уровня «Золотой» осталось купить на 35\s000/);
+    expect(text).toContain('400 баллов сгорят');
+    expect(text.indexOf('-200')).toBeLessThan(text.indexOf('+450'));
+  });
+});
