@@ -205,3 +205,111 @@ describe('customer bot: wishlist and loyalty', () => {
     expect(text.indexOf('-200')).toBeLessThan(text.indexOf('+450'));
   });
 });
+
+describe('customer bot: profile, language, help', () => {
+  it('edits name and email (a bad email refused), sets the birthday once, toggles notifications, manages addresses', async () => {
+    const { p, customer } = await loggedIn('+79160000105');
+    await p.press(profileCb.encode('show'));
+    await p.press(profileCb.encode('name'));
+    await p.say('Вера <Иванова>');
+    await p.press(profileCb.encode('email'));
+    await p.say('not-an-email');
+    expect(p.lastText()).toContain('не похоже на email');
+    await p.say('Vera@Example.COM');
+    let row = await h.ctx.prisma.customer.findUniqueOrThrow({ where: { id: customer.id } });
+    expect(row).toMatchObject({ firstName: 'Вера', lastName: '<Иванова>', email: 'vera@example.com' });
+    expect(p.lastText()).toContain('Имя: Вера <Иванова>');
+
+    await p.press(profileCb.encode('birthday'));
+    await p.say('31.02.1990');
+    expect(p.lastText()).toContain('Не получилось распознать дату');
+    await p.say('14.02.1990');
+    row = await h.ctx.prisma.customer.findUniqueOrThrow({ where: { id: customer.id } });
+    expect(row.birthday?.toISOString().slice(0, 10)).toBe('1990-02-14');
+    expect(p.lastButtons().some((b) => b.callback_data === profileCb.encode('birthday'))).toBe(false);
+    // An old birthday button cannot set it again.
+    const oldButtonMessage = p.chat().filter((m) => m.direction === 'out').find((m) => JSON.stringify(m.replyMarkup ?? {}).includes(profileCb.encode('birthday')));
+    if (oldButtonMessage) {
+      await p.press(profileCb.encode('birthday'));
+      await p.say('01.01.2000');
+      expect(p.lastText()).toContain('уже указан');
+    }
+    expect((await h.ctx.prisma.customer.findUniqueOrThrow({ where: { id: customer.id } })).birthday?.toISOString().slice(0, 10)).toBe('1990-02-14');
+
+    await p.press(profileCb.encode('notify', { kind: 'promos', on: false }));
+    row = await h.ctx.prisma.customer.findUniqueOrThrow({ where: { id: customer.id } });
+    expect(row).toMatchObject({ notifyPromotions: false, notifyOrderUpdates: true });
+    await p.press(profileCb.encode('notify', { kind: 'orders', on: false }));
+    expect((await h.ctx.prisma.customer.findUniqueOrThrow({ where: { id: customer.id } })).notifyOrderUpdates).toBe(false);
+
+    await p.press(addressesCb.encode('list'));
+    await p.press(addressesCb.encode('add'));
+    for (const answer of ['Москва', 'Тверская', '1', '5']) await p.say(answer);
+    await p.press(addressesCb.encode('list'));
+    await p.press(addressesCb.encode('add'));
+    for (const answer of ['Казань', 'Баумана', '', '-']) if (answer) await p.say(answer); else await p.say(' ');
+    // An empty house is asked again.
+    expect(p.lastText()).toContain('Дом');
+    await p.say('7');
+    const [first, second] = await h.ctx.prisma.address.findMany({ where: { customerId: customer.id }, orderBy: { createdAt: 'asc' } });
+    expect(first).toMatchObject({ city: 'Москва', apartment: '5', isDefault: true });
+    expect(second).toMatchObject({ city: 'Казань', house: '7', apartment: null, isDefault: false });
+
+    await p.press(addressesCb.encode('list'));
+    await p.press(addressesCb.encode('item', { id: second!.id }));
+    await p.press(addressesCb.encode('edit', { id: second!.id }));
+    for (const answer of ['=', 'Кремлёвская', '=', '12']) await p.say(answer);
+    expect(await h.ctx.prisma.address.findUniqueOrThrow({ where: { id: second!.id } })).toMatchObject({ city: 'Казань', street: 'Кремлёвская', house: '7', apartment: '12' });
+    await p.press(addressesCb.encode('makeDefault', { id: second!.id }));
+    expect((await h.ctx.prisma.address.findUniqueOrThrow({ where: { id: second!.id } })).isDefault).toBe(true);
+    expect((await h.ctx.prisma.address.findUniqueOrThrow({ where: { id: first!.id } })).isDefault).toBe(false);
+    await p.press(addressesCb.encode('list'));
+    await p.press(addressesCb.encode('item', { id: second!.id }));
+    await p.press(addressesCb.encode('remove', { id: second!.id }));
+    await p.press(addressesCb.encode('removeConfirm', { id: second!.id }));
+    const left = await h.ctx.prisma.address.findMany({ where: { customerId: customer.id } });
+    expect(left.map((a) => [a.id, a.isDefault])).toEqual([[first!.id, true]]);
+
+    const events = await h.ctx.prisma.outboxEvent.findMany({ where: { payload: { path: ['customerId'], equals: customer.id } } });
+    const types = events.map((e) => e.eventType);
+    expect(types.filter((t) => t === 'customer.updated').length).toBeGreaterThanOrEqual(5);
+    expect(types.filter((t) => t === 'customer.address_changed').length).toBe(5);
+  });
+
+  it('switches language: next replies in English, stored on the customer', async () => {
+    const { p, customer } = await loggedIn('+79160000106');
+    await p.say('/language');
+    await p.press(profileCb.encode('language', { code: 'en' }));
+    expect((await h.ctx.prisma.customer.findUniqueOrThrow({ where: { id: customer.id } })).language).toBe('en');
+    await p.say('/orders');
+    expect(p.lastText()).toBe('You have no orders yet.');
+    await p.say('hello?');
+    expect(p.lastText()).toContain('I understand the menu buttons');
+  });
+
+  it('answers stale and unknown buttons politely and records a request to talk to a person', async () => {
+    const p = person(h, { firstName: 'Gleb', languageCode: 'ru' });
+    await p.say('/start');
+    for (const data of ['o:card:not-a-uuid:0', 'zz:unknown', 'w:alert:x']) {
+      const update = await p.pressStale(data);
+      const answer = h.fake.callbackAnswer('7000002:AAkabinet-customer-bot-test', update.callback_query!.id);
+      expect(answer, data).toBeDefined();
+      expect(String(answer!.text), data).toContain('Эта кнопка устарела');
+    }
+    // A well-formed button of an account screen, pressed before login, asks for login.
+    const guestPress = await p.pressStale(ordersCb.encode('card', { id: '00000000-0000-7000-8000-000000000000', page: 0 }));
+    expect(h.fake.callbackAnswer('7000002:AAkabinet-customer-bot-test', guestPress.callback_query!.id)).toBeDefined();
+    expect(p.lastText()).toContain('доступен после входа');
+    await p.say('/help');
+    await p.press(helpCb.encode('topic', { topic: 'returns' }));
+    expect(p.lastText()).toContain('14 дней');
+    await p.press(helpCb.encode('show'));
+    await p.press(helpCb.encode('human'));
+    await p.say('Где мой <заказ>?');
+    expect(p.botTexts().some((t) => t.includes('Передали ваш вопрос оператору'))).toBe(true);
+    const conversation = await h.ctx.prisma.supportConversation.findFirstOrThrow({ where: { identity: { externalId: String(p.user.id) } }, include: { messages: true } });
+    expect(conversation.status).toBe('waiting');
+    expect(conversation.messages.map((m) => m.text)).toEqual(['Где мой <заказ>?']);
+    expect(await h.ctx.prisma.outboxEvent.count({ where: { eventType: 'support.requested', payload: { path: ['conversationId'], equals: conversation.id } } })).toBe(1);
+  });
+});
