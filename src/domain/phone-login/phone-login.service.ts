@@ -1,0 +1,194 @@
+/**
+ * Login by a one-time code, for channels that cannot vouch for a phone (VK). The person
+ * types a phone; a 6-digit code goes to the customer's Telegram chat when the customer with
+ * that phone already uses Telegram, else by SMS; typing it back links the identity to that
+ * customer (or a new one), so both messengers share one account.
+ *
+ * Against guessing and SMS pumping: codes are random (crypto.randomInt), stored only as an
+ * HMAC bound to identity and phone, expire (5 min), allow 5 attempts, and only the newest
+ * code of an identity counts; requests have a resend cooldown (60 s) and hourly limits per
+ * phone and per identity, checked and counted atomically in Redis. A refused request sends
+ * nothing and stores nothing; a refused code logs nobody in.
+ */
+import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
+import { DomainError } from '../../errors.js';
+import type { Clock } from '../../infra/clock.js';
+import { maskPhone, type Logger } from '../../infra/logger.js';
+import type { PrismaClient } from '../../infra/prisma.js';
+import type { Redis } from '../../infra/redis.js';
+import type { Platform } from '../../generated/prisma/enums.js';
+import type { IdentitiesService, LoginResult } from '../customers/identities.js';
+import { normalizePhone } from '../customers/phone.js';
+
+export interface OtpLimits {
+  ttlSeconds: number;
+  maxAttempts: number;
+  resendCooldownSeconds: number;
+  perPhonePerHour: number;
+  perIdentityPerHour: number;
+}
+
+export const DEFAULT_OTP_LIMITS: OtpLimits = { ttlSeconds: 300, maxAttempts: 5, resendCooldownSeconds: 60, perPhonePerHour: 5, perIdentityPerHour: 10 };
+
+/** How a code reaches the person. Plain interfaces: the edges plug in SMS and messengers. */
+export interface CodeDelivery {
+  sms: { readonly kind: string; send(message: { to: string; text: string; code: string }): Promise<void> };
+  /** Writes to one of the customer's messenger chats (the Telegram OutboundSender). */
+  messenger?: { send(to: { platform: Platform; chatId: string }, text: string): Promise<void> };
+  /** The message text, in the person's language. */
+  text(input: { code: string; language: string; via: 'sms' | 'messenger'; ttlMinutes: number }): string;
+}
+
+export interface PhoneLoginDeps {
+  prisma: PrismaClient;
+  redis: Redis;
+  clock: Clock;
+  logger: Logger;
+  identities: IdentitiesService;
+  delivery: CodeDelivery;
+  /** HMAC key (OTP_SECRET). */
+  secret: string;
+  /** Kabinet's Redis key prefix. */
+  keyPrefix: string;
+  limits?: Partial<OtpLimits>;
+}
+
+/** What the flow shows after a code went out; serializable (conversation.external). */
+export interface CodeSent {
+  /** "+7*******67" */
+  maskedPhone: string;
+  /** 'telegram' when it went to the customer's Telegram chat, else the SMS provider kind. */
+  via: string;
+  expiresInSeconds: number;
+  resendInSeconds: number;
+}
+
+/** Stable reasons in DomainError.details.reason, for the edge's localized answer. */
+export type OtpRefusal = 'cooldown' | 'phone_limit' | 'identity_limit' | 'no_code' | 'expired' | 'too_many_attempts' | 'wrong_code' | 'bad_format' | 'send_failed';
+
+const refuse = (code: 'invalid_input' | 'rate_limited' | 'not_found' | 'unavailable', reason: OtpRefusal, extra: Record<string, unknown> = {}) =>
+  new DomainError(code, `One-time code refused: ${reason}`, { reason, ...extra });
+
+// KEYS: phone counter, identity counter, cooldown. ARGV: phoneMax, identityMax, cooldownSec, windowSec.
+// Checks every limit first and counts only when all pass, so a refused request changes nothing.
+const TAKE = `
+if redis.call('EXISTS', KEYS[3]) == 1 then return {'cooldown', redis.call('TTL', KEYS[3])} end
+local p = tonumber(redis.call('GET', KEYS[1]) or '0')
+if p >= tonumber(ARGV[1]) then return {'phone_limit', redis.call('TTL', KEYS[1])} end
+local i = tonumber(redis.call('GET', KEYS[2]) or '0')
+if i >= tonumber(ARGV[2]) then return {'identity_limit', redis.call('TTL', KEYS[2])} end
+if redis.call('INCR', KEYS[1]) == 1 then redis.call('EXPIRE', KEYS[1], ARGV[4]) end
+if redis.call('INCR', KEYS[2]) == 1 then redis.call('EXPIRE', KEYS[2], ARGV[4]) end
+if tonumber(ARGV[3]) > 0 then redis.call('SET', KEYS[3], '1', 'EX', ARGV[3]) end
+return {'ok', 0}
+`;
+
+export function createPhoneLoginService(deps: PhoneLoginDeps) {
+  const limits: OtpLimits = { ...DEFAULT_OTP_LIMITS, ...deps.limits };
+  const { prisma, redis, clock } = deps;
+  const key = (part: string) => `${deps.keyPrefix}otp:${part}`;
+
+  const hash = (identityId: string, phone: string, code: string) =>
+    createHmac('sha256', deps.secret).update(`${identityId}:${phone}:${code}`).digest('hex');
+
+  /** The customer's Telegram chat, if the phone belongs to a customer who uses Telegram. */
+  async function messengerRoute(phone: string, requesterId: string): Promise<{ platform: Platform; chatId: string } | undefined> {
+    if (!deps.delivery.messenger) return undefined;
+    const identity = await prisma.channelIdentity.findFirst({
+      where: { customer: { phone }, platform: 'telegram', blockedAt: null, id: { not: requesterId } },
+      orderBy: { lastSeenAt: 'desc' },
+      select: { platform: true, chatId: true },
+    });
+    return identity ?? undefined;
+  }
+
+  return {
+    limits,
+
+    /**
+     * Sends a fresh code for `rawPhone` to the person behind `identityId`. Throws
+     * invalid_input (not a phone), rate_limited (cooldown / hourly limits, with
+     * retryAfterSeconds), unavailable (the sender failed).
+     */
+    async requestCode(identityId: string, rawPhone: string, language: string): Promise<CodeSent> {
+      const phone = normalizePhone(rawPhone);
+      const [verdict, ttl] = (await redis.eval(
+        TAKE,
+        3,
+        key(`phone:${phone}`),
+        key(`identity:${identityId}`),
+        key(`cooldown:${identityId}`),
+        limits.perPhonePerHour,
+        limits.perIdentityPerHour,
+        limits.resendCooldownSeconds,
+        3600,
+      )) as [string, number];
+      if (verdict !== 'ok') {
+        deps.logger.info({ identityId, phone: maskPhone(phone), reason: verdict }, 'otp: code request refused');
+        throw refuse('rate_limited', verdict as OtpRefusal, { retryAfterSeconds: Math.max(1, Number(ttl)) });
+      }
+      const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+      const now = clock.now();
+      const route = await messengerRoute(phone, identityId);
+      const via = route ? 'telegram' : deps.delivery.sms.kind;
+      const ttlMinutes = Math.round(limits.ttlSeconds / 60);
+      // Older codes of this identity stop working: only the newest one counts.
+      await prisma.$transaction([
+        prisma.otpCode.updateMany({ where: { identityId, consumedAt: null, expiresAt: { gt: now } }, data: { expiresAt: now } }),
+        prisma.otpCode.create({
+          data: { identityId, phone, codeHash: hash(identityId, phone, code), channel: via, expiresAt: new Date(now.getTime() + limits.ttlSeconds * 1000) },
+        }),
+      ]);
+      try {
+        if (route) {
+          await deps.delivery.messenger!.send(route, deps.delivery.text({ code, language, via: 'messenger', ttlMinutes }));
+        } else {
+          await deps.delivery.sms.send({ to: phone, code, text: deps.delivery.text({ code, language, via: 'sms', ttlMinutes }) });
+        }
+      } catch (err) {
+        // Nothing went out: let the person retry at once.
+        await redis.del(key(`cooldown:${identityId}`)).catch(() => undefined);
+        deps.logger.warn({ err: { message: err instanceof Error ? err.message : String(err) }, identityId, via }, 'otp: sending the code failed');
+        throw refuse('unavailable', 'send_failed');
+      }
+      deps.logger.info({ identityId, phone: maskPhone(phone), via }, 'otp: code sent');
+      return { maskedPhone: maskPhone(phone), via, expiresInSeconds: limits.ttlSeconds, resendInSeconds: limits.resendCooldownSeconds };
+    },
+
+    /**
+     * Checks a typed code against the identity's newest code and, when it matches, logs the
+     * identity in with that phone (joining the customer who has it). Throws invalid_input
+     * (bad_format, wrong_code with attemptsLeft, expired), not_found (no_code),
+     * rate_limited (too_many_attempts).
+     */
+    async verifyCode(identityId: string, rawCode: string): Promise<LoginResult & { phone: string }> {
+      const typed = rawCode.replace(/[\s-]/g, '');
+      if (!/^\d{6}$/.test(typed)) throw refuse('invalid_input', 'bad_format');
+      const now = clock.now();
+      const row = await prisma.otpCode.findFirst({ where: { identityId, consumedAt: null }, orderBy: { createdAt: 'desc' } });
+      if (!row) throw refuse('not_found', 'no_code');
+      if (row.expiresAt <= now) throw refuse('invalid_input', 'expired');
+      // Count the attempt first, atomically: parallel guesses cannot exceed the limit.
+      const counted = await prisma.otpCode.updateMany({
+        where: { id: row.id, consumedAt: null, attempts: { lt: limits.maxAttempts } },
+        data: { attempts: { increment: 1 } },
+      });
+      if (counted.count === 0) throw refuse('rate_limited', 'too_many_attempts');
+      const expected = Buffer.from(row.codeHash, 'hex');
+      const given = Buffer.from(hash(identityId, row.phone, typed), 'hex');
+      if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
+        const attemptsLeft = limits.maxAttempts - (row.attempts + 1);
+        if (attemptsLeft <= 0) throw refuse('rate_limited', 'too_many_attempts');
+        throw refuse('invalid_input', 'wrong_code', { attemptsLeft });
+      }
+      const consumed = await prisma.otpCode.updateMany({ where: { id: row.id, consumedAt: null }, data: { consumedAt: now } });
+      if (consumed.count === 0) throw refuse('not_found', 'no_code');
+      const identity = await prisma.channelIdentity.findUnique({ where: { id: identityId }, select: { firstName: true, lastName: true } });
+      const result = await deps.identities.loginWithPhone(identityId, row.phone, { firstName: identity?.firstName ?? undefined, lastName: identity?.lastName ?? undefined });
+      deps.logger.info({ identityId, customerId: result.customerId }, 'otp: identity logged in by code');
+      return { ...result, phone: row.phone };
+    },
+  };
+}
+
+export type PhoneLoginService = ReturnType<typeof createPhoneLoginService>;
