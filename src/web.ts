@@ -11,6 +11,8 @@ import { createTelegramChannel } from './channels/telegram/telegram-channel.js';
 import { shopApiPlugin } from './api/shop/plugin.js';
 import { adminApiPlugin } from './api/admin/plugin.js';
 import { createShopServices } from './shop-services.js';
+import { createVkCustomerBot } from './channels/vk/vk-customer-bot.js';
+import { createTelegramSender } from './channels/telegram-sender.js';
 
 export interface Web {
   app: App;
@@ -28,6 +30,14 @@ export async function createWeb(infra: Infrastructure): Promise<Web> {
   // The customer bot in Telegram: webhook route when a secret is set; long polling otherwise.
   const telegram = config.telegram.token ? createTelegramChannel(infra) : undefined;
   if (telegram?.plugin) plugins.push({ plugin: telegram.plugin });
+  // The same brain in VK: Callback API route; login codes may go to the customer's Telegram chat.
+  if (config.vk.token) {
+    const messengers = config.telegram.token
+      ? new Map([['telegram' as const, createTelegramSender({ token: config.telegram.token, apiRoot: config.telegram.apiRoot })]])
+      : undefined;
+    const vk = createVkCustomerBot(infra, messengers ? { messengers } : {});
+    plugins.push(vk.plugin);
+  }
   // The shop's API (signed, idempotent) and the admin API over the outbox.
   const shop = createShopServices(infra);
   plugins.push(

@@ -5,6 +5,7 @@
 import type { Infrastructure } from './infra/infrastructure.js';
 import { startShopWorkers } from './notifications/workers.js';
 import { createShopServices } from './shop-services.js';
+import { vkChannelFromInfra } from './channels/vk/vk-customer-bot.js';
 
 export interface WorkerRole {
   start(): Promise<void>;
@@ -17,7 +18,9 @@ export async function createWorkerRole(infra: Infrastructure): Promise<WorkerRol
   return {
     async start() {
       // Notifications, the outbox to the shop and loyalty maintenance (issue 4).
-      await startShopWorkers(infra, createShopServices(infra));
+      // VK's sender executes the same Telegram-shaped calls through the bridge's method table.
+      const senders = infra.config.vk.token ? new Map([['vk' as const, vkChannelFromInfra(infra).outboundSender]]) : undefined;
+      await startShopWorkers(infra, createShopServices(infra), senders ? { senders } : {});
       infra.logger.info('worker started');
     },
     async stop() {

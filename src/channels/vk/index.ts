@@ -59,7 +59,7 @@ export interface VkChannel {
   outboundSender: OutboundSender;
   transformer: ReturnType<typeof createVkTransformer>;
   /** The Fastify plugin and its options, for buildApp's plugin list. */
-  callbackPlugin(handleUpdate: VkCallbackDeps['handleUpdate'], options?: { path?: string }): { plugin: typeof vkCallbackPlugin; options: VkCallbackDeps };
+  callbackPlugin(handleUpdate: VkCallbackDeps['handleUpdate'], options?: { path?: string }): { plugin: typeof vkCallbackPlugin; options: VkCallbackDeps & Record<string, unknown> };
   /** Marks the VK identity blocked / unblocked (message_deny / message_allow). */
   setPermission(userId: number, allowed: boolean): Promise<void>;
 }
