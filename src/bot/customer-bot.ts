@@ -4,7 +4,7 @@
  * flow are dependencies; VK reaches this brain through Telegram-shaped updates and an API
  * transformer that turns outgoing calls into VK calls.
  *
- * Middleware order: dedupe update_id → per-chat lock (order across instances) → session →
+ * Middleware order: per-chat lock (order across instances) → dedupe update_id → session →
  * who is writing (identity, language) → callback auto-answer → [error boundary: flows,
  * features, unhandled].
  */
@@ -75,7 +75,7 @@ export interface CustomerBotDeps {
   translator: Translator;
   services?: CustomerBotServices;
   phoneLogin?: PhoneLoginStrategy | undefined;
-  /** Time zone for dates shown to customers. Default Europe/Moscow. */
+  /** Time zone for dates shown to customers. Default: config.timeZone (TIME_ZONE). */
   timeZone?: string;
   /** Namespace of this bot's Redis keys; default derived from the token. */
   botKey?: string;
@@ -102,7 +102,7 @@ export function createCustomerBot(deps: CustomerBotDeps): CustomerBot {
   const services = deps.services ?? createCustomerBotServices(deps);
   const botKey = deps.botKey ?? defaultBotKey(channel, deps.token);
   const keyPrefix = `${config.redisKeyPrefix}bot:${botKey}:`;
-  const timeZone = deps.timeZone ?? 'Europe/Moscow';
+  const timeZone = deps.timeZone ?? config.timeZone;
 
   const bot = new Bot<BotContext>(deps.token, {
     ...(deps.botInfo ? { botInfo: deps.botInfo } : {}),
@@ -129,6 +129,11 @@ export function createCustomerBot(deps: CustomerBotDeps): CustomerBot {
   const chatLock = createChatLock({ redis, prefix: `${keyPrefix}lock:`, ...deps.lock });
   const chatKeyOf = (ctx: Context) => (ctx.chatId ?? ctx.from?.id)?.toString();
 
+  // Lock first, then dedup: copies of one update are serialized and the second sees the first's mark.
+  bot.use((ctx, next) => {
+    const chat = chatKeyOf(ctx);
+    return chat ? chatLock.run(chat, next) : next();
+  });
   bot.use(
     createUpdateDedup({
       redis,
@@ -136,10 +141,6 @@ export function createCustomerBot(deps: CustomerBotDeps): CustomerBot {
       onDuplicate: (updateId) => logger.info({ updateId, bot: botKey }, 'duplicate update ignored'),
     }),
   );
-  bot.use((ctx, next) => {
-    const chat = chatKeyOf(ctx);
-    return chat ? chatLock.run(chat, next) : next();
-  });
   bot.use(session<SessionData, BotContext>({ initial: () => ({}), storage: createRedisStorage<SessionData>({ redis, prefix: `${keyPrefix}session:`, ttlSeconds: SESSION_TTL_SECONDS }) }));
   bot.use(identify(deps, services));
   bot.use(autoAnswerCallbacks);

@@ -32,6 +32,8 @@ export interface Config {
   /** Prefix for Kabinet's own Redis keys (sessions, locks, dedup). */
   redisKeyPrefix: string;
   i18n: { defaultLanguage: string; languages: string[] };
+  /** IANA time zone for dates shown to customers and operators. */
+  timeZone: string;
   telegram: {
     token: string | undefined;
     apiRoot: string;
@@ -232,6 +234,7 @@ export function loadConfig(env: Env = process.env): Config {
     queuePrefix: r.string('QUEUE_PREFIX', '{kabinet}'),
     redisKeyPrefix: r.string('REDIS_KEY_PREFIX', 'kabinet:'),
     i18n: { defaultLanguage, languages },
+    timeZone: r.optional('TIME_ZONE', (v) => { try { new Intl.DateTimeFormat('en', { timeZone: v }); return undefined; } catch { return 'is not an IANA time zone (e.g. Europe/Moscow)'; } }) ?? 'Europe/Moscow',
     telegram: {
       token: telegramToken,
       apiRoot: r.url('TELEGRAM_API_ROOT', 'https://api.telegram.org'),

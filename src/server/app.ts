@@ -6,7 +6,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync, type FastifyError } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync, type FastifyPluginCallback, type FastifyError } from 'fastify';
 import { isDomainError, type DomainErrorCode } from '../errors.js';
 import type { Logger } from '../infra/logger.js';
 import { runHealthChecks, type HealthCheck } from './health.js';
@@ -16,7 +16,7 @@ export interface AppDeps {
   bodyLimitBytes?: number;
   health: HealthCheck[];
   /** Registered in order after the core routes. */
-  plugins?: Array<{ plugin: FastifyPluginAsync<any>; options?: Record<string, unknown> }>;
+  plugins?: Array<{ plugin: FastifyPluginAsync<any> | FastifyPluginCallback<any>; options?: Record<string, unknown> }>;
   /** OpenAPI docs at /docs (on by default). */
   docs?: boolean;
 }

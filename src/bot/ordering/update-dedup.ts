@@ -1,8 +1,11 @@
 /**
- * Handles each update once across instances: the first to SET NX the update's key wins.
- * Telegram retries a webhook delivery that failed or timed out; VK retries with the same
- * event id. If handling throws (so the platform will retry), the key is removed again so the
- * retry is not dropped.
+ * Handles each update once across instances. Runs inside the per-chat lock, so two copies
+ * of one update (Telegram retrying a slow webhook, VK re-sending an event, a load balancer
+ * sending the same request to two instances) are serialized: the first handles it and marks
+ * it done, the second sees the mark and stops. The mark is written only after the handler
+ * finished: if the process dies or the handler throws, the platform's retry is handled
+ * again rather than lost (at-least-once for conversational updates; sends that must happen
+ * at most once go through the queues, which have their own guards).
  */
 import type { Context, MiddlewareFn } from 'grammy';
 import type { Redis } from '../../infra/redis.js';
@@ -20,16 +23,11 @@ export function createUpdateDedup<C extends Context>(options: UpdateDedupOptions
   const ttl = options.ttlSeconds ?? 86_400;
   return async (ctx, next) => {
     const key = `${options.prefix}${ctx.update.update_id}`;
-    const first = await options.redis.set(key, '1', 'EX', ttl, 'NX');
-    if (first !== 'OK') {
+    if ((await options.redis.exists(key)) === 1) {
       options.onDuplicate?.(ctx.update.update_id);
       return;
     }
-    try {
-      await next();
-    } catch (err) {
-      await options.redis.del(key).catch(() => undefined);
-      throw err;
-    }
+    await next();
+    await options.redis.set(key, '1', 'EX', ttl);
   };
 }
