@@ -46,7 +46,7 @@ afterAll(async () => {
   await new Promise((r) => server.close(r));
 });
 
-async function write(type: string, payload: Record<string, unknown>) {
+async function write(type: string, payload: Record<string, string>) {
   const id = await ctx.prisma.$transaction((tx) => enqueueOutbox(tx, type, payload));
   return id;
 }
