@@ -10,7 +10,7 @@
  */
 import { autoRetry } from '@grammyjs/auto-retry';
 import { conversations, createConversation, type ConversationData, type VersionedState } from '@grammyjs/conversations';
-import { Bot, session, type Context, type MiddlewareFn } from 'grammy';
+import { Bot, session, type ApiClientOptions, type Context, type MiddlewareFn } from 'grammy';
 import type { UserFromGetMe } from 'grammy/types';
 import { createHash } from 'node:crypto';
 import type { Config } from '../config/index.js';
@@ -67,6 +67,12 @@ export interface CustomerBotDeps {
   apiRoot?: string | undefined;
   /** Skips getMe at init when known. */
   botInfo?: UserFromGetMe | undefined;
+  /**
+   * Extra grammY client options. The VK bridge passes `fetch`: conversations build their own
+   * Api from these options (bot.api's transformers do not reach them), so this is how calls
+   * made inside a conversation reach the channel too.
+   */
+  client?: ApiClientOptions | undefined;
   config: Config;
   logger: Logger;
   prisma: PrismaClient;
@@ -106,7 +112,7 @@ export function createCustomerBot(deps: CustomerBotDeps): CustomerBot {
 
   const bot = new Bot<BotContext>(deps.token, {
     ...(deps.botInfo ? { botInfo: deps.botInfo } : {}),
-    client: { ...(deps.apiRoot ? { apiRoot: deps.apiRoot } : {}) },
+    client: { ...(deps.apiRoot ? { apiRoot: deps.apiRoot } : {}), ...deps.client },
   });
   // Capped: a webhook handler must not sleep for a long retry_after while holding the chat.
   bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 10 }));

@@ -15,6 +15,7 @@ import type { Infrastructure } from '../../infra/infrastructure.js';
 import { createCodeDelivery } from '../../sms/code-delivery.js';
 import type { SmsSender } from '../../sms/index.js';
 import type { OutboundSender, Platform } from '../outbound.js';
+import { createBridgeFetch } from './bridge-fetch.js';
 import { createVkChannel, VK_CHANNEL, type VkChannel } from './index.js';
 
 export const VK_CALLBACK_PATH = '/vk/callback';
@@ -85,6 +86,8 @@ export function createVkCustomerBot(infra: Infrastructure, options: VkCustomerBo
     botKey: `vk:${groupId}`,
     channel: VK_CHANNEL,
     phoneLogin: phoneCodeLoginStrategy(phoneLogin),
+    // Conversations build their own Api from these options: the bridge must be in them.
+    client: { fetch: createBridgeFetch(vk.bridge) },
     ...options.bot,
   });
   const { bot } = customerBot;
