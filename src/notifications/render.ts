@@ -5,18 +5,19 @@
  * price alerts, the points for loyalty. Output is a platform-neutral OutboundCall (Telegram
  * shape, HTML); the VK bridge converts it.
  */
+import { loyaltyCb, ordersCb } from '../bot/keyboards/index.js';
 import type { OutboundCall } from '../channels/outbound.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { Translator } from '../infra/i18n.js';
 import type { NotificationKind } from './producer.js';
 
 /**
- * Callback data of the buttons notifications carry; the customer bot's features answer them
- * (orders feature: "ord:open:<orderId>", loyalty feature: "loy:open"). Kept under 64 bytes.
+ * Callback data of the buttons notifications carry: the customer bot's own codecs, so its
+ * orders and loyalty features answer them like their own buttons.
  */
 export const NOTIFICATION_CALLBACKS = {
-  openOrder: (orderId: string) => `ord:open:${orderId}`,
-  openLoyalty: () => 'loy:open',
+  openOrder: (orderId: string) => ordersCb.encode('card', { id: orderId, page: 0 }),
+  openLoyalty: () => loyaltyCb.encode('show'),
 } as const;
 
 const LOCALES: Record<string, string> = { ru: 'ru-RU', en: 'en-GB' };

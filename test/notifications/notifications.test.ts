@@ -83,7 +83,7 @@ describe('order status notifications', () => {
     const shippedCall = sentTo(fake, TOKEN, en.user.id).find((c) => String(c.params.text).includes('shipped'))!;
     const keyboard = (shippedCall.params.reply_markup as { inline_keyboard: Array<Array<{ text: string; url?: string; callback_data?: string }>> }).inline_keyboard.flat();
     expect(keyboard.find((b) => b.url === 'https://track.example/TRK-1')?.text).toBe('Track parcel');
-    expect(keyboard.find((b) => b.callback_data?.startsWith('ord:open:'))?.text).toBe('Open order');
+    expect(keyboard.find((b) => b.callback_data?.startsWith('o:card:'))?.text).toBe('Open order');
     const row = await ctx.prisma.notification.findFirstOrThrow({ where: { customerId: en.customer.id, kind: 'order-status', status: 'sent' } });
     expect(row.externalMessageId).not.toBeNull();
     expect(row.sendingAt).toBeNull();
