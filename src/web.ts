@@ -13,6 +13,8 @@ import { adminApiPlugin } from './api/admin/plugin.js';
 import { createShopServices } from './shop-services.js';
 import { createVkCustomerBot } from './channels/vk/vk-customer-bot.js';
 import { createTelegramSender } from './channels/telegram-sender.js';
+import type { Sandbox } from './sandbox/sandbox.js';
+import { sandboxPlugin } from './sandbox/sandbox.plugin.js';
 
 export interface Web {
   app: App;
@@ -22,7 +24,12 @@ export interface Web {
   stop(): Promise<void>;
 }
 
-export async function createWeb(infra: Infrastructure): Promise<Web> {
+export interface WebOptions {
+  /** Sandbox mode: the fake messengers, their demo people and the browser page. */
+  sandbox?: Sandbox;
+}
+
+export async function createWeb(infra: Infrastructure, options: WebOptions = {}): Promise<Web> {
   const { config, logger, prisma, redis } = infra;
   const plugins: NonNullable<AppDeps['plugins']> = [
     { plugin: metricsPlugin, options: { queues: infra.queues, queueNames: Object.values(QueueName), token: config.metricsToken } },
@@ -35,7 +42,7 @@ export async function createWeb(infra: Infrastructure): Promise<Web> {
     const messengers = config.telegram.token
       ? new Map([['telegram' as const, createTelegramSender({ token: config.telegram.token, apiRoot: config.telegram.apiRoot })]])
       : undefined;
-    const vk = createVkCustomerBot(infra, messengers ? { messengers } : {});
+    const vk = createVkCustomerBot(infra, { ...(messengers ? { messengers } : {}), ...(options.sandbox ? { sms: options.sandbox.sms } : {}) });
     plugins.push(vk.plugin);
   }
   // The shop's API (signed, idempotent) and the admin API over the outbox.
@@ -47,6 +54,7 @@ export async function createWeb(infra: Infrastructure): Promise<Web> {
     },
     { plugin: adminApiPlugin, options: { prefix: '/api/admin', token: config.adminApiToken, outbox: shop.outbox } },
   );
+  if (options.sandbox) plugins.push({ plugin: sandboxPlugin, options: { sandbox: options.sandbox, prisma } });
   const app = await buildApp({
     logger,
     bodyLimitBytes: config.http.bodyLimitBytes,

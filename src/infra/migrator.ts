@@ -123,3 +123,19 @@ export async function ensureDatabase(databaseUrl: string): Promise<void> {
     await admin.end();
   }
 }
+
+/** Migrations in `dir` that the database has not applied (or cannot tell: no table yet). */
+export async function pendingMigrations(databaseUrl: string, migrationsDir: string): Promise<string[]> {
+  const migrations = readMigrations(migrationsDir);
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows: exists } = await client.query("SELECT to_regclass('_prisma_migrations') IS NOT NULL AS present");
+    if (!exists[0]?.present) return migrations.map((m) => m.name);
+    const { rows } = await client.query<{ migration_name: string }>('SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL');
+    const applied = new Set(rows.map((r) => r.migration_name));
+    return migrations.filter((m) => !applied.has(m.name)).map((m) => m.name);
+  } finally {
+    await client.end();
+  }
+}

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { migrate, readMigrations } from '../../src/infra/migrator.js';
+import { migrate, pendingMigrations, readMigrations } from '../../src/infra/migrator.js';
 import { createEmptyDatabase } from '../support/database.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -22,7 +22,9 @@ describe('migrator', () => {
     const all = readMigrations('prisma/migrations').map((m) => m.name);
     expect(all.length).toBeGreaterThan(0);
 
+    expect(await pendingMigrations(db.url, 'prisma/migrations')).toEqual(all);
     const first = await migrate(db.url, 'prisma/migrations');
+    expect(await pendingMigrations(db.url, 'prisma/migrations')).toEqual([]);
     expect(first.applied).toEqual(all);
     const second = await migrate(db.url, 'prisma/migrations');
     expect(second).toEqual({ applied: [], skipped: all });

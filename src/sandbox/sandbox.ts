@@ -1,0 +1,117 @@
+/**
+ * Sandbox mode: with no bot tokens, Kabinet runs against its own fake Telegram Bot API and
+ * VK API servers on loopback, with demo people who match the seeded customers, and a browser
+ * page (sandbox.plugin.ts) to chat as them. The fakes are the same ones tests use.
+ */
+import { randomBytes, randomInt } from 'node:crypto';
+import { VK_CALLBACK_PATH } from '../channels/vk/vk-customer-bot.js';
+import { TELEGRAM_WEBHOOK_PATH } from '../channels/telegram/webhook.plugin.js';
+import type { Env } from '../config/index.js';
+import type { SmsMessage, SmsSender } from '../sms/index.js';
+import { createFakeTelegram, type FakeTelegram } from '../fakes/telegram/index.js';
+import { createFakeVk, type FakeVk } from '../fakes/vk/index.js';
+
+export interface SandboxPerson {
+  /** Stable key for the page: "telegram:1001", "vk:501". */
+  key: string;
+  platform: 'telegram' | 'vk';
+  userId: number;
+  name: string;
+  /** The phone Telegram shares as the contact (matches a seeded customer); VK users type it. */
+  phone: string;
+  language: 'ru' | 'en';
+}
+
+export interface Sandbox {
+  telegram: FakeTelegram;
+  vk: FakeVk;
+  telegramToken: string;
+  vkGroupId: number;
+  shopSecret: string;
+  people: SandboxPerson[];
+  /** Text messages "sent by SMS" (login codes), shown on the sandbox page per phone. */
+  sms: SmsSender & { inbox(phone: string): Array<SmsMessage & { at: string }> };
+  /** Configuration that points Kabinet at the fakes; merged over the real environment. */
+  env(publicBaseUrl: string): Env;
+  /** After Kabinet listens: VK confirms the Callback URL (Telegram's webhook is set by the bot). */
+  connect(publicBaseUrl: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+const PEOPLE: Array<Omit<SandboxPerson, 'key' | 'platform' | 'userId'>> = [
+  { name: 'Анна Смирнова', phone: '+79990000001', language: 'ru' },
+  { name: 'Игорь Петров', phone: '+79990000002', language: 'ru' },
+  { name: 'Emily Clark', phone: '+79990000003', language: 'en' },
+  { name: 'Новый покупатель', phone: '+79990000042', language: 'ru' },
+];
+
+export async function startSandbox(options: { host?: string } = {}): Promise<Sandbox> {
+  const host = options.host ?? '127.0.0.1';
+  const telegram = createFakeTelegram({ webhookRetry: { baseDelayMs: 200, maxAttempts: 20 } });
+  const vk = createFakeVk();
+  // A new bot id each run: the fake numbers updates from 1 again, and Kabinet's dedup keys
+  // (per bot id) from an earlier run must not swallow them.
+  const telegramToken = `${randomInt(100_000_000, 999_999_999)}:SANDBOX${randomBytes(12).toString('hex')}`;
+  const vkToken = `vk1.sandbox.${randomBytes(16).toString('hex')}`;
+  const vkGroupId = 200000001;
+  const vkSecret = randomBytes(12).toString('hex');
+  const confirmation = randomBytes(4).toString('hex');
+  const webhookSecret = randomBytes(16).toString('hex');
+  const shopSecret = randomBytes(24).toString('hex');
+
+  const telegramRoot = await telegram.listen(0, host);
+  const vkBase = await vk.listen(0, host);
+  telegram.createBot({ token: telegramToken, username: 'kabinet_sandbox_bot', firstName: 'Kabinet' });
+  vk.createGroup({ id: vkGroupId, token: vkToken, confirmationCode: confirmation, secret: vkSecret, name: 'Kabinet' });
+
+  const people: SandboxPerson[] = [];
+  PEOPLE.forEach((p, i) => {
+    const [firstName, lastName] = p.name.split(' ');
+    const tgId = 1001 + i;
+    telegram.createUser({ id: tgId, firstName: firstName!, ...(lastName ? { lastName } : {}), languageCode: p.language, phone: p.phone });
+    people.push({ ...p, key: `telegram:${tgId}`, platform: 'telegram', userId: tgId });
+    const vkId = 501 + i;
+    vk.createUser({ id: vkId, firstName: firstName!, ...(lastName ? { lastName } : {}), langId: p.language === 'en' ? 3 : 0 });
+    people.push({ ...p, key: `vk:${vkId}`, platform: 'vk', userId: vkId });
+  });
+
+  const inbox: Array<SmsMessage & { at: string }> = [];
+  const sms: Sandbox['sms'] = {
+    kind: 'log',
+    async send(message) {
+      inbox.push({ ...message, at: new Date().toISOString() });
+      if (inbox.length > 200) inbox.shift();
+    },
+    inbox: (phone) => inbox.filter((m) => m.to === phone),
+  };
+
+  return {
+    telegram,
+    vk,
+    sms,
+    telegramToken,
+    vkGroupId,
+    shopSecret,
+    people,
+    env: (publicBaseUrl) => ({
+      SANDBOX: 'true',
+      TELEGRAM_BOT_TOKEN: telegramToken,
+      TELEGRAM_API_ROOT: telegramRoot,
+      TELEGRAM_WEBHOOK_URL: `${publicBaseUrl}${TELEGRAM_WEBHOOK_PATH}`,
+      TELEGRAM_WEBHOOK_SECRET: webhookSecret,
+      VK_GROUP_ID: String(vkGroupId),
+      VK_GROUP_TOKEN: vkToken,
+      VK_API_BASE_URL: vkBase,
+      VK_CALLBACK_SECRET: vkSecret,
+      VK_CONFIRMATION_CODE: confirmation,
+      SHOP_API_SECRET: shopSecret,
+      SMS_PROVIDER: 'log',
+    }),
+    async connect(publicBaseUrl) {
+      await vk.setCallbackUrl(vkGroupId, `${publicBaseUrl}${VK_CALLBACK_PATH}`);
+    },
+    async close() {
+      await Promise.allSettled([telegram.close(), vk.close()]);
+    },
+  };
+}
