@@ -118,12 +118,12 @@ export function createNotificationRenderer(deps: RendererDeps): NotificationRend
       case 'points-credited': {
         const customer = input.customerId ? await deps.prisma.customer.findUnique({ where: { id: input.customerId }, select: { pointsBalance: true } }) : null;
         const order = typeof p.orderId === 'string' ? await deps.prisma.order.findUnique({ where: { id: p.orderId }, select: { number: true } }) : null;
-        const vars = { points: Number(p.points), number: order?.number, balance: customer?.pointsBalance ?? 0 };
-        const text = escapeHtml(t(order ? 'notifications.loyalty.credited' : 'notifications.loyalty.creditedNoOrder', vars));
+        const credited = t(order ? 'notifications.loyalty.credited' : 'notifications.loyalty.creditedNoOrder', { count: Number(p.points), number: order?.number });
+        const text = escapeHtml(`${credited}\n${t('notifications.loyalty.balance', { count: customer?.pointsBalance ?? 0 })}`);
         return message(text, [[{ text: t('notifications.loyalty.button.open'), callback_data: NOTIFICATION_CALLBACKS.openLoyalty() }]]);
       }
       case 'points-expiring': {
-        const text = escapeHtml(t('notifications.loyalty.expiring', { points: Number(p.points), date: date(String(p.expiresAt), lang, timeZone) }));
+        const text = escapeHtml(t('notifications.loyalty.expiring', { count: Number(p.points), date: date(String(p.expiresAt), lang, timeZone) }));
         return message(text, [[{ text: t('notifications.loyalty.button.open'), callback_data: NOTIFICATION_CALLBACKS.openLoyalty() }]]);
       }
       default:

@@ -57,7 +57,7 @@ export function createAddressFormConversation(kit: BotKit) {
         return;
       }
       if (saved.code === 'conflict') {
-        await reply.reply(t('addresses.too_many', { max: saved.details.max }));
+        await reply.reply(t('addresses.limit', { count: Number(saved.details.max) }));
         return;
       }
       if (saved.code === 'not_found') {

@@ -13,11 +13,11 @@ const CURRENCY = 'RUB';
 export function loyaltyScreen(view: View, a: LoyaltyAccountDto): Screen {
   const { t, lang } = view;
   const tierName = (tier: { name: string; nameEn: string | null }) => e(lang === 'en' && tier.nameEn ? tier.nameEn : tier.name);
-  const lines = [t('loyalty.title'), '', t('loyalty.balance', { points: a.balance })];
+  const lines = [t('loyalty.title'), '', t('loyalty.balance', { count: a.balance })];
   lines.push(a.tier ? t('loyalty.tier', { tier: tierName(a.tier), percent: Number(a.tier.accrualPercent) }) : t('loyalty.no_tier'));
   lines.push(t('loyalty.spend', { amount: formatMoney(a.lifetimeSpend, CURRENCY, lang) }));
   lines.push(a.nextTier ? t('loyalty.next', { tier: tierName(a.nextTier), amount: formatMoney(a.nextTier.spendNeeded, CURRENCY, lang) }) : t('loyalty.top'));
-  if (a.expiringSoon) lines.push(t('loyalty.expiring', { points: a.expiringSoon.points, date: formatDate(a.expiringSoon.firstExpiresAt, lang, view.timeZone) }));
+  if (a.expiringSoon) lines.push(t('loyalty.expiring', { count: a.expiringSoon.points, date: formatDate(a.expiringSoon.firstExpiresAt, lang, view.timeZone) }));
   lines.push('', t('loyalty.recent'));
   if (a.recent.length === 0) lines.push(t('loyalty.recent_empty'));
   for (const tx of a.recent) {
