@@ -7,7 +7,7 @@ import { createLoyaltyLedger, type LoyaltyLedger } from './domain/loyalty/ledger
 import { createShopSync, type ShopSync } from './domain/shop-sync/shop-sync.js';
 import type { Infrastructure } from './infra/infrastructure.js';
 import { createNotificationDispatcher, type NotificationDispatcher } from './notifications/send-queue.js';
-import { createOutbox, type Outbox } from './outbox/outbox.js';
+import { createOutboxFromInfra, type Outbox } from './outbox/outbox.js';
 
 export interface ShopServices {
   ledger: LoyaltyLedger;
@@ -23,12 +23,6 @@ export function createShopServices(infra: Pick<Infrastructure, 'config' | 'prism
     ledger,
     sync: createShopSync({ prisma, ledger, clock, languages: config.i18n.languages }),
     notifications: createNotificationDispatcher({ prisma, queues, logger, sendAttempts: config.notifications.sendAttempts, sendBackoffMs: config.notifications.sendBackoffMs }),
-    outbox: createOutbox({
-      prisma,
-      queues,
-      logger,
-      clock,
-      settings: { webhookUrl: config.shop.webhookUrl, secret: config.shop.apiSecret, ...config.outbox },
-    }),
+    outbox: createOutboxFromInfra(infra),
   };
 }

@@ -40,6 +40,7 @@ import type { BotKit, Flow } from './kit.js';
 import { createChatLock, type ChatLock } from './ordering/chat-lock.js';
 import { createUpdateDedup } from './ordering/update-dedup.js';
 import { createCustomerBotServices, type CustomerBotServices } from './services.js';
+import type { OutboxDispatcher } from '../outbox/enqueue.js';
 import { createRedisStorage } from './storage/redis-storage.js';
 
 /**
@@ -80,6 +81,8 @@ export interface CustomerBotDeps {
   clock: Clock;
   translator: Translator;
   services?: CustomerBotServices;
+  /** Delivers the shop webhooks the services write right after commit (see bot/services.ts). */
+  outbox?: OutboxDispatcher | undefined;
   phoneLogin?: PhoneLoginStrategy | undefined;
   /** Time zone for dates shown to customers. Default: config.timeZone (TIME_ZONE). */
   timeZone?: string;

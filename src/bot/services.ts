@@ -2,6 +2,8 @@
 import type { Config } from '../config/index.js';
 import type { Clock } from '../infra/clock.js';
 import type { Translator } from '../infra/i18n.js';
+import type { Logger } from '../infra/logger.js';
+import { afterCommitDispatcher, noOutboxDispatch, type OutboxDispatcher } from '../outbox/enqueue.js';
 import type { PrismaClient } from '../infra/prisma.js';
 import { createAddressesService, type AddressesService } from '../domain/customers/addresses.js';
 import { createIdentitiesService, type IdentitiesService } from '../domain/customers/identities.js';
@@ -21,15 +23,32 @@ export interface CustomerBotServices {
   support: SupportRequestsService;
 }
 
-export function createCustomerBotServices(deps: { prisma: PrismaClient; clock: Clock; config: Config; translator: Translator }): CustomerBotServices {
-  const { prisma, clock, config, translator } = deps;
+export interface CustomerBotServicesDeps {
+  prisma: PrismaClient;
+  clock: Clock;
+  config: Config;
+  translator: Translator;
+  logger?: Logger;
+  /**
+   * Delivers the webhooks the services write (profile, addresses, repeat order, support)
+   * right after their transaction commits. Without it they wait for the outbox sweeper.
+   */
+  outbox?: OutboxDispatcher | undefined;
+}
+
+export function createCustomerBotServices(deps: CustomerBotServicesDeps): CustomerBotServices {
+  const { prisma, clock, config, translator, logger } = deps;
+  // A failed dispatch must not fail the customer's action: the row is committed and swept later.
+  const outbox = deps.outbox
+    ? afterCommitDispatcher(deps.outbox, (err, ids) => logger?.warn({ err, outboxIds: ids }, 'outbox dispatch failed; the sweeper will deliver'))
+    : noOutboxDispatch;
   return {
-    identities: createIdentitiesService({ prisma, clock, resolveLanguage: (c) => translator.resolveLanguage(c) }),
-    profile: createProfileService({ prisma, clock }),
-    addresses: createAddressesService({ prisma }),
-    orders: createOrdersService({ prisma, clock, config }),
+    identities: createIdentitiesService({ prisma, clock, resolveLanguage: (c) => translator.resolveLanguage(c), outbox }),
+    profile: createProfileService({ prisma, clock, outbox }),
+    addresses: createAddressesService({ prisma, outbox }),
+    orders: createOrdersService({ prisma, clock, config, outbox }),
     wishlist: createWishlistService({ prisma }),
     loyalty: createLoyaltyAccountService({ prisma, clock, config }),
-    support: createSupportRequestsService({ prisma, clock }),
+    support: createSupportRequestsService({ prisma, clock, outbox }),
   };
 }

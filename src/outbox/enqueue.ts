@@ -1,33 +1,92 @@
 /**
- * Writing to the outbox: call `enqueueOutbox(tx, ...)` inside the same Prisma transaction as
- * the change that causes the webhook, so the webhook exists if and only if the change does.
- * After the commit, `outbox.dispatch(ids)` (see outbox.ts) hands the rows to the delivery
- * queue at once; if that never happens (the process died between commit and dispatch), the
- * periodic sweeper finds the rows and delivers them anyway.
+ * The one writer of the outbox. Domain modules (bot services, shop-sync) call
+ * `enqueueOutbox(tx, ...)` inside the same Prisma transaction as the change that causes the
+ * webhook, so the webhook exists if and only if the change does; or `transactionWithOutbox`,
+ * which also hands the committed rows to the dispatcher at once. If dispatch never happens
+ * (the process died between commit and dispatch, Redis was down), the periodic sweeper finds
+ * the rows and delivers them anyway.
+ *
+ * No BullMQ here: the dispatcher is a dependency (`OutboxDispatcher`, in production the
+ * Outbox of outbox.ts), so domain modules stay free of queue code.
  */
 import type { Prisma } from '../generated/prisma/client.js';
+import type { OutboxEventPayloads, OutboxEventType } from './events.js';
 
-/** Webhook event types Kabinet sends to the shop. The shop dispatches on `type`. */
-export type OutboxEventType =
-  | 'repeat_order.requested'
-  | 'customer.updated'
-  | 'customer.address_changed'
-  | 'customer.consent_changed'
-  | 'support.requested'
-  | 'review.created'
-  | (string & {});
+export type { OutboxEventPayloads, OutboxEventType } from './events.js';
 
 /** Any Prisma client or transaction client that can write OutboxEvent rows. */
 export interface OutboxWriter {
   outboxEvent: Pick<Prisma.TransactionClient['outboxEvent'], 'create'>;
 }
 
+/** Hands committed rows to delivery; `Pick<Outbox, 'dispatch'>` in production. */
+export interface OutboxDispatcher {
+  dispatch(ids: string[]): Promise<void>;
+}
+
+/** For callers without a queue (scripts, some tests): rows wait for the sweeper. */
+export const noOutboxDispatch: OutboxDispatcher = { dispatch: async () => undefined };
+
 /**
- * Records a webhook to deliver to the shop. `payload` must be JSON (ids and the data the shop
- * needs); it is sent as `data` in the envelope `{ id, type, createdAt, data }`.
+ * Wraps a dispatcher so a failure after the commit never fails the caller's action: the
+ * change is saved and the row is durable, so the sweeper delivers it later.
+ */
+export function afterCommitDispatcher(dispatcher: OutboxDispatcher, onError: (err: unknown, ids: string[]) => void = () => undefined): OutboxDispatcher {
+  return {
+    async dispatch(ids) {
+      if (ids.length === 0) return;
+      try {
+        await dispatcher.dispatch(ids);
+      } catch (err) {
+        onError(err, ids);
+      }
+    },
+  };
+}
+
+/**
+ * Records a webhook to deliver to the shop; the payload is sent as `data` in the envelope
+ * `{ id, type, createdAt, data }` (see README.md beside this file for every type).
  * Returns the outbox row id (also the webhook's idempotency id for the shop).
  */
-export async function enqueueOutbox(tx: OutboxWriter, eventType: OutboxEventType, payload: Prisma.InputJsonValue): Promise<string> {
-  const row = await tx.outboxEvent.create({ data: { eventType, payload }, select: { id: true } });
+export async function enqueueOutbox<T extends OutboxEventType>(tx: OutboxWriter, eventType: T, payload: OutboxEventPayloads[T]): Promise<string> {
+  const row = await tx.outboxEvent.create({ data: { eventType, payload: payload as unknown as Prisma.InputJsonValue }, select: { id: true } });
   return row.id;
+}
+
+/** What `transactionWithOutbox` gives the work: the transaction and a writer bound to it. */
+export interface OutboxTx {
+  tx: Prisma.TransactionClient;
+  emit<T extends OutboxEventType>(eventType: T, payload: OutboxEventPayloads[T]): Promise<string>;
+}
+
+interface TransactionRunner {
+  $transaction<R>(fn: (tx: Prisma.TransactionClient) => Promise<R>, options?: { maxWait?: number; timeout?: number }): Promise<R>;
+}
+
+/**
+ * Runs `work` in one transaction; the outbox rows it emits are dispatched right after the
+ * commit (not at all when the transaction rolls back).
+ */
+export async function transactionWithOutbox<R>(
+  prisma: TransactionRunner,
+  dispatcher: OutboxDispatcher,
+  work: (t: OutboxTx) => Promise<R>,
+  options?: { maxWait?: number; timeout?: number },
+): Promise<R> {
+  const ids: string[] = [];
+  const result = await prisma.$transaction(async (tx) => {
+    // Reset on a retried callback so only the committed attempt's rows are dispatched.
+    ids.length = 0;
+    return work({
+      tx,
+      emit: async (eventType, payload) => {
+        const id = await enqueueOutbox(tx, eventType, payload);
+        ids.push(id);
+        return id;
+      },
+    });
+  }, options);
+  await dispatcher.dispatch(ids);
+  return result;
 }

@@ -13,6 +13,7 @@ import type { Job } from 'bullmq';
 import type { OutboxEvent, PrismaClient } from '../generated/prisma/client.js';
 import type { OutboxStatus } from '../generated/prisma/enums.js';
 import type { Clock } from '../infra/clock.js';
+import type { Infrastructure } from '../infra/infrastructure.js';
 import type { Logger } from '../infra/logger.js';
 import type { QueueFactory } from '../infra/queues.js';
 import { signPayload, SIGNATURE_HEADER } from '../lib/signature.js';
@@ -57,6 +58,12 @@ export function webhookEnvelope(row: Pick<OutboxEvent, 'id' | 'eventType' | 'pay
 }
 
 export type Outbox = ReturnType<typeof createOutbox>;
+
+/** The outbox as configured (SHOP_WEBHOOK_URL, SHOP_API_SECRET, OUTBOX_*): web, worker and bots share this. */
+export function createOutboxFromInfra(infra: Pick<Infrastructure, 'config' | 'prisma' | 'queues' | 'logger' | 'clock'>): Outbox {
+  const { config, prisma, queues, logger, clock } = infra;
+  return createOutbox({ prisma, queues, logger, clock, settings: { webhookUrl: config.shop.webhookUrl, secret: config.shop.apiSecret, ...config.outbox } });
+}
 
 export function createOutbox(deps: OutboxDeps) {
   const { prisma, clock, logger, settings } = deps;

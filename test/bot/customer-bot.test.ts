@@ -146,7 +146,7 @@ describe('customer bot: orders', () => {
       expect.objectContaining({ sku: 'TEA-1', quantity: 2, price: '500.00', previousPrice: '450.00', available: true }),
       expect.objectContaining({ sku: 'MUG-1', quantity: 0, available: false, state: 'out_of_stock' }),
     ]));
-    const event = await h.ctx.prisma.outboxEvent.findFirstOrThrow({ where: { eventType: 'cart.repeat_requested' } });
+    const event = await h.ctx.prisma.outboxEvent.findFirstOrThrow({ where: { eventType: 'repeat_order.requested' } });
     expect(event.payload).toMatchObject({ requestId: request.id, orderId: order.id, customerId: customer.id, cartUrl: expectedUrl });
   });
 });

@@ -8,6 +8,7 @@ import { createTelegramChannel, type TelegramChannel } from '../../src/channels/
 import { TELEGRAM_WEBHOOK_PATH } from '../../src/channels/telegram/webhook.plugin.js';
 import { createFakeTelegram, type FakeTelegram, type TgUpdate, type TgUser } from '../../src/fakes/telegram/index.js';
 import { buildApp, type App } from '../../src/server/app.js';
+import type { Env } from '../../src/config/index.js';
 import { createTestContext, type TestContext } from '../support/context.js';
 
 export const TOKEN = '7000002:AAkabinet-customer-bot-test';
@@ -28,7 +29,8 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function createHarness(): Promise<Harness> {
+/** `env` adds to the bot's test environment (e.g. a shop webhook endpoint). */
+export async function createHarness(options: { env?: Env } = {}): Promise<Harness> {
   const fake = createFakeTelegram({ rateLimits: false, webhookRetry: { baseDelayMs: 5, maxDelayMs: 20, maxAttempts: 3, timeoutMs: 20_000 } });
   const apiRoot = await fake.listen();
   fake.createBot({ token: TOKEN, username: 'kabinet_shop_bot', firstName: 'Kabinet' });
@@ -39,6 +41,7 @@ export async function createHarness(): Promise<Harness> {
       TELEGRAM_WEBHOOK_SECRET: SECRET,
       SHOP_CART_URL_TEMPLATE: CART_TEMPLATE,
       SHOP_NAME: 'Shop <&> Co',
+      ...options.env,
     },
   });
   const instances = new Set<Instance>();

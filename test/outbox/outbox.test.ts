@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { verifySignature } from '../../src/lib/signature.js';
-import { enqueueOutbox } from '../../src/outbox/enqueue.js';
+import { enqueueOutbox, type OutboxEventPayloads, type OutboxEventType } from '../../src/outbox/enqueue.js';
 import { backoffDelay } from '../../src/outbox/outbox.js';
 import { QueueName } from '../../src/queues/names.js';
 import type { App } from '../../src/server/app.js';
@@ -46,8 +46,9 @@ afterAll(async () => {
   await new Promise((r) => server.close(r));
 });
 
-async function write(type: string, payload: Record<string, string>) {
-  const id = await ctx.prisma.$transaction((tx) => enqueueOutbox(tx, type, payload));
+/** Payloads are trimmed to what each test checks. */
+async function write<T extends OutboxEventType>(type: T, payload: Record<string, string>) {
+  const id = await ctx.prisma.$transaction((tx) => enqueueOutbox(tx, type, payload as unknown as OutboxEventPayloads[T]));
   return id;
 }
 

@@ -7,6 +7,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { TELEGRAM_CAPABILITIES } from '../../bot/channel.js';
 import { createCustomerBot, type CustomerBot, type CustomerBotDeps } from '../../bot/customer-bot.js';
 import type { Infrastructure } from '../../infra/infrastructure.js';
+import { createOutboxFromInfra } from '../../outbox/outbox.js';
 import { TELEGRAM_WEBHOOK_PATH, telegramWebhookPlugin } from './webhook.plugin.js';
 
 export const ALLOWED_UPDATES = ['message', 'callback_query', 'my_chat_member'] as const;
@@ -28,6 +29,8 @@ export function createTelegramChannel(infra: Infrastructure, overrides: Partial<
     token,
     apiRoot: config.telegram.apiRoot,
     channel: { platform: 'telegram', capabilities: TELEGRAM_CAPABILITIES },
+    // Webhooks the bot's actions write (profile, addresses, repeat order, support) go out at once.
+    outbox: createOutboxFromInfra(infra),
     ...overrides,
   });
   const { bot } = customerBot;

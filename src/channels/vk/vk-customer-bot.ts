@@ -12,6 +12,8 @@ import { createCustomerBot, type CustomerBot, type CustomerBotDeps } from '../..
 import { createIdentitiesService } from '../../domain/customers/identities.js';
 import { createPhoneLoginService, type PhoneLoginService } from '../../domain/phone-login/phone-login.service.js';
 import type { Infrastructure } from '../../infra/infrastructure.js';
+import { afterCommitDispatcher } from '../../outbox/enqueue.js';
+import { createOutboxFromInfra } from '../../outbox/outbox.js';
 import { createCodeDelivery } from '../../sms/code-delivery.js';
 import type { SmsSender } from '../../sms/index.js';
 import type { OutboundSender, Platform } from '../outbound.js';
@@ -67,7 +69,14 @@ export function createVkCustomerBot(infra: Infrastructure, options: VkCustomerBo
   const { config, prisma, redis, clock, logger, translator } = infra;
   const vk = vkChannelFromInfra(infra, options);
   const groupId = config.vk.groupId!;
-  const identities = createIdentitiesService({ prisma, clock, resolveLanguage: (c) => translator.resolveLanguage(c) });
+  // Webhooks the bot's actions write (login link, profile, ...) go out right after commit.
+  const outbox = options.bot?.outbox ?? createOutboxFromInfra(infra);
+  const identities = createIdentitiesService({
+    prisma,
+    clock,
+    resolveLanguage: (c) => translator.resolveLanguage(c),
+    outbox: afterCommitDispatcher(outbox, (err) => logger.warn({ err }, 'outbox dispatch failed; the sweeper will deliver')),
+  });
   const phoneLogin = createPhoneLoginService({
     prisma,
     redis,
@@ -88,6 +97,7 @@ export function createVkCustomerBot(infra: Infrastructure, options: VkCustomerBo
     phoneLogin: phoneCodeLoginStrategy(phoneLogin),
     // Conversations build their own Api from these options: the bridge must be in them.
     client: { fetch: createBridgeFetch(vk.bridge) },
+    outbox,
     ...options.bot,
   });
   const { bot } = customerBot;

@@ -5,7 +5,8 @@
 import { DomainError } from '../../errors.js';
 import type { PrismaClient } from '../../infra/prisma.js';
 import type { Prisma } from '../../generated/prisma/client.js';
-import { recordShopEvent } from '../shop-events.js';
+import type { CustomerAddressChangedPayload } from '../../outbox/events.js';
+import { noOutboxDispatch, transactionWithOutbox, type OutboxDispatcher, type OutboxTx } from '../../outbox/enqueue.js';
 
 export interface AddressDto {
   id: string;
@@ -56,8 +57,10 @@ const toDto = (a: AddressDto & Record<string, unknown>): AddressDto => ({
   id: a.id, city: a.city, street: a.street, house: a.house, apartment: a.apartment, postcode: a.postcode, comment: a.comment, isDefault: a.isDefault,
 });
 
-export function createAddressesService(deps: { prisma: PrismaClient }) {
+export function createAddressesService(deps: { prisma: PrismaClient; outbox?: OutboxDispatcher }) {
   const { prisma } = deps;
+  const outbox = deps.outbox ?? noOutboxDispatch;
+  const inTransaction = <R>(work: (t: OutboxTx) => Promise<R>) => transactionWithOutbox(prisma, outbox, work);
 
   async function owned(tx: Prisma.TransactionClient, customerId: string, addressId: string) {
     const row = await tx.address.findFirst({ where: { id: addressId, customerId } });
@@ -65,9 +68,9 @@ export function createAddressesService(deps: { prisma: PrismaClient }) {
     return row;
   }
 
-  async function changed(tx: Prisma.TransactionClient, customerId: string, action: string, addressId: string) {
+  async function changed({ tx, emit }: OutboxTx, customerId: string, action: CustomerAddressChangedPayload['action'], addressId: string) {
     const addresses = await tx.address.findMany({ where: { customerId }, orderBy: [{ isDefault: 'desc' }, { createdAt: 'asc' }] });
-    await recordShopEvent(tx, 'customer.address_changed', { customerId, action, addressId, addresses: addresses.map(toDto) });
+    await emit('customer.address_changed', { customerId, action, addressId, addresses: addresses.map(toDto) });
   }
 
   return {
@@ -85,43 +88,47 @@ export function createAddressesService(deps: { prisma: PrismaClient }) {
 
     async add(customerId: string, input: AddressInput): Promise<AddressDto> {
       const data = validate(input);
-      return prisma.$transaction(async (tx) => {
+      return inTransaction(async (t) => {
+        const { tx } = t;
         const count = await tx.address.count({ where: { customerId } });
         if (count >= MAX_ADDRESSES) throw new DomainError('conflict', 'Too many addresses', { max: MAX_ADDRESSES });
         const row = await tx.address.create({ data: { ...data, customerId, isDefault: count === 0 } });
-        await changed(tx, customerId, 'added', row.id);
+        await changed(t, customerId, 'added', row.id);
         return toDto(row);
       });
     },
 
     async update(customerId: string, addressId: string, input: AddressInput): Promise<AddressDto> {
       const data = validate(input);
-      return prisma.$transaction(async (tx) => {
+      return inTransaction(async (t) => {
+        const { tx } = t;
         await owned(tx, customerId, addressId);
         const row = await tx.address.update({ where: { id: addressId }, data });
-        await changed(tx, customerId, 'updated', addressId);
+        await changed(t, customerId, 'updated', addressId);
         return toDto(row);
       });
     },
 
     async remove(customerId: string, addressId: string): Promise<void> {
-      await prisma.$transaction(async (tx) => {
+      await inTransaction(async (t) => {
+        const { tx } = t;
         const row = await owned(tx, customerId, addressId);
         await tx.address.delete({ where: { id: addressId } });
         if (row.isDefault) {
           const next = await tx.address.findFirst({ where: { customerId }, orderBy: { createdAt: 'desc' } });
           if (next) await tx.address.update({ where: { id: next.id }, data: { isDefault: true } });
         }
-        await changed(tx, customerId, 'deleted', addressId);
+        await changed(t, customerId, 'deleted', addressId);
       });
     },
 
     async setDefault(customerId: string, addressId: string): Promise<void> {
-      await prisma.$transaction(async (tx) => {
+      await inTransaction(async (t) => {
+        const { tx } = t;
         await owned(tx, customerId, addressId);
         await tx.address.updateMany({ where: { customerId, isDefault: true }, data: { isDefault: false } });
         await tx.address.update({ where: { id: addressId }, data: { isDefault: true } });
-        await changed(tx, customerId, 'default_changed', addressId);
+        await changed(t, customerId, 'default_changed', addressId);
       });
     },
   };

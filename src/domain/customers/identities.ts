@@ -7,7 +7,7 @@ import { DomainError } from '../../errors.js';
 import type { Clock } from '../../infra/clock.js';
 import type { PrismaClient } from '../../infra/prisma.js';
 import type { Platform } from '../../generated/prisma/enums.js';
-import { recordShopEvent } from '../shop-events.js';
+import { noOutboxDispatch, transactionWithOutbox, type OutboxDispatcher } from '../../outbox/enqueue.js';
 import { normalizePhone } from './phone.js';
 
 export interface IdentityDto {
@@ -42,10 +42,13 @@ export interface IdentitiesDeps {
   clock: Clock;
   /** Maps a platform language code to a supported language. */
   resolveLanguage(code: string | null | undefined): string;
+  /** Delivers the shop's webhooks right after commit; without it they wait for the sweeper. */
+  outbox?: OutboxDispatcher;
 }
 
 export function createIdentitiesService(deps: IdentitiesDeps) {
   const { prisma, clock } = deps;
+  const outbox = deps.outbox ?? noOutboxDispatch;
 
   const toDto = (row: {
     id: string; platform: Platform; externalId: string; chatId: string; customerId: string | null; languageCode: string | null;
@@ -106,7 +109,7 @@ export function createIdentitiesService(deps: IdentitiesDeps) {
      */
     async loginWithPhone(identityId: string, rawPhone: string, names: { firstName?: string | undefined; lastName?: string | undefined } = {}): Promise<LoginResult> {
       const phone = normalizePhone(rawPhone);
-      return prisma.$transaction(async (tx) => {
+      return transactionWithOutbox(prisma, outbox, async ({ tx, emit }) => {
         const identity = await tx.channelIdentity.findUnique({ where: { id: identityId } });
         if (!identity) throw new DomainError('not_found', 'Identity not found');
         let customer = await tx.customer.findUnique({ where: { phone }, select: { id: true } });
@@ -124,7 +127,7 @@ export function createIdentitiesService(deps: IdentitiesDeps) {
           created = true;
         }
         await tx.channelIdentity.update({ where: { id: identityId }, data: { customerId: customer.id, linkedAt: clock.now() } });
-        await recordShopEvent(tx, 'customer.linked', { customerId: customer.id, platform: identity.platform, created });
+        await emit('customer.linked', { customerId: customer.id, platform: identity.platform, created });
         return { customerId: customer.id, created };
       });
     },
@@ -143,11 +146,11 @@ export function createIdentitiesService(deps: IdentitiesDeps) {
     async setLanguage(identityId: string, language: string): Promise<void> {
       const resolved = deps.resolveLanguage(language);
       if (resolved !== language) throw new DomainError('invalid_input', 'Unsupported language', { field: 'language' });
-      await prisma.$transaction(async (tx) => {
+      await transactionWithOutbox(prisma, outbox, async ({ tx, emit }) => {
         const identity = await tx.channelIdentity.update({ where: { id: identityId }, data: { languageCode: language } });
         if (identity.customerId) {
           await tx.customer.update({ where: { id: identity.customerId }, data: { language } });
-          await recordShopEvent(tx, 'customer.updated', { customerId: identity.customerId, fields: ['language'], language });
+          await emit('customer.updated', { customerId: identity.customerId, fields: ['language'], changes: { language } });
         }
       });
     },

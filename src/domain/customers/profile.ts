@@ -5,7 +5,7 @@
 import { DomainError } from '../../errors.js';
 import type { Clock } from '../../infra/clock.js';
 import type { PrismaClient } from '../../infra/prisma.js';
-import { recordShopEvent } from '../shop-events.js';
+import { noOutboxDispatch, transactionWithOutbox, type OutboxDispatcher } from '../../outbox/enqueue.js';
 
 export interface ProfileDto {
   customerId: string;
@@ -54,8 +54,9 @@ export function parseBirthday(raw: string, today: Date): string {
   return date.toISOString().slice(0, 10);
 }
 
-export function createProfileService(deps: { prisma: PrismaClient; clock: Clock }) {
+export function createProfileService(deps: { prisma: PrismaClient; clock: Clock; outbox?: OutboxDispatcher }) {
   const { prisma, clock } = deps;
+  const outbox = deps.outbox ?? noOutboxDispatch;
 
   const toDto = (c: {
     id: string; phone: string; firstName: string | null; lastName: string | null; email: string | null; birthday: Date | null;
@@ -72,10 +73,10 @@ export function createProfileService(deps: { prisma: PrismaClient; clock: Clock 
     notifyPromotions: c.notifyPromotions,
   });
 
-  async function update(customerId: string, data: Record<string, unknown>, fields: string[]): Promise<ProfileDto> {
-    return prisma.$transaction(async (tx) => {
+  async function update(customerId: string, data: Record<string, string | boolean | null>, fields: string[]): Promise<ProfileDto> {
+    return transactionWithOutbox(prisma, outbox, async ({ tx, emit }) => {
       const row = await tx.customer.update({ where: { id: customerId }, data });
-      await recordShopEvent(tx, 'customer.updated', { customerId, fields, changes: data });
+      await emit('customer.updated', { customerId, fields, changes: data });
       return toDto(row);
     });
   }
@@ -103,11 +104,11 @@ export function createProfileService(deps: { prisma: PrismaClient; clock: Clock 
     /** Sets the birthday once; a second attempt is a conflict (the shop changes it on request). */
     async setBirthday(customerId: string, raw: string): Promise<ProfileDto> {
       const birthday = parseBirthday(raw, clock.now());
-      return prisma.$transaction(async (tx) => {
+      return transactionWithOutbox(prisma, outbox, async ({ tx, emit }) => {
         // Conditional update: two racing attempts cannot both set it.
         const { count } = await tx.customer.updateMany({ where: { id: customerId, birthday: null }, data: { birthday: new Date(`${birthday}T00:00:00Z`) } });
         if (count === 0) throw new DomainError('conflict', 'Birthday is already set', { field: 'birthday' });
-        await recordShopEvent(tx, 'customer.updated', { customerId, fields: ['birthday'], changes: { birthday } });
+        await emit('customer.updated', { customerId, fields: ['birthday'], changes: { birthday } });
         const row = await tx.customer.findUniqueOrThrow({ where: { id: customerId } });
         return toDto(row);
       });

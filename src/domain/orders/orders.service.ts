@@ -9,7 +9,7 @@ import type { Clock } from '../../infra/clock.js';
 import type { PrismaClient } from '../../infra/prisma.js';
 import type { Prisma } from '../../generated/prisma/client.js';
 import type { OrderStatus } from '../../generated/prisma/enums.js';
-import { recordShopEvent } from '../shop-events.js';
+import { noOutboxDispatch, transactionWithOutbox, type OutboxDispatcher } from '../../outbox/enqueue.js';
 
 export interface OrderSummaryDto {
   id: string;
@@ -87,8 +87,9 @@ export const ORDERS_PAGE_SIZE = 5;
 
 const money = (d: Prisma.Decimal | { toFixed(n: number): string }): string => d.toFixed(2);
 
-export function createOrdersService(deps: { prisma: PrismaClient; clock: Clock; config: Pick<Config, 'shop'>; pageSize?: number }) {
+export function createOrdersService(deps: { prisma: PrismaClient; clock: Clock; config: Pick<Config, 'shop'>; pageSize?: number; outbox?: OutboxDispatcher }) {
   const { prisma } = deps;
+  const outbox = deps.outbox ?? noOutboxDispatch;
   const pageSize = deps.pageSize ?? ORDERS_PAGE_SIZE;
 
   async function ownedOrder(customerId: string, where: { id: string } | { number: string }) {
@@ -199,9 +200,9 @@ export function createOrdersService(deps: { prisma: PrismaClient; clock: Clock; 
       if (!checked.available) throw new DomainError('conflict', 'Nothing from this order is available', { reason: 'nothing_available' });
       const url = cartUrl(checked);
       const items = checked.items.map((i) => ({ sku: i.sku, quantity: i.quantity, orderedQuantity: i.orderedQuantity, price: i.price, previousPrice: i.previousPrice, available: i.quantity > 0, state: i.state }));
-      const request = await prisma.$transaction(async (tx) => {
+      const request = await transactionWithOutbox(prisma, outbox, async ({ tx, emit }) => {
         const row = await tx.repeatOrderRequest.create({ data: { customerId, orderId, items, cartUrl: url } });
-        await recordShopEvent(tx, 'cart.repeat_requested', { requestId: row.id, customerId, orderId, orderNumber: checked.number, items, cartUrl: url });
+        await emit('repeat_order.requested', { requestId: row.id, customerId, orderId, orderNumber: checked.number, items, cartUrl: url });
         return row;
       });
       return { ...checked, requestId: request.id, cartUrl: url };
