@@ -28,6 +28,7 @@ import { createProductSearchConversation, PRODUCT_SEARCH_CONVERSATION } from './
 import { createProfileFieldConversation, PROFILE_FIELD_CONVERSATION } from './conversations/profile-field.conversation.js';
 import { createSupportRequestConversation, SUPPORT_REQUEST_CONVERSATION } from './conversations/support-request.conversation.js';
 import { createAddressesFeature } from './features/addresses.feature.js';
+import { createContactFeature } from './features/contact.feature.js';
 import { createHelpFeature } from './features/help.feature.js';
 import { flowArgs } from './features/helpers.js';
 import { createLoyaltyFeature } from './features/loyalty.feature.js';
@@ -183,6 +184,7 @@ export function createCustomerBot(deps: CustomerBotDeps): CustomerBot {
 
   for (const feature of [
     createStartFeature(kit),
+    createContactFeature(kit),
     createOrdersFeature(kit),
     createWishlistFeature(kit),
     createLoyaltyFeature(kit),

@@ -23,19 +23,24 @@ export type Flow = Conversation<BotContext, FlowContext>;
 
 export type Attempt<T> = { ok: true; value: T } | { ok: false; code: DomainErrorCode; details: Record<string, unknown> };
 
-/**
- * Runs a domain call outside the conversation's replay (once, its result logged), turning
- * a DomainError into a serializable value the flow can branch on.
- */
+/** Runs a domain call, turning a DomainError into a serializable value the caller can branch on. */
+export type Run = <T>(task: () => Promise<T>) => Promise<Attempt<T>>;
+
+/** `Run` outside conversations: the call runs right away. */
+export const runNow: Run = async (task) => {
+  try {
+    return { ok: true, value: await task() };
+  } catch (err) {
+    if (isDomainError(err)) return { ok: false, code: err.code, details: (err.details ?? {}) as Record<string, unknown> };
+    throw err;
+  }
+};
+
+/** `Run` inside a conversation: outside the replay (once, its result logged). */
+export const runIn = (conversation: Flow): Run => (task) => conversation.external(() => runNow(task));
+
 export function attempt<T>(conversation: Flow, task: () => Promise<T>): Promise<Attempt<T>> {
-  return conversation.external(async (): Promise<Attempt<T>> => {
-    try {
-      return { ok: true, value: await task() };
-    } catch (err) {
-      if (isDomainError(err)) return { ok: false, code: err.code, details: (err.details ?? {}) as Record<string, unknown> };
-      throw err;
-    }
-  });
+  return runIn(conversation)(task);
 }
 
 /**

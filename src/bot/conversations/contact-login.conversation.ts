@@ -4,7 +4,7 @@
  * else's contact is refused and the flow keeps waiting.
  */
 import type { FlowArgs, FlowContext, PendingAction } from '../context.js';
-import { attempt, type BotKit, type Flow } from '../kit.js';
+import { runIn, type BotKit, type Flow, type Run } from '../kit.js';
 import { finishLogin } from './finish-login.js';
 
 export const CONTACT_LOGIN_CONVERSATION = 'contact-login';
@@ -13,10 +13,41 @@ export interface LoginArgs extends FlowArgs {
   pending?: PendingAction | undefined;
 }
 
+export const REMOVE_KEYBOARD = { reply_markup: { remove_keyboard: true as const } };
+
+/**
+ * A contact message that is the sender's own: user_id present and equal to the sender
+ * (common practice, not a documented guarantee), and not forwarded.
+ */
+export function isOwnContact(ctx: FlowContext): boolean {
+  const message = ctx.message;
+  const contact = message?.contact;
+  return !!contact && contact.user_id !== undefined && contact.user_id === ctx.from?.id && !message?.forward_origin;
+}
+
+/**
+ * Logs in with the contact in `ctx` (checked with isOwnContact first) and finishes the login.
+ * Returns false, after telling the person why, when the phone could not be used.
+ */
+export async function loginWithContact(kit: BotKit, run: Run, ctx: FlowContext, args: LoginArgs): Promise<boolean> {
+  const t = kit.translator.t(args.lang);
+  const contact = ctx.message!.contact!;
+  const result = await run(() =>
+    kit.services.identities.loginWithPhone(args.identityId, contact.phone_number, { firstName: contact.first_name, lastName: contact.last_name }),
+  );
+  if (!result.ok) {
+    await ctx.reply(t('auth.bad_phone'));
+    return false;
+  }
+  await ctx.reply(result.value.created ? `${t('auth.success')} ${t('auth.welcome_new')}` : t('auth.success'), REMOVE_KEYBOARD);
+  await finishLogin(kit, run, ctx, args, result.value.customerId);
+  return true;
+}
+
 export function createContactLoginConversation(kit: BotKit) {
   return async function contactLogin(conversation: Flow, ctx: FlowContext, args: LoginArgs): Promise<void> {
     const t = kit.translator.t(args.lang);
-    const removeKeyboard = { reply_markup: { remove_keyboard: true as const } };
+    const run = runIn(conversation);
     await ctx.reply(t('auth.prompt'), {
       reply_markup: {
         keyboard: [[{ text: t('auth.share'), request_contact: true }], [{ text: t('auth.cancel') }]],
@@ -28,34 +59,23 @@ export function createContactLoginConversation(kit: BotKit) {
       const next = await conversation.wait();
       const text = next.message?.text;
       if (next.callbackQuery || text?.startsWith('/')) {
-        await next.reply(t('auth.cancelled'), removeKeyboard);
+        await next.reply(t('auth.cancelled'), REMOVE_KEYBOARD);
         return conversation.halt({ next: true });
       }
       if (text === t('auth.cancel')) {
-        await next.reply(t('auth.cancelled'), removeKeyboard);
-        await finishLogin(kit, conversation, next, args, null);
+        await next.reply(t('auth.cancelled'), REMOVE_KEYBOARD);
+        await finishLogin(kit, run, next, args, null);
         return;
       }
-      const contact = next.message?.contact;
-      if (!contact) {
+      if (!next.message?.contact) {
         await next.reply(t('auth.need_contact'));
         continue;
       }
-      // user_id === from.id is the accepted practice (not a documented guarantee); no user_id: refuse.
-      if (contact.user_id === undefined || contact.user_id !== next.from?.id || next.message?.forward_origin) {
+      if (!isOwnContact(next)) {
         await next.reply(t('auth.not_own'));
         continue;
       }
-      const result = await attempt(conversation, () =>
-        kit.services.identities.loginWithPhone(args.identityId, contact.phone_number, { firstName: contact.first_name, lastName: contact.last_name }),
-      );
-      if (!result.ok) {
-        await next.reply(t('auth.bad_phone'));
-        continue;
-      }
-      await next.reply(result.value.created ? `${t('auth.success')} ${t('auth.welcome_new')}` : t('auth.success'), removeKeyboard);
-      await finishLogin(kit, conversation, next, args, result.value.customerId);
-      return;
+      if (await loginWithContact(kit, run, next, args)) return;
     }
   };
 }

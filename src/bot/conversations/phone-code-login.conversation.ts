@@ -9,7 +9,7 @@
 import type { PhoneLoginService } from '../../domain/phone-login/phone-login.service.js';
 import type { PhoneLoginStrategy } from '../customer-bot.js';
 import type { FlowContext } from '../context.js';
-import { attempt, type BotKit, type Flow } from '../kit.js';
+import { attempt, runIn, type BotKit, type Flow } from '../kit.js';
 import type { LoginArgs } from './contact-login.conversation.js';
 import { finishLogin } from './finish-login.js';
 
@@ -64,7 +64,7 @@ export function createPhoneCodeLoginConversation(kit: BotKit, service: PhoneLogi
 
     const cancel = async (at: FlowContext) => {
       await at.reply(t('auth.cancelled'), removeKeyboard);
-      await finishLogin(kit, conversation, at, args, null);
+      await finishLogin(kit, runIn(conversation), at, args, null);
     };
 
     await ctx.reply(t('otp.ask_phone'), cancelOnly);
@@ -92,7 +92,7 @@ export function createPhoneCodeLoginConversation(kit: BotKit, service: PhoneLogi
       if (verified.ok) {
         const { created, customerId } = verified.value;
         await step.ctx.reply(created ? `${t('auth.success')} ${t('auth.welcome_new')}` : t('auth.success'), removeKeyboard);
-        await finishLogin(kit, conversation, step.ctx, { ...args, customerId }, customerId);
+        await finishLogin(kit, runIn(conversation), step.ctx, { ...args, customerId }, customerId);
         return;
       }
       switch (verified.details.reason) {

@@ -1,0 +1,69 @@
+/**
+ * A contact that arrives when no login flow is waiting for it (an old "share phone" button
+ * after a restart, or a flow that expired): the same rules as the flow, end to end through
+ * the webhook and the fake Telegram.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { menuCb } from '../../src/bot/keyboards/index.js';
+import { createCustomer, createOrder, createProduct } from '../support/factories.js';
+import { createHarness, person, type Harness } from './harness.js';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await createHarness();
+  await h.startInstance();
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+const identityOf = (userId: number) => h.ctx.prisma.channelIdentity.findUniqueOrThrow({ where: { platform_externalId: { platform: 'telegram', externalId: String(userId) } } });
+
+describe('a contact outside the login flow', () => {
+  it('logs a guest in with their own contact and resumes the deep-linked order', async () => {
+    const customer = await createCustomer(h.ctx.prisma, { phone: '+79165550101' });
+    const product = await createProduct(h.ctx.prisma, { name: 'Чай' });
+    await createOrder(h.ctx.prisma, customer.id, { number: 'CF-1', items: [{ product, quantity: 1, price: 100 }] });
+    const ira = person(h, { firstName: 'Ira' });
+    await ira.start('order_CF-1');
+    expect(ira.lastText()).toContain('доступен после входа');
+
+    // No flow is running: the old share button is tapped anyway.
+    await ira.shareContact({ phone: '8 916 555-01-01', firstName: 'Ira' });
+    expect((await identityOf(ira.user.id)).customerId).toBe(customer.id);
+    expect(ira.botTexts().some((t) => t.includes('вы вошли'))).toBe(true);
+    expect(ira.lastText()).toContain('Заказ №CF-1');
+    expect(ira.botTexts().join('\n')).not.toContain('Я понимаю кнопки меню');
+    const success = [...ira.chat()].reverse().find((m) => m.direction === 'out' && m.text?.includes('вы вошли'))!;
+    expect(success.replyMarkup).toEqual({ remove_keyboard: true });
+  });
+
+  it('refuses someone else\'s contact or one without user_id, links nothing and offers the share button', async () => {
+    await createCustomer(h.ctx.prisma, { phone: '+79165550202' });
+    const oleg = person(h, { firstName: 'Oleg' });
+    await oleg.say('/start');
+    await oleg.shareContact({ phone: '+79165550202', firstName: 'Victim', userId: oleg.user.id + 1 });
+    expect(oleg.botTexts().at(-2)).toContain('Это не ваш контакт');
+    expect(JSON.stringify([...oleg.chat()].at(-1)!.replyMarkup)).toContain('"request_contact":true');
+    await oleg.say('/start');
+    await oleg.shareContact({ phone: '+79165550202', firstName: 'Typed', userId: undefined });
+    expect(oleg.botTexts().at(-2)).toContain('Это не ваш контакт');
+    expect((await identityOf(oleg.user.id)).customerId).toBeNull();
+  });
+
+  it('tells a logged-in customer they are in and changes nothing', async () => {
+    const mine = await createCustomer(h.ctx.prisma, { phone: '+79165550303' });
+    const other = await createCustomer(h.ctx.prisma, { phone: '+79165550304' });
+    const pavel = person(h, { firstName: 'Pavel' });
+    await pavel.say('/start');
+    await pavel.press(menuCb.encode('login'));
+    await pavel.shareContact({ phone: '+79165550303', firstName: 'Pavel' });
+    expect((await identityOf(pavel.user.id)).customerId).toBe(mine.id);
+
+    await pavel.shareContact({ phone: '+79165550304', firstName: 'Pavel' });
+    expect(pavel.botTexts()).toContain('Вы уже вошли.');
+    expect(pavel.lastText()).toContain('Личный кабинет');
+    expect((await identityOf(pavel.user.id)).customerId).toBe(mine.id);
+    expect(await h.ctx.prisma.channelIdentity.count({ where: { customerId: other.id } })).toBe(0);
+  });
+});
