@@ -34,6 +34,17 @@ const STATUS_BY_CODE: Record<DomainErrorCode, number> = {
 
 export type App = FastifyInstance;
 
+/**
+ * The path of the field a validation error is about: an unknown or a missing property is
+ * named itself ("/product/colour"), not only the object that holds it ("/product").
+ */
+function fieldPath(instancePath: string, params: unknown): string {
+  const p = (params ?? {}) as { missingProperty?: string; additionalProperty?: string };
+  const own = p.additionalProperty ?? p.missingProperty;
+  if (!own) return instancePath;
+  return instancePath ? `${instancePath}/${own}` : own;
+}
+
 export async function buildApp(deps: AppDeps): Promise<App> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
@@ -56,7 +67,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       return reply.status(400).send({
         error: 'invalid_request',
         message: error.message,
-        details: error.validation.map((v) => ({ path: v.instancePath || (v.params as { missingProperty?: string })?.missingProperty || '', message: v.message })),
+        details: error.validation.map((v) => ({ path: fieldPath(v.instancePath, v.params), message: v.message })),
       });
     }
     const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;

@@ -42,6 +42,7 @@ declare module 'fastify' {
   interface FastifyRequest {
     rawBody?: string;
     jsonError?: string;
+    unsupportedMediaType?: boolean;
   }
 }
 
@@ -58,8 +59,15 @@ export const shopApiPlugin: FastifyPluginAsync<ShopApiOptions> = async (parent, 
   const batchLimit = opts.batchBodyLimitBytes ?? 64 * 1024 * 1024;
 
   // Keep the raw body: the signature covers the exact bytes the shop sent. A body that is
-  // not JSON is not refused here, so an unsigned one still gets 401 rather than 400.
-  app.removeContentTypeParser('application/json');
+  // not JSON (by syntax or by media type) is not refused here, so an unsigned one still gets
+  // 401, and a signed one 400 (bad JSON) or 415 (another media type) from the hook below.
+  // Fastify's own text/plain parser is removed: it would hand a string to the routes.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (request, body, done) => {
+    request.rawBody = body as string;
+    request.unsupportedMediaType = true;
+    done(null, undefined);
+  });
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const raw = body as string;
     request.rawBody = raw;
@@ -85,6 +93,7 @@ export const shopApiPlugin: FastifyPluginAsync<ShopApiOptions> = async (parent, 
       const why = { missing: 'Missing Kabinet-Signature header', malformed: 'Malformed Kabinet-Signature header', stale: 'Signature timestamp is outside the tolerance window', mismatch: 'Signature does not match' }[check.problem];
       throw new DomainError('unauthorized', why, { reason: check.problem });
     }
+    if (request.unsupportedMediaType) throw Object.assign(new Error('Content-Type must be application/json'), { statusCode: 415, code: 'unsupported_media_type' });
     if (request.jsonError) throw new DomainError('invalid_input', `Body is not valid JSON: ${request.jsonError}`, { field: 'body' });
   });
 

@@ -9,7 +9,7 @@ import type { TestContext } from '../../support/context.js';
 export const SECRET = 'test-shop-secret-0123456789';
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
-export async function buildShopApp(ctx: TestContext, overrides: { batchMaxItems?: number } = {}): Promise<{ app: App; shop: ShopServices }> {
+export async function buildShopApp(ctx: TestContext, overrides: { batchMaxItems?: number; batchBodyLimitBytes?: number } = {}): Promise<{ app: App; shop: ShopServices }> {
   const shop = createShopServices(ctx);
   await shop.ledger.syncTiers(ctx.prisma);
   const app = await buildApp({

@@ -65,7 +65,7 @@ describe('validation', () => {
   it.each([
     ['price', { eventId: 'evt-v1', product: product('V-1', { price: -5 }) }, '/product/price'],
     ['stock', { eventId: 'evt-v2', product: product('V-2', { stock: 'many' }) }, '/product/stock'],
-    ['unknown field', { eventId: 'evt-v3', product: product('V-3', { colour: 'red' }) }, '/product'],
+    ['unknown field', { eventId: 'evt-v3', product: product('V-3', { colour: 'red' }) }, '/product/colour'],
     ['eventId', { product: product('V-4') }, 'eventId'],
   ])('answers 400 naming the field (%s) and writes nothing', async (_name, body, path) => {
     const before = await counts();
