@@ -15,6 +15,11 @@ export interface Driver {
   /** The messenger user id (ChannelIdentity.externalId). */
   readonly externalId: string;
   say(text: string): Promise<void>;
+  /**
+   * First contact the platform's way, optionally through a deep link: Telegram's "Start"
+   * (/start <ref>), VK's "Начать" button (payload {"command":"start"}, the link's `ref` on the message).
+   */
+  start(ref?: string): Promise<void>;
   /** Presses the button whose label is `label` or starts with it, on the newest message that shows one. */
   press(label: string): Promise<void>;
   /** The current text of the bot's newest message. */
@@ -54,6 +59,11 @@ export const telegramDriver: DriverFactory = (world, input) => {
     externalId: String(user.id),
     async say(text) {
       tg.sendText(TG_TOKEN, user.id, text);
+      await settle();
+    },
+    async start(ref) {
+      if (ref === undefined) tg.sendText(TG_TOKEN, user.id, '/start');
+      else tg.startWithPayload(TG_TOKEN, user.id, ref);
       await settle();
     },
     async press(label) {
@@ -96,6 +106,10 @@ export const vkDriver: DriverFactory = (world, input) => {
     externalId: String(user.id),
     async say(text) {
       await vk.sendText(VK_GROUP, user.id, text).delivered;
+    },
+    async start(ref) {
+      const label = input.languageCode === 'en' ? 'Start' : 'Начать';
+      await vk.sendText(VK_GROUP, user.id, label, { payload: { command: 'start' }, ...(ref === undefined ? {} : { ref, refSource: 'site' }) }).delivered;
     },
     async press(label) {
       // Page turns are part of finding a button: a long keyboard is split, never cut.

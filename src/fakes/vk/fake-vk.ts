@@ -58,7 +58,8 @@ export interface FakeVk {
     groupId: number,
     userId: number,
     text: string,
-    extra?: { payload?: string | object; attachments?: FakeVkAttachment[] },
+    /** `ref`/`refSource`: the user came through a link with ?ref=… (VK puts them on the message). */
+    extra?: { payload?: string | object; attachments?: FakeVkAttachment[]; ref?: string; refSource?: string },
   ): UserAction<FakeVkMessage>;
   pressCallback(
     groupId: number,
@@ -314,6 +315,8 @@ export function createFakeVk(options: FakeVkOptions = {}): FakeVk {
     peer: PeerState,
     fields: Pick<FakeVkMessage, 'fromId' | 'out' | 'text' | 'attachments' | 'randomId'> & {
       payload?: string | undefined;
+      ref?: string | undefined;
+      refSource?: string | undefined;
       keyboard?: FakeVkKeyboard | undefined;
     },
   ): FakeVkMessage {
@@ -334,6 +337,8 @@ export function createFakeVk(options: FakeVkOptions = {}): FakeVk {
       deleted: false,
     };
     if (fields.payload !== undefined) message.payload = fields.payload;
+    if (fields.ref !== undefined) message.ref = fields.ref;
+    if (fields.refSource !== undefined) message.refSource = fields.refSource;
     if (fields.keyboard !== undefined) message.keyboard = fields.keyboard;
     peer.messages.push(message);
     peer.byCmid.set(message.conversationMessageId, message);
@@ -363,6 +368,8 @@ export function createFakeVk(options: FakeVkOptions = {}): FakeVk {
       text: message.text,
     };
     if (message.payload !== undefined) raw.payload = message.payload;
+    if (message.ref !== undefined) raw.ref = message.ref;
+    if (message.refSource !== undefined) raw.ref_source = message.refSource;
     if (message.keyboard !== undefined) {
       raw.keyboard = {
         one_time: message.keyboard.oneTime,
@@ -1136,6 +1143,8 @@ export function createFakeVk(options: FakeVkOptions = {}): FakeVk {
         attachments: extra.attachments ?? [],
         randomId: 0,
         payload,
+        ref: extra.ref,
+        refSource: extra.refSource,
       });
       emitChange('new', group, message);
       const emitted = emitEvent(group, userId, 'message_new', {

@@ -112,6 +112,9 @@ export interface FakeVkMessage {
   createdAt: number;
   randomId: number;
   payload?: string;
+  /** A vk.me / community link's `ref` (and `ref_source`) the user came with. */
+  ref?: string;
+  refSource?: string;
   keyboard?: FakeVkKeyboard;
   attachments: FakeVkAttachment[];
   edited: boolean;
