@@ -2,11 +2,11 @@
  * The admin API (bearer ADMIN_API_TOKEN, compared in constant time): the outbox of webhooks
  * to the shop, so failures stay visible and dead ones can be sent again.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { DomainError } from '../../errors.js';
+import { bearerMatches } from '../../lib/secure-compare.js';
 import type { Outbox } from '../../outbox/outbox.js';
 
 export interface AdminApiOptions {
@@ -29,18 +29,13 @@ const OutboxRow = Type.Object({
   payload: Type.Unknown(),
 });
 
-/** Hash both sides first: timingSafeEqual needs equal lengths, and the length must not leak. */
-const digest = (s: string) => createHash('sha256').update(s).digest();
-
 export const adminApiPlugin: FastifyPluginAsync<AdminApiOptions> = async (parent, opts) => {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
-  const expected = opts.token ? digest(opts.token) : undefined;
+  const { token } = opts;
 
   app.addHook('onRequest', async (request) => {
-    if (!expected) throw new DomainError('unavailable', 'The admin API is not configured (ADMIN_API_TOKEN)');
-    const header = request.headers.authorization ?? '';
-    const match = /^Bearer\s+(.+)$/i.exec(header);
-    if (!match || !timingSafeEqual(digest(match[1]!.trim()), expected)) throw new DomainError('unauthorized', 'A valid bearer token is required');
+    if (!token) throw new DomainError('unavailable', 'The admin API is not configured (ADMIN_API_TOKEN)');
+    if (!bearerMatches(request.headers.authorization, token)) throw new DomainError('unauthorized', 'A valid bearer token is required');
   });
 
   const view = (row: Awaited<ReturnType<Outbox['list']>>[number]) => ({
@@ -63,7 +58,7 @@ export const adminApiPlugin: FastifyPluginAsync<AdminApiOptions> = async (parent
       response: { 200: Type.Object({ items: Type.Array(OutboxRow), nextCursor: Type.Union([Type.String(), Type.Null()]) }), 401: ErrorAnswer, 503: ErrorAnswer },
     },
   }, async (request) => {
-    const q = request.query as { status?: 'pending' | 'delivered' | 'dead'; limit?: number; cursor?: string };
+    const q = request.query;
     const limit = q.limit ?? 50;
     const rows = await opts.outbox.list({ status: q.status, limit, cursor: q.cursor });
     return { items: rows.map(view), nextCursor: rows.length === limit ? rows[rows.length - 1]!.id : null };
@@ -78,7 +73,7 @@ export const adminApiPlugin: FastifyPluginAsync<AdminApiOptions> = async (parent
       response: { 200: OutboxRow, 401: ErrorAnswer, 404: ErrorAnswer, 503: ErrorAnswer },
     },
   }, async (request) => {
-    const { id } = request.params as { id: string };
+    const { id } = request.params;
     const row = await opts.outbox.retryDead(id);
     if (!row) throw new DomainError('not_found', 'No dead outbox event with this id');
     return view(row);

@@ -113,7 +113,7 @@ export const shopApiPlugin: FastifyPluginAsync<ShopApiOptions> = async (parent, 
   app.post('/customers', {
     schema: { tags: ['shop'], summary: 'Create or update a customer', security, body: Envelope('customer', CustomerSchema), response: { 200: WriteAnswer, ...errors } },
   }, async (request) => {
-    const { eventId, customer } = request.body as { eventId: string; customer: CustomerInput };
+    const { eventId, customer } = request.body;
     const r = await processOnce(opts.prisma, keyOf(request, eventId), (tx) => opts.sync.upsertCustomer(tx, customer));
     if (r.duplicate) return { ok: true, duplicate: true };
     return { ok: true, duplicate: false, id: r.result.value.id, created: r.result.value.created };
@@ -122,7 +122,7 @@ export const shopApiPlugin: FastifyPluginAsync<ShopApiOptions> = async (parent, 
   app.post('/products', {
     schema: { tags: ['shop'], summary: 'Create or update a product (fires back-in-stock and price-drop alerts)', security, body: Envelope('product', ProductSchema), response: { 200: WriteAnswer, ...errors } },
   }, async (request) => {
-    const { eventId, product } = request.body as { eventId: string; product: ProductInput };
+    const { eventId, product } = request.body;
     const r = await processOnce(opts.prisma, keyOf(request, eventId), (tx) => opts.sync.upsertProduct(tx, product, { eventId, notify: true }));
     if (r.duplicate) return { ok: true, duplicate: true };
     await afterCommit(r.result.notifications);
@@ -132,7 +132,7 @@ export const shopApiPlugin: FastifyPluginAsync<ShopApiOptions> = async (parent, 
   app.post('/orders', {
     schema: { tags: ['shop'], summary: 'Create or update an order with its items', security, body: Envelope('order', OrderSchema), response: { 200: WriteAnswer, ...errors } },
   }, async (request) => {
-    const { eventId, order } = request.body as unknown as { eventId: string; order: OrderInput };
+    const { eventId, order } = request.body;
     if (!order.customerPhone && !order.customerExternalId) throw new DomainError('invalid_input', 'order.customerPhone or order.customerExternalId is required', { field: 'order.customerPhone' });
     const r = await processOnce(opts.prisma, keyOf(request, eventId), (tx) => opts.sync.upsertOrder(tx, order, { eventId, notify: true }));
     if (r.duplicate) return { ok: true, duplicate: true };
@@ -150,8 +150,8 @@ export const shopApiPlugin: FastifyPluginAsync<ShopApiOptions> = async (parent, 
       response: { 200: Type.Object({ ok: Type.Boolean(), duplicate: Type.Boolean(), statusEventId: Type.Optional(Type.String()), current: Type.Optional(Type.Boolean()) }), ...errors },
     },
   }, async (request) => {
-    const { number } = request.params as { number: string };
-    const { eventId, ...change } = request.body as { eventId: string } & Parameters<ShopSync['changeOrderStatus']>[2];
+    const { number } = request.params;
+    const { eventId, ...change } = request.body;
     const r = await processOnce(opts.prisma, keyOf(request, eventId), (tx) => opts.sync.changeOrderStatus(tx, number, change, { eventId, notify: true }));
     if (r.duplicate) return { ok: true, duplicate: true };
     await afterCommit(r.result.notifications);
@@ -167,7 +167,7 @@ export const shopApiPlugin: FastifyPluginAsync<ShopApiOptions> = async (parent, 
       response: { 200: Type.Object({ ok: Type.Boolean(), duplicate: Type.Boolean(), transactionId: Type.Optional(Type.String()), points: Type.Optional(Type.Integer()), balance: Type.Optional(Type.Integer()) }), ...errors },
     },
   }, async (request) => {
-    const body = request.body as { eventId: string; customer: { phone?: string; externalId?: string }; kind: 'redemption' | 'adjustment'; points: number; reason?: string | null; orderNumber?: string };
+    const body = request.body;
     if (body.kind === 'redemption' && body.points <= 0) throw new DomainError('invalid_input', 'points must be positive for a redemption', { field: 'points' });
     const customerId = await findCustomerId(body.customer);
     const orderId = body.orderNumber ? (await opts.prisma.order.findUnique({ where: { number: body.orderNumber }, select: { id: true } }))?.id ?? null : null;
@@ -187,7 +187,7 @@ export const shopApiPlugin: FastifyPluginAsync<ShopApiOptions> = async (parent, 
       response: { 200: BalanceAnswer, ...errors },
     },
   }, async (request) => {
-    const { customer } = request.body as { customer: { phone?: string; externalId?: string } };
+    const { customer } = request.body;
     return opts.ledger.balance(opts.prisma, await findCustomerId(customer));
   });
 
@@ -206,6 +206,7 @@ export const shopApiPlugin: FastifyPluginAsync<ShopApiOptions> = async (parent, 
         return { error: Object.assign(new Error(`body${first?.path.replace(/\//g, '.') ?? ''} ${first?.message ?? 'is invalid'}`), { validation: [{ instancePath: first?.path ?? '', message: first?.message ?? 'invalid', params: {} }] }) };
       },
     }, async (request) => {
+      // The custom validator above checked only the envelope; items are checked one by one.
       const { eventId, items } = request.body as { eventId: string; items: unknown[] };
       const key = keyOf(request, eventId);
       if (await isProcessed(opts.prisma, key)) return { ok: true, duplicate: true };

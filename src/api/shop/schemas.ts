@@ -1,5 +1,6 @@
 /** TypeBox schemas of the shop API: the routes validate with them and /docs shows them. */
-import { FormatRegistry, Type, type Static } from '@sinclair/typebox';
+import { FormatRegistry, Type, type Static, type TLiteral, type TObject, type TUnion } from '@sinclair/typebox';
+import type { OrderStatus } from '../../generated/prisma/enums.js';
 
 // TypeBox's own compiler (used for per-item validation in batches) needs formats registered.
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i;
@@ -11,10 +12,8 @@ const Money = (description?: string) => Type.Number({ minimum: 0, maximum: 1e10,
 
 export const EventId = Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9._:/-]+$', description: "The shop's unique id of this event. A repeat is answered 200 with duplicate: true and changes nothing." });
 
-export const OrderStatusSchema = Type.Union(
-  ['created', 'confirmed', 'paid', 'assembling', 'shipped', 'ready_for_pickup', 'delivered', 'cancelled', 'returned'].map((s) => Type.Literal(s)),
-  { description: 'Order status' },
-);
+const ORDER_STATUSES: OrderStatus[] = ['created', 'confirmed', 'paid', 'assembling', 'shipped', 'ready_for_pickup', 'delivered', 'cancelled', 'returned'];
+export const OrderStatusSchema = Type.Union(ORDER_STATUSES.map((s) => Type.Literal(s)), { description: 'Order status' }) as TUnion<Array<TLiteral<OrderStatus>>>;
 
 export const CustomerSchema = Type.Object(
   {
@@ -108,8 +107,9 @@ export const LoyaltyChangeSchema = Type.Object(
   { additionalProperties: false },
 );
 
-export const Envelope = <T extends ReturnType<typeof Type.Object>>(key: string, schema: T) =>
-  Type.Object({ eventId: EventId, [key]: schema }, { additionalProperties: false });
+/** `{ eventId, <key>: schema }`, typed by key so routes get `request.body.<key>` from the type provider. */
+export const Envelope = <K extends string, T extends TObject>(key: K, schema: T) =>
+  Type.Object({ eventId: EventId, [key]: schema } as { eventId: typeof EventId } & { [P in K]: T }, { additionalProperties: false });
 
 export const BatchEnvelope = <T extends ReturnType<typeof Type.Object>>(item: T, max: number) =>
   Type.Object({ eventId: EventId, items: Type.Array(item, { minItems: 1, maxItems: max }) }, { additionalProperties: false });
