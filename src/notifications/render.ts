@@ -9,6 +9,7 @@ import { loyaltyCb, ordersCb } from '../bot/keyboards/index.js';
 import type { OutboundCall } from '../channels/outbound.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { Translator } from '../infra/i18n.js';
+import { escapeHtml, formatLongDate, formatMoney } from '../lib/format.js';
 import type { NotificationKind } from './producer.js';
 
 /**
@@ -19,24 +20,6 @@ export const NOTIFICATION_CALLBACKS = {
   openOrder: (orderId: string) => ordersCb.encode('card', { id: orderId, page: 0 }),
   openLoyalty: () => loyaltyCb.encode('show'),
 } as const;
-
-const LOCALES: Record<string, string> = { ru: 'ru-RU', en: 'en-GB' };
-
-export function escapeHtml(value: string | number | null | undefined): string {
-  return String(value ?? '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
-
-function money(amount: number, currency: string, lang: string): string {
-  try {
-    return new Intl.NumberFormat(LOCALES[lang] ?? lang, { style: 'currency', currency, maximumFractionDigits: 2, minimumFractionDigits: 0 }).format(amount);
-  } catch {
-    return `${amount.toFixed(2)} ${currency}`;
-  }
-}
-
-function date(iso: string, lang: string, timeZone: string): string {
-  return new Intl.DateTimeFormat(LOCALES[lang] ?? lang, { timeZone, day: 'numeric', month: 'long', year: 'numeric' }).format(new Date(iso));
-}
 
 const isWebUrl = (url: string | null | undefined): url is string => !!url && /^https?:\/\//i.test(url);
 
@@ -91,7 +74,7 @@ export function createNotificationRenderer(deps: RendererDeps): NotificationRend
           escapeHtml(t(`notifications.order.status.${event.status}`)),
           '',
           escapeHtml(t('notifications.order.items', { count: order.items.reduce((n, i) => n + i.quantity, 0) })),
-          escapeHtml(t('notifications.order.total', { total: money(Number(order.total), order.currency, lang) })),
+          escapeHtml(t('notifications.order.total', { total: formatMoney(Number(order.total), order.currency, lang) })),
         ];
         if (carrier) lines.push(escapeHtml(t('notifications.order.carrier', { carrier })));
         if (trackingNumber) {
@@ -111,8 +94,8 @@ export function createNotificationRenderer(deps: RendererDeps): NotificationRend
         const name = (lang === 'en' && product.nameEn) || product.name;
         const text =
           input.kind === 'back-in-stock'
-            ? [`<b>${escapeHtml(t('notifications.stock.backInStock', { name }))}</b>`, escapeHtml(t('notifications.stock.price', { price: money(Number(product.price), product.currency, lang) }))].join('\n')
-            : `<b>${escapeHtml(t('notifications.stock.priceDrop', { name, oldPrice: money(Number(p.oldPrice), product.currency, lang), newPrice: money(Number(p.newPrice), product.currency, lang) }))}</b>`;
+            ? [`<b>${escapeHtml(t('notifications.stock.backInStock', { name }))}</b>`, escapeHtml(t('notifications.stock.price', { price: formatMoney(Number(product.price), product.currency, lang) }))].join('\n')
+            : `<b>${escapeHtml(t('notifications.stock.priceDrop', { name, oldPrice: formatMoney(Number(p.oldPrice), product.currency, lang), newPrice: formatMoney(Number(p.newPrice), product.currency, lang) }))}</b>`;
         return message(text, isWebUrl(product.url) ? [[{ text: t('notifications.stock.button.open'), url: product.url }]] : []);
       }
       case 'points-credited': {
@@ -123,7 +106,7 @@ export function createNotificationRenderer(deps: RendererDeps): NotificationRend
         return message(text, [[{ text: t('notifications.loyalty.button.open'), callback_data: NOTIFICATION_CALLBACKS.openLoyalty() }]]);
       }
       case 'points-expiring': {
-        const text = escapeHtml(t('notifications.loyalty.expiring', { count: Number(p.points), date: date(String(p.expiresAt), lang, timeZone) }));
+        const text = escapeHtml(t('notifications.loyalty.expiring', { count: Number(p.points), date: formatLongDate(String(p.expiresAt), lang, timeZone) }));
         return message(text, [[{ text: t('notifications.loyalty.button.open'), callback_data: NOTIFICATION_CALLBACKS.openLoyalty() }]]);
       }
       default:

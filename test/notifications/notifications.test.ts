@@ -124,6 +124,8 @@ describe('platform refusals', () => {
     await settled({ customerId: who.customer.id });
     const calls = fake.calls(TOKEN).filter((c) => c.method === 'sendMessage' && String(c.params.chat_id) === String(who.user.id));
     expect(calls.map((c) => c.status)).toEqual([429, 200]);
+    // Behaviour, not speed: from the fake's recorded call times, the retry came no earlier
+    // than retry_after (a lower bound only, so a slow machine cannot fail it).
     expect(calls[1]!.at - calls[0]!.at).toBeGreaterThanOrEqual(1000);
     const row = await ctx.prisma.notification.findFirstOrThrow({ where: { customerId: who.customer.id } });
     expect(row.status).toBe('sent');
