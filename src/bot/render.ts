@@ -11,10 +11,35 @@ export interface ScreenOptions {
   fresh?: boolean;
 }
 
+/** Telegram's limit for a message text (VK's is 9000); counted before HTML parsing, so conservative. */
+export const MAX_TEXT_LENGTH = 4096;
+
+/**
+ * Views bound what they list; this is the last guard so no screen fails with "message is
+ * too long": whole lines are kept (tags never span lines in our views) and "…" marks the cut.
+ */
+export function fitText(text: string): string {
+  if (text.length <= MAX_TEXT_LENGTH) return text;
+  const kept: string[] = [];
+  let length = 2;
+  for (const line of text.split('\n')) {
+    if (length + line.length + 1 > MAX_TEXT_LENGTH) break;
+    kept.push(line);
+    length += line.length + 1;
+  }
+  if (kept.length === 0) {
+    // One enormous line: drop the markup rather than cut inside a tag or an entity.
+    const plain = text.replace(/<[^>]*>/g, '').slice(0, MAX_TEXT_LENGTH - 2).replace(/&[#a-z0-9]*$/i, '');
+    return `${plain}…`;
+  }
+  return `${kept.join('\n')}\n…`;
+}
+
 const NOT_MODIFIED = /message is not modified/i;
 const CANNOT_EDIT = /message can't be edited|message to edit not found|there is no text in the message to edit/i;
 
-export async function show(ctx: Context & { channel: Channel }, text: string, keyboard?: InlineKeyboard, options: ScreenOptions = {}): Promise<void> {
+export async function show(ctx: Context & { channel: Channel }, fullText: string, keyboard?: InlineKeyboard, options: ScreenOptions = {}): Promise<void> {
+  const text = fitText(fullText);
   const extra = {
     parse_mode: 'HTML' as const,
     link_preview_options: { is_disabled: true },

@@ -19,12 +19,12 @@ export function createWishlistFeature(kit: BotKit): Composer<BotContext> {
     return render(ctx, productCard(kit.view(ctx.lang), product, entry));
   };
 
-  const showList = async (ctx: BotContext) => {
+  const showList = async (ctx: BotContext, page = 0) => {
     const customerId = await requireCustomer(kit, ctx);
-    if (customerId) await render(ctx, wishlistScreen(kit.view(ctx.lang), await wishlist.list(customerId)));
+    if (customerId) await render(ctx, wishlistScreen(kit.view(ctx.lang), await wishlist.list(customerId), page));
   };
 
-  composer.command('wishlist', showList);
+  composer.command('wishlist', (ctx) => showList(ctx));
 
   composer.callbackQuery(wishlistCb.pattern, async (ctx) => {
     const a = wishlistCb.decode(ctx.callbackQuery.data);
@@ -32,6 +32,8 @@ export function createWishlistFeature(kit: BotKit): Composer<BotContext> {
     switch (a.action) {
       case 'list':
         return showList(ctx);
+      case 'page':
+        return showList(ctx, a.page);
       case 'item':
         return card(ctx, a.id);
       case 'search':

@@ -16,6 +16,7 @@ export const ordersCb = defineCallbacks('o', {
 
 export const wishlistCb = defineCallbacks('w', {
   list: [],
+  page: [['page', 'int']],
   item: [['id', 'uuid']],
   add: [['id', 'uuid']],
   remove: [['id', 'uuid']],

@@ -1,8 +1,19 @@
 import { InlineKeyboard } from 'grammy';
 import type { OrderCardDto, OrdersPageDto, RepeatPreviewDto, TimelineEntryDto } from '../../domain/orders/orders.service.js';
+import { clip } from '../../lib/clip.js';
 import { escapeHtml as e, formatDate, formatMoney } from '../html.js';
 import { menuCb, ordersCb } from '../keyboards/index.js';
 import type { Screen, View } from './view.js';
+
+/** Lines per order (card, repeat preview): an order of hundreds of items still fits one message. */
+const ITEMS_SHOWN = 30;
+const NAME_IN_LIST = 100;
+
+function itemLines<T>(view: View, items: T[], line: (item: T) => string): string[] {
+  const lines = items.slice(0, ITEMS_SHOWN).map(line);
+  if (items.length > ITEMS_SHOWN) lines.push(view.t('orders.card.more_items', { count: items.length - ITEMS_SHOWN }));
+  return lines;
+}
 
 export function ordersList(view: View, page: OrdersPageDto): Screen {
   const { t, lang } = view;
@@ -28,7 +39,7 @@ export function orderCard(view: View, o: OrderCardDto, page: number): Screen {
     t('orders.card.status', { status: t(`orders.status.${o.status}`) }),
     '',
     t('orders.card.items'),
-    ...o.items.map((i) => t('orders.card.item', { name: e(i.name), quantity: i.quantity, sum: m(i.sum) })),
+    ...itemLines(view, o.items, (i) => t('orders.card.item', { name: e(clip(i.name, NAME_IN_LIST)), quantity: i.quantity, sum: m(i.sum) })),
     '',
     t('orders.card.items_total', { amount: m(o.itemsTotal) }),
   ];
@@ -69,9 +80,7 @@ export function repeatPreview(view: View, p: RepeatPreviewDto, page: number): Sc
   const { t, lang } = view;
   const m = (v: string | null) => formatMoney(v ?? '0', p.currency, lang);
   const lines = [t('orders.repeat.title', { number: e(p.number) }), ''];
-  for (const i of p.items) {
-    lines.push(t(`orders.repeat.${i.state}`, { name: e(i.name), quantity: i.quantity, ordered: i.orderedQuantity, price: m(i.price), previous: m(i.previousPrice) }));
-  }
+  lines.push(...itemLines(view, p.items, (i) => t(`orders.repeat.${i.state}`, { name: e(clip(i.name, NAME_IN_LIST)), quantity: i.quantity, ordered: i.orderedQuantity, price: m(i.price), previous: m(i.previousPrice) })));
   lines.push('');
   const keyboard = new InlineKeyboard();
   if (p.available) {

@@ -1,22 +1,33 @@
 import { InlineKeyboard } from 'grammy';
 import type { ProductDto, WishlistEntryDto } from '../../domain/catalog/wishlist.service.js';
+import { clip } from '../../lib/clip.js';
 import { escapeHtml as e, formatMoney } from '../html.js';
 import { menuCb, wishlistCb } from '../keyboards/index.js';
 import type { Screen, View } from './view.js';
 
 export const productName = (view: View, p: ProductDto) => (view.lang === 'en' && p.nameEn ? p.nameEn : p.name);
 
-export function wishlistScreen(view: View, entries: WishlistEntryDto[]): Screen {
+/** Items per wishlist page: the text stays far below a message's limit even with long names. */
+export const WISHLIST_PAGE_SIZE = 10;
+const NAME_IN_LIST = 100;
+
+export function wishlistScreen(view: View, all: WishlistEntryDto[], requestedPage = 0): Screen {
   const { t, lang } = view;
   const keyboard = new InlineKeyboard();
-  const lines = [t('wishlist.title'), ''];
+  const pages = Math.max(1, Math.ceil(all.length / WISHLIST_PAGE_SIZE));
+  const page = Math.min(requestedPage, pages - 1);
+  const entries = all.slice(page * WISHLIST_PAGE_SIZE, (page + 1) * WISHLIST_PAGE_SIZE);
+  const lines = [pages > 1 ? t('wishlist.title_paged', { page: page + 1, pages }) : t('wishlist.title'), ''];
   if (entries.length === 0) lines.push(t('wishlist.empty'));
   for (const entry of entries) {
     const p = entry.product;
     const stock = p.stock > 0 && p.isActive ? t('wishlist.in_stock') : t('wishlist.out_of_stock');
-    lines.push(t('wishlist.item', { name: e(productName(view, p)), price: formatMoney(p.price, p.currency, lang), stock }));
-    keyboard.text(productName(view, p).slice(0, 60), wishlistCb.encode('item', { id: p.id })).row();
+    lines.push(t('wishlist.item', { name: e(clip(productName(view, p), NAME_IN_LIST)), price: formatMoney(p.price, p.currency, lang), stock }));
+    keyboard.text(clip(productName(view, p), 60), wishlistCb.encode('item', { id: p.id })).row();
   }
+  if (page > 0) keyboard.text(t('orders.list.prev'), wishlistCb.encode('page', { page: page - 1 }));
+  if (page < pages - 1) keyboard.text(t('orders.list.next'), wishlistCb.encode('page', { page: page + 1 }));
+  if (pages > 1) keyboard.row();
   keyboard.text(t('wishlist.search_button'), wishlistCb.encode('search')).row().text(t('menu.back'), menuCb.encode('home'));
   return { text: lines.join('\n'), keyboard };
 }
@@ -49,7 +60,7 @@ export function productCard(view: View, p: ProductDto, entry: WishlistEntryDto |
 export function searchResults(view: View, query: string, products: ProductDto[]): Screen {
   const { t, lang } = view;
   const keyboard = new InlineKeyboard();
-  for (const p of products) keyboard.text(`${productName(view, p).slice(0, 48)} · ${formatMoney(p.price, p.currency, lang)}`, wishlistCb.encode('item', { id: p.id })).row();
+  for (const p of products) keyboard.text(`${clip(productName(view, p), 48)} · ${formatMoney(p.price, p.currency, lang)}`, wishlistCb.encode('item', { id: p.id })).row();
   keyboard.text(t('wishlist.search_button'), wishlistCb.encode('search')).row().text(t('wishlist.product.back_button'), wishlistCb.encode('list'));
   return { text: t(products.length ? 'wishlist.search.results' : 'wishlist.search.none', { query: e(query) }), keyboard };
 }

@@ -12,6 +12,7 @@
  *   {"vkp": token, "n": page} the bridge handles itself by showing that page. Rows wider than
  *   5 are wrapped.
  */
+import { clip } from '../../lib/clip.js';
 import { UnsupportedPayloadError } from './errors.js';
 import type { PayloadStore } from './payload-store.js';
 
@@ -77,10 +78,7 @@ export function parseBridgePayload(raw: unknown): BridgePayload | undefined {
 
 const fits = (payload: string) => payload.length <= VK_LIMITS.payload;
 
-export function clipLabel(label: string): string {
-  const chars = Array.from(label);
-  return chars.length <= VK_LIMITS.label ? label : `${chars.slice(0, VK_LIMITS.label - 1).join('')}…`;
-}
+export const clipLabel = (label: string): string => clip(label, VK_LIMITS.label);
 
 interface TgInlineButton {
   text: string;
