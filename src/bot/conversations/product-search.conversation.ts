@@ -15,7 +15,8 @@ export function createProductSearchConversation(kit: BotKit) {
       const answer = await askText(conversation, (other) => other.reply(t('profile.text_expected')));
       const found = await attempt(conversation, () => kit.services.wishlist.search(answer.text));
       if (!found.ok) {
-        await answer.ctx.reply(t('wishlist.search.too_short'));
+        // The domain takes 2-100 characters; say which side was missed.
+        await answer.ctx.reply(t(answer.text.trim().length < 2 ? 'wishlist.search.too_short' : 'wishlist.search.too_long'));
         continue;
       }
       const screen = searchResults(view, answer.text.trim(), found.value);
