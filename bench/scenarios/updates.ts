@@ -1,0 +1,164 @@
+/**
+ * Benchmarks 1 and 2: updates through the real webhook route, bare grammY vs Kabinet, on one
+ * fake Telegram (rate limits off: the bots are measured, not the fake's 1 msg/s per chat).
+ *
+ * 1. N private chats × M updates in a closed loop (each person waits for the answer before
+ *    the next message, as people do): /start → main menu, then button presses alternating
+ *    "orders" (Kabinet reads the orders page from PostgreSQL) and "back to menu".
+ * 2. K updates of ONE chat POSTed at once (what a second instance, a retried delivery or VK's
+ *    Callback API can produce; Telegram itself sends one chat's updates in sequence) against
+ *    K chats with one update each: the price of the per-chat lock.
+ */
+import { performance } from 'node:perf_hooks';
+import { createPrisma } from '../../src/infra/prisma.js';
+import { createFakeTelegram, type FakeTelegram, type TgUpdate, type TgUser } from '../../src/fakes/telegram/index.js';
+import { SEED_CUSTOMERS } from '../../prisma/seed-data.js';
+import { detachWebhook, startBotProcess, TUNED_POLL_MS, WEBHOOK_SECRET, type BotProcess } from '../lib/bots.js';
+import { closedLoop, watchReplies, type LoopResult } from '../lib/replies.js';
+import { databaseUrl } from '../lib/setup.js';
+
+const BARE_TOKEN = '7100001:AAbench-bare-grammy-bot-token';
+const KABINET_TOKEN = '7100002:AAbench-kabinet-customer-bot';
+
+export interface UpdatesOptions {
+  chats: number;
+  steps: number;
+  /** Concurrent updates in benchmark 2. */
+  burst: number;
+}
+
+export interface SubjectFigures {
+  start: LoopResult;
+  /** Callback presses: even rounds open the orders list, odd rounds go back to the menu. */
+  presses: LoopResult;
+  refused: Map<string, number>;
+}
+
+export interface BurstFigures {
+  /** ms from POST to the webhook's answer (the update handled), per update. */
+  latencies: number[];
+  wallMs: number;
+  statuses: Map<number, number>;
+}
+
+export interface UpdatesFigures {
+  bare: SubjectFigures;
+  kabinet: SubjectFigures;
+  burst: Record<'bare' | 'kabinet' | 'kabinetFastPoll', { sameChat: BurstFigures; spread: BurstFigures }>;
+  /** maxPollMs of the tuned lock (the default lock is what createWeb builds). */
+  tunedPollMs: number;
+  /** Of each bot's process, after its benchmarks (after a full GC). */
+  memory: Record<'bare' | 'kabinet', { rss: number; heapUsed: number; external: number }>;
+}
+
+const settle = (fake: FakeTelegram, token: string) => fake.waitForDelivery(token, { timeoutMs: 30_000 });
+
+/** /start, the login button, one's own contact: the real contact-login flow, for every person. */
+async function logIn(fake: FakeTelegram, token: string, users: TgUser[]): Promise<void> {
+  for (const user of users) fake.sendText(token, user.id, '/start');
+  await settle(fake, token);
+  for (const user of users) fake.pressButton(token, user.id, fake.lastBotMessage(token, user.id)!.message_id, 'm:login');
+  await settle(fake, token);
+  // People share the phones of the seeded customers, so the orders list shows the seed's orders.
+  users.forEach((user, i) => fake.sendContact(token, user.id, { phone: SEED_CUSTOMERS[i % SEED_CUSTOMERS.length]!.phone, firstName: user.first_name }));
+  await settle(fake, token);
+  const prisma = createPrisma({ databaseUrl: databaseUrl(), maxConnections: 1 });
+  try {
+    const linked = await prisma.channelIdentity.count({ where: { platform: 'telegram', externalId: { in: users.map((u) => String(u.id)) }, customerId: { not: null } } });
+    if (linked !== users.length) throw new Error(`login failed: ${linked} of ${users.length} people are logged in`);
+  } finally {
+    await prisma.$disconnect();
+  }
+}
+
+async function runSubject(fake: FakeTelegram, bot: { token: string }, users: TgUser[], steps: number): Promise<SubjectFigures> {
+  const watcher = watchReplies(fake, bot.token, ['sendMessage', 'editMessageText']);
+  const chats = users.map((u) => u.id);
+  const menuOf = new Map<number, number>();
+  const start = (chatId: number) => fake.sendText(bot.token, chatId, '/start');
+  const remember = (chatId: number, reply: { messageId: number | undefined }) => {
+    if (reply.messageId !== undefined) menuOf.set(chatId, reply.messageId);
+  };
+  try {
+    // Warm-up (JIT, connection pools, first reads): one round each, not counted.
+    await closedLoop({ chats, steps: 1, watcher, act: start });
+    const startFigures = await closedLoop({ chats, steps, watcher, act: start, onReply: remember });
+    const press = (chatId: number, step: number) =>
+      fake.pressButton(bot.token, chatId, menuOf.get(chatId)!, step % 2 === 0 ? 'o:list:0' : 'm:home', { force: true });
+    await closedLoop({ chats, steps: 2, watcher, act: press });
+    const presses = await closedLoop({ chats, steps, watcher, act: press });
+    return { start: startFigures, presses, refused: watcher.refused };
+  } finally {
+    watcher.close();
+  }
+}
+
+async function postAll(url: string, updates: TgUpdate[]): Promise<BurstFigures> {
+  const statuses = new Map<number, number>();
+  const latencies: number[] = [];
+  const started = performance.now();
+  await Promise.all(
+    updates.map(async (update) => {
+      const t0 = performance.now();
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': WEBHOOK_SECRET },
+        body: JSON.stringify(update),
+      });
+      await res.arrayBuffer();
+      latencies.push(performance.now() - t0);
+      statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+    }),
+  );
+  return { latencies, wallMs: performance.now() - started, statuses };
+}
+
+/** K updates of one chat at once, then K chats with one update each (fresh updates from the fake). */
+async function burst(fake: FakeTelegram, token: string, url: string, users: TgUser[], k: number) {
+  const warm = users.slice(0, k).map((u) => fake.sendText(token, u.id, '/start'));
+  await postAll(url, warm);
+  const spread = await postAll(url, users.slice(0, k).map((u) => fake.sendText(token, u.id, '/start')));
+  const sameChat = await postAll(url, Array.from({ length: k }, () => fake.sendText(token, users[0]!.id, '/start')));
+  return { sameChat, spread };
+}
+
+export async function runUpdateBenchmarks(options: UpdatesOptions): Promise<UpdatesFigures> {
+  const fake = createFakeTelegram({ rateLimits: false, recordCalls: false });
+  const apiRoot = await fake.listen();
+  fake.createBot({ token: BARE_TOKEN, username: 'bench_bare_bot' });
+  fake.createBot({ token: KABINET_TOKEN, username: 'bench_kabinet_bot' });
+  const users = Array.from({ length: options.chats }, (_, i) => fake.createUser({ firstName: `Bench${i}`, languageCode: i % 3 === 2 ? 'en' : 'ru' }));
+  const k = Math.min(options.burst, users.length);
+  let bare: BotProcess | undefined;
+  let kabinet: BotProcess | undefined;
+  try {
+    bare = await startBotProcess('bare', BARE_TOKEN, apiRoot);
+    const bareFigures = await runSubject(fake, { token: BARE_TOKEN }, users, options.steps);
+    // Benchmark 2: the bench POSTs the updates itself.
+    await detachWebhook(BARE_TOKEN, apiRoot);
+    const bareBurst = await burst(fake, BARE_TOKEN, bare.webhookUrl, users, k);
+    const bareMemory = await bare.memory();
+    await bare.stop();
+    bare = undefined;
+
+    kabinet = await startBotProcess('kabinet', KABINET_TOKEN, apiRoot);
+    await logIn(fake, KABINET_TOKEN, users);
+    const kabinetFigures = await runSubject(fake, { token: KABINET_TOKEN }, users, options.steps);
+    await detachWebhook(KABINET_TOKEN, apiRoot);
+    const kabinetBurst = await burst(fake, KABINET_TOKEN, kabinet.webhookUrl, users, k);
+    const tunedBurst = await burst(fake, KABINET_TOKEN, kabinet.tunedWebhookUrl!, users, k);
+    const kabinetMemory = await kabinet.memory();
+
+    return {
+      bare: bareFigures,
+      kabinet: kabinetFigures,
+      burst: { bare: bareBurst, kabinet: kabinetBurst, kabinetFastPoll: tunedBurst },
+      tunedPollMs: TUNED_POLL_MS,
+      memory: { bare: bareMemory, kabinet: kabinetMemory },
+    };
+  } finally {
+    await bare?.stop();
+    await kabinet?.stop();
+    await fake.close();
+  }
+}
