@@ -1,6 +1,8 @@
 /**
- * pino logger that keeps personal data out of logs: phone-like digit runs are masked in
- * every string (messages and fields), and fields named like personal data are redacted.
+ * pino logger that keeps personal data out of logs: phone-like digit runs and emails are
+ * masked in every string (messages and fields), and fields named like personal data or
+ * message bodies are redacted — in errors too (a failed Bot API call carries the whole
+ * message it tried to send: names, phones, emails, addresses).
  */
 import { pino, type Logger, type LoggerOptions } from 'pino';
 
@@ -16,14 +18,19 @@ export function maskPhone(phone: string): string {
   return `${phone.trim().startsWith('+') ? '+' : ''}${digits[0]}${'*'.repeat(digits.length - 3)}${digits.slice(-2)}`;
 }
 
+const EMAIL_LIKE = /[^\s@<>()"',;:]+@([^\s@<>()"',;:]+\.[^\s@<>()"',;:]+)/g;
+
+/** Masks phone-like digit runs and emails ("***@example.com") in a text. */
 export function maskPhonesInText(text: string): string {
-  return text.replace(PHONE_LIKE, (match) => maskPhone(match));
+  return text.replace(PHONE_LIKE, (match) => maskPhone(match)).replace(EMAIL_LIKE, (_m, domain: string) => `***@${domain}`);
 }
 
 const PERSONAL_KEYS = new Set([
   'phone', 'phone_number', 'phoneNumber', 'firstName', 'first_name', 'lastName', 'last_name',
   'email', 'birthday', 'address', 'street', 'house', 'apartment', 'contact', 'code', 'token',
   'access_token', 'authorization', 'secret', 'password',
+  // Message bodies (Bot API payloads, VK params, updates): whatever the person or the bot wrote.
+  'text', 'caption', 'message', 'request_params', 'params',
 ]);
 
 function scrub(value: unknown, depth: number): unknown {
@@ -61,8 +68,13 @@ export function createLogger(settings: LoggerSettings): Logger {
     },
     serializers: {
       err: (err: unknown) => {
-        const s = pino.stdSerializers.err(err as Error);
-        return { ...s, message: maskPhonesInText(s.message ?? ''), stack: s.stack ? maskPhonesInText(s.stack) : s.stack };
+        const { type, message, stack, ...rest } = pino.stdSerializers.err(err as Error) as unknown as Record<string, unknown>;
+        return {
+          ...(scrub(rest, 0) as Record<string, unknown>),
+          type,
+          message: maskPhonesInText(String(message ?? '')),
+          ...(typeof stack === 'string' ? { stack: maskPhonesInText(stack) } : {}),
+        };
       },
     },
   };

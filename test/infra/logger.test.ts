@@ -1,3 +1,4 @@
+import { GrammyError } from 'grammy';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createLogger, maskPhone, maskPhonesInText } from '../../src/infra/logger.js';
@@ -25,5 +26,22 @@ describe('logger keeps personal data out', () => {
     expect(out).not.toContain('Анна');
     expect(out).toContain('+7********67');
     expect(out).toContain('[redacted]');
+  });
+
+  it('keeps the message a failed Bot API call carried out of the error, and masks emails', () => {
+    const { logger, lines } = capture();
+    const err = new GrammyError("Call to 'sendMessage' failed!", { ok: false, error_code: 400, description: 'Bad Request: message is too long' }, 'sendMessage', {
+      chat_id: 123,
+      text: 'Имя: Вера Иванова\nEmail: vera@example.com\nТелефон: +79161234567',
+    });
+    logger.error({ err, updateId: 7 }, 'customer bot handler failed');
+    logger.warn({ err: { message: 'could not send to vera@example.com' } }, 'failed for vera@example.com');
+    const out = lines.join('');
+    expect(out).not.toContain('Вера');
+    expect(out).not.toContain('vera@');
+    expect(out).not.toContain('79161234567');
+    expect(out).toContain('message is too long');
+    expect(out).toContain('***@example.com');
+    expect(out).toContain('"method":"sendMessage"');
   });
 });
