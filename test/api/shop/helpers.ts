@@ -29,3 +29,17 @@ export function signedPost(app: App, url: string, body: unknown, options: { secr
   const header = options.header === null ? undefined : options.header ?? signPayload(options.secret ?? SECRET, raw, options.at ?? new Date());
   return app.inject({ method: 'POST', url, payload: raw, headers: { 'content-type': 'application/json', ...(header ? { 'kabinet-signature': header } : {}) } });
 }
+
+/** Row counts of everything a refused request must not touch. */
+export async function rowCounts(ctx: TestContext) {
+  return {
+    customers: await ctx.prisma.customer.count(),
+    products: await ctx.prisma.product.count(),
+    orders: await ctx.prisma.order.count(),
+    events: await ctx.prisma.processedEvent.count(),
+    notifications: await ctx.prisma.notification.count(),
+    loyalty: await ctx.prisma.loyaltyTransaction.count(),
+  };
+}
+
+export const productInput = (sku: string, extra: Record<string, unknown> = {}) => ({ sku, name: `Товар ${sku}`, price: 1990, stock: 5, ...extra });

@@ -4,7 +4,7 @@ import { signPayload } from '../../../src/lib/signature.js';
 import type { App } from '../../../src/server/app.js';
 import { createTestContext, type TestContext } from '../../support/context.js';
 import { createCustomer } from '../../support/factories.js';
-import { buildShopApp, signedPost, SECRET } from './helpers.js';
+import { buildShopApp, productInput, rowCounts, signedPost, SECRET } from './helpers.js';
 
 let ctx: TestContext;
 let app: App;
@@ -18,13 +18,8 @@ afterAll(async () => {
   await ctx?.close();
 });
 
-const counts = async () => ({
-  customers: await ctx.prisma.customer.count(),
-  products: await ctx.prisma.product.count(),
-  events: await ctx.prisma.processedEvent.count(),
-  loyalty: await ctx.prisma.loyaltyTransaction.count(),
-});
-const product = (sku: string, extra: Record<string, unknown> = {}) => ({ sku, name: `Товар ${sku}`, price: 1990, stock: 5, ...extra });
+const counts = () => rowCounts(ctx);
+const product = productInput;
 
 describe('transport', () => {
   it('answers 413 (not 500) to a body over the limit and writes nothing', async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../../support/context.js';
-import { buildShopApp, signedPost, SECRET } from './helpers.js';
+import { buildShopApp, productInput, rowCounts, signedPost, SECRET } from './helpers.js';
 import type { App } from '../../../src/server/app.js';
 import { computeSignature } from '../../../src/lib/signature.js';
 
@@ -16,15 +16,8 @@ afterAll(async () => {
   await ctx?.close();
 });
 
-const counts = async () => ({
-  customers: await ctx.prisma.customer.count(),
-  products: await ctx.prisma.product.count(),
-  orders: await ctx.prisma.order.count(),
-  events: await ctx.prisma.processedEvent.count(),
-  notifications: await ctx.prisma.notification.count(),
-});
-
-const product = (sku: string, extra: Record<string, unknown> = {}) => ({ sku, name: `Товар ${sku}`, price: 1990, stock: 5, ...extra });
+const counts = () => rowCounts(ctx);
+const product = productInput;
 
 describe('signature', () => {
   const body = { eventId: 'evt-sig', product: product('SIG-1') };
