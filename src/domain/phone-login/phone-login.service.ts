@@ -183,6 +183,9 @@ export function createPhoneLoginService(deps: PhoneLoginDeps) {
       }
       const consumed = await prisma.otpCode.updateMany({ where: { id: row.id, consumedAt: null }, data: { consumedAt: now } });
       if (consumed.count === 0) throw refuse('not_found', 'no_code');
+      // The cooldown paces resends of a pending code; none is pending now. A person who logs
+      // out and back in may ask at once (the hourly limits still bound SMS pumping).
+      await redis.del(key(`cooldown:${identityId}`)).catch(() => undefined);
       const identity = await prisma.channelIdentity.findUnique({ where: { id: identityId }, select: { firstName: true, lastName: true } });
       const result = await deps.identities.loginWithPhone(identityId, row.phone, { firstName: identity?.firstName ?? undefined, lastName: identity?.lastName ?? undefined });
       deps.logger.info({ identityId, customerId: result.customerId }, 'otp: identity logged in by code');

@@ -57,6 +57,16 @@ describe('phone login by one-time code', () => {
     expect(await refusal(service.verifyCode(identity.id, code))).toMatchObject({ reason: 'no_code' });
   });
 
+  it('a successful login lifts the resend cooldown (log out and back in at once), the hourly limits still count', async () => {
+    await createCustomer(ctx.prisma, { phone: '+79167770009' });
+    const identity = await vkIdentity();
+    await service.requestCode(identity.id, '+79167770009', 'ru');
+    await service.verifyCode(identity.id, lastSms());
+    const again = await service.requestCode(identity.id, '+79167770009', 'ru');
+    expect(again.via).toBe('sms');
+    expect(Number(await ctx.redis.get(`${ctx.config.redisKeyPrefix}otp:identity:${identity.id}`))).toBe(2);
+  });
+
   it('refuses an expired code and changes nothing', async () => {
     const identity = await vkIdentity();
     await service.requestCode(identity.id, '+79167770002', 'ru');
