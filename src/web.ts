@@ -3,7 +3,7 @@
  * its dependencies from the infrastructure; slow work goes to queues.
  */
 import type { Infrastructure } from './infra/infrastructure.js';
-import { buildApp, type App, type AppDeps } from './server/app.js';
+import { buildApp, closeGracefully, type App, type AppDeps } from './server/app.js';
 import { postgresCheck, redisCheck } from './server/health.js';
 import { metricsPlugin } from './server/metrics.js';
 import { QueueName } from './queues/names.js';
@@ -69,7 +69,7 @@ export async function createWeb(infra: Infrastructure, options: WebOptions = {})
     },
     async stop() {
       await telegram?.stop();
-      await app.close();
+      await closeGracefully(app);
     },
   };
 }

@@ -34,6 +34,25 @@ const STATUS_BY_CODE: Record<DomainErrorCode, number> = {
 
 export type App = FastifyInstance;
 
+const inflightRequests = new WeakMap<object, Set<string>>();
+
+/**
+ * Stops accepting, lets running requests finish, then closes. Node keeps a keep-alive
+ * connection open if a client (a fake or real platform's delivery agent) never releases it,
+ * which would hang close forever: once no request is running, or after `graceMs`, every
+ * remaining connection is closed.
+ */
+export async function closeGracefully(app: App, graceMs = 10_000): Promise<void> {
+  const inflight = inflightRequests.get(app);
+  const closing = app.close();
+  const started = Date.now();
+  let done = false;
+  void closing.finally(() => { done = true; });
+  while (!done && (inflight?.size ?? 0) > 0 && Date.now() - started < graceMs) await new Promise((r) => setTimeout(r, 25));
+  if (!done) app.server.closeAllConnections();
+  await closing;
+}
+
 /**
  * The path of the field a validation error is about: an unknown or a missing property is
  * named itself ("/product/colour"), not only the object that holds it ("/product").
@@ -56,6 +75,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     return503OnClosing: true,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const inflight = new Set<string>();
+  inflightRequests.set(app, inflight);
+  app.addHook('onRequest', async (request) => { inflight.add(request.id); });
+  app.addHook('onResponse', async (request) => { inflight.delete(request.id); });
+  app.addHook('onRequestAbort', async (request) => { inflight.delete(request.id); });
 
   // One error handler: 4xx messages are shown, 5xx details stay in the log.
   app.setErrorHandler((error: FastifyError, request, reply) => {
