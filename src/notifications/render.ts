@@ -34,7 +34,7 @@ export interface RenderInput {
 export interface RendererDeps {
   prisma: PrismaClient;
   translator: Translator;
-  /** Time zone for dates in messages. */
+  /** Time zone for dates in messages (config.timeZone); Europe/Moscow when omitted. */
   timeZone?: string;
 }
 

@@ -31,7 +31,7 @@ export async function startShopWorkers(infra: Infrastructure, shop: ShopServices
     queues,
     logger,
     clock,
-    render: createNotificationRenderer({ prisma, translator }),
+    render: createNotificationRenderer({ prisma, translator, timeZone: infra.config.timeZone }),
     senders,
     ratePerSecond: { telegram: config.telegram.paidBroadcast ? 1000 : config.telegram.rateLimitPerSecond, vk: config.vk.rateLimitPerSecond },
     lockDurationMs: config.queueLockDurationMs,

@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import type { FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { DomainError } from '../../src/errors.js';
 import { createLogger } from '../../src/infra/logger.js';
@@ -10,7 +11,7 @@ describe('app', () => {
   it('maps domain errors to statuses, hides 5xx details and names unknown routes', async () => {
     const app = await buildApp({
       logger, health: [], docs: false,
-      plugins: [{ plugin: async (a) => {
+      plugins: [{ plugin: async (a: FastifyInstance) => {
         a.get('/missing', async () => { throw new DomainError('not_found', 'No such order'); });
         a.get('/boom', async () => { throw new Error('secret database detail'); });
       } }],
@@ -30,7 +31,7 @@ describe('app', () => {
     const gate = new Promise<void>((r) => { release = r; });
     const app = await buildApp({
       logger, health: [], docs: false,
-      plugins: [{ plugin: async (a) => { a.get('/slow', async () => { await gate; return { done: true }; }); } }],
+      plugins: [{ plugin: async (a: FastifyInstance) => { a.get('/slow', async () => { await gate; return { done: true }; }); } }],
     });
     await app.listen({ port: 0, host: '127.0.0.1' });
     const port = (app.server.address() as { port: number }).port;
