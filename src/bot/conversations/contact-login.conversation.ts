@@ -16,6 +16,19 @@ export interface LoginArgs extends FlowArgs {
 export const REMOVE_KEYBOARD = { reply_markup: { remove_keyboard: true as const } };
 
 /**
+ * The next update of a login flow. A button press or a command means the person went
+ * elsewhere: they are told the login was cancelled and the update is handled as usual.
+ */
+export async function nextLoginUpdate(conversation: Flow, cancelledText: string): Promise<FlowContext> {
+  const next = await conversation.wait();
+  if (next.callbackQuery || next.message?.text?.startsWith('/')) {
+    await next.reply(cancelledText, REMOVE_KEYBOARD);
+    return conversation.halt({ next: true });
+  }
+  return next;
+}
+
+/**
  * A contact message that is the sender's own: user_id present and equal to the sender
  * (common practice, not a documented guarantee), and not forwarded.
  */
@@ -56,13 +69,8 @@ export function createContactLoginConversation(kit: BotKit) {
       },
     });
     for (;;) {
-      const next = await conversation.wait();
-      const text = next.message?.text;
-      if (next.callbackQuery || text?.startsWith('/')) {
-        await next.reply(t('auth.cancelled'), REMOVE_KEYBOARD);
-        return conversation.halt({ next: true });
-      }
-      if (text === t('auth.cancel')) {
+      const next = await nextLoginUpdate(conversation, t('auth.cancelled'));
+      if (next.message?.text === t('auth.cancel')) {
         await next.reply(t('auth.cancelled'), REMOVE_KEYBOARD);
         await finishLogin(kit, run, next, args, null);
         return;

@@ -10,7 +10,7 @@ import type { PhoneLoginService } from '../../domain/phone-login/phone-login.ser
 import type { PhoneLoginStrategy } from '../customer-bot.js';
 import type { FlowContext } from '../context.js';
 import { attempt, runIn, type BotKit, type Flow } from '../kit.js';
-import type { LoginArgs } from './contact-login.conversation.js';
+import { nextLoginUpdate, REMOVE_KEYBOARD, type LoginArgs } from './contact-login.conversation.js';
 import { finishLogin } from './finish-login.js';
 
 export const PHONE_CODE_LOGIN_CONVERSATION = 'phone-code-login';
@@ -25,7 +25,6 @@ export function createPhoneCodeLoginConversation(kit: BotKit, service: PhoneLogi
   return async function phoneCodeLogin(conversation: Flow, ctx: FlowContext, args: LoginArgs): Promise<void> {
     const t = kit.translator.t(args.lang);
     const shop = kit.config.shop.name;
-    const removeKeyboard = { reply_markup: { remove_keyboard: true as const } };
     const cancelOnly = { reply_markup: { keyboard: [[{ text: t('auth.cancel') }]], resize_keyboard: true, one_time_keyboard: true } };
     const codeKeyboard = {
       reply_markup: { keyboard: [[{ text: t('otp.resend') }], [{ text: t('otp.change_phone') }, { text: t('auth.cancel') }]], resize_keyboard: true },
@@ -34,12 +33,8 @@ export function createPhoneCodeLoginConversation(kit: BotKit, service: PhoneLogi
     /** The next typed text; leaves the flow on a button press or a command. */
     async function next(): Promise<Step> {
       for (;;) {
-        const update = await conversation.wait();
+        const update = await nextLoginUpdate(conversation, t('auth.cancelled'));
         const text = update.message?.text;
-        if (update.callbackQuery || text?.startsWith('/')) {
-          await update.reply(t('auth.cancelled'), removeKeyboard);
-          return conversation.halt({ next: true });
-        }
         if (text !== undefined) return { kind: 'text', ctx: update, text: text.trim() };
         await update.reply(t('otp.ask_phone'));
       }
@@ -63,7 +58,7 @@ export function createPhoneCodeLoginConversation(kit: BotKit, service: PhoneLogi
     }
 
     const cancel = async (at: FlowContext) => {
-      await at.reply(t('auth.cancelled'), removeKeyboard);
+      await at.reply(t('auth.cancelled'), REMOVE_KEYBOARD);
       await finishLogin(kit, runIn(conversation), at, args, null);
     };
 
@@ -91,7 +86,7 @@ export function createPhoneCodeLoginConversation(kit: BotKit, service: PhoneLogi
       const verified = await attempt(conversation, () => service.verifyCode(args.identityId, step.text));
       if (verified.ok) {
         const { created, customerId } = verified.value;
-        await step.ctx.reply(created ? `${t('auth.success')} ${t('auth.welcome_new')}` : t('auth.success'), removeKeyboard);
+        await step.ctx.reply(created ? `${t('auth.success')} ${t('auth.welcome_new')}` : t('auth.success'), REMOVE_KEYBOARD);
         await finishLogin(kit, runIn(conversation), step.ctx, { ...args, customerId }, customerId);
         return;
       }
