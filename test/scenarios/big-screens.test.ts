@@ -5,32 +5,25 @@
  * VK inline keyboard holds — and no message exceeds a platform limit (the fake VK refuses
  * such calls with 911/914, the fake Telegram with "message is too long").
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Platform } from '../../src/channels/outbound.js';
 import { WISHLIST_MAX } from '../../src/domain/catalog/wishlist.service.js';
 import { createCustomer, createOrder, createProduct } from '../support/factories.js';
 import { DRIVERS, type DriverFactory } from './drivers.js';
-import { createWorld, VK_GROUP, type World } from './world.js';
+import { VK_GROUP } from './world.js';
+import { phoneNumbers, useWorld } from './setup.js';
 
-let world: World;
-beforeAll(async () => {
-  world = await createWorld();
-});
-afterAll(async () => {
-  await world?.close();
-});
-
-let phoneSeq = 0;
-const newPhone = (platform: Platform) => `+7918${platform === 'vk' ? '2' : '1'}${String(100_000 + ++phoneSeq).slice(-6)}`;
+const world = useWorld();
+const newPhone = phoneNumbers('918');
 const pad = (n: number) => String(n).padStart(2, '0');
 
 describe.each(DRIVERS)('the biggest screens on %s', (platform: Platform, make: DriverFactory) => {
-  const ru = () => world.ctx.translator.t('ru');
+  const ru = () => world().ctx.translator.t('ru');
 
   async function loggedIn() {
     const phone = newPhone(platform);
-    const customer = await createCustomer(world.ctx.prisma, { phone });
-    const p = make(world, { firstName: 'Big' });
+    const customer = await createCustomer(world().ctx.prisma, { phone });
+    const p = make(world(), { firstName: 'Big' });
     await p.start();
     await p.login(phone);
     return { p, customer };
@@ -39,17 +32,17 @@ describe.each(DRIVERS)('the biggest screens on %s', (platform: Platform, make: D
   function expectWithinLimits(texts: string[]) {
     for (const text of texts) expect(text.length).toBeLessThanOrEqual(4096);
     if (platform === 'vk') {
-      const refused = world.vk.calls(VK_GROUP).filter((c) => c.error && [100, 911, 914].includes(c.error.error_code));
+      const refused = world().vk.calls(VK_GROUP).filter((c) => c.error && [100, 911, 914].includes(c.error.error_code));
       expect(refused.map((c) => `${c.method}: ${c.error!.error_msg}`)).toEqual([]);
     }
   }
 
   it('every page of orders is reachable and every order opens', async () => {
     const { p, customer } = await loggedIn();
-    const tea = await createProduct(world.ctx.prisma, { sku: `BIG-TEA-${platform}`, name: 'Чай', price: 500 });
+    const tea = await createProduct(world().ctx.prisma, { sku: `BIG-TEA-${platform}`, name: 'Чай', price: 500 });
     const prefix = `BIG${platform === 'vk' ? 'V' : 'T'}`;
     for (let i = 1; i <= 12; i++) {
-      await createOrder(world.ctx.prisma, customer.id, { number: `${prefix}-${pad(i)}`, placedAt: new Date(Date.UTC(2026, 0, i)), items: [{ product: tea, quantity: 1, price: 500 }] });
+      await createOrder(world().ctx.prisma, customer.id, { number: `${prefix}-${pad(i)}`, placedAt: new Date(Date.UTC(2026, 0, i)), items: [{ product: tea, quantity: 1, price: 500 }] });
     }
     await p.press(ru()('menu.orders'));
     const seen: string[] = [];
@@ -71,8 +64,8 @@ describe.each(DRIVERS)('the biggest screens on %s', (platform: Platform, make: D
     for (let i = 1; i <= WISHLIST_MAX; i++) {
       const name = `Товар №${pad(i)}${filler}`.slice(0, 120);
       names.push(name);
-      const product = await createProduct(world.ctx.prisma, { sku: `BIG-${platform}-${pad(i)}`, name, price: 100 + i, stock: i % 3 });
-      await world.ctx.prisma.wishlistItem.create({ data: { customerId: customer.id, productId: product.id, priceAtAdd: String(100 + i), createdAt: new Date(Date.UTC(2026, 0, 1, 0, i)) } });
+      const product = await createProduct(world().ctx.prisma, { sku: `BIG-${platform}-${pad(i)}`, name, price: 100 + i, stock: i % 3 });
+      await world().ctx.prisma.wishlistItem.create({ data: { customerId: customer.id, productId: product.id, priceAtAdd: String(100 + i), createdAt: new Date(Date.UTC(2026, 0, 1, 0, i)) } });
     }
     await p.press(ru()('menu.wishlist'));
     const pages = Math.ceil(WISHLIST_MAX / 10);

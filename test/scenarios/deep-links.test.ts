@@ -3,28 +3,20 @@
  * "Начать" button ({"command":"start"}) with the vk.me link's `ref`. order_<number> and
  * product_<sku> open the order (after login) and the product card.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Platform } from '../../src/channels/outbound.js';
 import { createCustomer, createOrder, createProduct } from '../support/factories.js';
 import { DRIVERS, type DriverFactory } from './drivers.js';
-import { createWorld, type World } from './world.js';
+import { phoneNumbers, useWorld } from './setup.js';
 
-let world: World;
-beforeAll(async () => {
-  world = await createWorld();
-});
-afterAll(async () => {
-  await world?.close();
-});
-
-let phoneSeq = 0;
-const newPhone = (platform: Platform) => `+7917${platform === 'vk' ? '2' : '1'}${String(100_000 + ++phoneSeq).slice(-6)}`;
+const world = useWorld();
+const newPhone = phoneNumbers('917');
 
 describe.each(DRIVERS)('first contact and deep links on %s', (platform: Platform, make: DriverFactory) => {
-  const ru = () => world.ctx.translator.t('ru');
+  const ru = () => world().ctx.translator.t('ru');
 
   it('the Start button greets a newcomer with the guest menu', async () => {
-    const p = make(world, { firstName: 'Nina' });
+    const p = make(world(), { firstName: 'Nina' });
     await p.start();
     expect(p.texts()).toHaveLength(1);
     expect(p.lastText()).toContain('войдите по номеру телефона');
@@ -34,11 +26,11 @@ describe.each(DRIVERS)('first contact and deep links on %s', (platform: Platform
 
   it('order_<number>: asks a guest to log in, then opens that order', async () => {
     const phone = newPhone(platform);
-    const customer = await createCustomer(world.ctx.prisma, { phone });
-    const tea = await createProduct(world.ctx.prisma, { sku: `DL-TEA-${platform}`, name: 'Чай', price: 500 });
+    const customer = await createCustomer(world().ctx.prisma, { phone });
+    const tea = await createProduct(world().ctx.prisma, { sku: `DL-TEA-${platform}`, name: 'Чай', price: 500 });
     const number = `DL-${platform}-7`;
-    await createOrder(world.ctx.prisma, customer.id, { number, items: [{ product: tea, quantity: 3, price: 500 }] });
-    const p = make(world, { firstName: 'Olga' });
+    await createOrder(world().ctx.prisma, customer.id, { number, items: [{ product: tea, quantity: 3, price: 500 }] });
+    const p = make(world(), { firstName: 'Olga' });
     await p.start(`order_${number}`);
     expect(p.lastText()).toContain('доступен после входа');
     await p.login(phone);
@@ -48,22 +40,22 @@ describe.each(DRIVERS)('first contact and deep links on %s', (platform: Platform
 
   it('product_<sku>: shows the card to a guest; "add" after login lands in the wishlist', async () => {
     const phone = newPhone(platform);
-    const customer = await createCustomer(world.ctx.prisma, { phone });
+    const customer = await createCustomer(world().ctx.prisma, { phone });
     const sku = `DL-KTL-${platform}`;
-    const kettle = await createProduct(world.ctx.prisma, { sku, name: 'Чайник <Pro> & Co', price: 2500, stock: 2 });
-    const p = make(world, { firstName: 'Pyotr' });
+    const kettle = await createProduct(world().ctx.prisma, { sku, name: 'Чайник <Pro> & Co', price: 2500, stock: 2 });
+    const p = make(world(), { firstName: 'Pyotr' });
     await p.start(`product_${sku}`);
     expect(p.lastText()).toContain('Чайник <Pro> & Co');
     expect(p.lastText()).toContain(`Артикул: ${sku}`);
     await p.press(ru()('wishlist.product.add_button'));
     expect(p.lastText()).toContain('доступен после входа');
     await p.login(phone);
-    expect(await world.ctx.prisma.wishlistItem.count({ where: { customerId: customer.id, productId: kettle.id } })).toBe(1);
+    expect(await world().ctx.prisma.wishlistItem.count({ where: { customerId: customer.id, productId: kettle.id } })).toBe(1);
     expect(p.lastText()).toContain('Чайник <Pro> & Co');
   });
 
   it('an unknown deep link says so and shows the menu', async () => {
-    const p = make(world, { firstName: 'Gleb' });
+    const p = make(world(), { firstName: 'Gleb' });
     await p.start('order_');
     expect(p.texts().join('\n')).toContain(ru()('errors.deep_link'));
     expect(p.lastText()).toContain('войдите по номеру телефона');
