@@ -49,4 +49,19 @@ describe('hostile VK payloads', () => {
     expect(world().vk.conversation(VK_GROUP, userId).messages.map((m) => m.text).join('\n')).not.toContain('VKH-VICTIM');
     expect((await world().ctx.prisma.channelIdentity.findFirstOrThrow({ where: { platform: 'vk', externalId: p.externalId } })).customerId).toBe(mine.id);
   });
+
+  it('a page button of an expired keyboard gets a polite answer from the brain, not silence', async () => {
+    const p = vkDriver(world(), { firstName: 'Pager' });
+    await p.start();
+    const userId = Number(p.externalId);
+    const cmid = world().vk.conversation(VK_GROUP, userId).messages.filter((m) => m.out).at(-1)!.conversationMessageId;
+    const expired = { vkp: 'expiredPagesToken01', n: 1 };
+    await world().vk.pressCallback(VK_GROUP, userId, cmid, expired).delivered;
+    const snackbar = world().vk.conversation(VK_GROUP, userId).eventAnswers.at(-1);
+    expect((snackbar?.eventData as { text?: string } | null)?.text).toBe(ru()('errors.stale_button'));
+    const sent = world().vk.conversation(VK_GROUP, userId).messages.length;
+    await world().vk.sendText(VK_GROUP, userId, '▶ 2/3', { payload: expired }).delivered;
+    expect(world().vk.conversation(VK_GROUP, userId).messages.length).toBeGreaterThan(sent + 1);
+    expect(p.lastText()).toContain(ru()('menu.free_text'));
+  });
 });

@@ -3,6 +3,8 @@
  * become Telegram-shaped updates for the brain; the bridge's own page buttons and
  * permission changes are handled here without the brain.
  *
+ * - A page button ({"vkp": token}) whose pages have expired is not the bridge's any more:
+ *   it reaches the brain as a stale callback / the text it shows, so the person gets an answer.
  * - message_new → a private-chat `message`; message_id = conversation_message_id. A text
  *   button's payload: {"x": full text} restores a clipped label; VK's own "Start" button
  *   ({"command":"start"}) and a vk.me link's `ref` become "/start [ref]" (Telegram's deep link).
@@ -14,7 +16,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Update } from 'grammy/types';
-import { CALLBACK_KIND, TEXT_KIND, parseBridgePayload } from './keyboard.js';
+import { CALLBACK_KIND, PAGES_KIND, TEXT_KIND, parseBridgePayload } from './keyboard.js';
 import type { PayloadStore } from './payload-store.js';
 
 export interface VkCallbackEvent {
@@ -79,6 +81,8 @@ export function createUpdateConverter(deps: UpdateConverterDeps) {
     };
   }
 
+  const pagesExist = async (token: string) => (await deps.store.get(PAGES_KIND, token)) !== undefined;
+
   async function messageNew(event: VkCallbackEvent): Promise<ConvertedEvent> {
     const message = event.object?.message as Record<string, unknown> | undefined;
     const clientInfo = event.object?.client_info as Record<string, unknown> | undefined;
@@ -90,7 +94,8 @@ export function createUpdateConverter(deps: UpdateConverterDeps) {
     if (peerId !== userId || userId <= 0) return { kind: 'ignored', reason: 'not a private dialog' };
     let text = typeof message.text === 'string' ? message.text : '';
     const payload = message.payload === undefined ? undefined : parseBridgePayload(message.payload);
-    if (payload && 'vkp' in payload) return { kind: 'page', token: payload.vkp, page: payload.n, peerId, userId };
+    // A page button of an expired keyboard reaches the brain as the text it shows (a helpful reply).
+    if (payload && 'vkp' in payload && (await pagesExist(payload.vkp))) return { kind: 'page', token: payload.vkp, page: payload.n, peerId, userId };
     if (payload && 'x' in payload) text = payload.x;
     if (payload && 'xt' in payload) text = (await deps.store.get<string>(TEXT_KIND, payload.xt)) ?? text;
     if (payload && 'command' in payload && payload.command === 'start') text = '/start';
@@ -120,7 +125,10 @@ export function createUpdateConverter(deps: UpdateConverterDeps) {
     if (userId === undefined || peerId === undefined || !eventId || cmid === undefined) return { kind: 'ignored', reason: 'malformed message_event' };
     if (peerId !== userId) return { kind: 'ignored', reason: 'not a private dialog' };
     const payload = parseBridgePayload(o.payload);
-    if (payload && 'vkp' in payload) return { kind: 'page', token: payload.vkp, page: payload.n, peerId, userId, conversationMessageId: cmid, eventId };
+    // An expired page button goes to the brain as a stale button: it answers politely.
+    if (payload && 'vkp' in payload && (await pagesExist(payload.vkp))) {
+      return { kind: 'page', token: payload.vkp, page: payload.n, peerId, userId, conversationMessageId: cmid, eventId };
+    }
     let data = STALE_CALLBACK_DATA;
     if (payload && 'd' in payload) data = payload.d;
     if (payload && 't' in payload) data = (await deps.store.get<string>(CALLBACK_KIND, payload.t)) ?? STALE_CALLBACK_DATA;
