@@ -92,7 +92,8 @@ export interface BotProcess {
 /** Starts bot-process.ts (bare grammY or Kabinet's web role) in a child process. */
 export function startBotProcess(kind: 'bare' | 'kabinet', token: string, apiRoot: string): Promise<BotProcess> {
   const child = fork(new URL('./bot-process.ts', import.meta.url).pathname, [kind, token, apiRoot], {
-    execArgv: ['--import', 'tsx'],
+    // BENCH_CPU_PROF=<dir> writes a .cpuprofile per bot process (open in Chrome DevTools).
+    execArgv: ['--import', 'tsx', ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const once = <T>(type: string) =>

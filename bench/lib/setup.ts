@@ -53,6 +53,18 @@ export async function freshDatabase(): Promise<{ url: string; seeded: { products
   }
 }
 
+/**
+ * Committed + rolled-back transactions of kabinet_bench so far. Backends publish their
+ * counters when idle, at most once a second, so this waits a moment first. Prisma runs each
+ * query outside an explicit transaction as its own, so the difference across a loop is
+ * about the number of statements it sent.
+ */
+export async function databaseTransactions(): Promise<number> {
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  const { rows } = await admin((c) => c.query<{ n: string }>('SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = $1', [DATABASE_NAME]));
+  return Number(rows[0]?.n ?? NaN);
+}
+
 export const dropDatabase = () => admin((c) => c.query(`DROP DATABASE IF EXISTS "${DATABASE_NAME}" WITH (FORCE)`));
 
 async function deleteKeys(patterns: string[]): Promise<number> {

@@ -15,7 +15,7 @@ import { createFakeTelegram, type FakeTelegram, type TgUpdate, type TgUser } fro
 import { SEED_CUSTOMERS } from '../../prisma/seed-data.js';
 import { detachWebhook, startBotProcess, TUNED_POLL_MS, WEBHOOK_SECRET, type BotProcess } from '../lib/bots.js';
 import { closedLoop, watchReplies, type LoopResult } from '../lib/replies.js';
-import { databaseUrl } from '../lib/setup.js';
+import { databaseTransactions, databaseUrl } from '../lib/setup.js';
 
 const BARE_TOKEN = '7100001:AAbench-bare-grammy-bot-token';
 const KABINET_TOKEN = '7100002:AAbench-kabinet-customer-bot';
@@ -32,6 +32,8 @@ export interface SubjectFigures {
   /** Callback presses: even rounds open the orders list, odd rounds go back to the menu. */
   presses: LoopResult;
   refused: Map<string, number>;
+  /** PostgreSQL transactions per update in the measured loops (start, presses). */
+  sqlPerUpdate: { start: number; presses: number };
 }
 
 export interface BurstFigures {
@@ -82,12 +84,16 @@ async function runSubject(fake: FakeTelegram, bot: { token: string }, users: TgU
   try {
     // Warm-up (JIT, connection pools, first reads): one round each, not counted.
     await closedLoop({ chats, steps: 1, watcher, act: start });
+    const t0 = await databaseTransactions();
     const startFigures = await closedLoop({ chats, steps, watcher, act: start, onReply: remember });
+    const t1 = await databaseTransactions();
     const press = (chatId: number, step: number) =>
       fake.pressButton(bot.token, chatId, menuOf.get(chatId)!, step % 2 === 0 ? 'o:list:0' : 'm:home', { force: true });
     await closedLoop({ chats, steps: 2, watcher, act: press });
+    const t2 = await databaseTransactions();
     const presses = await closedLoop({ chats, steps, watcher, act: press });
-    return { start: startFigures, presses, refused: watcher.refused };
+    const t3 = await databaseTransactions();
+    return { start: startFigures, presses, refused: watcher.refused, sqlPerUpdate: { start: (t1 - t0) / startFigures.updates, presses: (t3 - t2) / presses.updates } };
   } finally {
     watcher.close();
   }
