@@ -128,10 +128,10 @@ export function createCustomerBot(deps: CustomerBotDeps): CustomerBot {
     logger,
     timeZone,
     view: (lang) => ({ t: translator.t(lang), lang, timeZone, shopName: config.shop.name }),
-    async startLogin(ctx, pending) {
+    async startLogin(ctx, pending, phone) {
       const args: LoginArgs = { ...flowArgs(ctx), pending };
       if (ctx.channel.capabilities.requestContact) return ctx.conversation.enter(CONTACT_LOGIN_CONVERSATION, args);
-      if (deps.phoneLogin) return ctx.conversation.enter(deps.phoneLogin.id, args);
+      if (deps.phoneLogin) return ctx.conversation.enter(deps.phoneLogin.id, { ...args, ...(phone ? { phone } : {}) });
       await ctx.reply(ctx.t('auth.unavailable'));
     },
   };

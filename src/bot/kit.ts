@@ -15,8 +15,11 @@ export interface BotKit {
   logger: Logger;
   timeZone: string;
   view(lang: string): View;
-  /** Starts whichever login the channel supports (see createCustomerBot's phoneLogin). */
-  startLogin(ctx: BotContext, pending?: PendingAction): Promise<void>;
+  /**
+   * Starts whichever login the channel supports (see createCustomerBot's phoneLogin).
+   * `phone`: one the person already typed, for logins that start from a typed phone.
+   */
+  startLogin(ctx: BotContext, pending?: PendingAction, phone?: string): Promise<void>;
 }
 
 export type Flow = Conversation<BotContext, FlowContext>;

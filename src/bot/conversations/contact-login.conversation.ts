@@ -11,6 +11,8 @@ export const CONTACT_LOGIN_CONVERSATION = 'contact-login';
 
 export interface LoginArgs extends FlowArgs {
   pending?: PendingAction | undefined;
+  /** A phone the person typed before the flow started (phone-code logins use it as the first answer). */
+  phone?: string | undefined;
 }
 
 export const REMOVE_KEYBOARD = { reply_markup: { remove_keyboard: true as const } };

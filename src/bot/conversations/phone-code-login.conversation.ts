@@ -62,8 +62,12 @@ export function createPhoneCodeLoginConversation(kit: BotKit, service: PhoneLogi
       await finishLogin(kit, runIn(conversation), at, args, null);
     };
 
-    await ctx.reply(t('otp.ask_phone'), cancelOnly);
     let phone: string | undefined;
+    if (args.phone) {
+      if (await sendCode(ctx, args.phone)) phone = args.phone;
+    } else {
+      await ctx.reply(t('otp.ask_phone'), cancelOnly);
+    }
     for (;;) {
       // Phone step.
       while (!phone) {

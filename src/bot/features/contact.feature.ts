@@ -1,16 +1,22 @@
 /**
- * A contact shared outside the login flow: an old "share phone" button tapped after a
- * restart, or after the flow expired. The same checks as the flow apply: a guest's own
- * contact logs them in; anyone else's (or one without user_id) is refused and the login
- * flow starts so the right button is at hand; a logged-in customer is told so and nothing
- * changes.
+ * A phone outside the login flow.
+ * - A shared contact (an old "share phone" button tapped after a restart, or after the flow
+ *   expired): the same checks as the flow. A guest's own contact logs them in; anyone
+ *   else's (or one without user_id) is refused and the login flow starts so the right button
+ *   is at hand; a logged-in customer is told so and nothing changes.
+ * - A guest typing a phone number (what VK's login asks for): the login starts with it — on
+ *   VK a code goes out at once; where contacts can be shared, the share button is offered,
+ *   since a typed number proves nothing.
  */
 import { Composer } from 'grammy';
+import { isValidPhone } from '../../domain/customers/phone.js';
 import type { BotContext } from '../context.js';
 import { isOwnContact, loginWithContact, REMOVE_KEYBOARD } from '../conversations/contact-login.conversation.js';
 import { runNow, type BotKit } from '../kit.js';
 import { mainMenu } from '../views/menu.view.js';
 import { flowArgs, render } from './helpers.js';
+
+const LOOKS_LIKE_PHONE = /^\+?[\d\s().\-–]{10,24}$/;
 
 export function createContactFeature(kit: BotKit): Composer<BotContext> {
   const composer = new Composer<BotContext>();
@@ -26,6 +32,13 @@ export function createContactFeature(kit: BotKit): Composer<BotContext> {
       return kit.startLogin(ctx, pending);
     }
     await loginWithContact(kit, runNow, ctx, { ...flowArgs(ctx), pending });
+  });
+  composer.on('message:text', async (ctx, next) => {
+    const text = ctx.message.text.trim();
+    if (ctx.account.customerId || !LOOKS_LIKE_PHONE.test(text) || !isValidPhone(text)) return next();
+    const pending = ctx.session.pending;
+    ctx.session.pending = undefined;
+    return kit.startLogin(ctx, pending, text);
   });
   return composer;
 }

@@ -16,3 +16,13 @@ export function normalizePhone(raw: string, defaultRegion: CountryCode = 'RU'): 
   }
   throw new DomainError('invalid_input', 'Not a valid phone number', { field: 'phone' });
 }
+
+/** True when normalizePhone accepts `raw`. */
+export function isValidPhone(raw: string, defaultRegion: CountryCode = 'RU'): boolean {
+  try {
+    normalizePhone(raw, defaultRegion);
+    return true;
+  } catch {
+    return false;
+  }
+}
