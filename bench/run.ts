@@ -78,11 +78,15 @@ add1('  of which "orders" (PostgreSQL)', 'bare grammY', bare.presses, bare.press
 add1('', 'Kabinet', kabinet.presses, bare.presses, (s) => s % 2 === 0);
 add1('  of which "back to menu"', 'bare grammY', bare.presses, bare.presses, (s) => s % 2 === 1);
 add1('', 'Kabinet', kabinet.presses, bare.presses, (s) => s % 2 === 1);
+add1('one chat alone: /start', 'bare grammY', bare.solo.start, bare.solo.start);
+add1('', 'Kabinet', kabinet.solo.start, bare.solo.start);
+add1('one chat alone: "orders"', 'bare grammY', bare.solo.presses, bare.solo.presses, (s) => s % 2 === 0);
+add1('', 'Kabinet', kabinet.solo.presses, bare.solo.presses, (s) => s % 2 === 0);
 console.log(table(rows1));
 const refused = [...bare.refused, ...kabinet.refused];
 console.log(refused.length ? `Refused replies: ${refused.map(([k, v]) => `${k}: ${v}`).join(', ')}` : 'Every reply was accepted by the fake.');
 console.log(`PostgreSQL transactions per update (pg_stat_database): Kabinet /start ${kabinet.sqlPerUpdate.start.toFixed(1)}, buttons ${kabinet.sqlPerUpdate.presses.toFixed(1)}; bare grammY ${bare.sqlPerUpdate.start.toFixed(1)}.`);
-console.log(`${sizes.chats} chats concurrently, each sends its next update when the previous answer arrives. Latency: update queued at the fake → the bot's reply answered by the fake.\n`);
+console.log(`${sizes.chats} chats concurrently, each sends its next update when the previous answer arrives. Latency: update queued at the fake → the bot's reply answered by the fake. "One chat alone": 20 updates, no other traffic (latency without queueing).\n`);
 
 const rows2: string[][] = [['2. concurrent updates', `${sizes.burst} in ONE chat: wall`, 'p50', 'max', `${sizes.burst} chats × 1: wall`, 'p50', 'max', 'one chat vs spread (wall)']];
 const add2 = (name: string, f: { sameChat: BurstFigures; spread: BurstFigures }) => {

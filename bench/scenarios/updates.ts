@@ -32,6 +32,8 @@ export interface SubjectFigures {
   /** Callback presses: even rounds open the orders list, odd rounds go back to the menu. */
   presses: LoopResult;
   refused: Map<string, number>;
+  /** One chat alone, one update at a time: latency without queueing behind other chats. */
+  solo: { start: LoopResult; presses: LoopResult };
   /** PostgreSQL transactions per update in the measured loops (start, presses). */
   sqlPerUpdate: { start: number; presses: number };
 }
@@ -93,7 +95,9 @@ async function runSubject(fake: FakeTelegram, bot: { token: string }, users: TgU
     const t2 = await databaseTransactions();
     const presses = await closedLoop({ chats, steps, watcher, act: press });
     const t3 = await databaseTransactions();
-    return { start: startFigures, presses, refused: watcher.refused, sqlPerUpdate: { start: (t1 - t0) / startFigures.updates, presses: (t3 - t2) / presses.updates } };
+    const alone = chats.slice(0, 1);
+    const solo = { start: await closedLoop({ chats: alone, steps: 20, watcher, act: start, onReply: remember }), presses: await closedLoop({ chats: alone, steps: 20, watcher, act: press }) };
+    return { start: startFigures, presses, solo, refused: watcher.refused, sqlPerUpdate: { start: (t1 - t0) / startFigures.updates, presses: (t3 - t2) / presses.updates } };
   } finally {
     watcher.close();
   }
