@@ -15,6 +15,11 @@ export interface ChannelCapabilities {
   maxInlineButtons?: number;
   /** Longest callback data in bytes (Telegram 64; VK payload 255). */
   maxCallbackDataBytes: number;
+  /**
+   * The main menu lives in a keyboard under the input field (VK's persistent keyboard) whose
+   * buttons send their labels as text; a menu sent as a new message carries it.
+   */
+  menuKeyboard: boolean;
 }
 
 export interface Channel {
@@ -27,4 +32,5 @@ export const TELEGRAM_CAPABILITIES: ChannelCapabilities = {
   editMessages: true,
   inlineKeyboards: true,
   maxCallbackDataBytes: 64,
+  menuKeyboard: false,
 };

@@ -34,7 +34,7 @@ import { flowArgs } from './features/helpers.js';
 import { createLoyaltyFeature } from './features/loyalty.feature.js';
 import { createOrdersFeature } from './features/orders.feature.js';
 import { createProfileFeature } from './features/profile.feature.js';
-import { createStartFeature } from './features/start.feature.js';
+import { createStartFeature, menuAliases } from './features/start.feature.js';
 import { createUnhandledFeature } from './features/unhandled.feature.js';
 import { createWishlistFeature } from './features/wishlist.feature.js';
 import type { BotKit, Flow } from './kit.js';
@@ -169,6 +169,7 @@ export function createCustomerBot(deps: CustomerBotDeps): CustomerBot {
   });
 
   const flowStorage = createRedisStorage<VersionedState<ConversationData>>({ redis, prefix: `${keyPrefix}flow:`, ttlSeconds: FLOW_TTL_SECONDS });
+  flows.use(menuAliases(kit));
   flows.use(
     conversations<BotContext, FlowContext>({
       storage: { type: 'key', version: FLOWS_VERSION, adapter: flowStorage, getStorageKey: chatKeyOf },

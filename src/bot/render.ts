@@ -3,7 +3,7 @@
  * can edit), a typed command or a new flow sends a new message. Telegram's "message is not
  * modified" (the same screen tapped twice) is not an error.
  */
-import { GrammyError, InlineKeyboard, type Context } from 'grammy';
+import { GrammyError, InlineKeyboard, type Context, type Keyboard } from 'grammy';
 import type { Channel } from './channel.js';
 
 export interface ScreenOptions {
@@ -38,24 +38,22 @@ export function fitText(text: string): string {
 const NOT_MODIFIED = /message is not modified/i;
 const CANNOT_EDIT = /message can't be edited|message to edit not found|there is no text in the message to edit/i;
 
-export async function show(ctx: Context & { channel: Channel }, fullText: string, keyboard?: InlineKeyboard, options: ScreenOptions = {}): Promise<void> {
+export async function show(ctx: Context & { channel: Channel }, fullText: string, keyboard?: InlineKeyboard | Keyboard, options: ScreenOptions = {}): Promise<void> {
   const text = fitText(fullText);
-  const extra = {
-    parse_mode: 'HTML' as const,
-    link_preview_options: { is_disabled: true },
-    ...(keyboard ? { reply_markup: keyboard } : {}),
-  };
+  const base = { parse_mode: 'HTML' as const, link_preview_options: { is_disabled: true } };
   const message = ctx.callbackQuery?.message;
-  if (message && !options.fresh && ctx.channel.capabilities.editMessages) {
+  // A menu keyboard (reply keyboard) belongs to a new message; only inline buttons can be edited in.
+  const inline = keyboard === undefined || keyboard instanceof InlineKeyboard ? keyboard : undefined;
+  if (message && !options.fresh && ctx.channel.capabilities.editMessages && inline === keyboard) {
     try {
-      await ctx.editMessageText(text, extra);
+      await ctx.editMessageText(text, { ...base, ...(inline ? { reply_markup: inline } : {}) });
       return;
     } catch (err) {
       if (err instanceof GrammyError && NOT_MODIFIED.test(err.description)) return;
       if (!(err instanceof GrammyError && CANNOT_EDIT.test(err.description))) throw err;
     }
   }
-  await ctx.reply(text, extra);
+  await ctx.reply(text, { ...base, ...(keyboard ? { reply_markup: keyboard } : {}) });
 }
 
 /** Lays out buttons in rows of `perRow`. */

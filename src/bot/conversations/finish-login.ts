@@ -7,7 +7,7 @@ import { DomainError } from '../../errors.js';
 import type { FlowContext } from '../context.js';
 import type { BotKit, Run } from '../kit.js';
 import { show } from '../render.js';
-import { mainMenu } from '../views/menu.view.js';
+import { mainMenuMessage } from '../views/menu.view.js';
 import { orderCard } from '../views/orders.view.js';
 import type { Screen } from '../views/view.js';
 import { productCard } from '../views/wishlist.view.js';
@@ -35,5 +35,5 @@ export async function finishLogin(kit: BotKit, run: Run, ctx: FlowContext, args:
       return showFresh(productCard(view, added.value.product, added.value.entry));
     }
   }
-  await showFresh(mainMenu(view, customerId !== null));
+  await showFresh(mainMenuMessage(view, ctx.channel, customerId !== null));
 }

@@ -2,7 +2,7 @@
 import type { FlowArgs, FlowContext } from '../context.js';
 import { askText, attempt, type BotKit, type Flow } from '../kit.js';
 import { show } from '../render.js';
-import { mainMenu } from '../views/menu.view.js';
+import { mainMenuMessage } from '../views/menu.view.js';
 
 export const SUPPORT_REQUEST_CONVERSATION = 'support-request';
 
@@ -19,7 +19,7 @@ export function createSupportRequestConversation(kit: BotKit) {
         continue;
       }
       await answer.ctx.reply(t(saved.value.reused ? 'help.human.appended' : 'help.human.sent'));
-      const menu = mainMenu(view, args.customerId !== null);
+      const menu = mainMenuMessage(view, answer.ctx.channel, args.customerId !== null);
       await show(answer.ctx, menu.text, menu.keyboard, { fresh: true });
       return;
     }

@@ -1,10 +1,10 @@
 /** /start with deep links (order_<number>, product_<sku>), the main menu, /menu and /language. */
-import { Composer } from 'grammy';
+import { Composer, type MiddlewareFn } from 'grammy';
 import { isDomainError } from '../../errors.js';
 import type { BotContext } from '../context.js';
 import type { BotKit } from '../kit.js';
 import { menuCb } from '../keyboards/index.js';
-import { loginRequired, mainMenu } from '../views/menu.view.js';
+import { loginRequired, mainMenu, mainMenuMessage, menuCommandOf } from '../views/menu.view.js';
 import { orderCard } from '../views/orders.view.js';
 import { productCard } from '../views/wishlist.view.js';
 import { languagesScreen } from '../views/profile.view.js';
@@ -15,7 +15,22 @@ const PRODUCT_LINK = /^product_([A-Za-z0-9_-]{1,56})$/;
 
 export function createStartFeature(kit: BotKit): Composer<BotContext> {
   const composer = new Composer<BotContext>();
-  const menu = (ctx: BotContext, fresh = false) => render(ctx, mainMenu(kit.view(ctx.lang), ctx.account.customerId !== null), fresh);
+  const menu = (ctx: BotContext, fresh = false) => {
+    const view = kit.view(ctx.lang);
+    const loggedIn = ctx.account.customerId !== null;
+    return render(ctx, fresh || !ctx.callbackQuery ? mainMenuMessage(view, ctx.channel, loggedIn) : mainMenu(view, loggedIn), fresh);
+  };
+  const login = async (ctx: BotContext) => {
+    if (ctx.account.customerId) {
+      if (ctx.callbackQuery) await ctx.answerCallbackQuery({ text: ctx.t('auth.already') });
+      else await ctx.reply(ctx.t('auth.already'));
+      return menu(ctx);
+    }
+    if (ctx.callbackQuery) await ctx.answerCallbackQuery();
+    const pending = ctx.session.pending;
+    ctx.session.pending = undefined;
+    return kit.startLogin(ctx, pending);
+  };
 
   composer.command('start', async (ctx) => {
     const payload = ctx.match.trim();
@@ -52,21 +67,31 @@ export function createStartFeature(kit: BotKit): Composer<BotContext> {
   });
 
   composer.command('menu', (ctx) => menu(ctx));
+  composer.command('login', login);
   composer.command('language', (ctx) => render(ctx, languagesScreen(kit.view(ctx.lang), kit.translator.languages)));
 
   composer.callbackQuery(menuCb.pattern, async (ctx) => {
     const action = menuCb.decode(ctx.callbackQuery.data);
     if (!action) return staleButton(ctx);
     if (action.action === 'home') return menu(ctx);
-    if (ctx.account.customerId) {
-      await ctx.answerCallbackQuery({ text: ctx.t('auth.already') });
-      return menu(ctx);
-    }
-    await ctx.answerCallbackQuery();
-    const pending = ctx.session.pending;
-    ctx.session.pending = undefined;
-    return kit.startLogin(ctx, pending);
+    return login(ctx);
   });
 
   return composer;
+}
+
+/**
+ * Menu-keyboard labels ("📦 Заказы") are aliases of commands (/orders): rewritten before
+ * flows see them, so a tap leaves a running flow exactly as a typed command does.
+ */
+export function menuAliases(kit: BotKit): MiddlewareFn<BotContext> {
+  return (ctx, next) => {
+    const message = ctx.message;
+    const command = message?.text && ctx.channel.capabilities.menuKeyboard ? menuCommandOf(kit.translator, message.text) : undefined;
+    if (message && command) {
+      message.text = `/${command}`;
+      message.entities = [{ type: 'bot_command', offset: 0, length: command.length + 1 }];
+    }
+    return next();
+  };
 }

@@ -10,5 +10,6 @@ export interface View {
 
 export interface Screen {
   text: string;
-  keyboard: import('grammy').InlineKeyboard;
+  /** Inline buttons; or, for the main menu on channels with a menu keyboard, that keyboard. */
+  keyboard: import('grammy').InlineKeyboard | import('grammy').Keyboard;
 }

@@ -29,6 +29,8 @@ export const VK_CAPABILITIES: ChannelCapabilities = {
   inlineKeyboards: true,
   maxInlineButtons: 10,
   maxCallbackDataBytes: 255,
+  // The "main menu → VK's persistent keyboard".
+  menuKeyboard: true,
 };
 
 export const VK_CHANNEL: Channel = { platform: 'vk', capabilities: VK_CAPABILITIES };
