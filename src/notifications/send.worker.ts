@@ -126,6 +126,19 @@ export function createSendProcessor(deps: Omit<SendWorkerDeps, 'senders' | 'rate
   };
 }
 
+/**
+ * BullMQ's limiter counts in fixed windows; one job per 1000/rate ms keeps every sliding
+ * second at or under the cap (30/s → one send every 34 ms).
+ */
+export function smoothLimiter(ratePerSecond: number): { max: number; duration: number } {
+  return ratePerSecond >= 1000 ? { max: Math.round(ratePerSecond / 1000), duration: 1 } : { max: 1, duration: Math.ceil(1000 / ratePerSecond) };
+}
+
+/** Roughly a tenth of a second's worth of sends in flight, between 10 and 100. */
+export function sendConcurrency(ratePerSecond: number): number {
+  return Math.min(100, Math.max(10, Math.ceil(ratePerSecond / 10)));
+}
+
 /** Starts one worker per platform that has a sender. Returns them for closing. */
 export function startSendWorkers(deps: SendWorkerDeps): Worker[] {
   const workers: Worker[] = [];
@@ -134,9 +147,11 @@ export function startSendWorkers(deps: SendWorkerDeps): Worker[] {
     const lockDuration = deps.lockDurationMs ?? 30_000;
     workers.push(
       deps.queues.worker<SendJobData>(SEND_QUEUE[platform], processor, {
-        concurrency: deps.concurrency ?? 10,
-        // Global across every worker process: the platform's cap.
-        limiter: { max: deps.ratePerSecond[platform], duration: 1000 },
+        // Enough sends in flight to reach the cap (each waits on the platform's answer).
+        concurrency: deps.concurrency ?? sendConcurrency(deps.ratePerSecond[platform]),
+        // Global across every worker process: the platform's cap, spread evenly (a fixed
+        // 1-second window lets up to twice the cap through across a window boundary).
+        limiter: smoothLimiter(deps.ratePerSecond[platform]),
         lockDuration,
         stalledInterval: lockDuration,
         maxStalledCount: 2,

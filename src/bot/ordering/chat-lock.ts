@@ -6,10 +6,13 @@
  * heartbeat key alive while it waits and works. The head of the queue holds the lock. A
  * head whose heartbeat expired (its process died) is dropped by whoever checks next, so a
  * crash costs at most one lease. Release removes the head only if it is still ours
- * (compare-and-pop in Lua). Waiters poll with a capped backoff: per-chat contention is rare
- * and short, and polling needs no extra connection per waiter.
+ * (compare-and-pop in Lua). Waiters in the same process are woken the moment the lock is
+ * released here (the usual case: Telegram sends one chat's updates to one instance); a
+ * waiter behind another instance polls with a capped backoff, which needs no extra Redis
+ * connection per waiter.
  */
 import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import type { Redis } from '../../infra/redis.js';
 
 export interface ChatLockOptions {
@@ -60,7 +63,6 @@ export interface ChatLock {
   queueLength(chatKey: string): Promise<number>;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function createChatLock(options: ChatLockOptions): ChatLock {
   const { redis, prefix } = options;
@@ -72,6 +74,19 @@ export function createChatLock(options: ChatLockOptions): ChatLock {
   const aliveKey = (token: string) => `${prefix}alive:${token}`;
   // Queues outlive no chat forever: refreshed on every use.
   const queueTtlMs = Math.max(leaseMs * 20, 600_000);
+  const released = new EventEmitter();
+  released.setMaxListeners(0);
+  /** Sleeps up to `ms`, or less if this process releases the chat meanwhile. */
+  const waitForRelease = (chatKey: string, ms: number) =>
+    new Promise<void>((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        released.off(chatKey, wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      released.once(chatKey, wake);
+    });
 
   return {
     async run(chatKey, fn) {
@@ -96,13 +111,14 @@ export function createChatLock(options: ChatLockOptions): ChatLock {
             continue;
           }
           if (Date.now() - started > maxWaitMs) throw new ChatLockTimeoutError(`Timed out waiting for chat ${chatKey}`);
-          await sleep(delay);
+          await waitForRelease(chatKey, delay);
           delay = Math.min(maxPoll, delay * 2);
         }
         return await fn();
       } finally {
         clearInterval(heartbeat);
         await redis.eval(RELEASE, 2, queue, alive, token).catch(() => undefined);
+        released.emit(chatKey);
       }
     },
     async queueLength(chatKey) {
