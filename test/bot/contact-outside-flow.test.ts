@@ -3,28 +3,21 @@
  * after a restart, or a flow that expired): the same rules as the flow, end to end through
  * the webhook and the fake Telegram.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { menuCb } from '../../src/bot/keyboards/index.js';
 import { createCustomer, createOrder, createProduct } from '../support/factories.js';
-import { createHarness, person, type Harness } from './harness.js';
+import { person, useHarness } from './harness.js';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await createHarness();
-  await h.startInstance();
-});
-afterAll(async () => {
-  await h?.close();
-});
+const harness = useHarness();
 
-const identityOf = (userId: number) => h.ctx.prisma.channelIdentity.findUniqueOrThrow({ where: { platform_externalId: { platform: 'telegram', externalId: String(userId) } } });
+const identityOf = (userId: number) => harness().ctx.prisma.channelIdentity.findUniqueOrThrow({ where: { platform_externalId: { platform: 'telegram', externalId: String(userId) } } });
 
 describe('a contact outside the login flow', () => {
   it('logs a guest in with their own contact and resumes the deep-linked order', async () => {
-    const customer = await createCustomer(h.ctx.prisma, { phone: '+79165550101' });
-    const product = await createProduct(h.ctx.prisma, { name: 'Чай' });
-    await createOrder(h.ctx.prisma, customer.id, { number: 'CF-1', items: [{ product, quantity: 1, price: 100 }] });
-    const ira = person(h, { firstName: 'Ira' });
+    const customer = await createCustomer(harness().ctx.prisma, { phone: '+79165550101' });
+    const product = await createProduct(harness().ctx.prisma, { name: 'Чай' });
+    await createOrder(harness().ctx.prisma, customer.id, { number: 'CF-1', items: [{ product, quantity: 1, price: 100 }] });
+    const ira = person(harness(), { firstName: 'Ira' });
     await ira.start('order_CF-1');
     expect(ira.lastText()).toContain('доступен после входа');
 
@@ -39,8 +32,8 @@ describe('a contact outside the login flow', () => {
   });
 
   it('refuses someone else\'s contact or one without user_id, links nothing and offers the share button', async () => {
-    await createCustomer(h.ctx.prisma, { phone: '+79165550202' });
-    const oleg = person(h, { firstName: 'Oleg' });
+    await createCustomer(harness().ctx.prisma, { phone: '+79165550202' });
+    const oleg = person(harness(), { firstName: 'Oleg' });
     await oleg.say('/start');
     await oleg.shareContact({ phone: '+79165550202', firstName: 'Victim', userId: oleg.user.id + 1 });
     expect(oleg.botTexts().at(-2)).toContain('Это не ваш контакт');
@@ -52,9 +45,9 @@ describe('a contact outside the login flow', () => {
   });
 
   it('tells a logged-in customer they are in and changes nothing', async () => {
-    const mine = await createCustomer(h.ctx.prisma, { phone: '+79165550303' });
-    const other = await createCustomer(h.ctx.prisma, { phone: '+79165550304' });
-    const pavel = person(h, { firstName: 'Pavel' });
+    const mine = await createCustomer(harness().ctx.prisma, { phone: '+79165550303' });
+    const other = await createCustomer(harness().ctx.prisma, { phone: '+79165550304' });
+    const pavel = person(harness(), { firstName: 'Pavel' });
     await pavel.say('/start');
     await pavel.press(menuCb.encode('login'));
     await pavel.shareContact({ phone: '+79165550303', firstName: 'Pavel' });
@@ -64,6 +57,6 @@ describe('a contact outside the login flow', () => {
     expect(pavel.botTexts()).toContain('Вы уже вошли.');
     expect(pavel.lastText()).toContain('Личный кабинет');
     expect((await identityOf(pavel.user.id)).customerId).toBe(mine.id);
-    expect(await h.ctx.prisma.channelIdentity.count({ where: { customerId: other.id } })).toBe(0);
+    expect(await harness().ctx.prisma.channelIdentity.count({ where: { customerId: other.id } })).toBe(0);
   });
 });

@@ -3,7 +3,7 @@
  * PostgreSQL and Redis (createTestContext), and app instances that each run the real
  * Fastify webhook route with their own bot talking HTTP to the fake.
  */
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { createTelegramChannel, type TelegramChannel } from '../../src/channels/telegram/telegram-channel.js';
 import { TELEGRAM_WEBHOOK_PATH } from '../../src/channels/telegram/webhook.plugin.js';
 import { createFakeTelegram, type FakeTelegram, type TgUpdate, type TgUser } from '../../src/fakes/telegram/index.js';
@@ -73,6 +73,19 @@ export async function createHarness(options: { env?: Env } = {}): Promise<Harnes
       await ctx.close();
     },
   };
+}
+
+/** One harness with one running instance for a test file; call the result inside tests. */
+export function useHarness(options: { env?: Env } = {}): () => Harness {
+  let h: Harness | undefined;
+  beforeAll(async () => {
+    h = await createHarness(options);
+    await h.startInstance();
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+  return () => h!;
 }
 
 /** A person chatting with the bot through the fake (updates arrive by webhook). */
