@@ -4,10 +4,10 @@
  * /health and stops cleanly on SIGTERM.
  */
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createEmptyDatabase, createTestDatabase } from './support/database.js';
 import { TEST_REDIS_URL } from './support/env.js';
+import { freePort } from './support/net.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterAll(async () => { for (const c of cleanups) await c(); });
@@ -31,14 +31,6 @@ function start(env: Record<string, string>, role = 'all') {
   return { child, exited, waitFor };
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe('src/main.ts', () => {
   it('refuses bad configuration at start, naming every bad variable', async () => {

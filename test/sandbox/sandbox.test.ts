@@ -2,22 +2,14 @@
  * The sandbox end to end: Kabinet (web + worker) against its own fake Telegram and VK, driven
  * through the page's JSON API the way the browser page drives it.
  */
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seed } from '../../prisma/seed.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
 import { createWeb, type Web } from '../../src/web.js';
 import { createWorkerRole, type WorkerRole } from '../../src/worker.js';
 import { createTestContext, type TestContext } from '../support/context.js';
+import { freePort } from '../support/net.js';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 let ctx: TestContext;
 let sandbox: Sandbox;

@@ -3,21 +3,13 @@
  * does not disturb other test files.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInfrastructure, type Infrastructure } from '../../src/infra/infrastructure.js';
 import { createWeb } from '../../src/web.js';
 import { createTestDatabase } from '../support/database.js';
 import { testConfig } from '../support/context.js';
+import { freePort } from '../support/net.js';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function startRedis(port: number): Promise<ChildProcess> {
   const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'ignore'] });
