@@ -1,7 +1,7 @@
 /**
  * A contact that arrives when no login flow is waiting for it (an old "share phone" button
  * after a restart, or a flow that expired): the same rules as the flow, end to end through
- * the webhook and the fake Telegram.
+ * the webhook and the fake Telegram. And free text that is an order number.
  */
 import { describe, expect, it } from 'vitest';
 import { menuCb } from '../../src/bot/keyboards/index.js';
@@ -58,5 +58,29 @@ describe('a contact outside the login flow', () => {
     expect(pavel.lastText()).toContain('Личный кабинет');
     expect((await identityOf(pavel.user.id)).customerId).toBe(mine.id);
     expect(await harness().ctx.prisma.channelIdentity.count({ where: { customerId: other.id } })).toBe(0);
+  });
+});
+
+describe('free text outside a flow', () => {
+  it('one of the customer\'s order numbers opens that order; anyone else\'s gets the menu hint', async () => {
+    const h = harness();
+    const phone = '+79165550404';
+    const customer = await createCustomer(h.ctx.prisma, { phone });
+    const victim = await createCustomer(h.ctx.prisma, { phone: '+79165550405' });
+    const product = await createProduct(h.ctx.prisma, { name: 'Чай' });
+    await createOrder(h.ctx.prisma, customer.id, { number: 'FT-100023', items: [{ product, quantity: 1, price: 100 }] });
+    await createOrder(h.ctx.prisma, victim.id, { number: 'FT-100024', items: [{ product, quantity: 1, price: 100 }] });
+    const p = person(h, { firstName: 'Fedor' });
+    await p.say('/start');
+    await p.say('FT-100023');
+    expect(p.lastText()).toContain('Я понимаю кнопки меню');
+    await p.press(menuCb.encode('login'));
+    await p.shareContact({ phone, firstName: 'Fedor' });
+    await p.say('заказ №FT-100023');
+    expect(p.lastText()).toContain('Заказ №FT-100023');
+    await p.say('FT-100024');
+    expect(p.lastText()).toContain('Я понимаю кнопки меню');
+    await p.say('привет');
+    expect(p.lastText()).toContain('Я понимаю кнопки меню');
   });
 });

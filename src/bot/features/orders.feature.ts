@@ -7,6 +7,8 @@ import { cartReady, orderCard, ordersList, orderTimeline, repeatPreview } from '
 import { render, requireCustomer, staleButton } from './helpers.js';
 import { isDomainError } from '../../errors.js';
 
+const ORDER_NUMBER = /^(?:заказ|order)?\s*[№#]?\s*([A-Za-z0-9][A-Za-z0-9-]{0,63})$/i;
+
 export function createOrdersFeature(kit: BotKit): Composer<BotContext> {
   const composer = new Composer<BotContext>();
   const { orders } = kit.services;
@@ -17,6 +19,18 @@ export function createOrdersFeature(kit: BotKit): Composer<BotContext> {
   };
 
   composer.command('orders', (ctx) => list(ctx, 0));
+
+  // Free text that is one of the customer's order numbers ("№K-100023", "заказ 100023") opens it.
+  composer.on('message:text', async (ctx, next) => {
+    const number = ORDER_NUMBER.exec(ctx.message.text.trim())?.[1];
+    if (!ctx.account.customerId || !number || !/\d/.test(number)) return next();
+    try {
+      return await render(ctx, orderCard(kit.view(ctx.lang), await orders.card(ctx.account.customerId, { number }), 0));
+    } catch (err) {
+      if (isDomainError(err) && err.code === 'not_found') return next();
+      throw err;
+    }
+  });
 
   composer.callbackQuery(ordersCb.pattern, async (ctx) => {
     const a = ordersCb.decode(ctx.callbackQuery.data);
