@@ -128,3 +128,18 @@ describe('forged buttons', () => {
     expect(await harness().ctx.prisma.wishlistItem.count({ where: { customerId: customer.id } })).toBe(0);
   });
 });
+
+describe('limits', () => {
+  it('an eleventh address is refused before any question is asked', async () => {
+    const h = harness();
+    const { p, customer } = await loggedIn();
+    for (let i = 0; i < 10; i++) await h.ctx.prisma.address.create({ data: { customerId: customer.id, city: 'Москва', street: 'Тверская', house: String(i + 1) } });
+    await p.press(profileCb.encode('show'));
+    await p.press(addressesCb.encode('list'));
+    const update = await p.press(addressesCb.encode('add'));
+    expect(answerOf(update.callback_query!.id)).toBe('Можно сохранить не больше 10 адресов.');
+    await p.say('Самара');
+    expect(p.lastText()).toContain('Я понимаю кнопки меню');
+    expect(await h.ctx.prisma.address.count({ where: { customerId: customer.id } })).toBe(10);
+  });
+});

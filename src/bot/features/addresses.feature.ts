@@ -1,5 +1,6 @@
 /** Delivery addresses: list, card, add and edit (flow), delete with confirmation, make default. */
 import { Composer, InlineKeyboard } from 'grammy';
+import { MAX_ADDRESSES } from '../../domain/customers/addresses.js';
 import type { BotContext } from '../context.js';
 import { ADDRESS_FORM_CONVERSATION, type AddressFormArgs } from '../conversations/address-form.conversation.js';
 import type { BotKit } from '../kit.js';
@@ -24,6 +25,10 @@ export function createAddressesFeature(kit: BotKit): Composer<BotContext> {
         return render(ctx, addressCard(view, await addresses.get(customerId, a.id)));
       case 'add':
       case 'edit': {
+        // Say so before the four questions, not after them (the domain still checks at save).
+        if (a.action === 'add' && (await addresses.list(customerId)).length >= MAX_ADDRESSES) {
+          return toast(ctx, ctx.t('addresses.limit', { count: MAX_ADDRESSES }));
+        }
         await ctx.answerCallbackQuery();
         const args: AddressFormArgs = { ...flowArgs(ctx), customerId, addressId: a.action === 'edit' ? a.id : undefined };
         return ctx.conversation.enter(ADDRESS_FORM_CONVERSATION, args);
