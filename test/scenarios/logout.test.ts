@@ -8,6 +8,7 @@ import type { Platform } from '../../src/channels/outbound.js';
 import { createCustomer, createOrder, createProduct } from '../support/factories.js';
 import { DRIVERS, type DriverFactory } from './drivers.js';
 import { phoneNumbers, useWorld } from './setup.js';
+import { VK_GROUP } from './world.js';
 
 const world = useWorld();
 const newPhone = phoneNumbers('919');
@@ -35,6 +36,7 @@ describe.each(DRIVERS)('logout on %s', (platform: Platform, make: DriverFactory)
     await p.press(ru()('auth.logout_yes'));
     expect(p.lastText()).toContain(ru()('auth.logged_out'));
     expect(p.buttons()).toContain(ru()('menu.login'));
+    if (platform === 'vk') expect(world().vk.conversation(VK_GROUP, Number(p.externalId)).keyboard?.buttons.flat().map((b) => b.label)).toContain(ru()('menu.login'));
     expect((await identity(p.externalId)).customerId).toBeNull();
     expect(await world().ctx.prisma.order.count({ where: { customerId: customer.id } })).toBe(1);
 

@@ -4,7 +4,7 @@ import type { BotContext } from '../context.js';
 import { PROFILE_FIELD_CONVERSATION, type ProfileFieldArgs } from '../conversations/profile-field.conversation.js';
 import type { BotKit } from '../kit.js';
 import { profileCb } from '../keyboards/index.js';
-import { mainMenu } from '../views/menu.view.js';
+import { mainMenu, mainMenuMessage } from '../views/menu.view.js';
 import { languagesScreen, profileScreen } from '../views/profile.view.js';
 import { flowArgs, render, requireCustomer, staleButton, toast } from './helpers.js';
 
@@ -55,11 +55,15 @@ export function createProfileFeature(kit: BotKit): Composer<BotContext> {
           text: ctx.t('auth.logout_confirm'),
           keyboard: new InlineKeyboard().text(ctx.t('auth.logout_yes'), profileCb.encode('logoutConfirm')).row().text(ctx.t('menu.back'), profileCb.encode('show')),
         });
-      case 'logoutConfirm':
+      case 'logoutConfirm': {
         await identities.logout(ctx.account.identityId);
         ctx.account.customerId = null;
         await ctx.answerCallbackQuery({ text: ctx.t('auth.logged_out') });
-        return render(ctx, { ...mainMenu(kit.view(ctx.lang), false), text: `${ctx.t('auth.logged_out')}\n\n${mainMenu(kit.view(ctx.lang), false).text}` });
+        // Where the menu is a keyboard, a new message brings the guest menu (with "Log in") to it.
+        const fresh = ctx.channel.capabilities.menuKeyboard;
+        const menu = fresh ? mainMenuMessage(kit.view(ctx.lang), ctx.channel, false) : mainMenu(kit.view(ctx.lang), false);
+        return render(ctx, { ...menu, text: `${ctx.t('auth.logged_out')}\n\n${menu.text}` }, fresh);
+      }
     }
   });
 
