@@ -45,5 +45,12 @@ describe('the VK menu keyboard', () => {
     await p.say('not-an-email-and-not-an-answer');
     expect(p.lastText()).toContain(ru()('menu.free_text'));
     expect((await world().ctx.prisma.customer.findUniqueOrThrow({ where: { id: customer.id } })).email).toBeNull();
+
+    // A language switch brings the keyboard in the new language.
+    await p.say('/language');
+    await p.press('English');
+    expect(persistentLabels(userId)).toContain(world().ctx.translator.t('en')('menu.orders'));
+    await world().vk.pressButton(VK_GROUP, userId, world().ctx.translator.t('en')('menu.loyalty')).delivered;
+    expect(p.lastText()).toContain('Loyalty programme');
   });
 });

@@ -13,8 +13,7 @@ import { isValidPhone } from '../../domain/customers/phone.js';
 import type { BotContext } from '../context.js';
 import { isOwnContact, loginWithContact, REMOVE_KEYBOARD } from '../conversations/contact-login.conversation.js';
 import { runNow, type BotKit } from '../kit.js';
-import { mainMenuMessage } from '../views/menu.view.js';
-import { flowArgs, render } from './helpers.js';
+import { flowArgs, showMainMenu } from './helpers.js';
 
 const LOOKS_LIKE_PHONE = /^\+?[\d\s().\-–]{10,24}$/;
 
@@ -23,7 +22,7 @@ export function createContactFeature(kit: BotKit): Composer<BotContext> {
   composer.on('message:contact', async (ctx) => {
     if (ctx.account.customerId) {
       await ctx.reply(ctx.t('auth.already'), REMOVE_KEYBOARD);
-      return render(ctx, mainMenuMessage(kit.view(ctx.lang), ctx.channel, true), true);
+      return showMainMenu(kit, ctx, { fresh: true });
     }
     const pending = ctx.session.pending;
     ctx.session.pending = undefined;

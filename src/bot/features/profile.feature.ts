@@ -4,9 +4,8 @@ import type { BotContext } from '../context.js';
 import { PROFILE_FIELD_CONVERSATION, type ProfileFieldArgs } from '../conversations/profile-field.conversation.js';
 import type { BotKit } from '../kit.js';
 import { profileCb } from '../keyboards/index.js';
-import { mainMenu, mainMenuMessage } from '../views/menu.view.js';
 import { languagesScreen, profileScreen } from '../views/profile.view.js';
-import { flowArgs, render, requireCustomer, staleButton, toast } from './helpers.js';
+import { flowArgs, render, requireCustomer, showMainMenu, staleButton, toast } from './helpers.js';
 
 export function createProfileFeature(kit: BotKit): Composer<BotContext> {
   const composer = new Composer<BotContext>();
@@ -30,7 +29,7 @@ export function createProfileFeature(kit: BotKit): Composer<BotContext> {
       ctx.lang = a.code;
       ctx.t = kit.translator.t(a.code);
       await ctx.answerCallbackQuery({ text: ctx.t('profile.languages.changed') });
-      return render(ctx, mainMenu(kit.view(ctx.lang), ctx.account.customerId !== null));
+      return showMainMenu(kit, ctx, { refreshKeyboard: true });
     }
     const customerId = await requireCustomer(kit, ctx);
     if (!customerId) return;
@@ -59,10 +58,7 @@ export function createProfileFeature(kit: BotKit): Composer<BotContext> {
         await identities.logout(ctx.account.identityId);
         ctx.account.customerId = null;
         await ctx.answerCallbackQuery({ text: ctx.t('auth.logged_out') });
-        // Where the menu is a keyboard, a new message brings the guest menu (with "Log in") to it.
-        const fresh = ctx.channel.capabilities.menuKeyboard;
-        const menu = fresh ? mainMenuMessage(kit.view(ctx.lang), ctx.channel, false) : mainMenu(kit.view(ctx.lang), false);
-        return render(ctx, { ...menu, text: `${ctx.t('auth.logged_out')}\n\n${menu.text}` }, fresh);
+        return showMainMenu(kit, ctx, { refreshKeyboard: true, before: ctx.t('auth.logged_out') });
       }
     }
   });

@@ -4,22 +4,18 @@ import { isDomainError } from '../../errors.js';
 import type { BotContext } from '../context.js';
 import type { BotKit } from '../kit.js';
 import { menuCb } from '../keyboards/index.js';
-import { loginRequired, mainMenu, mainMenuMessage, menuCommandOf } from '../views/menu.view.js';
+import { loginRequired, menuCommandOf } from '../views/menu.view.js';
 import { orderCard } from '../views/orders.view.js';
 import { productCard } from '../views/wishlist.view.js';
 import { languagesScreen } from '../views/profile.view.js';
-import { render, staleButton } from './helpers.js';
+import { render, showMainMenu, staleButton } from './helpers.js';
 
 const ORDER_LINK = /^order_([A-Za-z0-9-]{1,40})$/;
 const PRODUCT_LINK = /^product_([A-Za-z0-9_-]{1,56})$/;
 
 export function createStartFeature(kit: BotKit): Composer<BotContext> {
   const composer = new Composer<BotContext>();
-  const menu = (ctx: BotContext, fresh = false) => {
-    const view = kit.view(ctx.lang);
-    const loggedIn = ctx.account.customerId !== null;
-    return render(ctx, fresh || !ctx.callbackQuery ? mainMenuMessage(view, ctx.channel, loggedIn) : mainMenu(view, loggedIn), fresh);
-  };
+  const menu = (ctx: BotContext) => showMainMenu(kit, ctx);
   const login = async (ctx: BotContext) => {
     if (ctx.account.customerId) {
       if (ctx.callbackQuery) await ctx.answerCallbackQuery({ text: ctx.t('auth.already') });
