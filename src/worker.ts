@@ -2,6 +2,7 @@
  * The `worker` role: every BullMQ processor. Workers scale out; BullMQ's limiter holds
  * across all of them.
  */
+import type { Worker } from 'bullmq';
 import type { Infrastructure } from './infra/infrastructure.js';
 import { startShopWorkers } from './notifications/workers.js';
 import { createShopServices } from './shop-services.js';
@@ -14,17 +15,18 @@ export interface WorkerRole {
 }
 
 export async function createWorkerRole(infra: Infrastructure): Promise<WorkerRole> {
-  const stops: Array<() => Promise<void>> = [];
+  let workers: Worker[] = [];
   return {
     async start() {
-      // Notifications, the outbox to the shop and loyalty maintenance (issue 4).
+      // Notifications, the outbox to the shop and loyalty maintenance.
       // VK's sender executes the same Telegram-shaped calls through the bridge's method table.
       const senders = infra.config.vk.token ? new Map([['vk' as const, vkChannelFromInfra(infra).outboundSender]]) : undefined;
-      await startShopWorkers(infra, createShopServices(infra), senders ? { senders } : {});
-      infra.logger.info('worker started');
+      ({ workers } = await startShopWorkers(infra, createShopServices(infra), senders ? { senders } : {}));
+      infra.logger.info({ workers: workers.length }, 'worker started');
     },
     async stop() {
-      for (const stop of stops.reverse()) await stop();
+      // Each worker finishes the jobs it is running; no new ones are taken.
+      await Promise.all(workers.map((w) => w.close()));
     },
   };
 }

@@ -318,7 +318,8 @@ export function loadConfig(env: Env = process.env): Config {
   if (nodeEnv === 'production' && config.otp.secret === DEV_OTP_SECRET) r.problems.push('OTP_SECRET: required in production');
   if (nodeEnv === 'production' && !config.shop.apiSecret) r.problems.push('SHOP_API_SECRET: required in production');
 
-  config.sandbox = r.bool('SANDBOX', !telegramToken && !vkToken && !staffToken);
+  // The sandbox exposes a shop panel and chat-as-anyone pages: never by default in production.
+  config.sandbox = r.bool('SANDBOX', !telegramToken && !vkToken && !staffToken && nodeEnv !== 'production');
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return config;
 }

@@ -48,7 +48,8 @@ describe('config', () => {
     expect(() => loadConfig({ LOYALTY_TIERS: 'a:A:A:zero:1' })).toThrow(/LOYALTY_TIERS/);
   });
 
-  it('leaves the sandbox when a bot token is configured', () => {
+  it('leaves the sandbox when a bot token is configured, and never opens it by default in production', () => {
     expect(loadConfig({ TELEGRAM_BOT_TOKEN: '123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ' }).sandbox).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'production', SHOP_API_SECRET: 'a-long-enough-secret', OTP_SECRET: 'another-long-enough-secret' }).sandbox).toBe(false);
   });
 });
