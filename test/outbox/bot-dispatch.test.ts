@@ -56,7 +56,8 @@ describe('outbox: bot writes are dispatched after commit', () => {
     const update = updates().find((u) => u.json.data.fields.includes('notifyPromotions'))!;
     expect(update.json).toMatchObject({ type: 'customer.updated', data: { customerId: customer.id, fields: ['notifyPromotions'], changes: { notifyPromotions: false } } });
     expect(verifySignature({ secret: SECRET, header: update.signature, rawBody: update.body, toleranceSeconds: 300 })).toMatchObject({ ok: true });
-    expect((await h.ctx.prisma.outboxEvent.findUniqueOrThrow({ where: { id: update.json.id } })).status).toBe('delivered');
+    // The worker records the delivery after the shop answered, so the row may lag the request.
+    await vi.waitFor(async () => expect((await h.ctx.prisma.outboxEvent.findUniqueOrThrow({ where: { id: update.json.id } })).status).toBe('delivered'), { timeout: 10_000, interval: 25 });
     // The login link went out the same way.
     await vi.waitFor(() => expect(received.some((r) => r.type === 'customer.linked' && JSON.parse(r.body).data.customerId === customer.id)).toBe(true), { timeout: 10_000, interval: 25 });
   });
