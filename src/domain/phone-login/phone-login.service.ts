@@ -26,9 +26,14 @@ export interface OtpLimits {
   resendCooldownSeconds: number;
   perPhonePerHour: number;
   perIdentityPerHour: number;
+  /**
+   * Codes per hour across everyone: the ceiling on what SMS pumping through many accounts
+   * and many numbers can cost the shop. 0 = no ceiling.
+   */
+  globalPerHour: number;
 }
 
-export const DEFAULT_OTP_LIMITS: OtpLimits = { ttlSeconds: 300, maxAttempts: 5, resendCooldownSeconds: 60, perPhonePerHour: 5, perIdentityPerHour: 10 };
+export const DEFAULT_OTP_LIMITS: OtpLimits = { ttlSeconds: 300, maxAttempts: 5, resendCooldownSeconds: 60, perPhonePerHour: 5, perIdentityPerHour: 10, globalPerHour: 1000 };
 
 /** How a code reaches the person. Plain interfaces: the edges plug in SMS and messengers. */
 export interface CodeDelivery {
@@ -64,12 +69,13 @@ export interface CodeSent {
 }
 
 /** Stable reasons in DomainError.details.reason, for the edge's localized answer. */
-export type OtpRefusal = 'cooldown' | 'phone_limit' | 'identity_limit' | 'no_code' | 'expired' | 'too_many_attempts' | 'wrong_code' | 'bad_format' | 'send_failed';
+export type OtpRefusal = 'cooldown' | 'phone_limit' | 'identity_limit' | 'global_limit' | 'no_code' | 'expired' | 'too_many_attempts' | 'wrong_code' | 'bad_format' | 'send_failed';
 
 const refuse = (code: 'invalid_input' | 'rate_limited' | 'not_found' | 'unavailable', reason: OtpRefusal, extra: Record<string, unknown> = {}) =>
   new DomainError(code, `One-time code refused: ${reason}`, { reason, ...extra });
 
-// KEYS: phone counter, identity counter, cooldown. ARGV: phoneMax, identityMax, cooldownSec, windowSec.
+// KEYS: phone counter, identity counter, cooldown, global counter.
+// ARGV: phoneMax, identityMax, cooldownSec, windowSec, globalMax (0 = none).
 // Checks every limit first and counts only when all pass, so a refused request changes nothing.
 const TAKE = `
 if redis.call('EXISTS', KEYS[3]) == 1 then return {'cooldown', redis.call('TTL', KEYS[3])} end
@@ -77,8 +83,11 @@ local p = tonumber(redis.call('GET', KEYS[1]) or '0')
 if p >= tonumber(ARGV[1]) then return {'phone_limit', redis.call('TTL', KEYS[1])} end
 local i = tonumber(redis.call('GET', KEYS[2]) or '0')
 if i >= tonumber(ARGV[2]) then return {'identity_limit', redis.call('TTL', KEYS[2])} end
+local g = tonumber(redis.call('GET', KEYS[4]) or '0')
+if tonumber(ARGV[5]) > 0 and g >= tonumber(ARGV[5]) then return {'global_limit', redis.call('TTL', KEYS[4])} end
 if redis.call('INCR', KEYS[1]) == 1 then redis.call('EXPIRE', KEYS[1], ARGV[4]) end
 if redis.call('INCR', KEYS[2]) == 1 then redis.call('EXPIRE', KEYS[2], ARGV[4]) end
+if redis.call('INCR', KEYS[4]) == 1 then redis.call('EXPIRE', KEYS[4], ARGV[4]) end
 if tonumber(ARGV[3]) > 0 then redis.call('SET', KEYS[3], '1', 'EX', ARGV[3]) end
 return {'ok', 0}
 `;
@@ -114,15 +123,18 @@ export function createPhoneLoginService(deps: PhoneLoginDeps) {
       const phone = normalizePhone(rawPhone);
       const [verdict, ttl] = (await redis.eval(
         TAKE,
-        3,
+        4,
         key(`phone:${phone}`),
         key(`identity:${identityId}`),
         key(`cooldown:${identityId}`),
+        key('global'),
         limits.perPhonePerHour,
         limits.perIdentityPerHour,
         limits.resendCooldownSeconds,
         3600,
+        limits.globalPerHour,
       )) as [string, number];
+      if (verdict === 'global_limit') deps.logger.warn({ limit: limits.globalPerHour }, 'otp: hourly ceiling for all code requests reached (SMS pumping?)');
       if (verdict !== 'ok') {
         deps.logger.info({ identityId, phone: maskPhone(phone), reason: verdict }, 'otp: code request refused');
         throw refuse('rate_limited', verdict as OtpRefusal, { retryAfterSeconds: Math.max(1, Number(ttl)) });

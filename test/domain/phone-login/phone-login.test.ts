@@ -121,4 +121,20 @@ describe('phone login by one-time code', () => {
     expect(messenger.at(-1)!.chatId).toBe('5550099');
     expect((await service.verifyCode(identity.id, code)).customerId).toBe(customer.id);
   });
+
+  it('stops every code request past the hourly ceiling for all callers (SMS pumping through many accounts)', async () => {
+    const capped = createPhoneLoginService({
+      prisma: ctx.prisma, redis: ctx.redis, clock, logger: ctx.logger,
+      delivery: { sms: { kind: 'sms', send: async (m) => { sms.push(m); } }, text: ({ code }) => `code ${code}` },
+      secret: 'test-otp-secret-0123456789', keyPrefix: `${ctx.config.redisKeyPrefix}capped:`, limits: { globalPerHour: 3 },
+      identities: createIdentitiesService({ prisma: ctx.prisma, clock, resolveLanguage: (c) => ctx.translator.resolveLanguage(c) }),
+    });
+    const before = sms.length;
+    // Three different accounts, three different numbers: each under its own limits.
+    for (let i = 0; i < 3; i++) await capped.requestCode((await vkIdentity()).id, `+7916555000${i}`, 'ru');
+    const refused = await refusal(capped.requestCode((await vkIdentity()).id, '+79165550009', 'ru'));
+    expect(refused).toMatchObject({ code: 'rate_limited', reason: 'global_limit' });
+    expect(Number(refused.details.retryAfterSeconds)).toBeGreaterThan(0);
+    expect(sms.length - before).toBe(3);
+  });
 });
