@@ -170,7 +170,14 @@ export const shopApiPlugin: FastifyPluginAsync<ShopApiOptions> = async (parent, 
     const body = request.body;
     if (body.kind === 'redemption' && body.points <= 0) throw new DomainError('invalid_input', 'points must be positive for a redemption', { field: 'points' });
     const customerId = await findCustomerId(body.customer);
-    const orderId = body.orderNumber ? (await opts.prisma.order.findUnique({ where: { number: body.orderNumber }, select: { id: true } }))?.id ?? null : null;
+    let orderId: string | null = null;
+    if (body.orderNumber) {
+      // A points change tied to an order that does not exist, or is another customer's, is a
+      // mistake in the shop's request: refuse it rather than store it unlinked.
+      const order = await opts.prisma.order.findUnique({ where: { number: body.orderNumber }, select: { id: true, customerId: true } });
+      if (!order || order.customerId !== customerId) throw new DomainError('invalid_input', "orderNumber is not one of this customer's orders", { field: 'orderNumber' });
+      orderId = order.id;
+    }
     const r = await processOnce(opts.prisma, keyOf(request, body.eventId), (tx) =>
       opts.ledger.applyShopChange(tx, { customerId, kind: body.kind, points: body.points, reason: body.reason, orderId, externalId: `shop:${body.eventId}` }),
     );

@@ -70,6 +70,17 @@ describe('loyalty at checkout', () => {
     expect(tooMuch.statusCode).toBe(409);
     expect(await counts()).toEqual(before);
 
+    // Tied to an order that is not this customer's: refused, naming the field, nothing written.
+    const other = await createCustomer(ctx.prisma, { phone: '+79160000402' });
+    await ctx.prisma.order.create({ data: { number: 'L-OTHER', customerId: other.id, itemsTotal: 100, total: 100, placedAt: new Date() } });
+    for (const orderNumber of ['L-OTHER', 'L-MISSING']) {
+      const wrong = await signedPost(app, '/api/v1/loyalty/transactions', { eventId: `evt-l-${orderNumber}`, customer: { phone: '+79160000401' }, kind: 'adjustment', points: 10, orderNumber });
+      expect(wrong.statusCode).toBe(400);
+      expect(wrong.json()).toMatchObject({ details: { field: 'orderNumber' } });
+    }
+    const after = await counts();
+    expect({ loyalty: after.loyalty, events: after.events }).toEqual({ loyalty: before.loyalty, events: before.events });
+
     const balance = await signedPost(app, '/api/v1/loyalty/balance', { customer: { phone: '+79160000401' } });
     expect(balance.statusCode).toBe(200);
     expect(balance.json()).toMatchObject({ customerId: customer.id, balance: 300 });
