@@ -8,6 +8,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync, type FastifyPluginCallback, type FastifyError } from 'fastify';
 import { isDomainError, type DomainErrorCode } from '../errors.js';
+import { domainErrorBody, validationErrorBody } from './error-answer.js';
 import type { Logger } from '../infra/logger.js';
 import { runHealthChecks, type HealthCheck } from './health.js';
 
@@ -55,7 +56,8 @@ export async function closeGracefully(app: App, graceMs = 10_000): Promise<void>
 
 /**
  * The path of the field a validation error is about: an unknown or a missing property is
- * named itself ("/product/colour"), not only the object that holds it ("/product").
+ * named itself ("/product/colour"), not only the object that holds it ("/product"). The
+ * answer turns it into a dot path ("product.colour").
  */
 function fieldPath(instancePath: string, params: unknown): string {
   const p = (params ?? {}) as { missingProperty?: string; additionalProperty?: string };
@@ -84,16 +86,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   // One error handler: 4xx messages are shown, 5xx details stay in the log.
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (isDomainError(error)) {
-      const status = STATUS_BY_CODE[error.code];
-      return reply.status(status).send({ error: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) });
-    }
+    // Both sources answer one shape (error-answer.ts): `fields` with dot paths, other details kept.
+    if (isDomainError(error)) return reply.status(STATUS_BY_CODE[error.code]).send(domainErrorBody(error));
     if (error.validation) {
-      return reply.status(400).send({
-        error: 'invalid_request',
-        message: error.message,
-        details: error.validation.map((v) => ({ path: fieldPath(v.instancePath, v.params), message: v.message })),
-      });
+      return reply.status(400).send(validationErrorBody(error.message, error.validation.map((v) => ({ field: fieldPath(v.instancePath, v.params), message: v.message }))));
     }
     const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
     if (status < 500) return reply.status(status).send({ error: error.code ?? 'bad_request', message: error.message });

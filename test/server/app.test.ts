@@ -26,6 +26,21 @@ describe('app', () => {
     await app.close();
   });
 
+  it('answers a domain error with details in the documented shape: the field as a dot path in fields, the rest in details', async () => {
+    const app = await buildApp({
+      logger, health: [], docs: false,
+      plugins: [{ plugin: async (a: FastifyInstance) => {
+        a.get('/long', async () => { throw new DomainError('invalid_input', 'street is too long', { field: 'address.street', max: 200 }); });
+        a.get('/slow-down', async () => { throw new DomainError('rate_limited', 'Too many codes', { reason: 'phone_hourly', retryAfterSeconds: 30 }); });
+      } }],
+    });
+    expect((await app.inject({ url: '/long' })).json()).toEqual({ error: 'invalid_input', message: 'street is too long', fields: [{ field: 'address.street', message: 'street is too long' }], details: { max: 200 } });
+    const slow = await app.inject({ url: '/slow-down' });
+    expect(slow.statusCode).toBe(429);
+    expect(slow.json()).toEqual({ error: 'rate_limited', message: 'Too many codes', details: { reason: 'phone_hourly', retryAfterSeconds: 30 } });
+    await app.close();
+  });
+
   it('closes gracefully: a running request finishes, then the server closes', async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => { release = r; });

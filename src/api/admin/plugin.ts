@@ -8,6 +8,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { DomainError } from '../../errors.js';
 import { bearerMatches } from '../../lib/secure-compare.js';
 import type { Outbox } from '../../outbox/outbox.js';
+import { ErrorAnswer } from '../../server/error-answer.js';
 
 export interface AdminApiOptions {
   token: string | undefined;
@@ -15,7 +16,6 @@ export interface AdminApiOptions {
 }
 
 const security = [{ adminToken: [] }];
-const ErrorAnswer = Type.Object({ error: Type.String(), message: Type.String(), details: Type.Optional(Type.Unknown()) });
 const OutboxRow = Type.Object({
   id: Type.String(),
   eventType: Type.String(),

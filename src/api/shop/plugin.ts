@@ -13,7 +13,7 @@ import type { LoyaltyLedger } from '../../domain/loyalty/ledger.js';
 import { hashBody, isProcessed, markProcessed, processOnce, type EventKey } from '../../domain/shop-sync/processed-events.js';
 import type { ShopSync } from '../../domain/shop-sync/shop-sync.js';
 import type { BatchReport, CustomerInput, OrderInput, ProductInput } from '../../domain/shop-sync/types.js';
-import { DomainError } from '../../errors.js';
+import { DomainError, isDomainError } from '../../errors.js';
 import type { PrismaClient } from '../../generated/prisma/client.js';
 import type { Clock } from '../../infra/clock.js';
 import { verifySignature, SIGNATURE_HEADER } from '../../lib/signature.js';
@@ -49,6 +49,20 @@ declare module 'fastify' {
 const SOURCE = 'shop';
 const security = [{ shopSignature: [] }];
 const errors = { 400: ErrorAnswer, 401: ErrorAnswer, 404: ErrorAnswer, 409: ErrorAnswer, 503: ErrorAnswer };
+
+/**
+ * Domain errors name a field of the entity ("phone"); the answer names it where it is in the
+ * body ("customer.phone"), as schema validation does.
+ */
+async function within<R>(key: string, work: () => Promise<R>): Promise<R> {
+  try {
+    return await work();
+  } catch (err) {
+    const field = isDomainError(err) ? err.details?.field : undefined;
+    if (isDomainError(err) && typeof field === 'string' && !field.startsWith(`${key}.`)) throw new DomainError(err.code, err.message, { ...err.details, field: `${key}.${field}` });
+    throw err;
+  }
+}
 
 /** "/price" → "price", "/items/3/sku" → "items.3.sku". */
 const fieldOf = (path: string) => path.replace(/^\//, '').replace(/\//g, '.') || null;
@@ -114,7 +128,7 @@ export const shopApiPlugin: FastifyPluginAsync<ShopApiOptions> = async (parent, 
     schema: { tags: ['shop'], summary: 'Create or update a customer', security, body: Envelope('customer', CustomerSchema), response: { 200: WriteAnswer, ...errors } },
   }, async (request) => {
     const { eventId, customer } = request.body;
-    const r = await processOnce(opts.prisma, keyOf(request, eventId), (tx) => opts.sync.upsertCustomer(tx, customer));
+    const r = await processOnce(opts.prisma, keyOf(request, eventId), (tx) => within('customer', () => opts.sync.upsertCustomer(tx, customer)));
     if (r.duplicate) return { ok: true, duplicate: true };
     return { ok: true, duplicate: false, id: r.result.value.id, created: r.result.value.created };
   });
@@ -123,7 +137,7 @@ export const shopApiPlugin: FastifyPluginAsync<ShopApiOptions> = async (parent, 
     schema: { tags: ['shop'], summary: 'Create or update a product (fires back-in-stock and price-drop alerts)', security, body: Envelope('product', ProductSchema), response: { 200: WriteAnswer, ...errors } },
   }, async (request) => {
     const { eventId, product } = request.body;
-    const r = await processOnce(opts.prisma, keyOf(request, eventId), (tx) => opts.sync.upsertProduct(tx, product, { eventId, notify: true }));
+    const r = await processOnce(opts.prisma, keyOf(request, eventId), (tx) => within('product', () => opts.sync.upsertProduct(tx, product, { eventId, notify: true })));
     if (r.duplicate) return { ok: true, duplicate: true };
     await afterCommit(r.result.notifications);
     return { ok: true, duplicate: false, id: r.result.value.id, created: r.result.value.created };
@@ -134,7 +148,7 @@ export const shopApiPlugin: FastifyPluginAsync<ShopApiOptions> = async (parent, 
   }, async (request) => {
     const { eventId, order } = request.body;
     if (!order.customerPhone && !order.customerExternalId) throw new DomainError('invalid_input', 'order.customerPhone or order.customerExternalId is required', { field: 'order.customerPhone' });
-    const r = await processOnce(opts.prisma, keyOf(request, eventId), (tx) => opts.sync.upsertOrder(tx, order, { eventId, notify: true }));
+    const r = await processOnce(opts.prisma, keyOf(request, eventId), (tx) => within('order', () => opts.sync.upsertOrder(tx, order, { eventId, notify: true })));
     if (r.duplicate) return { ok: true, duplicate: true };
     await afterCommit(r.result.notifications);
     return { ok: true, duplicate: false, id: r.result.value.id, created: r.result.value.created };

@@ -126,7 +126,8 @@ export const BatchAnswer = Type.Object({
   errors: Type.Optional(Type.Array(Type.Object({ index: Type.Integer(), key: Type.Union([Type.String(), Type.Null()]), field: Type.Union([Type.String(), Type.Null()]), message: Type.String() }))),
 });
 
-export const ErrorAnswer = Type.Object({ error: Type.String(), message: Type.String(), details: Type.Optional(Type.Unknown()) });
+/** Every 4xx body, from schema validation and from the domain alike (src/server/error-answer.ts). */
+export { ErrorAnswer } from '../../server/error-answer.js';
 
 export const BalanceAnswer = Type.Object({
   customerId: Type.String(),

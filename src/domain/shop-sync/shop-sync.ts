@@ -61,7 +61,14 @@ export function createShopSync(deps: ShopSyncDeps) {
       if (byExternal) return byExternal.id;
     }
     if (!phone) throw new DomainError('invalid_input', 'customerPhone is required when customerExternalId is unknown', { field: 'customerPhone' });
-    const e164 = normalizePhone(phone);
+    let e164: string;
+    try {
+      e164 = normalizePhone(phone);
+    } catch (err) {
+      // Name the order's own field, not the customer's.
+      if (isDomainError(err)) throw new DomainError(err.code, err.message, { ...err.details, field: 'customerPhone' });
+      throw err;
+    }
     const byPhone = await tx.customer.findUnique({ where: { phone: e164 }, select: { id: true, externalId: true } });
     if (byPhone) {
       if (externalId && !byPhone.externalId) await tx.customer.update({ where: { id: byPhone.id }, data: { externalId } });

@@ -43,6 +43,6 @@ describe('admin API bearer token', () => {
   it('answers 400 naming a bad query field', async () => {
     const res = await app.inject({ method: 'GET', url: '/api/admin/outbox?status=lost', headers: { authorization: `Bearer ${TOKEN}` } });
     expect(res.statusCode).toBe(400);
-    expect(res.json().details.map((d: { path: string }) => d.path)).toContain('/status');
+    expect(res.json().fields.map((f: { field: string }) => f.field)).toContain('status');
   });
 });

@@ -44,11 +44,11 @@ describe('field names in 400s', () => {
   it('names an unknown field and a missing nested field by their own path', async () => {
     const unknown = await signedPost(app, '/api/v1/products', { eventId: 'evt-f1', product: product('F-1', { colour: 'red' }) });
     expect(unknown.statusCode).toBe(400);
-    expect(unknown.json().details.map((d: { path: string }) => d.path)).toContain('/product/colour');
+    expect(unknown.json().fields.map((f: { field: string }) => f.field)).toContain('product.colour');
     const { name: _omit, ...noName } = product('F-2');
     const missing = await signedPost(app, '/api/v1/products', { eventId: 'evt-f2', product: noName });
     expect(missing.statusCode).toBe(400);
-    expect(missing.json().details.map((d: { path: string }) => d.path)).toContain('/product/name');
+    expect(missing.json().fields.map((f: { field: string }) => f.field)).toContain('product.name');
   });
 
   it('refuses an unknown field inside a batch item by index, like the single route', async () => {
@@ -76,7 +76,7 @@ describe('loyalty at checkout', () => {
     for (const orderNumber of ['L-OTHER', 'L-MISSING']) {
       const wrong = await signedPost(app, '/api/v1/loyalty/transactions', { eventId: `evt-l-${orderNumber}`, customer: { phone: '+79160000401' }, kind: 'adjustment', points: 10, orderNumber });
       expect(wrong.statusCode).toBe(400);
-      expect(wrong.json()).toMatchObject({ details: { field: 'orderNumber' } });
+      expect(wrong.json()).toMatchObject({ error: 'invalid_input', fields: [{ field: 'orderNumber' }] });
     }
     const after = await counts();
     expect({ loyalty: after.loyalty, events: after.events }).toEqual({ loyalty: before.loyalty, events: before.events });

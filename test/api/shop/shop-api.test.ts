@@ -50,21 +50,21 @@ describe('signature', () => {
     expect((await signedPost(app, '/api/v1/products', null, { raw: '{"eventId":', header: null })).statusCode).toBe(401);
     const res = await signedPost(app, '/api/v1/products', null, { raw: '{"eventId":' });
     expect(res.statusCode).toBe(400);
-    expect(res.json().details.field).toBe('body');
+    expect(res.json().fields).toEqual([expect.objectContaining({ field: 'body' })]);
   });
 });
 
 describe('validation', () => {
   it.each([
-    ['price', { eventId: 'evt-v1', product: product('V-1', { price: -5 }) }, '/product/price'],
-    ['stock', { eventId: 'evt-v2', product: product('V-2', { stock: 'many' }) }, '/product/stock'],
-    ['unknown field', { eventId: 'evt-v3', product: product('V-3', { colour: 'red' }) }, '/product/colour'],
+    ['price', { eventId: 'evt-v1', product: product('V-1', { price: -5 }) }, 'product.price'],
+    ['stock', { eventId: 'evt-v2', product: product('V-2', { stock: 'many' }) }, 'product.stock'],
+    ['unknown field', { eventId: 'evt-v3', product: product('V-3', { colour: 'red' }) }, 'product.colour'],
     ['eventId', { product: product('V-4') }, 'eventId'],
   ])('answers 400 naming the field (%s) and writes nothing', async (_name, body, path) => {
     const before = await counts();
     const res = await signedPost(app, '/api/v1/products', body);
     expect(res.statusCode).toBe(400);
-    expect(res.json().details.map((d: { path: string }) => d.path)).toContain(path);
+    expect(res.json().fields.map((f: { field: string }) => f.field)).toContain(path);
     expect(await counts()).toEqual(before);
   });
 
@@ -72,7 +72,7 @@ describe('validation', () => {
     const before = await counts();
     const res = await signedPost(app, '/api/v1/customers', { eventId: 'evt-phone', customer: { phone: '12' } });
     expect(res.statusCode).toBe(400);
-    expect(res.json().details.field).toBe('phone');
+    expect(res.json().fields).toEqual([{ field: 'customer.phone', message: expect.any(String) }]);
     expect(await counts()).toEqual(before);
   });
 });
@@ -173,7 +173,7 @@ describe('batch import', () => {
     const res = await signedPost(app, '/api/v1/orders/batch', { eventId: 'evt-ob-1', items });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ received: 4, created: 2, failed: 2 });
-    expect(res.json().errors.map((e: { index: number; field: string | null }) => [e.index, e.field])).toEqual([[1, 'phone'], [2, 'status']]);
+    expect(res.json().errors.map((e: { index: number; field: string | null }) => [e.index, e.field])).toEqual([[1, 'customerPhone'], [2, 'status']]);
     // Imported history is not announced.
     expect(await ctx.prisma.notification.count()).toBe(0);
   });

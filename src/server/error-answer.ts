@@ -1,0 +1,44 @@
+/**
+ * The one body of every 4xx (and the masked 5xx) the HTTP edge answers, whatever raised it:
+ * a request that does not match its schema, or a DomainError. Shop clients branch on `error`
+ * and point at inputs through `fields`, so both sources name fields the same way: dot paths
+ * into the request body or query (`product.colour`, `items.3.sku`).
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import type { DomainError } from '../errors.js';
+
+export const FieldProblem = Type.Object({
+  field: Type.String({ description: 'Dot path into the request body or query, e.g. "product.colour", "items.3.sku"' }),
+  message: Type.String(),
+});
+
+export const ErrorAnswer = Type.Object(
+  {
+    error: Type.String({ description: 'Stable code: invalid_request (body or query does not match the schema), invalid_input, not_found, conflict, forbidden, unauthorized, rate_limited, unsupported_media_type, internal_error, …' }),
+    message: Type.String({ description: 'For people; do not parse' }),
+    fields: Type.Optional(Type.Array(FieldProblem, { description: 'The inputs the error is about; present on 400s that concern fields' })),
+    details: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'Other machine-readable values, e.g. reason, retryAfterSeconds, max' })),
+  },
+  { additionalProperties: false },
+);
+
+export type ErrorBody = Static<typeof ErrorAnswer>;
+
+/** "/product/colour" → "product.colour"; already dotted names pass through. */
+export const dotPath = (path: string): string => path.replace(/^\//, '').replace(/\//g, '.');
+
+export function domainErrorBody(error: DomainError): ErrorBody {
+  const { field, ...others } = error.details ?? {};
+  const named = typeof field === 'string' && field.length > 0;
+  const rest = named || field === undefined ? others : { field, ...others };
+  return {
+    error: error.code,
+    message: error.message,
+    ...(named ? { fields: [{ field: dotPath(field as string), message: error.message }] } : {}),
+    ...(Object.keys(rest).length > 0 ? { details: rest } : {}),
+  };
+}
+
+export function validationErrorBody(message: string, problems: Array<{ field: string; message: string | undefined }>): ErrorBody {
+  return { error: 'invalid_request', message, fields: problems.map((p) => ({ field: dotPath(p.field), message: p.message ?? 'is invalid' })) };
+}
