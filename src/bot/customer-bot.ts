@@ -4,7 +4,8 @@
  * flow are dependencies; VK reaches this brain through Telegram-shaped updates and an API
  * transformer that turns outgoing calls into VK calls.
  *
- * Middleware order: per-chat lock (order across instances) → dedupe update_id → session →
+ * Middleware order: per-chat lock (order across instances) with update_id dedup and the
+ * session/flow reads in the same Redis round trip → session →
  * who is writing (identity, language) → callback auto-answer → [error boundary: flows,
  * features, unhandled].
  */
@@ -101,6 +102,8 @@ export interface CustomerBot {
 
 const SESSION_TTL_SECONDS = 30 * 86_400;
 const FLOW_TTL_SECONDS = 7 * 86_400;
+/** Telegram keeps undelivered updates for 24 h. */
+const UPDATE_MARK_TTL_SECONDS = 86_400;
 
 function defaultBotKey(channel: Channel, token: string): string {
   const id = /^(\d+):/.exec(token)?.[1] ?? createHash('sha256').update(token).digest('hex').slice(0, 16);
@@ -138,20 +141,32 @@ export function createCustomerBot(deps: CustomerBotDeps): CustomerBot {
 
   const chatLock = createChatLock({ redis, prefix: `${keyPrefix}lock:`, ...deps.lock });
   const chatKeyOf = (ctx: Context) => (ctx.chatId ?? ctx.from?.id)?.toString();
+  const sessionPrefix = `${keyPrefix}session:`;
+  const flowPrefix = `${keyPrefix}flow:`;
+  const updPrefix = `${keyPrefix}upd:`;
+  const onDuplicate = (updateId: number) => logger.info({ updateId, bot: botKey }, 'duplicate update ignored');
+  // Session and flow state read by the lock's acquire script, taken by the storages below.
+  const prefetched = new Map<string, string | null>();
 
-  // Lock first, then dedup: copies of one update are serialized and the second sees the first's mark.
-  bot.use((ctx, next) => {
+  // Lock, dedup and the state reads in one Redis round trip: copies of one update are
+  // serialized and the second sees the first's mark (set with the release, after success).
+  const dedupUnlocked = createUpdateDedup<BotContext>({ redis, prefix: updPrefix, onDuplicate });
+  bot.use(async (ctx, next) => {
     const chat = chatKeyOf(ctx);
-    return chat ? chatLock.run(chat, next) : next();
+    if (!chat) return dedupUnlocked(ctx, next);
+    const sessionKey = ctx.chatId?.toString(); // grammY's default session key
+    const readKeys = sessionKey === undefined ? [flowPrefix + chat] : [sessionPrefix + sessionKey, flowPrefix + chat];
+    const result = await chatLock.runUpdate(chat, { doneKey: updPrefix + ctx.update.update_id, doneTtlSeconds: UPDATE_MARK_TTL_SECONDS, readKeys }, async (values) => {
+      readKeys.forEach((key, i) => prefetched.set(key, values[i] ?? null));
+      try {
+        await next();
+      } finally {
+        for (const key of readKeys) prefetched.delete(key);
+      }
+    });
+    if (result.duplicate) onDuplicate(ctx.update.update_id);
   });
-  bot.use(
-    createUpdateDedup({
-      redis,
-      prefix: `${keyPrefix}upd:`,
-      onDuplicate: (updateId) => logger.info({ updateId, bot: botKey }, 'duplicate update ignored'),
-    }),
-  );
-  bot.use(session<SessionData, BotContext>({ initial: () => ({}), storage: createRedisStorage<SessionData>({ redis, prefix: `${keyPrefix}session:`, ttlSeconds: SESSION_TTL_SECONDS }) }));
+  bot.use(session<SessionData, BotContext>({ initial: () => ({}), storage: createRedisStorage<SessionData>({ redis, prefix: sessionPrefix, ttlSeconds: SESSION_TTL_SECONDS, prefetched }) }));
   bot.use(identify(deps, services));
   bot.use(autoAnswerCallbacks);
 
@@ -168,7 +183,7 @@ export function createCustomerBot(deps: CustomerBotDeps): CustomerBot {
     }
   });
 
-  const flowStorage = createRedisStorage<VersionedState<ConversationData>>({ redis, prefix: `${keyPrefix}flow:`, ttlSeconds: FLOW_TTL_SECONDS });
+  const flowStorage = createRedisStorage<VersionedState<ConversationData>>({ redis, prefix: flowPrefix, ttlSeconds: FLOW_TTL_SECONDS, prefetched });
   flows.use(menuAliases(kit));
   flows.use(
     conversations<BotContext, FlowContext>({

@@ -11,7 +11,7 @@
  * waiter behind another instance polls with a capped backoff, which needs no extra Redis
  * connection per waiter.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Redis } from '../../infra/redis.js';
 
@@ -32,21 +32,42 @@ export class ChatLockTimeoutError extends Error {
   override name = 'ChatLockTimeoutError';
 }
 
-// KEYS[1] queue; ARGV[1] token, ARGV[2] heartbeat key prefix.
-// Returns 1 when we hold the lock, 0 when someone alive is ahead, -1 when our token is gone.
+// One round trip per attempt: (re-)enqueue when asked, drop dead heads, and, once we are the
+// head, check the update's done-mark and read the state keys the holder needs first.
+// KEYS[1] queue, KEYS[2] our heartbeat, KEYS[3] done-mark or '', KEYS[4..] keys to read.
+// ARGV[1] token, ARGV[2] heartbeat key prefix, ARGV[3] lease ms, ARGV[4] queue ttl ms,
+// ARGV[5] '1' to enqueue first.
+// Returns {1, values...} when we hold the lock, {2} when the update is already done (we left
+// the queue), {0} when someone alive is ahead, {-1} when our token is gone.
 const ACQUIRE = `
+if ARGV[5] == '1' then
+  redis.call('SET', KEYS[2], '1', 'PX', ARGV[3])
+  redis.call('RPUSH', KEYS[1], ARGV[1])
+  redis.call('PEXPIRE', KEYS[1], ARGV[4])
+end
 local head = redis.call('LINDEX', KEYS[1], 0)
 while head and head ~= ARGV[1] and redis.call('EXISTS', ARGV[2] .. head) == 0 do
   redis.call('LPOP', KEYS[1])
   head = redis.call('LINDEX', KEYS[1], 0)
 end
-if head == ARGV[1] then return 1 end
-if redis.call('LPOS', KEYS[1], ARGV[1]) == false then return -1 end
-return 0
+if head == ARGV[1] then
+  if KEYS[3] ~= '' and redis.call('EXISTS', KEYS[3]) == 1 then
+    redis.call('LPOP', KEYS[1])
+    redis.call('DEL', KEYS[2])
+    return {2}
+  end
+  local out = {1}
+  for i = 4, #KEYS do out[i - 2] = redis.call('GET', KEYS[i]) end
+  return out
+end
+if redis.call('LPOS', KEYS[1], ARGV[1]) == false then return {-1} end
+return {0}
 `;
 
-// KEYS[1] queue, KEYS[2] our heartbeat; ARGV[1] token.
+// KEYS[1] queue, KEYS[2] our heartbeat, KEYS[3] done-mark or ''; ARGV[1] token, ARGV[2] mark
+// ttl seconds. The mark (when given) and the release are one step: a crash leaves neither.
 const RELEASE = `
+if KEYS[3] ~= '' then redis.call('SET', KEYS[3], '1', 'EX', ARGV[2]) end
 redis.call('DEL', KEYS[2])
 if redis.call('LINDEX', KEYS[1], 0) == ARGV[1] then
   redis.call('LPOP', KEYS[1])
@@ -56,13 +77,43 @@ redis.call('LREM', KEYS[1], 1, ARGV[1])
 return 0
 `;
 
+/** Handling one update under the chat lock, at most once to completion. */
+export interface UpdateRunOptions {
+  /** Marked (with the release) after fn succeeds; when already marked, fn is not run. */
+  doneKey: string;
+  doneTtlSeconds: number;
+  /** Keys read (GET) atomically when the lock is acquired; their values are passed to fn. */
+  readKeys?: readonly string[];
+}
+
+export type UpdateRunResult<T> = { duplicate: true } | { duplicate: false; value: T };
+
 export interface ChatLock {
   /** Runs fn while holding the chat's lock. */
   run<T>(chatKey: string, fn: () => Promise<T>): Promise<T>;
+  /**
+   * Runs fn for one update while holding the chat's lock, unless the update was already
+   * handled to completion (its done-mark is checked when the lock is acquired and set with
+   * the release, only if fn succeeded). Lock, dedup and the first state reads cost one Redis
+   * round trip in the usual case, mark and release another.
+   */
+  runUpdate<T>(chatKey: string, options: UpdateRunOptions, fn: (values: (string | null)[]) => Promise<T>): Promise<UpdateRunResult<T>>;
   /** How many are queued for the chat (holder included); for tests and metrics. */
   queueLength(chatKey: string): Promise<number>;
 }
 
+/** EVALSHA with a fallback to EVAL when the server does not know the script yet. */
+function scriptRunner(redis: Redis, body: string) {
+  const sha = createHash('sha1').update(body).digest('hex');
+  return async (keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> => {
+    try {
+      return await redis.evalsha(sha, keys.length, ...keys, ...args);
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+      return redis.eval(body, keys.length, ...keys, ...args);
+    }
+  };
+}
 
 export function createChatLock(options: ChatLockOptions): ChatLock {
   const { redis, prefix } = options;
@@ -74,6 +125,8 @@ export function createChatLock(options: ChatLockOptions): ChatLock {
   const aliveKey = (token: string) => `${prefix}alive:${token}`;
   // Queues outlive no chat forever: refreshed on every use.
   const queueTtlMs = Math.max(leaseMs * 20, 600_000);
+  const acquireScript = scriptRunner(redis, ACQUIRE);
+  const releaseScript = scriptRunner(redis, RELEASE);
   const released = new EventEmitter();
   released.setMaxListeners(0);
   /** Sleeps up to `ms`, or less if this process releases the chat meanwhile. */
@@ -88,39 +141,66 @@ export function createChatLock(options: ChatLockOptions): ChatLock {
       released.once(chatKey, wake);
     });
 
+  async function runUpdate<T>(chatKey: string, update: UpdateRunOptions | undefined, fn: (values: (string | null)[]) => Promise<T>): Promise<UpdateRunResult<T>> {
+    const token = randomUUID();
+    const queue = queueKey(chatKey);
+    const alive = aliveKey(token);
+    const doneKey = update?.doneKey ?? '';
+    const keys = [queue, alive, doneKey, ...(update?.readKeys ?? [])];
+    const heartbeat = setInterval(() => {
+      redis.set(alive, '1', 'PX', leaseMs).catch(() => undefined);
+    }, Math.max(50, Math.floor(leaseMs / 3)));
+    heartbeat.unref();
+    let queued = true;
+    let holding = false;
+    let succeeded = false;
+    try {
+      const started = Date.now();
+      let delay = minPoll;
+      let enqueue = true;
+      let values: (string | null)[] = [];
+      for (;;) {
+        const reply = (await acquireScript(keys, [token, `${prefix}alive:`, leaseMs, queueTtlMs, enqueue ? '1' : '0'])) as [number, ...(string | null)[]];
+        enqueue = false;
+        const [state, ...rest] = reply;
+        if (state === 1) {
+          values = rest;
+          break;
+        }
+        if (state === 2) {
+          queued = false; // the script took us off the queue
+          return { duplicate: true };
+        }
+        if (state === -1) {
+          // Our heartbeat lapsed (a long event-loop stall) and we were dropped: queue again.
+          enqueue = true;
+          continue;
+        }
+        if (Date.now() - started > maxWaitMs) throw new ChatLockTimeoutError(`Timed out waiting for chat ${chatKey}`);
+        await waitForRelease(chatKey, delay);
+        delay = Math.min(maxPoll, delay * 2);
+      }
+      holding = true;
+      // Lua has no null in arrays: missing keys come back as null, trailing ones not at all.
+      const read = (update?.readKeys ?? []).map((_, i) => values[i] ?? null);
+      const value = await fn(read);
+      succeeded = true;
+      return { duplicate: false, value };
+    } finally {
+      clearInterval(heartbeat);
+      // A waiter that timed out or failed still leaves the queue (and marks nothing).
+      if (queued) await releaseScript([queue, alive, holding && succeeded ? doneKey : ''], [token, update?.doneTtlSeconds ?? 0]).catch(() => undefined);
+      released.emit(chatKey);
+    }
+  }
+
   return {
     async run(chatKey, fn) {
-      const token = randomUUID();
-      const queue = queueKey(chatKey);
-      const alive = aliveKey(token);
-      const enqueue = () => redis.multi().set(alive, '1', 'PX', leaseMs).rpush(queue, token).pexpire(queue, queueTtlMs).exec();
-      await enqueue();
-      const heartbeat = setInterval(() => {
-        redis.set(alive, '1', 'PX', leaseMs).catch(() => undefined);
-      }, Math.max(50, Math.floor(leaseMs / 3)));
-      heartbeat.unref();
-      try {
-        const started = Date.now();
-        let delay = minPoll;
-        for (;;) {
-          const state = (await redis.eval(ACQUIRE, 1, queue, token, `${prefix}alive:`)) as number;
-          if (state === 1) break;
-          if (state === -1) {
-            // Our heartbeat lapsed (a long event-loop stall) and we were dropped: queue again.
-            await enqueue();
-            continue;
-          }
-          if (Date.now() - started > maxWaitMs) throw new ChatLockTimeoutError(`Timed out waiting for chat ${chatKey}`);
-          await waitForRelease(chatKey, delay);
-          delay = Math.min(maxPoll, delay * 2);
-        }
-        return await fn();
-      } finally {
-        clearInterval(heartbeat);
-        await redis.eval(RELEASE, 2, queue, alive, token).catch(() => undefined);
-        released.emit(chatKey);
-      }
+      const result = await runUpdate(chatKey, undefined, () => fn());
+      if (result.duplicate) throw new Error('unreachable: no done-mark given');
+      return result.value;
     },
+    runUpdate,
     async queueLength(chatKey) {
       return redis.llen(queueKey(chatKey));
     },

@@ -1,6 +1,11 @@
 /**
  * A grammY StorageAdapter over ioredis: JSON values under a key prefix with a TTL refreshed
  * on every write, so abandoned sessions and conversations expire on their own.
+ *
+ * `prefetched`: raw values already read for this update (the customer bot reads the session
+ * and the flow state in the chat lock's acquire script). A read takes its key's value once;
+ * later reads go to Redis. The map is filled and cleared under the chat lock, so no other
+ * update of the chat can see it.
  */
 import type { StorageAdapter } from 'grammy';
 import type { Redis } from '../../infra/redis.js';
@@ -10,19 +15,26 @@ export interface RedisStorageOptions {
   /** Full prefix, e.g. "kabinet:session:telegram:123:". */
   prefix: string;
   ttlSeconds: number;
+  /** Full Redis key → raw value (null: absent), taken by the first read. */
+  prefetched?: Map<string, string | null>;
 }
 
 export function createRedisStorage<T>(options: RedisStorageOptions): StorageAdapter<T> {
-  const { redis, prefix, ttlSeconds } = options;
+  const { redis, prefix, ttlSeconds, prefetched } = options;
   return {
     async read(key) {
-      const raw = await redis.get(prefix + key);
+      const full = prefix + key;
+      let raw: string | null | undefined = prefetched?.get(full);
+      if (raw === undefined) raw = await redis.get(full);
+      else prefetched!.delete(full);
       return raw === null ? undefined : (JSON.parse(raw) as T);
     },
     async write(key, value) {
+      prefetched?.delete(prefix + key);
       await redis.set(prefix + key, JSON.stringify(value), 'EX', ttlSeconds);
     },
     async delete(key) {
+      prefetched?.delete(prefix + key);
       await redis.del(prefix + key);
     },
   };
