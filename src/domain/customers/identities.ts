@@ -46,6 +46,9 @@ export interface IdentitiesDeps {
   outbox?: OutboxDispatcher;
 }
 
+/** lastSeenAt is refreshed at most this often when nothing else about the identity changed. */
+export const TOUCH_INTERVAL_MS = 60_000;
+
 export function createIdentitiesService(deps: IdentitiesDeps) {
   const { prisma, clock } = deps;
   const outbox = deps.outbox ?? noOutboxDispatch;
@@ -66,32 +69,40 @@ export function createIdentitiesService(deps: IdentitiesDeps) {
     /**
      * Records that a messenger user wrote: creates the identity at first contact (taking the
      * platform's language), refreshes chat id and names later, and clears a blocked flag
-     * (someone who writes has unblocked the bot).
+     * (someone who writes has unblocked the bot). Runs on every update, so it writes only
+     * when something changed or lastSeenAt is older than TOUCH_INTERVAL_MS: a read otherwise.
      */
     async touch(user: SeenUser): Promise<IdentityDto> {
       const now = clock.now();
-      const row = await prisma.channelIdentity.upsert({
-        where: { platform_externalId: { platform: user.platform, externalId: user.externalId } },
-        create: {
-          platform: user.platform,
-          externalId: user.externalId,
-          chatId: user.chatId,
-          username: user.username ?? null,
-          firstName: user.firstName ?? null,
-          lastName: user.lastName ?? null,
-          languageCode: deps.resolveLanguage(user.languageCode),
-          lastSeenAt: now,
-        },
-        update: {
-          chatId: user.chatId,
-          username: user.username ?? null,
-          firstName: user.firstName ?? null,
-          lastName: user.lastName ?? null,
-          blockedAt: null,
-          lastSeenAt: now,
-        },
-        include: { customer: { select: { language: true } } },
-      });
+      const where = { platform_externalId: { platform: user.platform, externalId: user.externalId } };
+      const include = { customer: { select: { language: true } } } as const;
+      const seen = {
+        chatId: user.chatId,
+        username: user.username ?? null,
+        firstName: user.firstName ?? null,
+        lastName: user.lastName ?? null,
+      };
+      const existing = await prisma.channelIdentity.findUnique({ where, include });
+      if (
+        existing &&
+        existing.chatId === seen.chatId &&
+        existing.username === seen.username &&
+        existing.firstName === seen.firstName &&
+        existing.lastName === seen.lastName &&
+        existing.blockedAt === null &&
+        existing.lastSeenAt !== null &&
+        now.getTime() - existing.lastSeenAt.getTime() < TOUCH_INTERVAL_MS
+      ) {
+        return toDto(existing);
+      }
+      const row = existing
+        ? await prisma.channelIdentity.update({ where: { id: existing.id }, data: { ...seen, blockedAt: null, lastSeenAt: now }, include })
+        : await prisma.channelIdentity.upsert({
+            where,
+            create: { platform: user.platform, externalId: user.externalId, ...seen, languageCode: deps.resolveLanguage(user.languageCode), lastSeenAt: now },
+            update: { ...seen, blockedAt: null, lastSeenAt: now },
+            include,
+          });
       return toDto(row);
     },
 
