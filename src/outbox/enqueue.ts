@@ -10,13 +10,14 @@
  * Outbox of outbox.ts), so domain modules stay free of queue code.
  */
 import type { Prisma } from '../generated/prisma/client.js';
-import type { OutboxEventPayloads, OutboxEventType } from './events.js';
+import type { OutboxEventPayloads, OutboxEventType, ShopCustomerRef } from './events.js';
 
-export type { OutboxEventPayloads, OutboxEventType } from './events.js';
+export type { OutboxEventPayloads, OutboxEventType, ShopCustomerRef } from './events.js';
 
-/** Any Prisma client or transaction client that can write OutboxEvent rows. */
+/** Any Prisma client or transaction client that can write OutboxEvent rows (and read the customer they name). */
 export interface OutboxWriter {
   outboxEvent: Pick<Prisma.TransactionClient['outboxEvent'], 'create'>;
+  customer: Pick<Prisma.TransactionClient['customer'], 'findUnique'>;
 }
 
 /** Hands committed rows to delivery; `Pick<Outbox, 'dispatch'>` in production. */
@@ -45,12 +46,30 @@ export function afterCommitDispatcher(dispatcher: OutboxDispatcher, onError: (er
 }
 
 /**
+ * The shop is the system of record for its customers and knows them by its own id and the
+ * phone, not by Kabinet's uuid: every payload that names a `customerId` also carries
+ * `customer: { externalId, phone }` (null when `customerId` is null or names no customer),
+ * read in the caller's transaction so it is the customer as of the event. Done here, once, so
+ * no event type can forget it. The phone goes only into the signed webhook body; nothing in
+ * the outbox logs a payload.
+ */
+async function withShopCustomer(tx: OutboxWriter, payload: object): Promise<object> {
+  if (!('customerId' in payload)) return payload;
+  const id = payload.customerId;
+  const customer = typeof id === 'string' ? await tx.customer.findUnique({ where: { id }, select: { externalId: true, phone: true } }) : null;
+  const ref: ShopCustomerRef | null = customer ? { externalId: customer.externalId, phone: customer.phone } : null;
+  return { ...payload, customer: ref };
+}
+
+/**
  * Records a webhook to deliver to the shop; the payload is sent as `data` in the envelope
- * `{ id, type, createdAt, data }` (see README.md beside this file for every type).
+ * `{ id, type, createdAt, data }` (see README.md beside this file for every type), with the
+ * shop's own customer reference added (`withShopCustomer`).
  * Returns the outbox row id (also the webhook's idempotency id for the shop).
  */
 export async function enqueueOutbox<T extends OutboxEventType>(tx: OutboxWriter, eventType: T, payload: OutboxEventPayloads[T]): Promise<string> {
-  const row = await tx.outboxEvent.create({ data: { eventType, payload: payload as unknown as Prisma.InputJsonValue }, select: { id: true } });
+  const data = await withShopCustomer(tx, payload);
+  const row = await tx.outboxEvent.create({ data: { eventType, payload: data as Prisma.InputJsonValue }, select: { id: true } });
   return row.id;
 }
 

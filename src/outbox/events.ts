@@ -3,11 +3,23 @@
  * contract: README.md beside this file documents it for shop developers, the OpenAPI page
  * (/docs) links there. Add a type here, then in README.md. Payloads carry Kabinet's ids
  * (the shop learns `customerId` from the API's answers) and the values the shop needs, never
- * more.
+ * more; the writer adds the shop's own reference to the customer (`ShopCustomerRef`).
  */
 import type { AddressDto } from '../domain/customers/addresses.js';
 
 export type WebhookPlatform = 'telegram' | 'vk';
+
+/**
+ * Added by the outbox writer (enqueue.ts) to every payload that has `customerId`, as
+ * `customer`: the shop's own id for the customer and the phone, as of the event. Null when
+ * `customerId` is null or names no customer.
+ */
+export interface ShopCustomerRef {
+  /** The shop's id, when the shop sent one (`externalId` in the shop API); else null. */
+  externalId: string | null;
+  /** E.164. Personal data: only in the signed webhook body, never in logs. */
+  phone: string;
+}
 
 export interface CustomerLinkedPayload {
   customerId: string;

@@ -2,6 +2,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createLogger } from '../../src/infra/logger.js';
 import { verifySignature } from '../../src/lib/signature.js';
 import { enqueueOutbox, type OutboxEventPayloads, type OutboxEventType } from '../../src/outbox/enqueue.js';
 import { backoffDelay } from '../../src/outbox/outbox.js';
@@ -9,6 +10,7 @@ import { QueueName } from '../../src/queues/names.js';
 import type { App } from '../../src/server/app.js';
 import type { ShopServices } from '../../src/shop-services.js';
 import { createTestContext, type TestContext } from '../support/context.js';
+import { createCustomer } from '../support/factories.js';
 import { ADMIN_TOKEN, buildShopApp, SECRET } from '../api/shop/helpers.js';
 
 interface Received { body: string; signature: string | undefined; eventId: string | undefined }
@@ -19,6 +21,8 @@ let shop: ShopServices;
 const received: Received[] = [];
 /** How many of the next requests fail, per event id. */
 const failuresLeft = new Map<string, number>();
+/** Every log line of this file, to prove the phone a webhook carries never reaches a log. */
+const logLines: string[] = [];
 
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -36,7 +40,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/kabinet-webhook`;
-  ctx = await createTestContext({ env: { SHOP_WEBHOOK_URL: url, SHOP_API_SECRET: SECRET, OUTBOX_MAX_ATTEMPTS: '3', OUTBOX_BACKOFF_BASE_MS: '50', OUTBOX_BACKOFF_MAX_MS: '200' } });
+  ctx = await createTestContext({ env: { SHOP_WEBHOOK_URL: url, SHOP_API_SECRET: SECRET, OUTBOX_MAX_ATTEMPTS: '3', OUTBOX_BACKOFF_BASE_MS: '50', OUTBOX_BACKOFF_MAX_MS: '200' }, logger: createLogger({ level: 'debug', destination: { write: (line: string) => { logLines.push(line); } } }) });
   ({ app, shop } = await buildShopApp(ctx));
   ctx.queues.worker(QueueName.outbox, shop.outbox.processor, { concurrency: 2 });
 });
@@ -47,7 +51,7 @@ afterAll(async () => {
 });
 
 /** Payloads are trimmed to what each test checks. */
-async function write<T extends OutboxEventType>(type: T, payload: Record<string, string>) {
+async function write<T extends OutboxEventType>(type: T, payload: Record<string, unknown>) {
   const id = await ctx.prisma.$transaction((tx) => enqueueOutbox(tx, type, payload as unknown as OutboxEventPayloads[T]));
   return id;
 }
@@ -90,13 +94,40 @@ describe('outbox delivery', () => {
   });
 
   it('delivers rows whose job was never queued (crash between commit and dispatch) through the sweeper', async () => {
-    const id = await write('customer.updated', { customerId: 'x' });
+    const id = await write('customer.updated', { customerId: (await createCustomer(ctx.prisma)).id });
     expect(await shop.outbox.sweep()).toBeGreaterThanOrEqual(1);
     await vi.waitFor(async () => expect((await ctx.prisma.outboxEvent.findUniqueOrThrow({ where: { id } })).status).toBe('delivered'), { timeout: 10_000, interval: 25 });
     expect(received.filter((r) => r.eventId === id)).toHaveLength(1);
     // Sweeping again finds nothing to do and sends nothing twice.
     await shop.outbox.sweep();
     expect(received.filter((r) => r.eventId === id)).toHaveLength(1);
+  });
+
+  it("carries the shop's own customer id and the phone beside Kabinet's customerId, and never logs the phone", async () => {
+    const phone = '+79160000777';
+    const customer = await createCustomer(ctx.prisma, { phone });
+    await ctx.prisma.customer.update({ where: { id: customer.id }, data: { externalId: 'shop-cust-42' } });
+    const id = await write('customer.updated', { customerId: customer.id, fields: ['firstName'], changes: { firstName: 'Вера' } });
+    // Dead after three failures (logged), then sent again from the admin API: the log has had its chance.
+    failuresLeft.set(id, 3);
+    await shop.outbox.dispatch([id]);
+    await vi.waitFor(async () => expect((await ctx.prisma.outboxEvent.findUniqueOrThrow({ where: { id } })).status).toBe('dead'), { timeout: 10_000, interval: 25 });
+    await app.inject({ method: 'POST', url: `/api/admin/outbox/${id}/retry`, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    await vi.waitFor(async () => expect((await ctx.prisma.outboxEvent.findUniqueOrThrow({ where: { id } })).status).toBe('delivered'), { timeout: 10_000, interval: 25 });
+
+    const delivered = received.filter((r) => r.eventId === id).at(-1)!;
+    expect(verifySignature({ secret: SECRET, header: delivered.signature, rawBody: delivered.body, toleranceSeconds: 300 })).toMatchObject({ ok: true });
+    expect(JSON.parse(delivered.body).data).toEqual({ customerId: customer.id, customer: { externalId: 'shop-cust-42', phone }, fields: ['firstName'], changes: { firstName: 'Вера' } });
+    expect(logLines.some((l) => l.includes(id))).toBe(true);
+    expect(logLines.join('\n')).not.toContain('9160000777');
+  });
+
+  it('names no customer when the payload has a null customerId, and adds nothing to payloads without one', async () => {
+    const support = await write('support.requested', { conversationId: 'c-2', customerId: null });
+    const order = await write('repeat_order.requested', { orderId: 'o-2' });
+    const rows = await ctx.prisma.outboxEvent.findMany({ where: { id: { in: [support, order] } } });
+    expect(rows.find((r) => r.id === support)!.payload).toEqual({ conversationId: 'c-2', customerId: null, customer: null });
+    expect(rows.find((r) => r.id === order)!.payload).toEqual({ orderId: 'o-2' });
   });
 
   it('backs off exponentially with jitter inside bounds', () => {
