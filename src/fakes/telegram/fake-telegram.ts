@@ -14,7 +14,7 @@ import { parseMultipart, parseUrlEncoded } from './request-body.js';
 import type { ParsedBody, UploadedPart } from './request-body.js';
 import { World } from './state.js';
 import type { BotRecord, CallRecord, ChatEvent, ChatLog, MemberStatus, StoredMessage, UserRecord } from './state.js';
-import type { TgChat, TgChatMember, TgForumTopic, TgMessage, TgReplyMarkup, TgUpdate, TgUser } from './types.js';
+import type { TgChat, TgChatMember, TgForumTopic, TgMessage, TgMessageOrigin, TgReplyMarkup, TgUpdate, TgUser } from './types.js';
 
 export interface FakeTelegramOptions {
   /** Clock for dates, rate limits and callback query expiry (ms since epoch). Default Date.now. */
@@ -67,6 +67,11 @@ export interface MessageOptions {
   /** Forum topic (message_thread_id). */
   threadId?: number;
   replyToMessageId?: number;
+  /**
+   * Makes the message a forward (Bot API 7.0+ `forward_origin`), as if the person forwarded it
+   * from another chat: e.g. `{ type: 'user', date, sender_user }` for someone's contact card.
+   */
+  forwardOrigin?: TgMessageOrigin;
 }
 
 export interface ContactInput {
@@ -370,6 +375,7 @@ export function createFakeTelegram(options: FakeTelegramOptions = {}): FakeTeleg
         if (group.chat.is_forum === true) extra.is_topic_message = true;
       }
     }
+    if (opts.forwardOrigin !== undefined) extra.forward_origin = opts.forwardOrigin;
     if (opts.replyToMessageId !== undefined) {
       const replied = log.messages.get(opts.replyToMessageId);
       if (replied !== undefined) extra.reply_to_message = replied.message;

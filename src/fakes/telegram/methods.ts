@@ -6,7 +6,7 @@ import { inlinePart, validateReplyMarkup } from './markup.js';
 import type { Params } from './params.js';
 import type { RateLimitConfig, RateLimiter } from './rate-limiter.js';
 import type { BotRecord, FileRecord, StoredMessage, Target, World } from './state.js';
-import type { TgBotCommand, TgChatMember, TgMessage, TgMessageEntity, TgReplyMarkup, TgUser } from './types.js';
+import type { TgBotCommand, TgChatMember, TgMessage, TgMessageEntity, TgMessageOrigin, TgReplyMarkup, TgUser } from './types.js';
 
 export interface MethodContext {
   world: World;
@@ -696,7 +696,7 @@ function copyableSafe(stored: StoredMessage): boolean {
   }
 }
 
-function forwardOrigin(source: StoredMessage): Record<string, unknown> {
+function forwardOrigin(source: StoredMessage): TgMessageOrigin {
   const m = source.message;
   if (m.from !== undefined) return { type: 'user', sender_user: m.from, date: m.date };
   return { type: 'chat', sender_chat: m.chat, date: m.date };

@@ -53,6 +53,13 @@ export interface TgDocument {
   file_size?: number;
 }
 
+/** Where a forwarded message came from (Bot API 7.0+ MessageOrigin; replaced forward_from/forward_date). */
+export type TgMessageOrigin =
+  | { type: 'user'; date: number; sender_user: TgUser }
+  | { type: 'hidden_user'; date: number; sender_user_name: string }
+  | { type: 'chat'; date: number; sender_chat: TgChat; author_signature?: string }
+  | { type: 'channel'; date: number; chat: TgChat; message_id: number; author_signature?: string };
+
 export interface TgContact {
   phone_number: string;
   first_name: string;
@@ -92,7 +99,7 @@ export interface TgMessage {
   chat: TgChat;
   edit_date?: number;
   reply_to_message?: TgMessage;
-  forward_origin?: Record<string, unknown>;
+  forward_origin?: TgMessageOrigin;
   media_group_id?: string;
   text?: string;
   entities?: TgMessageEntity[];

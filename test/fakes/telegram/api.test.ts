@@ -247,6 +247,19 @@ describe('fake Telegram Bot API through grammY', () => {
     expect(fake.chat(token, user.id).find((m) => m.messageId === copy.message_id)?.message.contact?.phone_number).toBe('+79001234567');
   });
 
+  it('sends a forwarded message: a contact card carrying forward_origin, as the bot receives it', async () => {
+    const { fake, apiRoot, token, user } = await startFake();
+    const bot = await grammyBot(apiRoot, token);
+    const victim = fake.createUser({ firstName: 'Vera' });
+    const origin = { type: 'user' as const, date: 1_700_000_000, sender_user: victim };
+    const forwarded = fake.sendContact(token, user.id, { phone: '+79001112233', firstName: 'Vera', userId: user.id }, { forwardOrigin: origin });
+    expect(forwarded.message).toMatchObject({ from: { id: user.id }, forward_origin: origin, contact: { phone_number: '+79001112233', user_id: user.id } });
+    const [received] = await bot.api.getUpdates({ offset: 0 });
+    expect(received?.message?.forward_origin).toEqual(origin);
+    // Without the option nothing changes: a message is not a forward.
+    expect(fake.sendContact(token, user.id, { phone: '+79001112233', firstName: 'Anna' }).message).not.toHaveProperty('forward_origin');
+  });
+
   it('injects failures for a method and records every call', async () => {
     const { fake, apiRoot, token, user } = await startFake();
     const bot = await grammyBot(apiRoot, token);
