@@ -4,7 +4,7 @@ import { isDomainError } from '../../errors.js';
 import type { BotContext } from '../context.js';
 import type { BotKit } from '../kit.js';
 import { menuCb } from '../keyboards/index.js';
-import { loginRequired, menuCommandOf } from '../views/menu.view.js';
+import { loginRequired, menuCommandLookup } from '../views/menu.view.js';
 import { orderCard } from '../views/orders.view.js';
 import { productCard } from '../views/wishlist.view.js';
 import { languagesScreen } from '../views/profile.view.js';
@@ -81,9 +81,10 @@ export function createStartFeature(kit: BotKit): Composer<BotContext> {
  * flows see them, so a tap leaves a running flow exactly as a typed command does.
  */
 export function menuAliases(kit: BotKit): MiddlewareFn<BotContext> {
+  const menuCommandOf = menuCommandLookup(kit.translator);
   return (ctx, next) => {
     const message = ctx.message;
-    const command = message?.text && ctx.channel.capabilities.menuKeyboard ? menuCommandOf(kit.translator, message.text) : undefined;
+    const command = message?.text && ctx.channel.capabilities.menuKeyboard ? menuCommandOf(message.text) : undefined;
     if (message && command) {
       message.text = `/${command}`;
       message.entities = [{ type: 'bot_command', offset: 0, length: command.length + 1 }];

@@ -35,13 +35,18 @@ export function mainMenuMessage(view: View, channel: Channel, loggedIn: boolean)
   return { text: inline.text, keyboard: keyboard.resized().persistent() };
 }
 
-/** The command a menu-keyboard label stands for, in any language (a keyboard may outlive a language switch). */
-export function menuCommandOf(translator: Translator, text: string): string | undefined {
+/**
+ * The command a menu-keyboard label stands for, in any language (a keyboard may outlive a
+ * language switch). Labels are fixed per translator, so the lookup is built once per bot
+ * rather than translating every label on every message.
+ */
+export function menuCommandLookup(translator: Translator): (text: string) => string | undefined {
+  const byLabel = new Map<string, string>();
   for (const lang of translator.languages) {
     const t = translator.t(lang);
-    for (const [key, command] of Object.entries(MENU_COMMANDS)) if (t(key) === text) return command;
+    for (const [key, command] of Object.entries(MENU_COMMANDS)) if (!byLabel.has(t(key))) byLabel.set(t(key), command);
   }
-  return undefined;
+  return (text) => byLabel.get(text);
 }
 
 export function loginRequired(view: View): Screen {
