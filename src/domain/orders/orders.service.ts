@@ -143,15 +143,16 @@ export function createOrdersService(deps: { prisma: PrismaClient; clock: Clock; 
   return {
     /** A page of the customer's orders, newest first. Pages start at 0; out-of-range pages clamp. */
     async list(customerId: string, page: number): Promise<OrdersPageDto> {
-      const total = await prisma.order.count({ where: { customerId } });
+      const where = { customerId };
+      const orderBy = [{ placedAt: 'desc' as const }, { id: 'desc' as const }];
+      const pageRows = (p: number) => prisma.order.findMany({ where, orderBy, skip: p * pageSize, take: pageSize });
+      const requested = Math.max(0, Math.trunc(page) || 0);
+      // The count and the asked-for page at once (one round trip of waiting, not two); only a
+      // page past the end (a stale button) needs a second read of the clamped page.
+      const [total, firstTry] = await Promise.all([prisma.order.count({ where }), pageRows(requested)]);
       const pageCount = Math.max(1, Math.ceil(total / pageSize));
-      const current = Math.min(Math.max(0, Math.trunc(page) || 0), pageCount - 1);
-      const rows = await prisma.order.findMany({
-        where: { customerId },
-        orderBy: [{ placedAt: 'desc' }, { id: 'desc' }],
-        skip: current * pageSize,
-        take: pageSize,
-      });
+      const current = Math.min(requested, pageCount - 1);
+      const rows = current === requested ? firstTry : await pageRows(current);
       return { orders: rows.map(summary), page: current, pageCount, total };
     },
 
