@@ -31,6 +31,12 @@ export interface SeenUser {
   languageCode?: string | undefined;
 }
 
+interface SeenIdentityRow {
+  id: string; platform: Platform; externalId: string; chatId: string; customerId: string | null; languageCode: string | null;
+  username: string | null; firstName: string | null; lastName: string | null; blockedAt: Date | null; lastSeenAt: Date | null;
+  customerLanguage: string | null;
+}
+
 export interface LoginResult {
   customerId: string;
   /** True when no customer had this phone and a new one was created. */
@@ -82,7 +88,12 @@ export function createIdentitiesService(deps: IdentitiesDeps) {
         firstName: user.firstName ?? null,
         lastName: user.lastName ?? null,
       };
-      const existing = await prisma.channelIdentity.findUnique({ where, include });
+      // One round trip (the identity with its customer's language); include would take two.
+      const [existing] = await prisma.$queryRaw<SeenIdentityRow[]>`
+        SELECT i.id, i.platform::text AS platform, i."externalId", i."chatId", i."customerId", i."languageCode",
+               i.username, i."firstName", i."lastName", i."blockedAt", i."lastSeenAt", c.language AS "customerLanguage"
+        FROM channel_identities i LEFT JOIN customers c ON c.id = i."customerId"
+        WHERE i.platform = ${user.platform}::"Platform" AND i."externalId" = ${user.externalId}`;
       if (
         existing &&
         existing.chatId === seen.chatId &&
@@ -93,7 +104,7 @@ export function createIdentitiesService(deps: IdentitiesDeps) {
         existing.lastSeenAt !== null &&
         now.getTime() - existing.lastSeenAt.getTime() < TOUCH_INTERVAL_MS
       ) {
-        return toDto(existing);
+        return toDto({ ...existing, customer: existing.customerLanguage === null ? null : { language: existing.customerLanguage } });
       }
       const row = existing
         ? await prisma.channelIdentity.update({ where: { id: existing.id }, data: { ...seen, blockedAt: null, lastSeenAt: now }, include })
