@@ -8,7 +8,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync, type FastifyPluginCallback, type FastifyError } from 'fastify';
 import { isDomainError, type DomainErrorCode } from '../errors.js';
-import { domainErrorBody, validationErrorBody } from './error-answer.js';
+import { domainErrorBody, httpErrorBody, validationErrorBody } from './error-answer.js';
 import type { Logger } from '../infra/logger.js';
 import { runHealthChecks, type HealthCheck } from './health.js';
 
@@ -92,7 +92,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       return reply.status(400).send(validationErrorBody(error.message, error.validation.map((v) => ({ field: fieldPath(v.instancePath, v.params), message: v.message }))));
     }
     const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
-    if (status < 500) return reply.status(status).send({ error: error.code ?? 'bad_request', message: error.message });
+    if (status < 500) return reply.status(status).send(httpErrorBody(status, error.code, error.message));
     request.log.error({ err: error, url: request.routeOptions.url }, 'request failed');
     return reply.status(status).send({ error: 'internal_error', message: 'Internal error' });
   });

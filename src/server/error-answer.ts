@@ -14,7 +14,7 @@ export const FieldProblem = Type.Object({
 
 export const ErrorAnswer = Type.Object(
   {
-    error: Type.String({ description: 'Stable code: invalid_request (body or query does not match the schema), invalid_input, not_found, conflict, forbidden, unauthorized, rate_limited, unsupported_media_type, internal_error, …' }),
+    error: Type.String({ description: 'Stable code: invalid_request (body or query does not match the schema), invalid_input, not_found, conflict, forbidden, unauthorized, rate_limited, unavailable, payload_too_large, unsupported_media_type, bad_request, internal_error' }),
     message: Type.String({ description: 'For people; do not parse' }),
     fields: Type.Optional(Type.Array(FieldProblem, { description: 'The inputs the error is about; present on 400s that concern fields' })),
     details: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'Other machine-readable values, e.g. reason, retryAfterSeconds, max' })),
@@ -37,6 +37,15 @@ export function domainErrorBody(error: DomainError): ErrorBody {
     ...(named ? { fields: [{ field: dotPath(field as string), message: error.message }] } : {}),
     ...(Object.keys(rest).length > 0 ? { details: rest } : {}),
   };
+}
+
+/** Fastify's own codes (FST_ERR_...) are its internals; the answer names the HTTP problem instead. */
+const CODE_BY_STATUS: Record<number, string> = { 400: 'bad_request', 404: 'not_found', 405: 'method_not_allowed', 406: 'not_acceptable', 408: 'request_timeout', 413: 'payload_too_large', 415: 'unsupported_media_type', 429: 'rate_limited' };
+
+/** Any other 4xx (framework or transport errors): a stable code, the message, nothing else. */
+export function httpErrorBody(status: number, code: string | undefined, message: string): ErrorBody {
+  const stable = code && !code.startsWith('FST_') ? code : CODE_BY_STATUS[status] ?? 'bad_request';
+  return { error: stable, message };
 }
 
 export function validationErrorBody(message: string, problems: Array<{ field: string; message: string | undefined }>): ErrorBody {

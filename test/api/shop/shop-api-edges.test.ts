@@ -27,7 +27,7 @@ describe('transport', () => {
     const items = Array.from({ length: 2000 }, (_, i) => product(`BIG-${i}`, { description: 'x'.repeat(40) }));
     const res = await signedPost(app, '/api/v1/products/batch', { eventId: 'evt-big', items });
     expect(res.statusCode).toBe(413);
-    expect(res.json().error).toBeDefined();
+    expect(res.json()).toEqual({ error: 'payload_too_large', message: expect.any(String) });
     expect(await counts()).toEqual(before);
   });
 
