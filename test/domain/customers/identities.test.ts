@@ -1,0 +1,51 @@
+/** touch() runs on every update: it writes only when the account changed or was seen over a minute ago. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createIdentitiesService, TOUCH_INTERVAL_MS } from '../../../src/domain/customers/identities.js';
+import { fixedClock } from '../../../src/infra/clock.js';
+import { createTestContext, type TestContext } from '../../support/context.js';
+import { createCustomer } from '../../support/factories.js';
+
+const clock = fixedClock(new Date('2026-03-01T10:00:00Z'));
+let ctx: TestContext;
+let identities: ReturnType<typeof createIdentitiesService>;
+
+beforeAll(async () => {
+  ctx = await createTestContext({ clock });
+  identities = createIdentitiesService({ prisma: ctx.prisma, clock, resolveLanguage: (c) => ctx.translator.resolveLanguage(c) });
+});
+afterAll(async () => {
+  await ctx?.close();
+});
+
+describe('identities.touch', () => {
+  it('creates at first contact, then writes only on a change, an unblock or a stale lastSeenAt', async () => {
+    const user = { platform: 'telegram' as const, externalId: '7770001', chatId: '7770001', firstName: 'Ivan', languageCode: 'en-US' };
+    const first = await identities.touch(user);
+    expect(first).toMatchObject({ externalId: '7770001', customerId: null, language: 'en' });
+    const row = () => ctx.prisma.channelIdentity.findUniqueOrThrow({ where: { id: first.identityId } });
+    const created = await row();
+
+    clock.advance(TOUCH_INTERVAL_MS / 2);
+    expect(await identities.touch(user)).toEqual(first);
+    expect((await row()).updatedAt).toEqual(created.updatedAt);
+
+    await identities.touch({ ...user, username: 'ivan' });
+    expect(await row()).toMatchObject({ username: 'ivan', lastSeenAt: clock.now() });
+
+    await identities.markBlocked('telegram', '7770001');
+    await identities.touch({ ...user, username: 'ivan' });
+    expect((await row()).blockedAt).toBeNull();
+
+    clock.advance(TOUCH_INTERVAL_MS + 1);
+    await identities.touch({ ...user, username: 'ivan' });
+    expect((await row()).lastSeenAt).toEqual(clock.now());
+  });
+
+  it("answers in the linked customer's language", async () => {
+    const customer = await createCustomer(ctx.prisma, { phone: '+79160007702', language: 'ru' });
+    const user = { platform: 'telegram' as const, externalId: '7770002', chatId: '7770002', languageCode: 'en' };
+    const { identityId } = await identities.touch(user);
+    await ctx.prisma.channelIdentity.update({ where: { id: identityId }, data: { customerId: customer.id } });
+    expect(await identities.touch(user)).toMatchObject({ identityId, customerId: customer.id, language: 'ru' });
+  });
+});
