@@ -67,6 +67,8 @@ export interface Config {
     productUrlTemplate: string | undefined;
   };
   adminApiToken: string | undefined;
+  /** Days kept: dedup ids, delivered webhooks, finished notifications, used login codes. */
+  retention: { processedEventsDays: number; outboxDays: number; notificationsDays: number; otpCodesDays: number };
   /** Bearer token for /metrics; unset leaves it open (keep the port private). */
   metricsToken: string | undefined;
   loyalty: { pointsTtlDays: number; expiryWarningDays: number; tiers: LoyaltyTierConfig[] };
@@ -267,6 +269,12 @@ export function loadConfig(env: Env = process.env): Config {
     },
     adminApiToken: r.optional('ADMIN_API_TOKEN', (v) => (v.length >= 16 ? undefined : 'must be at least 16 characters')),
     metricsToken: r.optional('METRICS_TOKEN'),
+    retention: {
+      processedEventsDays: r.int('RETENTION_PROCESSED_EVENTS_DAYS', 30, 1, 3650),
+      outboxDays: r.int('RETENTION_OUTBOX_DAYS', 30, 1, 3650),
+      notificationsDays: r.int('RETENTION_NOTIFICATIONS_DAYS', 90, 1, 3650),
+      otpCodesDays: r.int('RETENTION_OTP_CODES_DAYS', 1, 1, 365),
+    },
     loyalty: {
       pointsTtlDays: r.int('LOYALTY_POINTS_TTL_DAYS', 365, 1),
       expiryWarningDays: r.int('LOYALTY_EXPIRY_WARNING_DAYS', 14, 0),

@@ -9,6 +9,7 @@ import type { OutboundSender, Platform } from '../channels/outbound.js';
 import type { Infrastructure } from '../infra/infrastructure.js';
 import { QueueName } from '../queues/names.js';
 import { startMaintenance } from '../queues/maintenance.js';
+import { pruneExpiredRecords } from '../domain/retention.js';
 import type { ShopServices } from '../shop-services.js';
 import { createNotificationRenderer } from './render.js';
 import { startSendWorkers } from './send.worker.js';
@@ -41,6 +42,8 @@ export async function startShopWorkers(infra: Infrastructure, shop: ShopServices
     await startMaintenance(queues, logger, {
       'outbox-sweep': { everyMs: config.outbox.sweepIntervalMs, run: () => shop.outbox.sweep() },
       'notification-sweep': { everyMs: config.notifications.sweepIntervalMs, run: () => shop.notifications.sweep(new Date(clock.now().getTime() - config.notifications.sweepGraceMs)) },
+      // Dedup ids, delivered webhooks (they carry phones), sent notifications, used login codes.
+      retention: { everyMs: 6 * 3600 * 1000, run: () => pruneExpiredRecords(prisma, clock, config.retention) },
       'loyalty-expiry': {
         everyMs: config.loyaltyMaintenanceIntervalMs,
         run: async () => {
