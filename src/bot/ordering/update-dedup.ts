@@ -1,11 +1,12 @@
 /**
- * Handles each update once across instances. Runs inside the per-chat lock, so two copies
- * of one update (Telegram retrying a slow webhook, VK re-sending an event, a load balancer
- * sending the same request to two instances) are serialized: the first handles it and marks
- * it done, the second sees the mark and stops. The mark is written only after the handler
- * finished: if the process dies or the handler throws, the platform's retry is handled
- * again rather than lost (at-least-once for conversational updates; sends that must happen
- * at most once go through the queues, which have their own guards).
+ * Handles each update once across instances. The customer bot does this inside the chat
+ * lock's own scripts for every update that has a chat (ChatLock.runUpdate: the mark is
+ * checked when the lock is acquired and set with the release); this middleware is the same
+ * rule for updates without one, and for bots without the lock. The mark is written only
+ * after the handler finished: if the process dies or the handler throws, the platform's
+ * retry is handled again rather than lost (at-least-once for conversational updates; sends
+ * that must happen at most once go through the queues, which have their own guards).
+ * Without the lock two copies arriving at the same moment may both run.
  */
 import type { Context, MiddlewareFn } from 'grammy';
 import type { Redis } from '../../infra/redis.js';
