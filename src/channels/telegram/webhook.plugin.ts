@@ -3,7 +3,7 @@
  * hands the update to the bot and answers when it is handled. Handling is not cut short on
  * a timeout (that would let the chat's next update run beside it); past the deadline the
  * request is answered 200 and the handling finishes in the background under the chat lock.
- * A handler failure answers 500 so Telegram retries (the dedup key was released).
+ * A handler failure answers 500 so Telegram retries (a failed update is not marked done).
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
