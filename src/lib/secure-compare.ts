@@ -7,6 +7,11 @@ export function secureEqual(a: string, b: string): boolean {
   return timingSafeEqual(ha, hb);
 }
 
+/** A secret from a request (header or body field, of any type) against the expected one. */
+export function secretMatches(given: unknown, expected: string): boolean {
+  return typeof given === 'string' && secureEqual(given, expected);
+}
+
 /** Checks an `Authorization: Bearer <token>` header against the expected token. */
 export function bearerMatches(header: string | undefined, token: string): boolean {
   const match = /^Bearer\s+(.+)$/i.exec(header ?? '');

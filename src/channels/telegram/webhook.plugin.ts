@@ -5,11 +5,11 @@
  * request is answered 200 and the handling finishes in the background under the chat lock.
  * A handler failure answers 500 so Telegram retries (a failed update is not marked done).
  */
-import { timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Bot, Context } from 'grammy';
 import type { Update } from 'grammy/types';
 import type { Logger } from '../../infra/logger.js';
+import { secretMatches } from '../../lib/secure-compare.js';
 
 export interface TelegramWebhookOptions {
   bot: Bot<any>;
@@ -23,12 +23,6 @@ export interface TelegramWebhookOptions {
 export const TELEGRAM_WEBHOOK_PATH = '/telegram/webhook';
 const HEADER = 'x-telegram-bot-api-secret-token';
 
-function sameSecret(given: unknown, expected: string): boolean {
-  if (typeof given !== 'string') return false;
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
 
 export function telegramWebhookPlugin(options: TelegramWebhookOptions): FastifyPluginAsync {
   const timeoutMs = options.timeoutMs ?? 25_000;
@@ -37,7 +31,7 @@ export function telegramWebhookPlugin(options: TelegramWebhookOptions): FastifyP
       options.path ?? TELEGRAM_WEBHOOK_PATH,
       { schema: { hide: true, body: { type: 'object', required: ['update_id'], properties: { update_id: { type: 'integer' } } } } },
       async (request, reply) => {
-        if (!sameSecret(request.headers[HEADER], options.secretToken)) {
+        if (!secretMatches(request.headers[HEADER], options.secretToken)) {
           return reply.status(401).send({ error: 'unauthorized', message: 'Bad secret token' });
         }
         const update = request.body as Update;

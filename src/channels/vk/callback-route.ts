@@ -11,13 +11,13 @@
  *   retried) then "done" (a day); a retry arriving while the first is still running gets 409
  *   and VK tries again later; a retry after success gets "ok" and is not handled again.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Update } from 'grammy/types';
 import type { Logger } from '../../infra/logger.js';
 import type { Redis } from '../../infra/redis.js';
 import type { VkBridge } from './method-table.js';
 import type { ConvertedEvent, UpdateConverter, VkCallbackEvent } from './update-converter.js';
+import { secretMatches } from '../../lib/secure-compare.js';
 
 export interface VkCallbackDeps {
   groupId: number;
@@ -38,13 +38,6 @@ export interface VkCallbackDeps {
   processingLeaseSeconds?: number;
 }
 
-const sha = (s: string) => createHash('sha256').update(s).digest();
-
-export function secretMatches(given: unknown, expected: string): boolean {
-  if (typeof given !== 'string') return false;
-  // Hashing first gives equal lengths, so the comparison leaks neither content nor length.
-  return timingSafeEqual(sha(given), sha(expected));
-}
 
 const bodySchema = {
   type: 'object',
