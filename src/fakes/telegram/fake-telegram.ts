@@ -384,8 +384,8 @@ export function createFakeTelegram(options: FakeTelegramOptions = {}): FakeTeleg
     return world.emitUpdate(bot, { message: stored.message }, chatKeyOf(log));
   }
 
-  function block(bot: BotRecord, user: UserRecord): TgUpdate {
-    bot.blockedBy.add(user.user.id);
+  /** The my_chat_member update Telegram sends when a person blocks or unblocks the bot. */
+  function memberChange(bot: BotRecord, user: UserRecord, from: MemberStatus, to: MemberStatus): TgUpdate {
     const log = world.privateLog(bot, user);
     return world.emitUpdate(
       bot,
@@ -394,31 +394,23 @@ export function createFakeTelegram(options: FakeTelegramOptions = {}): FakeTeleg
           chat: log.chat,
           from: user.user,
           date: world.nowSeconds(),
-          old_chat_member: member(bot.user, 'member'),
-          new_chat_member: member(bot.user, 'kicked'),
+          old_chat_member: member(bot.user, from),
+          new_chat_member: member(bot.user, to),
         },
       },
       log.key,
     );
   }
 
+  function block(bot: BotRecord, user: UserRecord): TgUpdate {
+    bot.blockedBy.add(user.user.id);
+    return memberChange(bot, user, 'member', 'kicked');
+  }
+
   function unblock(bot: BotRecord, user: UserRecord): TgUpdate {
     bot.blockedBy.delete(user.user.id);
     bot.startedBy.add(user.user.id);
-    const log = world.privateLog(bot, user);
-    return world.emitUpdate(
-      bot,
-      {
-        my_chat_member: {
-          chat: log.chat,
-          from: user.user,
-          date: world.nowSeconds(),
-          old_chat_member: member(bot.user, 'kicked'),
-          new_chat_member: member(bot.user, 'member'),
-        },
-      },
-      log.key,
-    );
+    return memberChange(bot, user, 'kicked', 'member');
   }
 
   function waitFor(predicate: () => boolean, opts: WaitOptions = {}, describe = 'condition'): Promise<void> {

@@ -5,21 +5,13 @@ import { Bot, GrammyError, webhookCallback } from 'grammy';
 import { Telegraf } from 'telegraf';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ERRORS } from '../../../src/fakes/telegram/index.js';
-import { startFake } from './helpers.js';
+import { errorOf, startFake } from './helpers.js';
 
 const closers: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
   await Promise.all(closers.splice(0).map((close) => close()));
 });
 
-async function errorOf(promise: Promise<unknown>): Promise<GrammyError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(GrammyError);
-  return error as GrammyError;
-}
 
 describe('webhook delivery', () => {
   it('POSTs updates with the secret header and retries a failed one before the chat’s next update', async () => {
@@ -65,7 +57,7 @@ describe('webhook delivery', () => {
     const hookUrl = await receiver.listen({ port: 0, host: '127.0.0.1' });
     closers.push(() => receiver.close());
 
-    const invalid = await errorOf(bot.api.setWebhook(`${hookUrl}/tg`, { secret_token: 'has spaces!' }));
+    const invalid = await errorOf(bot.api.setWebhook(`${hookUrl}/tg`, { secret_token: 'has spaces!' }), GrammyError);
     expect(invalid.error_code).toBe(400);
     await bot.api.setWebhook(`${hookUrl}/tg`, { secret_token: 'wrong' });
     fake.sendText(token, user.id, 'hello');
@@ -136,7 +128,7 @@ describe('getUpdates', () => {
     const polling = bot.api.getUpdates({ offset: 0, timeout: 25 });
     await fake.waitFor(() => fake.isLongPolling(token));
 
-    const concurrent = await errorOf(bot.api.getUpdates({ offset: 0, timeout: 1 }));
+    const concurrent = await errorOf(bot.api.getUpdates({ offset: 0, timeout: 1 }), GrammyError);
     expect([concurrent.error_code, concurrent.description]).toEqual([409, `Conflict: ${ERRORS.otherGetUpdates}`]);
 
     fake.sendText(token, user.id, 'one');
@@ -155,7 +147,7 @@ describe('getUpdates', () => {
     const { apiRoot, token } = await startFake();
     const bot = new Bot(token, { client: { apiRoot } });
     await bot.api.setWebhook('http://127.0.0.1:9/never');
-    const conflict = await errorOf(bot.api.getUpdates());
+    const conflict = await errorOf(bot.api.getUpdates(), GrammyError);
     expect([conflict.error_code, conflict.description]).toEqual([409, `Conflict: ${ERRORS.webhookActive}`]);
     await bot.api.deleteWebhook();
     expect(await bot.api.getUpdates()).toEqual([]);

@@ -1,15 +1,7 @@
 import { Input, Telegraf, TelegramError } from 'telegraf';
 import { describe, expect, it } from 'vitest';
-import { startFake } from './helpers.js';
+import { errorOf, startFake } from './helpers.js';
 
-async function errorOf(promise: Promise<unknown>): Promise<TelegramError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(TelegramError);
-  return error as TelegramError;
-}
 
 async function staffSetup() {
   const setup = await startFake();
@@ -31,7 +23,7 @@ describe('forum topics through Telegraf', () => {
     expect(sent).toMatchObject({ message_thread_id: topic.message_thread_id, is_topic_message: true, chat: { id: group.id, type: 'supergroup', is_forum: true } });
     expect(sent.message_id).toBeGreaterThan(topic.message_thread_id);
 
-    const missing = await errorOf(bot.telegram.sendMessage(group.id, 'x', { message_thread_id: 99_999 }));
+    const missing = await errorOf(bot.telegram.sendMessage(group.id, 'x', { message_thread_id: 99_999 }), TelegramError);
     expect([missing.code, missing.description]).toEqual([400, 'Bad Request: message thread not found']);
 
     const reply = fake.sendText(staffToken, operator.id, 'Здравствуйте, смотрю заказ', { chatId: group.id, threadId: topic.message_thread_id });
@@ -65,20 +57,20 @@ describe('forum topics through Telegraf', () => {
     const { group, bot } = await staffSetup();
     const topic = await bot.telegram.createForumTopic(group.id, 'Заказ #1');
     await bot.telegram.editForumTopic(group.id, topic.message_thread_id, { name: 'Заказ #1 (оплачен)' });
-    expect((await errorOf(bot.telegram.editForumTopic(group.id, topic.message_thread_id, { name: 'Заказ #1 (оплачен)' }))).description).toBe(
+    expect((await errorOf(bot.telegram.editForumTopic(group.id, topic.message_thread_id, { name: 'Заказ #1 (оплачен)' }), TelegramError)).description).toBe(
       'Bad Request: TOPIC_NOT_MODIFIED',
     );
     expect(await bot.telegram.closeForumTopic(group.id, topic.message_thread_id)).toBe(true);
-    expect((await errorOf(bot.telegram.closeForumTopic(group.id, topic.message_thread_id))).description).toBe('Bad Request: TOPIC_NOT_MODIFIED');
+    expect((await errorOf(bot.telegram.closeForumTopic(group.id, topic.message_thread_id), TelegramError)).description).toBe('Bad Request: TOPIC_NOT_MODIFIED');
     expect(await bot.telegram.reopenForumTopic(group.id, topic.message_thread_id)).toBe(true);
   });
 
   it('refuses topics in a group that is not a forum and sends to groups the bot left with 403', async () => {
     const { fake, staff, bot } = await staffSetup();
     const plain = fake.createGroup({ title: 'Plain', members: [staff.id] });
-    expect((await errorOf(bot.telegram.createForumTopic(plain.id, 'x'))).description).toBe('Bad Request: the chat is not a forum');
+    expect((await errorOf(bot.telegram.createForumTopic(plain.id, 'x'), TelegramError)).description).toBe('Bad Request: the chat is not a forum');
     await bot.telegram.leaveChat(plain.id);
-    const left = await errorOf(bot.telegram.sendMessage(plain.id, 'x'));
+    const left = await errorOf(bot.telegram.sendMessage(plain.id, 'x'), TelegramError);
     expect([left.code, left.description]).toEqual([403, 'Forbidden: bot is not a member of the supergroup chat']);
   });
 });

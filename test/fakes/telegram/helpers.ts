@@ -1,4 +1,4 @@
-import { afterEach } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import { createFakeTelegram } from '../../../src/fakes/telegram/index.js';
 import type { FakeTelegram, FakeTelegramOptions } from '../../../src/fakes/telegram/index.js';
 
@@ -28,4 +28,14 @@ export function manualClock(start = Date.UTC(2026, 0, 1)) {
       current += ms;
     },
   };
+}
+
+/** The error a call rejected with, checked to be of the client library's error class. */
+export async function errorOf<E extends Error>(promise: Promise<unknown>, kind: abstract new (...args: never[]) => E): Promise<E> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(kind);
+  return error as E;
 }

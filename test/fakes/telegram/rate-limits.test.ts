@@ -1,15 +1,7 @@
 import { Bot, GrammyError } from 'grammy';
 import { describe, expect, it } from 'vitest';
-import { manualClock, startFake } from './helpers.js';
+import { errorOf, manualClock, startFake } from './helpers.js';
 
-async function errorOf(promise: Promise<unknown>): Promise<GrammyError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(GrammyError);
-  return error as GrammyError;
-}
 
 /** Many people who have each opened the chat with the bot. */
 function audience(fake: Awaited<ReturnType<typeof startFake>>['fake'], token: string, count: number): number[] {
@@ -28,7 +20,7 @@ describe('rate limits', () => {
     const people = audience(fake, token, 31);
     for (const id of people.slice(0, 30)) await bot.api.sendMessage(id, 'Скидка 10%');
 
-    const limited = await errorOf(bot.api.sendMessage(people[30] ?? 0, 'Скидка 10%'));
+    const limited = await errorOf(bot.api.sendMessage(people[30] ?? 0, 'Скидка 10%'), GrammyError);
     expect(limited.error_code).toBe(429);
     expect(limited.parameters.retry_after).toBe(1);
     expect(limited.description).toBe('Too Many Requests: retry after 1');
@@ -36,7 +28,7 @@ describe('rate limits', () => {
     expect(raw).toEqual({ ok: false, error_code: 429, description: 'Too Many Requests: retry after 1', parameters: { retry_after: 1 } });
 
     clock.advance(500);
-    expect((await errorOf(bot.api.sendMessage(people[30] ?? 0, 'again'))).error_code).toBe(429);
+    expect((await errorOf(bot.api.sendMessage(people[30] ?? 0, 'again'), GrammyError)).error_code).toBe(429);
     clock.advance(500);
     await bot.api.sendMessage(people[30] ?? 0, 'Скидка 10%');
   });
@@ -55,7 +47,7 @@ describe('rate limits', () => {
     const bot = new Bot(token, { client: { apiRoot } });
     fake.sendText(token, user.id, '/start');
     for (let i = 0; i < 3; i += 1) await bot.api.sendMessage(user.id, `m${i}`);
-    const limited = await errorOf(bot.api.sendMessage(user.id, 'm3'));
+    const limited = await errorOf(bot.api.sendMessage(user.id, 'm3'), GrammyError);
     expect([limited.error_code, limited.parameters.retry_after]).toEqual([429, 1]);
     // Other chats are not affected.
     const [other] = audience(fake, token, 1);
@@ -65,7 +57,7 @@ describe('rate limits', () => {
     await bot.api.sendChatAction(user.id, 'typing');
     clock.advance(1000);
     const sent = await bot.api.sendMessage(user.id, 'm3');
-    expect((await errorOf(bot.api.editMessageText(user.id, sent.message_id, 'edited'))).error_code).toBe(429);
+    expect((await errorOf(bot.api.editMessageText(user.id, sent.message_id, 'edited'), GrammyError)).error_code).toBe(429);
     clock.advance(1000);
     await bot.api.editMessageText(user.id, sent.message_id, 'edited');
   });
@@ -76,7 +68,7 @@ describe('rate limits', () => {
     const bot = new Bot(token, { client: { apiRoot } });
     const group = fake.createGroup({ title: 'Поддержка', members: [botInfo.id, user.id] });
     for (let i = 0; i < 20; i += 1) await bot.api.sendMessage(group.id, `ticket ${i}`);
-    const limited = await errorOf(bot.api.sendMessage(group.id, 'ticket 20'));
+    const limited = await errorOf(bot.api.sendMessage(group.id, 'ticket 20'), GrammyError);
     expect(limited.error_code).toBe(429);
     expect(limited.parameters.retry_after).toBe(3);
     clock.advance(3000);
@@ -94,7 +86,7 @@ describe('rate limits', () => {
     const strictBot = new Bot(strict.token, { client: { apiRoot: strict.apiRoot } });
     strict.fake.sendText(strict.token, strict.user.id, '/start');
     await strictBot.api.sendMessage(strict.user.id, 'one');
-    expect((await errorOf(strictBot.api.sendMessage(strict.user.id, 'two'))).parameters.retry_after).toBe(5);
+    expect((await errorOf(strictBot.api.sendMessage(strict.user.id, 'two'), GrammyError)).parameters.retry_after).toBe(5);
   });
 
   it('injects a 429 with failNext for a specific chat', async () => {
@@ -102,7 +94,7 @@ describe('rate limits', () => {
     const bot = new Bot(token, { client: { apiRoot } });
     fake.sendText(token, user.id, '/start');
     fake.failNext(token, 'sendMessage', { errorCode: 429, description: 'Too Many Requests: retry after 7', retryAfter: 7, chatId: user.id });
-    const limited = await errorOf(bot.api.sendMessage(user.id, 'x'));
+    const limited = await errorOf(bot.api.sendMessage(user.id, 'x'), GrammyError);
     expect([limited.error_code, limited.parameters.retry_after]).toEqual([429, 7]);
     await bot.api.sendMessage(user.id, 'x');
   });
