@@ -27,7 +27,8 @@ export interface RenderInput {
   kind: string;
   payload: unknown;
   chatId: string;
-  language: string;
+  /** The customer's language, else the messenger's; null falls back to DEFAULT_LANGUAGE. */
+  language: string | null;
   customerId: string | null;
 }
 

@@ -76,7 +76,7 @@ export function createSendProcessor(deps: Omit<SendWorkerDeps, 'senders' | 'rate
       await settle(id, { status: 'skipped', error: 'preference off or identity unlinked' });
       return 'skipped';
     }
-    const call = await deps.render({ kind: n.kind, payload: n.payload, chatId: n.identity.chatId, language: n.customer?.language ?? n.identity.languageCode ?? 'ru', customerId: n.customerId });
+    const call = await deps.render({ kind: n.kind, payload: n.payload, chatId: n.identity.chatId, language: n.customer?.language ?? n.identity.languageCode, customerId: n.customerId });
     if (!call) {
       await settle(id, { status: 'skipped', error: 'subject no longer exists' });
       return 'nothing_to_send';
