@@ -100,7 +100,48 @@ export interface Config {
   queueLockDurationMs: number;
   /** Points expiry and warnings run this often. */
   loyaltyMaintenanceIntervalMs: number;
+  /** Shop-platform adapters; each is on only when its webhook secret is set. */
+  integrations: IntegrationsConfig;
 }
+
+export interface WooCommerceConfig {
+  /** The shop's site, e.g. https://shop.example (REST API under /wp-json/wc/v3). */
+  url: string | undefined;
+  webhookSecret: string;
+  consumerKey: string | undefined;
+  consumerSecret: string | undefined;
+  /** WooCommerce status → Kabinet status; defaults overridden by WOOCOMMERCE_STATUS_MAP. */
+  statusMap: Record<string, string>;
+}
+
+export interface ShopifyConfig {
+  /** my-shop.myshopify.com (or the shop's own domain for cart links). */
+  shopDomain: string | undefined;
+  webhookSecret: string;
+  accessToken: string | undefined;
+  apiVersion: string;
+  /** Admin API base; https://<shopDomain> by default (a look-alike in tests). */
+  apiBaseUrl: string | undefined;
+}
+
+export interface IntegrationsConfig {
+  woocommerce: WooCommerceConfig | undefined;
+  shopify: ShopifyConfig | undefined;
+}
+
+/** WooCommerce's own statuses (and those of the common shipment-tracking plugins) → Kabinet's. */
+export const DEFAULT_WOOCOMMERCE_STATUS_MAP: Record<string, string> = {
+  pending: 'created',
+  'on-hold': 'confirmed',
+  processing: 'paid',
+  shipped: 'shipped',
+  'partial-shipped': 'shipped',
+  delivered: 'delivered',
+  completed: 'delivered',
+  cancelled: 'cancelled',
+  failed: 'cancelled',
+  refunded: 'returned',
+};
 
 const DEV_OTP_SECRET = 'kabinet-dev-otp-secret-not-for-production';
 
@@ -208,6 +249,43 @@ function parseTiers(reader: Reader, raw: string[]): LoyaltyTierConfig[] {
   return tiers;
 }
 
+const KABINET_STATUSES = ['created', 'confirmed', 'paid', 'assembling', 'shipped', 'ready_for_pickup', 'delivered', 'cancelled', 'returned'];
+
+function readIntegrations(r: Reader): IntegrationsConfig {
+  const wooSecret = r.optional('WOOCOMMERCE_WEBHOOK_SECRET');
+  const statusMap = { ...DEFAULT_WOOCOMMERCE_STATUS_MAP };
+  for (const entry of r.list('WOOCOMMERCE_STATUS_MAP', [])) {
+    const [from, to] = entry.split(':').map((s) => s.trim());
+    if (!from || !to || !KABINET_STATUSES.includes(to)) {
+      r.problems.push(`WOOCOMMERCE_STATUS_MAP: "${entry}" is not wooStatus:kabinetStatus (one of ${KABINET_STATUSES.join(', ')})`);
+      continue;
+    }
+    statusMap[from.replace(/^wc-/, '')] = to;
+  }
+  const woocommerce: WooCommerceConfig | undefined = wooSecret
+    ? {
+        url: r.url('WOOCOMMERCE_URL', undefined),
+        webhookSecret: wooSecret,
+        consumerKey: r.optional('WOOCOMMERCE_CONSUMER_KEY'),
+        consumerSecret: r.optional('WOOCOMMERCE_CONSUMER_SECRET'),
+        statusMap,
+      }
+    : undefined;
+  const shopifySecret = r.optional('SHOPIFY_WEBHOOK_SECRET');
+  const shopDomain = r.optional('SHOPIFY_SHOP_DOMAIN', (v) => (/^[a-z0-9][a-z0-9.-]*\.[a-z]{2,}$/i.test(v) ? undefined : 'expected a host name such as my-shop.myshopify.com'));
+  const shopify: ShopifyConfig | undefined = shopifySecret
+    ? {
+        shopDomain,
+        webhookSecret: shopifySecret,
+        accessToken: r.optional('SHOPIFY_ACCESS_TOKEN'),
+        apiVersion: r.optional('SHOPIFY_API_VERSION', (v) => (/^\d{4}-\d{2}$/.test(v) ? undefined : 'expected YYYY-MM, e.g. 2025-01')) ?? '2025-01',
+        apiBaseUrl: r.url('SHOPIFY_API_BASE_URL', undefined),
+      }
+    : undefined;
+  if (woocommerce && shopify) r.problems.push('WOOCOMMERCE_WEBHOOK_SECRET and SHOPIFY_WEBHOOK_SECRET: a Kabinet serves one shop; set one of them');
+  return { woocommerce, shopify };
+}
+
 /** Parses and validates the environment. Throws ConfigError naming every bad variable. */
 export function loadConfig(env: Env = process.env): Config {
   const r = new Reader(env);
@@ -313,6 +391,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     queueLockDurationMs: r.int('QUEUE_LOCK_DURATION_MS', 30_000, 500),
     loyaltyMaintenanceIntervalMs: r.int('LOYALTY_MAINTENANCE_INTERVAL_MS', 3600 * 1000, 1000),
+    integrations: readIntegrations(r),
   };
   config.loyalty.tiers = parseTiers(r, r.list('LOYALTY_TIERS', DEFAULT_TIERS.split(',')));
 
