@@ -9,10 +9,14 @@ import { DomainError } from '../../errors.js';
 import { bearerMatches } from '../../lib/secure-compare.js';
 import type { Outbox } from '../../outbox/outbox.js';
 import { ErrorAnswer } from '../../server/error-answer.js';
+import type { PrismaClient } from '../../generated/prisma/client.js';
+import { registerIntegrationEventRoutes } from './integration-events.js';
 
 export interface AdminApiOptions {
   token: string | undefined;
   outbox: Pick<Outbox, 'list' | 'retryDead'>;
+  /** Read-only views that need the database (shop-platform deliveries). */
+  prisma?: PrismaClient;
 }
 
 const security = [{ adminToken: [] }];
@@ -78,4 +82,6 @@ export const adminApiPlugin: FastifyPluginAsync<AdminApiOptions> = async (parent
     if (!row) throw new DomainError('not_found', 'No dead outbox event with this id');
     return view(row);
   });
+
+  if (opts.prisma) registerIntegrationEventRoutes(app, opts.prisma);
 };

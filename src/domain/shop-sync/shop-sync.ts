@@ -153,6 +153,8 @@ export function createShopSync(deps: ShopSyncDeps) {
       url: input.url ?? null,
       imageUrl: input.imageUrl ?? null,
       isActive: input.isActive ?? true,
+      // Only the platform adapters know it; the signed API leaves it as it is.
+      ...(input.platformRef !== undefined ? { platformRef: input.platformRef } : {}),
     };
   }
 

@@ -24,6 +24,8 @@ export interface ProductInput {
   url?: string | null;
   imageUrl?: string | null;
   isActive?: boolean;
+  /** Set by shop-platform adapters: the platform's id that puts this product in a cart. */
+  platformRef?: string | null;
 }
 
 export interface OrderItemInput {

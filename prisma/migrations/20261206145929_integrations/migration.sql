@@ -8,6 +8,7 @@ CREATE TABLE "integration_resources" (
     "externalId" TEXT NOT NULL,
     "localKey" TEXT NOT NULL,
     "modifiedAt" TIMESTAMP(3) NOT NULL,
+    "contentHash" TEXT NOT NULL,
     "updatedAt" TIMESTAMP(3) NOT NULL,
 
     CONSTRAINT "integration_resources_pkey" PRIMARY KEY ("platform","resource","externalId")
