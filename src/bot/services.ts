@@ -8,6 +8,7 @@ import type { PrismaClient } from '../infra/prisma.js';
 import { createAddressesService, type AddressesService } from '../domain/customers/addresses.js';
 import { createIdentitiesService, type IdentitiesService } from '../domain/customers/identities.js';
 import { createProfileService, type ProfileService } from '../domain/customers/profile.js';
+import { createCartLinkBuilder } from '../integrations/cart-links.js';
 import { createOrdersService, type OrdersService } from '../domain/orders/orders.service.js';
 import { createWishlistService, type WishlistService } from '../domain/catalog/wishlist.service.js';
 import { createLoyaltyAccountService, type LoyaltyAccountService } from '../domain/loyalty/account.js';
@@ -46,7 +47,7 @@ export function createCustomerBotServices(deps: CustomerBotServicesDeps): Custom
     identities: createIdentitiesService({ prisma, clock, resolveLanguage: (c) => translator.resolveLanguage(c), outbox }),
     profile: createProfileService({ prisma, clock, outbox }),
     addresses: createAddressesService({ prisma, outbox }),
-    orders: createOrdersService({ prisma, clock, config, outbox }),
+    orders: createOrdersService({ prisma, clock, config, outbox, cartLink: createCartLinkBuilder({ config, prisma }) }),
     wishlist: createWishlistService({ prisma }),
     loyalty: createLoyaltyAccountService({ prisma, clock, config }),
     support: createSupportRequestsService({ prisma, clock, outbox }),

@@ -9,6 +9,7 @@ import type { Clock } from '../../infra/clock.js';
 import type { PrismaClient } from '../../infra/prisma.js';
 import type { Prisma } from '../../generated/prisma/client.js';
 import type { OrderStatus } from '../../generated/prisma/enums.js';
+import { templateCartLink, type CartLinkBuilder } from '../../integrations/cart-links.js';
 import { noOutboxDispatch, transactionWithOutbox, type OutboxDispatcher } from '../../outbox/enqueue.js';
 
 export interface OrderSummaryDto {
@@ -87,7 +88,7 @@ export const ORDERS_PAGE_SIZE = 5;
 
 const money = (d: Prisma.Decimal | { toFixed(n: number): string }): string => d.toFixed(2);
 
-export function createOrdersService(deps: { prisma: PrismaClient; clock: Clock; config: Pick<Config, 'shop'>; pageSize?: number; outbox?: OutboxDispatcher }) {
+export function createOrdersService(deps: { prisma: PrismaClient; clock: Clock; config: Pick<Config, 'shop'>; pageSize?: number; outbox?: OutboxDispatcher; cartLink?: CartLinkBuilder }) {
   const { prisma } = deps;
   const outbox = deps.outbox ?? noOutboxDispatch;
   const pageSize = deps.pageSize ?? ORDERS_PAGE_SIZE;
@@ -130,14 +131,12 @@ export function createOrdersService(deps: { prisma: PrismaClient; clock: Clock; 
     };
   }
 
-  /** Fills the shop's cart template: {items} → URL-encoded "sku:qty,sku:qty", {order} → number. */
-  function cartUrl(preview: RepeatPreviewDto): string {
+  /** The cart link for what is available: the shop platform's own, or SHOP_CART_URL_TEMPLATE. */
+  async function cartUrl(preview: RepeatPreviewDto): Promise<string> {
     const merged = new Map<string, number>();
     for (const i of preview.items) if (i.quantity > 0) merged.set(i.sku, (merged.get(i.sku) ?? 0) + i.quantity);
-    const items = [...merged].map(([sku, qty]) => `${sku}:${qty}`).join(',');
-    return deps.config.shop.cartUrlTemplate
-      .replaceAll('{items}', encodeURIComponent(items))
-      .replaceAll('{order}', encodeURIComponent(preview.number));
+    const lines = [...merged].map(([sku, quantity]) => ({ sku, quantity }));
+    return deps.cartLink ? deps.cartLink(lines, preview.number) : templateCartLink(deps.config.shop.cartUrlTemplate, lines, preview.number);
   }
 
   return {
@@ -199,7 +198,7 @@ export function createOrdersService(deps: { prisma: PrismaClient; clock: Clock; 
     async requestRepeat(customerId: string, orderId: string): Promise<RepeatRequestDto> {
       const checked = await preview(customerId, orderId);
       if (!checked.available) throw new DomainError('conflict', 'Nothing from this order is available', { reason: 'nothing_available' });
-      const url = cartUrl(checked);
+      const url = await cartUrl(checked);
       const items = checked.items.map((i) => ({ sku: i.sku, quantity: i.quantity, orderedQuantity: i.orderedQuantity, price: i.price, previousPrice: i.previousPrice, available: i.quantity > 0, state: i.state }));
       const request = await transactionWithOutbox(prisma, outbox, async ({ tx, emit }) => {
         const row = await tx.repeatOrderRequest.create({ data: { customerId, orderId, items, cartUrl: url } });
