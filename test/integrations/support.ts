@@ -1,0 +1,47 @@
+/**
+ * The scenario world (Kabinet's Telegram and VK edges, the shop API and the send workers
+ * against the fake Telegram and VK) plus the shop-platform webhook routes on their own app,
+ * configured as a shop on WooCommerce or Shopify would configure them.
+ */
+import { readFileSync } from 'node:fs';
+import type { Env } from '../../src/config/index.js';
+import { integrationsPlugin } from '../../src/integrations/plugin.js';
+import { buildApp, type App } from '../../src/server/app.js';
+import { createShopServices } from '../../src/shop-services.js';
+import { testConfig } from '../support/context.js';
+import { createWorld, type World } from '../scenarios/world.js';
+
+export interface PlatformWorld {
+  world: World;
+  app: App;
+  /** Base URL of the integrations routes: `${url}/woocommerce/webhook`, `${url}/shopify/webhook`. */
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function createPlatformWorld(env: Env): Promise<PlatformWorld> {
+  const world = await createWorld({ workers: true });
+  const integrations = testConfig({ DATABASE_URL: world.ctx.config.databaseUrl, ...env }).integrations;
+  const shop = createShopServices(world.ctx);
+  const app = await buildApp({
+    logger: world.ctx.logger,
+    health: [],
+    docs: false,
+    plugins: [{ plugin: integrationsPlugin, options: { prefix: '/integrations', config: integrations, prisma: world.ctx.prisma, sync: shop.sync, notifications: shop.notifications, logger: world.ctx.logger, clock: world.ctx.clock } }],
+  });
+  const base = await app.listen({ host: '127.0.0.1', port: 0 });
+  return {
+    world,
+    app,
+    url: `${base}/integrations`,
+    async close() {
+      await app.close();
+      await world.close();
+    },
+  };
+}
+
+/** A platform's documented example payload, from test/integrations/fixtures/<platform>/<name>.json. */
+export function fixture(platform: 'woocommerce' | 'shopify', name: string): Record<string, unknown> {
+  return JSON.parse(readFileSync(new URL(`./fixtures/${platform}/${name}.json`, import.meta.url), 'utf8')) as Record<string, unknown>;
+}
