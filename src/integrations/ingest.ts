@@ -16,6 +16,8 @@ import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
 import type { Logger } from '../infra/logger.js';
 import type { PendingNotification } from '../notifications/producer.js';
 import type { NotificationDispatcher } from '../notifications/send-queue.js';
+import type { ShopSync, WriteContext } from '../domain/shop-sync/shop-sync.js';
+import type { OrderInput } from '../domain/shop-sync/types.js';
 
 export type IntegrationPlatform = 'woocommerce' | 'shopify';
 export type IntegrationResourceKind = 'order' | 'product' | 'customer' | 'fulfillment';
@@ -168,6 +170,22 @@ export function createIngest(deps: IngestDeps) {
   }
 
   return { applyVersion, localKeyOf, record, handle };
+}
+
+/**
+ * Writes a platform's order: a status change of a known order goes on the timeline at the
+ * platform's modification time (not when Kabinet saw it), so the timeline orders carrier
+ * events and order updates by when they happened; then the order itself is upserted.
+ */
+export async function upsertPlatformOrder(tx: Tx, sync: Pick<ShopSync, 'upsertOrder' | 'changeOrderStatus'>, input: OrderInput, modifiedAt: Date, ctx: WriteContext): Promise<PendingNotification[]> {
+  const notifications: PendingNotification[] = [];
+  const existing = await tx.order.findUnique({ where: { number: input.number }, select: { status: true } });
+  if (existing && existing.status !== input.status) {
+    const change = { status: input.status, occurredAt: modifiedAt.toISOString(), carrier: input.carrier ?? null, trackingNumber: input.trackingNumber ?? null, trackingUrl: input.trackingUrl ?? null };
+    notifications.push(...(await sync.changeOrderStatus(tx, input.number, change, { ...ctx, eventId: `${ctx.eventId}/status` })).notifications);
+  }
+  notifications.push(...(await sync.upsertOrder(tx, input, ctx)).notifications);
+  return notifications;
 }
 
 /** A required field the platform's documented payload always has; refused when missing. */

@@ -9,6 +9,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
+import { isSafeNumber, parse as parseLossless } from 'lossless-json';
 import { DomainError } from '../errors.js';
 import { ErrorAnswer } from '../server/error-answer.js';
 import type { EventStatus } from './ingest.js';
@@ -44,6 +45,19 @@ export function hmacBase64Matches(secret: string, raw: Buffer, header: string): 
     return false;
   }
   return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/**
+ * JSON.parse that keeps integers beyond 2^53 exact, as strings (Shopify's ids reach 10^17 and
+ * JSON.parse would round them, so two resources could share an id), and drops NUL, which
+ * PostgreSQL cannot store, as the bot and the API do.
+ */
+export function parsePlatformJson(text: string): unknown {
+  return parseLossless(
+    text,
+    (_key, value) => (typeof value === 'string' && value.includes('\u0000') ? value.replaceAll('\u0000', '') : value),
+    (digits) => (isSafeNumber(digits) ? Number(digits) : /^-?\d+$/.test(digits) ? digits : Number(digits)),
+  );
 }
 
 const Answer = Type.Object({ ok: Type.Boolean(), status: Type.String({ description: 'applied | duplicate | stale | ignored | refused | ping' }) });
@@ -83,8 +97,7 @@ export const platformWebhookPlugin: FastifyPluginAsync<PlatformWebhookOptions> =
     }
     let body: unknown;
     try {
-      // NUL cannot be stored in PostgreSQL text; drop it here as the bot and the API do.
-      body = JSON.parse(raw.toString('utf8'), (_key, value: unknown) => (typeof value === 'string' && value.includes('\u0000') ? value.replaceAll('\u0000', '') : value));
+      body = parsePlatformJson(raw.toString('utf8'));
     } catch (err) {
       await opts.refuseUnparsable(request, `body is not JSON: ${(err as Error).message.slice(0, 200)}`);
       return { ok: true, status: 'refused' };

@@ -4,6 +4,7 @@
  * configured as a shop on WooCommerce or Shopify would configure them.
  */
 import { readFileSync } from 'node:fs';
+import { isSafeNumber, LosslessNumber, parse as parseLossless } from 'lossless-json';
 import type { Env } from '../../src/config/index.js';
 import { integrationsPlugin } from '../../src/integrations/plugin.js';
 import { buildApp, type App } from '../../src/server/app.js';
@@ -43,5 +44,7 @@ export async function createPlatformWorld(env: Env): Promise<PlatformWorld> {
 
 /** A platform's documented example payload, from test/integrations/fixtures/<platform>/<name>.json. */
 export function fixture(platform: 'woocommerce' | 'shopify', name: string): Record<string, unknown> {
-  return JSON.parse(readFileSync(new URL(`./fixtures/${platform}/${name}.json`, import.meta.url), 'utf8')) as Record<string, unknown>;
+  // Big ids stay exact (LosslessNumber), and the look-alikes send them back as written.
+  const text = readFileSync(new URL(`./fixtures/${platform}/${name}.json`, import.meta.url), 'utf8');
+  return parseLossless(text, null, (digits) => (isSafeNumber(digits) ? Number(digits) : new LosslessNumber(digits))) as Record<string, unknown>;
 }

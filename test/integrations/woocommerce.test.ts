@@ -22,6 +22,7 @@ afterAll(async () => {
   await pw?.close();
 });
 
+const statusOf = async (res: Response) => ((await res.json()) as { status: string }).status;
 const prisma = () => pw.world.ctx.prisma;
 const events = (status?: string) => prisma().integrationEvent.findMany({ where: { platform: 'woocommerce', ...(status ? { status } : {}) }, orderBy: { id: 'asc' } });
 
@@ -39,7 +40,7 @@ describe('WooCommerce webhooks: the edge', () => {
     const body = JSON.stringify(fixture('woocommerce', 'customer.created'));
     const unsigned = await fetch(hook, { method: 'POST', headers: { 'content-type': 'application/json', 'x-wc-webhook-topic': 'customer.created' }, body });
     expect(unsigned.status).toBe(401);
-    expect((await unsigned.json()).error).toBe('unauthorized');
+    expect(((await unsigned.json()) as { error: string }).error).toBe('unauthorized');
     const forged = await woo.deliver(hook, 'customer.created', fixture('woocommerce', 'customer.created'), { secret: 'not-the-secret' });
     expect(forged.status).toBe(401);
     // Form-encoded but not a ping, unsigned: refused too.
@@ -60,12 +61,12 @@ describe('WooCommerce webhooks: the edge', () => {
     const notJson = '{"id": 5, ';
     const bad = await fetch(hook, { method: 'POST', headers: { 'content-type': 'application/json', 'x-wc-webhook-signature': wooSignature(SECRET, notJson), 'x-wc-webhook-topic': 'order.updated' }, body: notJson });
     expect(bad.status).toBe(200);
-    expect((await bad.json()).status).toBe('refused');
+    expect((await statusOf(bad))).toBe('refused');
 
     const unknown = await woo.deliver(hook, 'order.updated', { ...fixture('woocommerce', 'order.created'), id: 9001, number: '9001', status: 'wc-sent-to-moon' });
-    expect((await unknown.json()).status).toBe('refused');
+    expect((await statusOf(unknown))).toBe('refused');
     const shapeless = await woo.deliver(hook, 'order.updated', { hello: 'world' });
-    expect((await shapeless.json()).status).toBe('refused');
+    expect((await statusOf(shapeless))).toBe('refused');
     const refused = await events('refused');
     expect(refused.map((e) => e.reason)).toEqual([expect.stringContaining('not JSON'), expect.stringContaining('unknown order status "sent-to-moon"'), 'missing id']);
     expect(refused[1]!.payload).toMatchObject({ id: 9001 });
@@ -85,10 +86,10 @@ describe('WooCommerce webhooks: an order life cycle reaches the customer on Tele
     expect(customer).toMatchObject({ externalId: '26', firstName: 'Ольга', lastName: 'Смирнова', email: 'olga@example.com' });
 
     // The same delivery again (WooCommerce retried it): nothing changes.
-    expect((await (await woo.deliver(hook, 'customer.created', fixture('woocommerce', 'customer.created'))).json()).status).toBe('duplicate');
+    expect((await statusOf(await woo.deliver(hook, 'customer.created', fixture('woocommerce', 'customer.created'))))).toBe('duplicate');
     // A newer version, then an older one arriving late: the older changes nothing.
-    expect((await (await woo.deliver(hook, 'customer.updated', fixture('woocommerce', 'customer.updated'))).json()).status).toBe('applied');
-    expect((await (await woo.deliver(hook, 'customer.created', fixture('woocommerce', 'customer.created'))).json()).status).toBe('stale');
+    expect((await statusOf(await woo.deliver(hook, 'customer.updated', fixture('woocommerce', 'customer.updated'))))).toBe('applied');
+    expect((await statusOf(await woo.deliver(hook, 'customer.created', fixture('woocommerce', 'customer.created'))))).toBe('stale');
     expect((await prisma().customer.findUniqueOrThrow({ where: { phone } })).lastName).toBe('Иванова');
 
     tg = telegramDriver(pw.world, { firstName: 'Olga' });
@@ -103,7 +104,7 @@ describe('WooCommerce webhooks: an order life cycle reaches the customer on Tele
   it('tells both messengers about a new paid order, then its delivery with the tracking number', async () => {
     await woo.deliver(hook, 'product.created', fixture('woocommerce', 'product.created'));
     const created = await woo.deliver(hook, 'order.created', fixture('woocommerce', 'order.created'));
-    expect((await created.json()).status).toBe('applied');
+    expect((await statusOf(created))).toBe('applied');
     const order = await prisma().order.findUniqueOrThrow({ where: { number: '727' }, include: { items: { orderBy: { sku: 'asc' } } } });
     expect(order).toMatchObject({ status: 'paid', deliveryMethod: 'Курьер', paymentMethod: 'Оплата при получении', paymentStatus: 'pending' });
     expect(Number(order.total)).toBe(2190);
@@ -113,13 +114,13 @@ describe('WooCommerce webhooks: an order life cycle reaches the customer on Tele
     for (const p of [tg, vk]) await vi.waitFor(() => expect(p.texts().some((t) => t.includes('727') && t.includes('Заказ оплачен'))).toBe(true), { timeout: 10_000 });
 
     const updated = await woo.deliver(hook, 'order.updated', fixture('woocommerce', 'order.updated'));
-    expect((await updated.json()).status).toBe('applied');
+    expect((await statusOf(updated))).toBe('applied');
     const delivered = await prisma().order.findUniqueOrThrow({ where: { number: '727' } });
     expect(delivered).toMatchObject({ status: 'delivered', carrier: 'СДЭК', trackingNumber: '1234567890', paymentStatus: 'paid' });
     for (const p of [tg, vk]) await vi.waitFor(() => expect(p.texts().some((t) => t.includes('Заказ получен'))).toBe(true), { timeout: 10_000 });
 
     // The order.created delivery retried late (older date_modified) does not undo the delivery.
-    expect((await (await woo.deliver(hook, 'order.created', fixture('woocommerce', 'order.created'))).json()).status).toBe('stale');
+    expect((await statusOf(await woo.deliver(hook, 'order.created', fixture('woocommerce', 'order.created'))))).toBe('stale');
     expect((await prisma().order.findUniqueOrThrow({ where: { number: '727' } })).status).toBe('delivered');
     // Loyalty: Kabinet's own ledger accrued points for the delivered order, once.
     const accruals = await prisma().loyaltyTransaction.count({ where: { orderId: delivered.id, kind: 'accrual' } });
@@ -133,7 +134,7 @@ describe('WooCommerce webhooks: an order life cycle reaches the customer on Tele
     await prisma().wishlistItem.create({ data: { customerId: customer.id, productId: product.id, priceAtAdd: product.price } });
     await prisma().productAlert.create({ data: { customerId: customer.id, productId: product.id, kind: 'back_in_stock' } });
 
-    expect((await (await woo.deliver(hook, 'product.updated', fixture('woocommerce', 'product.updated'))).json()).status).toBe('applied');
+    expect((await statusOf(await woo.deliver(hook, 'product.updated', fixture('woocommerce', 'product.updated'))))).toBe('applied');
     expect((await prisma().product.findUniqueOrThrow({ where: { sku: 'WC-MUG' } })).stock).toBe(5);
     for (const p of [tg, vk]) await vi.waitFor(() => expect(p.texts().some((t) => t.includes('Снова в наличии') && t.includes('Кружка'))).toBe(true), { timeout: 10_000 });
   });
@@ -142,14 +143,14 @@ describe('WooCommerce webhooks: an order life cycle reaches the customer on Tele
     const base = fixture('woocommerce', 'product.updated');
     const later = { ...base, date_modified_gmt: '2026-12-05T10:00:00', price: '400', sale_price: '400' };
     const sameSecond = { ...later, stock_quantity: 3 };
-    expect((await (await woo.deliver(hook, 'product.updated', later, { deliveryId: 'same-id' })).json()).status).toBe('applied');
-    expect((await (await woo.deliver(hook, 'product.updated', sameSecond, { deliveryId: 'same-id' })).json()).status).toBe('applied');
-    expect((await (await woo.deliver(hook, 'product.updated', sameSecond, { deliveryId: 'same-id' })).json()).status).toBe('duplicate');
+    expect((await statusOf(await woo.deliver(hook, 'product.updated', later, { deliveryId: 'same-id' })))).toBe('applied');
+    expect((await statusOf(await woo.deliver(hook, 'product.updated', sameSecond, { deliveryId: 'same-id' })))).toBe('applied');
+    expect((await statusOf(await woo.deliver(hook, 'product.updated', sameSecond, { deliveryId: 'same-id' })))).toBe('duplicate');
     const row = await prisma().product.findUniqueOrThrow({ where: { sku: 'WC-MUG' } });
     expect([Number(row.price), row.stock]).toEqual([400, 3]);
 
-    expect((await (await woo.deliver(hook, 'product.deleted', { id: 93 })).json()).status).toBe('applied');
+    expect((await statusOf(await woo.deliver(hook, 'product.deleted', { id: 93 })))).toBe('applied');
     expect((await prisma().product.findUniqueOrThrow({ where: { sku: 'WC-MUG' } })).isActive).toBe(false);
-    expect((await (await woo.deliver(hook, 'order.deleted', { id: 727 })).json()).status).toBe('ignored');
+    expect((await statusOf(await woo.deliver(hook, 'order.deleted', { id: 727 })))).toBe('ignored');
   });
 });

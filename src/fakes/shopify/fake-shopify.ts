@@ -16,6 +16,7 @@
  */
 import { createHmac, randomUUID } from 'node:crypto';
 import Fastify from 'fastify';
+import { stringify as stringifyLossless } from 'lossless-json';
 
 type Json = Record<string, unknown>;
 export type ShopifyResource = 'customers' | 'products' | 'orders';
@@ -38,7 +39,7 @@ export interface FakeShopify {
   readonly requests: Array<{ path: string; query: Record<string, string>; status: number; callLimit: string | null }>;
   listen(port?: number, host?: string): Promise<string>;
   close(): Promise<void>;
-  deliver(url: string, topic: string, resource: Json, options?: { webhookId?: string; secret?: string }): Promise<Response>;
+  deliver(url: string, topic: string, resource: Json | string, options?: { webhookId?: string; secret?: string }): Promise<Response>;
 }
 
 export function shopifySignature(secret: string, body: string | Buffer): string {
@@ -156,7 +157,8 @@ export function createFakeShopify(options: FakeShopifyOptions = {}): FakeShopify
       await app.close();
     },
     async deliver(url, topic, resource, opts = {}) {
-      const body = JSON.stringify(resource);
+      // Exact integers beyond 2^53 (Shopify's ids) survive when the resource holds LosslessNumbers.
+      const body = typeof resource === 'string' ? resource : stringifyLossless(resource) ?? 'null';
       return fetch(url, {
         method: 'POST',
         headers: {

@@ -14,6 +14,7 @@
  */
 import { createHmac } from 'node:crypto';
 import Fastify from 'fastify';
+import { stringify as stringifyLossless } from 'lossless-json';
 
 type Json = Record<string, unknown>;
 export type WooResource = 'customers' | 'products' | 'orders';
@@ -36,7 +37,7 @@ export interface FakeWooCommerce {
   readonly requests: Array<{ path: string; query: Record<string, string>; status: number }>;
   listen(port?: number, host?: string): Promise<string>;
   close(): Promise<void>;
-  deliver(url: string, topic: string, resource: Json, options?: { deliveryId?: string; webhookId?: number; secret?: string }): Promise<Response>;
+  deliver(url: string, topic: string, resource: Json | string, options?: { deliveryId?: string; webhookId?: number; secret?: string }): Promise<Response>;
   ping(url: string, webhookId?: number): Promise<Response>;
 }
 
@@ -138,7 +139,8 @@ export function createFakeWooCommerce(options: FakeWooCommerceOptions = {}): Fak
       await app.close();
     },
     async deliver(url, topic, resource, opts = {}) {
-      const body = JSON.stringify(resource);
+      // Exact integers beyond 2^53 (Shopify's ids) survive when the resource holds LosslessNumbers.
+      const body = typeof resource === 'string' ? resource : stringifyLossless(resource) ?? 'null';
       const [name, event] = topic.split('.');
       const webhookId = opts.webhookId ?? 7;
       return fetch(url, {

@@ -6,7 +6,7 @@
  */
 import type { ShopifyConfig } from '../../config/index.js';
 import type { ShopSync } from '../../domain/shop-sync/shop-sync.js';
-import { contentHash, IgnoredPayload, RefusedPayload, type Ingest } from '../ingest.js';
+import { contentHash, IgnoredPayload, RefusedPayload, upsertPlatformOrder, type Ingest } from '../ingest.js';
 import { mapCustomer, mapFulfillment, mapOrder, mapProduct, orderNumberOf, versionOf } from './mapper.js';
 
 type Json = Record<string, unknown>;
@@ -34,8 +34,7 @@ export function createShopifyAdapter(deps: ShopifyAdapterDeps) {
     const input = mapOrder(payload);
     const ctx = { eventId: eventIdOf('order', externalId, modifiedAt, payload), notify };
     return (await ingest.applyVersion({ platform: SHOPIFY, resource: 'order', externalId, modifiedAt, payload }, async (tx) => {
-      const r = await sync.upsertOrder(tx, input, ctx);
-      return { localKey: input.number, notifications: r.notifications };
+      return { localKey: input.number, notifications: await upsertPlatformOrder(tx, sync, input, modifiedAt, ctx) };
     })).status;
   }
 

@@ -5,7 +5,7 @@
 import type { WooCommerceConfig } from '../../config/index.js';
 import type { Clock } from '../../infra/clock.js';
 import type { ShopSync } from '../../domain/shop-sync/shop-sync.js';
-import { contentHash, IgnoredPayload, RefusedPayload, type Ingest, type IntegrationResourceKind } from '../ingest.js';
+import { contentHash, IgnoredPayload, RefusedPayload, upsertPlatformOrder, type Ingest, type IntegrationResourceKind } from '../ingest.js';
 import { mapCustomer, mapOrder, mapProduct, versionOf } from './mapper.js';
 
 type Json = Record<string, unknown>;
@@ -35,8 +35,7 @@ export function createWooCommerceAdapter(deps: WooCommerceAdapterDeps) {
       case 'order': {
         const input = mapOrder(payload, deps.config.statusMap);
         return (await ingest.applyVersion({ platform: WOO, resource, externalId, modifiedAt, payload }, async (tx) => {
-          const r = await sync.upsertOrder(tx, input, ctx);
-          return { localKey: input.number, notifications: r.notifications };
+          return { localKey: input.number, notifications: await upsertPlatformOrder(tx, sync, input, modifiedAt, ctx) };
         })).status;
       }
       case 'product': {
