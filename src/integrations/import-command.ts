@@ -43,6 +43,8 @@ export async function runImportCommand(infra: Infrastructure, args: ImportArgs, 
   const stream = options.stream ?? process.stderr;
   const shop = createShopServices(infra);
   const ingest = createIngest({ prisma, notifications: shop.notifications, logger: infra.logger });
+  // Tiers come from config; the import may run before any worker has written them.
+  await shop.ledger.syncTiers(prisma);
   let client: PlatformClient;
   let apply: (resource: ImportResource, item: Record<string, unknown>) => Promise<'applied' | 'duplicate' | 'stale'>;
   if (args.platform === 'woocommerce') {
