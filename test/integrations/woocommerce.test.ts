@@ -5,6 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createFakeWooCommerce, wooSignature, type FakeWooCommerce } from '../../src/fakes/woocommerce/fake-woocommerce.js';
+import { createCartLinkBuilder } from '../../src/integrations/cart-links.js';
+import { testConfig } from '../support/context.js';
 import { telegramDriver, vkDriver, type Driver } from '../scenarios/drivers.js';
 import { createPlatformWorld, fixture, type PlatformWorld } from './support.js';
 
@@ -137,6 +139,15 @@ describe('WooCommerce webhooks: an order life cycle reaches the customer on Tele
     expect((await statusOf(await woo.deliver(hook, 'product.updated', fixture('woocommerce', 'product.updated'))))).toBe('applied');
     expect((await prisma().product.findUniqueOrThrow({ where: { sku: 'WC-MUG' } })).stock).toBe(5);
     for (const p of [tg, vk]) await vi.waitFor(() => expect(p.texts().some((t) => t.includes('Снова в наличии') && t.includes('Кружка'))).toBe(true), { timeout: 10_000 });
+  });
+
+  it('a repeat order links to WooCommerce\'s add-to-cart with the product ids', async () => {
+    const link = createCartLinkBuilder({ config: testConfig({ WOOCOMMERCE_WEBHOOK_SECRET: SECRET, WOOCOMMERCE_URL: 'https://shop.example' }), prisma: prisma() });
+    await prisma().product.create({ data: { sku: 'wc-23', name: 'Футболка — L', price: 1040, stock: 3, platformRef: '23' } });
+    expect(await link([{ sku: 'WC-MUG', quantity: 2 }], '727')).toBe('https://shop.example/cart/?add-to-cart=93&quantity=2');
+    expect(await link([{ sku: 'WC-MUG', quantity: 2 }, { sku: 'wc-23', quantity: 1 }], '727')).toBe('https://shop.example/cart/?add-to-cart=93%3A2%2C23%3A1');
+    // Nothing the platform knows: the template, so the customer still gets a link.
+    expect(await link([{ sku: 'NOT-THERE', quantity: 1 }], '727')).toContain('NOT-THERE');
   });
 
   it('two real changes in one second (same date_modified) both apply; a deleted product stops being sold', async () => {
