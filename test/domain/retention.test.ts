@@ -32,11 +32,17 @@ describe('retention', () => {
       { phone: customer.phone, identityId: identity.id, codeHash: 'y', channel: 'sms', expiresAt: new Date(clock.now().getTime() + 60_000), createdAt: clock.now() },
     ] });
 
+    await p.integrationEvent.createMany({ data: [
+      { platform: 'woocommerce', topic: 'order.updated', status: 'refused', reason: 'x', payload: { billing: { phone: '+79160009901' } }, receivedAt: ago(31) },
+      { platform: 'woocommerce', topic: 'order.updated', status: 'applied', receivedAt: ago(1) },
+    ] });
+
     const first = await pruneExpiredRecords(p, clock);
-    expect(first).toMatchObject({ processedEvents: 1, outbox: 1, otpCodes: 1 });
+    expect(first).toMatchObject({ processedEvents: 1, outbox: 1, otpCodes: 1, integrationEvents: 1 });
+    expect((await p.integrationEvent.findMany()).map((e) => e.status)).toEqual(['applied']);
     expect((await p.processedEvent.findMany()).map((e) => e.eventId)).toEqual(['recent']);
     expect((await p.outboxEvent.findMany()).map((o) => o.status).sort()).toEqual(['dead', 'delivered', 'pending']);
     expect(await p.otpCode.count()).toBe(1);
-    expect(await pruneExpiredRecords(p, clock)).toEqual({ processedEvents: 0, outbox: 0, notifications: 0, otpCodes: 0 });
+    expect(await pruneExpiredRecords(p, clock)).toEqual({ processedEvents: 0, outbox: 0, notifications: 0, otpCodes: 0, integrationEvents: 0 });
   });
 });
