@@ -57,7 +57,8 @@ export function createProfileFeature(kit: BotKit): Composer<BotContext> {
       case 'logoutConfirm': {
         await identities.logout(ctx.account.identityId);
         ctx.account.customerId = null;
-        await ctx.answerCallbackQuery({ text: ctx.t('auth.logged_out') });
+        // Said once, in the message that brings the guest menu (a toast too would repeat it).
+        await ctx.answerCallbackQuery();
         return showMainMenu(kit, ctx, { refreshKeyboard: true, before: ctx.t('auth.logged_out') });
       }
     }

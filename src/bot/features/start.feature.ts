@@ -70,6 +70,11 @@ export function createStartFeature(kit: BotKit): Composer<BotContext> {
     const action = menuCb.decode(ctx.callbackQuery.data);
     if (!action) return staleButton(ctx);
     if (action.action === 'home') return menu(ctx);
+    if (action.action === 'cancel') {
+      // The prompt's flow already ended (a button leaves it); say so where the prompt was.
+      await ctx.answerCallbackQuery();
+      return showMainMenu(kit, ctx, { before: ctx.t('menu.cancelled') });
+    }
     return login(ctx);
   });
 

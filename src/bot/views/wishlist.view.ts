@@ -5,7 +5,9 @@ import { escapeHtml as e, formatMoney } from '../html.js';
 import { menuCb, wishlistCb } from '../keyboards/index.js';
 import type { Screen, View } from './view.js';
 
-export const productName = (view: View, p: ProductDto) => (view.lang === 'en' && p.nameEn ? p.nameEn : p.name);
+import { productName } from './names.js';
+
+export { productName };
 
 /** Items per wishlist page: the text stays far below a message's limit even with long names. */
 export const WISHLIST_PAGE_SIZE = 10;
