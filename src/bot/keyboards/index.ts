@@ -42,6 +42,8 @@ export const profileCb = defineCallbacks('p', {
   language: [['code', 'word']],
   logout: [],
   logoutConfirm: [],
+  /** The answer to "may we send you promotions?" (after an account was created, or from the profile). */
+  consent: [['on', 'bool']],
 });
 
 export const addressesCb = defineCallbacks('a', {
