@@ -238,9 +238,16 @@ describe('customer bot: profile, language, help', () => {
     }
     expect((await h.ctx.prisma.customer.findUniqueOrThrow({ where: { id: customer.id } })).birthday?.toISOString().slice(0, 10)).toBe('1990-02-14');
 
+    // Promotions are the marketing consent: off until the customer agrees; each answer is on record.
+    await p.press(profileCb.encode('show'));
+    expect(p.lastText()).toContain('Акции и новости: выкл');
+    await p.press(profileCb.encode('notify', { kind: 'promos', on: true }));
+    expect(p.lastText()).toContain('Акции и новости: вкл');
     await p.press(profileCb.encode('notify', { kind: 'promos', on: false }));
     row = await h.ctx.prisma.customer.findUniqueOrThrow({ where: { id: customer.id } });
-    expect(row).toMatchObject({ notifyPromotions: false, notifyOrderUpdates: true });
+    expect(row).toMatchObject({ notifyPromotions: false, marketingConsent: false, notifyOrderUpdates: true });
+    const consents = await h.ctx.prisma.consentEvent.findMany({ where: { customerId: customer.id }, orderBy: { createdAt: 'asc' } });
+    expect(consents.map((c) => [c.kind, c.granted, c.source])).toEqual([['marketing', true, 'telegram'], ['marketing', false, 'telegram']]);
     await p.press(profileCb.encode('notify', { kind: 'orders', on: false }));
     expect((await h.ctx.prisma.customer.findUniqueOrThrow({ where: { id: customer.id } })).notifyOrderUpdates).toBe(false);
 

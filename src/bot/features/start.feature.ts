@@ -19,15 +19,17 @@ export function createStartFeature(kit: BotKit): Composer<BotContext> {
   const composer = new Composer<BotContext>();
   const menu = (ctx: BotContext) => showMainMenu(kit, ctx);
   /**
-   * /start: a guest on a channel that can share a contact gets the greeting with the
-   * share-number button already under the input field (one tap to log in, not two); a shared
-   * contact is taken by the contact feature. Everyone else gets the menu.
+   * /start: a guest on a channel that can share a contact gets the share-number button under
+   * the input field with the greeting (one tap to log in, not two: a shared contact is taken
+   * by the contact feature), then the guest menu as usual. Everyone else gets the menu.
    */
   const greet = async (ctx: BotContext) => {
-    if (ctx.account.customerId || !ctx.channel.capabilities.requestContact) return menu(ctx);
-    const text = `${ctx.t('menu.title_guest', { shop: escapeHtml(kit.config.shop.name) })}\n\n${ctx.t('auth.prompt')}`;
-    await ctx.reply(text, { parse_mode: 'HTML', reply_markup: shareContactKeyboard(ctx.t) });
+    if (!ctx.account.customerId && ctx.channel.capabilities.requestContact) {
+      await ctx.reply(ctx.t('auth.start_prompt', { shop: escapeHtml(kit.config.shop.name) }), { parse_mode: 'HTML', reply_markup: shareContactKeyboard(ctx.t) });
+    }
+    return menu(ctx);
   };
+
   const login = async (ctx: BotContext) => {
     if (ctx.account.customerId) {
       if (ctx.callbackQuery) await ctx.answerCallbackQuery({ text: ctx.t('auth.already') });
