@@ -239,7 +239,7 @@ describe('customer bot: profile, language, help', () => {
     expect((await h.ctx.prisma.customer.findUniqueOrThrow({ where: { id: customer.id } })).birthday?.toISOString().slice(0, 10)).toBe('1990-02-14');
 
     // Promotions are the marketing consent: off until the customer agrees; each answer is on record.
-    await p.press(profileCb.encode('show'));
+    await p.say('/profile');
     expect(p.lastText()).toContain('Акции и новости: выкл');
     await p.press(profileCb.encode('notify', { kind: 'promos', on: true }));
     expect(p.lastText()).toContain('Акции и новости: вкл');
