@@ -4,25 +4,10 @@
  * messenger profile field would fail the write (and lose the message) wherever it lands.
  * Cleaning here, where every update enters the brain — Telegram's directly, VK's as
  * Telegram-shaped updates — covers every field and every present and future handler at once,
- * which a check in each domain write would not. NUL carries no meaning in chat text.
+ * which a check in each domain write would not.
  */
 import type { Context, MiddlewareFn } from 'grammy';
-
-const NUL = /\u0000/g;
-
-/** Returns the value with NUL removed from every string inside it; changes objects in place. */
-export function stripNul<T>(value: T): T {
-  if (typeof value === 'string') return (value.includes('\u0000') ? value.replace(NUL, '') : value) as T;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) value[i] = stripNul(value[i]);
-    return value;
-  }
-  if (value !== null && typeof value === 'object') {
-    const record = value as Record<string, unknown>;
-    for (const key of Object.keys(record)) record[key] = stripNul(record[key]);
-  }
-  return value;
-}
+import { stripNul } from '../lib/strip-nul.js';
 
 export const cleanUpdateText: MiddlewareFn<Context> = (ctx, next) => {
   stripNul(ctx.update);
