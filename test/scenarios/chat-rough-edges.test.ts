@@ -201,6 +201,18 @@ describe.each(DRIVERS)('what customers meet in the chat on %s', (platform: Platf
     expect(await prisma().consentEvent.count({ where: { customerId: customer.id, granted: false } })).toBe(1);
   });
 
+  it('"no" to the promotions question is recorded too, and promotions stay off', async () => {
+    const phone = newPhone(platform);
+    const p = make(world(), { firstName: 'Осторожный' });
+    await p.start();
+    await p.login(phone);
+    await p.press(ru()('auth.consent.no'));
+    expect(p.texts().join('\n')).toContain(ru()('auth.consent.refused'));
+    const customer = await prisma().customer.findUniqueOrThrow({ where: { phone }, include: { consentEvents: true } });
+    expect(customer).toMatchObject({ marketingConsent: false, notifyPromotions: false });
+    expect(customer.consentEvents.map((e) => [e.kind, e.granted, e.source])).toEqual([['marketing', false, platform]]);
+  });
+
   it('a known phone logs in without the new-account words or the promotions question', async () => {
     const { p } = await loggedIn();
     expect(p.texts().join('\n')).not.toContain(ru()('auth.consent.question'));

@@ -122,16 +122,16 @@ export function createProfileService(deps: { prisma: PrismaClient; clock: Clock;
 
     /**
      * The customer's answer about promotions: the consent, its history (a ConsentEvent with
-     * where it was given) and the promotions switch follow it together, in one transaction;
-     * the shop hears of it. Saying the same again records nothing new.
+     * where it was given) and the promotions switch follow it together, in one transaction.
+     * Every answer is on record, a "no" to the question too; the shop hears of a change.
      */
     async setMarketingConsent(customerId: string, granted: boolean, source: ConsentSource): Promise<ProfileDto> {
       return transactionWithOutbox(prisma, outbox, async ({ tx, emit }) => {
         const before = await tx.customer.findUnique({ where: { id: customerId }, select: { marketingConsent: true, notifyPromotions: true } });
         if (!before) throw new DomainError('not_found', 'Customer not found');
         const row = await tx.customer.update({ where: { id: customerId }, data: { marketingConsent: granted, notifyPromotions: granted } });
+        await tx.consentEvent.create({ data: { customerId, kind: 'marketing', granted, source } });
         if (before.marketingConsent !== granted || before.notifyPromotions !== granted) {
-          await tx.consentEvent.create({ data: { customerId, kind: 'marketing', granted, source } });
           await emit('customer.updated', { customerId, fields: ['marketingConsent', 'notifyPromotions'], changes: { marketingConsent: granted, notifyPromotions: granted } });
         }
         return toDto(row);
