@@ -278,6 +278,25 @@ describe('VK specifics', () => {
     expect(p.lastText()).toContain('Заказ №VKL-2026-1004');
   });
 
+  it('the wishlist is numbered in the text with number buttons and one pager', async () => {
+    const phone = newPhone('vk');
+    const customer = await createCustomer(world().ctx.prisma, { phone });
+    for (let i = 1; i <= 8; i++) {
+      const product = await createProduct(world().ctx.prisma, { sku: `RE-WL-${i}`, name: `Очень длинное название товара из каталога номер ${i}`, price: 100 + i, stock: 1 });
+      await world().ctx.prisma.wishlistItem.create({ data: { customerId: customer.id, productId: product.id, priceAtAdd: String(100 + i), createdAt: new Date(Date.UTC(2026, 0, 1, 0, i)) } });
+    }
+    const p = make(world(), { firstName: 'Wisher' });
+    await p.start();
+    await p.login(phone);
+    await p.press(ru()('menu.wishlist'));
+    const buttons = buttonsOf(Number(p.externalId));
+    expect(buttons.map((b) => b.label)).toEqual(['1', '2', '3', '4', '5', '6', ru()('orders.list.next'), ru()('wishlist.search_button'), ru()('menu.back')]);
+    expect(buttons.some((b) => b.payload?.includes('vkp'))).toBe(false);
+    expect(p.lastText()).toMatch(/^1\. Очень длинное название/m);
+    await p.press('4');
+    expect(p.lastText()).toContain('Артикул: RE-WL-');
+  });
+
   it('logging out says so once (no popup repeating the message)', async () => {
     const phone = newPhone('vk');
     await createCustomer(world().ctx.prisma, { phone });
