@@ -19,7 +19,8 @@ const sink = () => {
   return { stream, text: () => text };
 };
 
-describe('import from WooCommerce', () => {
+// Hundreds of items, each in its own transaction: generous time on a loaded 2-core machine.
+describe('import from WooCommerce', { timeout: 120_000 }, () => {
   let ctx: TestContext;
   let woo: FakeWooCommerce;
   let url: string;
@@ -92,7 +93,7 @@ describe('import from WooCommerce', () => {
   });
 });
 
-describe('import from Shopify', () => {
+describe('import from Shopify', { timeout: 120_000 }, () => {
   let ctx: TestContext;
   let shopify: FakeShopify;
   let url: string;
