@@ -24,7 +24,7 @@ if (kind === 'bare') {
   const kabinet = await startKabinetWeb('bot', token, apiRoot);
   bot = kabinet;
   // The same brain and Redis keys behind a second route whose lock waiters poll more often.
-  const channel = createTelegramChannel(kabinet.phase, { lock: { maxPollMs: TUNED_POLL_MS } });
+  const channel = createTelegramChannel(kabinet.phase, { lock: { maxPollMs: TUNED_POLL_MS } }, { direct: true });
   const app = await buildApp({ logger: kabinet.phase.logger, health: [], docs: false, plugins: [{ plugin: channel.plugin! }] });
   await channel.customerBot.bot.init();
   tunedWebhookUrl = `${await app.listen({ host: '127.0.0.1', port: 0 })}${TELEGRAM_WEBHOOK_PATH}`;

@@ -98,6 +98,8 @@ export interface CustomerBot {
   bot: Bot<BotContext>;
   chatLock: ChatLock;
   services: CustomerBotServices;
+  /** This bot's Redis key namespace ("<REDIS_KEY_PREFIX>bot:<botKey>:"). */
+  keyPrefix: string;
 }
 
 const SESSION_TTL_SECONDS = 30 * 86_400;
@@ -212,7 +214,7 @@ export function createCustomerBot(deps: CustomerBotDeps): CustomerBot {
     flows.use(feature);
   }
 
-  return { bot, chatLock, services };
+  return { bot, chatLock, services, keyPrefix };
 }
 
 function attachChannel(channel: Channel): MiddlewareFn<FlowContext> {

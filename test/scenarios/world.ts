@@ -90,7 +90,7 @@ export async function createWorld(options: { workers?: boolean } = {}): Promise<
   });
   const sms = smsOutbox();
   const telegramSender = createTelegramSender({ token: TG_TOKEN, apiRoot });
-  const telegram = createTelegramChannel(ctx, { lock: { maxPollMs: 20 } });
+  const telegram = createTelegramChannel(ctx, { lock: { maxPollMs: 20 } }, { direct: true });
   const vkBot = createVkCustomerBot(ctx, {
     vk: vkClient(vk, VK_TOKEN),
     sms,
