@@ -96,6 +96,7 @@ export async function createWorld(options: { workers?: boolean } = {}): Promise<
     sms,
     messengers: new Map<Platform, OutboundSender>([['telegram', telegramSender]]),
     bot: { lock: { maxPollMs: 20 } },
+    direct: true,
   });
   const shop = createShopServices(ctx);
   await shop.ledger.syncTiers(ctx.prisma);
