@@ -168,7 +168,7 @@ export function createCustomerBot(deps: CustomerBotDeps): CustomerBot {
     });
     if (result.duplicate) onDuplicate(ctx.update.update_id);
   });
-  bot.use(session<SessionData, BotContext>({ initial: () => ({}), storage: createRedisStorage<SessionData>({ redis, prefix: sessionPrefix, ttlSeconds: SESSION_TTL_SECONDS, prefetched }) }));
+  bot.use(session<SessionData, BotContext>({ initial: () => ({}), storage: createRedisStorage<SessionData>({ redis, prefix: sessionPrefix, ttlSeconds: SESSION_TTL_SECONDS, prefetched, writer: chatLock.write }) }));
   bot.use(identify(deps, services));
   bot.use(autoAnswerCallbacks);
 
@@ -185,7 +185,7 @@ export function createCustomerBot(deps: CustomerBotDeps): CustomerBot {
     }
   });
 
-  const flowStorage = createRedisStorage<VersionedState<ConversationData>>({ redis, prefix: flowPrefix, ttlSeconds: FLOW_TTL_SECONDS, prefetched });
+  const flowStorage = createRedisStorage<VersionedState<ConversationData>>({ redis, prefix: flowPrefix, ttlSeconds: FLOW_TTL_SECONDS, prefetched, writer: chatLock.write });
   flows.use(menuAliases(kit));
   flows.use(
     conversations<BotContext, FlowContext>({
