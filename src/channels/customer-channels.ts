@@ -4,6 +4,7 @@
  * inbound queue and answer at once); the `worker` role runs the brain on what was recorded
  * (`startConsuming`). `npm run dev` does both in one process.
  */
+import type { InboundConsumerOptions } from '../bot/ordering/inbound-queue.js';
 import type { Infrastructure } from '../infra/infrastructure.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
 import { createTelegramSender } from './telegram-sender.js';
@@ -14,7 +15,7 @@ export interface CustomerChannels {
   telegram: TelegramChannel | undefined;
   vk: VkCustomerBot | undefined;
   /** Runs the brain on recorded updates of every channel, in this process. */
-  startConsuming(): Promise<void>;
+  startConsuming(options?: Omit<InboundConsumerOptions, 'concurrency'>): Promise<void>;
   stopConsuming(): Promise<void>;
 }
 
@@ -33,9 +34,9 @@ export function createCustomerChannels(infra: Infrastructure, options: { sandbox
   return {
     telegram,
     vk,
-    async startConsuming() {
-      await telegram?.startConsuming({ concurrency });
-      await vk?.startConsuming({ concurrency });
+    async startConsuming(options = {}) {
+      await telegram?.startConsuming({ ...options, concurrency });
+      await vk?.startConsuming({ ...options, concurrency });
     },
     async stopConsuming() {
       await Promise.all([telegram?.stopConsuming(), vk?.stopConsuming()]);
