@@ -25,9 +25,20 @@ export function telegramChatKey(update: Update): string {
   return NO_CHAT_KEY;
 }
 
-/** Runs the brain on every recorded update, chat by chat. */
+/**
+ * Runs the brain on every recorded update, chat by chat. The bot learns who it is (getMe) on
+ * the first update, so a worker starts while Telegram is unreachable; the update is retried.
+ */
 export function consumeTelegramUpdates(bot: Bot<any>, inbound: InboundQueue, options: InboundConsumerOptions = {}): void {
+  let init: Promise<void> | undefined;
   inbound.consume(async (item) => {
+    if (!bot.isInited()) {
+      init ??= bot.init().catch((err: unknown) => {
+        init = undefined;
+        throw err;
+      });
+      await init;
+    }
     await bot.handleUpdate(JSON.parse(item.payload) as Update);
   }, options);
 }

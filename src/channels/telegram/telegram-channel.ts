@@ -67,7 +67,6 @@ export function createTelegramChannel(infra: Infrastructure, overrides: Partial<
     inbound,
     async startConsuming(consumerOptions) {
       if (!inbound) return;
-      await bot.init();
       consumeTelegramUpdates(bot, inbound, consumerOptions);
     },
     async stopConsuming() {
