@@ -4,9 +4,10 @@
  * BENCH_UPDATES, BENCH_BURST and BENCH_NOTIFICATIONS.
  */
 import { performance } from 'node:perf_hooks';
-import { deleteBenchKeys, dropDatabase, freshDatabase, machine, memory } from './lib/setup.js';
+import { DATABASE_NAME, deleteBenchKeys, dropDatabase, freshDatabase, machine, memory } from './lib/setup.js';
 import { mib, ms, rate, ratio, summarize, table } from './lib/stats.js';
 import { runNotificationBenchmark, type NotificationFigures, type NotificationOptions } from './scenarios/notifications.js';
+import { OPEN_LOOP_P99_MS } from './scenarios/open-loop.js';
 import { runUpdateBenchmarks, type BurstFigures, type SubjectFigures } from './scenarios/updates.js';
 
 const BUDGET_MS = 300_000;
@@ -22,10 +23,12 @@ const sizes = {
   notifications: int('BENCH_NOTIFICATIONS', 300),
   floodPeople: int('BENCH_FLOOD_PEOPLE', 30),
   floodPerPerson: int('BENCH_FLOOD_EVENTS', 10),
+  openLoopRates: (process.env.BENCH_OPEN_RATES ?? '50,100,150,200,300,400,500,600,800').split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0),
+  openLoopSeconds: int('BENCH_OPEN_SECONDS', 2),
 };
 
 const watchdog = setTimeout(() => {
-  console.error(`bench: still running after ${BUDGET_MS / 1000} s; giving up (the database kabinet_bench is left for inspection)`);
+  console.error(`bench: still running after ${BUDGET_MS / 1000} s; giving up (the database ${DATABASE_NAME} is left for inspection)`);
   process.exit(2);
 }, BUDGET_MS);
 watchdog.unref();
@@ -40,7 +43,7 @@ console.log(`Sizes: ${sizes.chats} chats × ${sizes.steps} updates; ${sizes.burs
 
 log(`removed ${await deleteBenchKeys()} Redis keys of earlier runs`);
 const db = await freshDatabase();
-log(`database kabinet_bench: migrated and seeded (${db.seeded.customers} customers, ${db.seeded.orders} orders, ${db.seeded.products} products)`);
+log(`database ${DATABASE_NAME}: migrated and seeded (${db.seeded.customers} customers, ${db.seeded.orders} orders, ${db.seeded.products} products)`);
 const memStart = memory();
 
 log('1–2. updates through the webhook route: bare grammY, then Kabinet');
@@ -59,7 +62,7 @@ for (const run of notificationRuns) {
 }
 const memEnd = memory();
 await dropDatabase();
-log('done; database kabinet_bench dropped\n');
+log(`done; database ${DATABASE_NAME} dropped\n`);
 
 // ───── figures ─────
 const lat = (samples: number[]) => summarize(samples);
@@ -89,6 +92,14 @@ const refused = [...bare.refused, ...kabinet.refused];
 console.log(refused.length ? `Refused replies: ${refused.map(([k, v]) => `${k}: ${v}`).join(', ')}` : 'Every reply was accepted by the fake.');
 console.log(`PostgreSQL transactions per update (pg_stat_database): Kabinet /start ${kabinet.sqlPerUpdate.start.toFixed(1)}, buttons ${kabinet.sqlPerUpdate.presses.toFixed(1)}; bare grammY ${bare.sqlPerUpdate.start.toFixed(1)}.`);
 console.log(`${sizes.chats} chats concurrently, each sends its next update when the previous answer arrives. Latency: update queued at the fake → the bot's reply answered by the fake. "One chat alone": 20 updates, no other traffic (latency without queueing).\n`);
+
+const rowsOpen: string[][] = [['1b. open loop (offered rate)', 'subject', 'sent', 'missing', 'p50', 'p99']];
+for (const [name, f] of [['bare grammY', updates.openLoop.bare], ['Kabinet', updates.openLoop.kabinet]] as const) {
+  for (const step of f.steps) rowsOpen.push([`${step.rate}/s`, name, String(step.sent), String(step.missing), ms(step.p50), ms(step.p99)]);
+}
+console.log(table(rowsOpen));
+const { bare: ob, kabinet: ok } = updates.openLoop;
+console.log(`Highest offered rate with p99 < ${OPEN_LOOP_P99_MS} ms: bare grammY ${ob.best}/s, Kabinet ${ok.best}/s (${ratio(ok.best, ob.best)} of the bare bot). /start to ${sizes.chats} chats round robin, ${sizes.openLoopSeconds} s per rate, rates tried in order until p99 passes ${2 * OPEN_LOOP_P99_MS} ms; update queued at the fake → reply at the fake.\n`);
 
 const rows2: string[][] = [['2. concurrent updates', `${sizes.burst} in ONE chat: wall`, 'answer p50', 'max', 'handled p50', 'max', `${sizes.burst} chats × 1: wall`, 'handled p50', 'max', 'one chat vs spread (wall)']];
 const add2 = (name: string, f: { sameChat: BurstFigures; spread: BurstFigures }) => {

@@ -17,6 +17,7 @@ import { detachWebhook, startBotProcess, TUNED_POLL_MS, WEBHOOK_SECRET, type Bot
 import { closedLoop, watchReplies, type LoopResult, type ReplyWatcher } from '../lib/replies.js';
 import { databaseTransactions, databaseUrl } from '../lib/setup.js';
 import { createFakeVk } from '../../src/fakes/vk/index.js';
+import { openLoop, type OpenLoopFigures } from './open-loop.js';
 import { vkFlood, VK_CONFIRMATION, VK_GROUP, VK_SECRET, VK_TOKEN, type FloodRun } from './vk-flood.js';
 
 const BARE_TOKEN = '7100001:AAbench-bare-grammy-bot-token';
@@ -30,6 +31,9 @@ export interface UpdatesOptions {
   /** Benchmark 5: people and events per person of the VK flood. */
   floodPeople: number;
   floodPerPerson: number;
+  /** Open loop: offered rates (updates/s), tried in order, and seconds per rate. */
+  openLoopRates: number[];
+  openLoopSeconds: number;
 }
 
 export interface SubjectFigures {
@@ -61,6 +65,8 @@ export interface UpdatesFigures {
   burst: Record<'bare' | 'kabinet' | 'kabinetFastPoll', { sameChat: BurstFigures; spread: BurstFigures }>;
   /** maxPollMs of the tuned lock (the default lock is what createWeb builds). */
   tunedPollMs: number;
+  /** Open loop: offered rate steps and the highest rate with p99 < 50 ms, per bot. */
+  openLoop: { bare: OpenLoopFigures; kabinet: OpenLoopFigures };
   /** Benchmark 5: the VK flood against the queued route and the direct (previous) one. */
   vkFlood: { queued: FloodRun; direct: FloodRun };
   /** Of each bot's process, after its benchmarks (after a full GC). */
@@ -128,6 +134,15 @@ async function runSubject(fake: FakeTelegram, bot: { token: string }, users: TgU
   }
 }
 
+async function runOpenLoop(fake: FakeTelegram, token: string, users: TgUser[], options: UpdatesOptions): Promise<OpenLoopFigures> {
+  const watcher = watchReplies(fake, token, ['sendMessage']);
+  try {
+    return await openLoop(fake, token, users, watcher, { rates: options.openLoopRates, seconds: options.openLoopSeconds });
+  } finally {
+    watcher.close();
+  }
+}
+
 async function postAll(url: string, updates: TgUpdate[], watcher?: ReplyWatcher): Promise<BurstFigures> {
   const statuses = new Map<number, number>();
   const latencies: number[] = [];
@@ -185,8 +200,11 @@ export async function runUpdateBenchmarks(options: UpdatesOptions): Promise<Upda
   let bare: BotProcess | undefined;
   let kabinet: BotProcess | undefined;
   try {
+    const progress = (what: string) => console.log(`      ${what}`);
+    progress('bare grammY: closed loop, open loop, bursts');
     bare = await startBotProcess('bare', BARE_TOKEN, apiRoot);
     const bareFigures = await runSubject(fake, { token: BARE_TOKEN }, users, options.steps);
+    const bareOpen = await runOpenLoop(fake, BARE_TOKEN, users, options);
     // Benchmark 2: the bench POSTs the updates itself.
     await detachWebhook(BARE_TOKEN, apiRoot);
     const bareBurst = await burst(fake, BARE_TOKEN, bare.webhookUrl, users, k);
@@ -194,6 +212,7 @@ export async function runUpdateBenchmarks(options: UpdatesOptions): Promise<Upda
     await bare.stop();
     bare = undefined;
 
+    progress('Kabinet: log-in, closed loop, open loop, bursts, VK flood');
     kabinet = await startBotProcess('kabinet', KABINET_TOKEN, apiRoot, {
       VK_GROUP_TOKEN: VK_TOKEN,
       VK_GROUP_ID: String(VK_GROUP),
@@ -206,6 +225,7 @@ export async function runUpdateBenchmarks(options: UpdatesOptions): Promise<Upda
     });
     await logIn(fake, KABINET_TOKEN, users);
     const kabinetFigures = await runSubject(fake, { token: KABINET_TOKEN }, users, options.steps);
+    const kabinetOpen = await runOpenLoop(fake, KABINET_TOKEN, users, options);
     await detachWebhook(KABINET_TOKEN, apiRoot);
     const watcher = watchReplies(fake, KABINET_TOKEN, ['sendMessage']);
     const kabinetBurst = await burst(fake, KABINET_TOKEN, kabinet.webhookUrl, users, k, watcher, kabinet);
@@ -222,6 +242,7 @@ export async function runUpdateBenchmarks(options: UpdatesOptions): Promise<Upda
       burst: { bare: bareBurst, kabinet: kabinetBurst, kabinetFastPoll: tunedBurst },
       tunedPollMs: TUNED_POLL_MS,
       vkFlood: { queued, direct },
+      openLoop: { bare: bareOpen, kabinet: kabinetOpen },
       memory: { bare: bareMemory, kabinet: kabinetMemory },
     };
   } finally {

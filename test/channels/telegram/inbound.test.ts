@@ -18,7 +18,9 @@ import { eventually } from '../../bot/harness.js';
 
 const TOKEN = '7000031:AAkabinet-inbound-test-token';
 const SECRET = 'inbound-secret_1';
-const LEASE_MS = 1000;
+// Short enough that the take-over test waits little, long enough that a loaded machine (CI
+// beside other suites) does not expire a live consumer's claim.
+const LEASE_MS = 3000;
 
 let ctx: TestContext;
 let fake: FakeTelegram;
@@ -52,7 +54,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
   proxyRoot = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
-  ctx = await createTestContext({ env: { TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_API_ROOT: fakeRoot, TELEGRAM_WEBHOOK_SECRET: SECRET } });
+  ctx = await createTestContext({ env: { TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_API_ROOT: fakeRoot, TELEGRAM_WEBHOOK_SECRET: SECRET, LOG_LEVEL: process.env.T_LOG ?? 'silent' } });
   // The web role: the route records, nothing here runs the brain.
   const channel = createTelegramChannel(ctx, {}, { inbound: { leaseMs: LEASE_MS, sweepMs: 100 } });
   const app = await buildApp({ logger: ctx.logger, health: [], docs: false, plugins: [{ plugin: channel.plugin! }] });
@@ -149,7 +151,7 @@ describe('telegram updates through the inbound queue', () => {
     expect((await post()).status).toBe(200);
 
     await startConsumer();
-    await eventually(async () => (await web.channel.inbound!.pendingChats()) === 0 && sentTo(a.id).length === 3 && sentTo(b.id).length === 2);
+    await eventually(async () => (await web.channel.inbound!.pendingChats()) === 0 && sentTo(a.id).length === 3 && sentTo(b.id).length === 2, 3000);
     for (const user of [a, b]) {
       expect(sentTo(user.id)[0]).toContain('войдите по номеру телефона');
       expect(sentTo(user.id)[1]).toContain('Помощь');
@@ -158,7 +160,7 @@ describe('telegram updates through the inbound queue', () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(sentTo(a.id)).toHaveLength(3);
     for (const c of consumers.splice(0)) await c.stopConsuming();
-  });
+  }, 60_000);
 
   it('loses nothing when the consumer process is killed mid-update: another consumer handles it, then the rest in order', async () => {
     const victim = fake.createUser({ firstName: 'Vera', languageCode: 'ru' });
@@ -186,9 +188,9 @@ describe('telegram updates through the inbound queue', () => {
 
     holdChat = undefined;
     await startConsumer();
-    await eventually(async () => (await web.channel.inbound!.pendingChats()) === 0 && sentTo(victim.id).length === 2 && sentTo(other.id).length === 1, 1500);
+    await eventually(async () => (await web.channel.inbound!.pendingChats()) === 0 && sentTo(victim.id).length === 2 && sentTo(other.id).length === 1, 3000);
     expect(sentTo(victim.id)[0]).toContain('войдите по номеру телефона');
     expect(sentTo(victim.id)[1]).toContain('Помощь');
     expect(await web.channel.inbound!.dead()).toEqual([]);
-  }, 60_000);
+  }, 90_000);
 });
