@@ -10,7 +10,7 @@ import { runNotificationBenchmark, type NotificationFigures, type NotificationOp
 import { OPEN_LOOP_P99_MS } from './scenarios/open-loop.js';
 import { runUpdateBenchmarks, type BurstFigures, type SubjectFigures } from './scenarios/updates.js';
 
-const BUDGET_MS = 300_000;
+const BUDGET_MS = 600_000;
 const int = (name: string, fallback: number) => {
   const n = Number(process.env[name] ?? fallback);
   if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive whole number`);
