@@ -188,7 +188,9 @@ describe('telegram updates through the inbound queue', () => {
 
     holdChat = undefined;
     await startConsumer();
-    await eventually(async () => (await web.channel.inbound!.pendingChats()) === 0 && sentTo(victim.id).length === 2 && sentTo(other.id).length === 1, 3000);
+    // The other chat may have been cut between its reply and its acknowledgement, then it is
+    // answered again (at least once); the victim's reply never left the killed process.
+    await eventually(async () => (await web.channel.inbound!.pendingChats()) === 0 && sentTo(victim.id).length === 2 && sentTo(other.id).length >= 1, 3000);
     expect(sentTo(victim.id)[0]).toContain('войдите по номеру телефона');
     expect(sentTo(victim.id)[1]).toContain('Помощь');
     expect(await web.channel.inbound!.dead()).toEqual([]);
