@@ -119,14 +119,18 @@ console.log(bad.length ? `Non-200 webhook answers: ${bad.join(', ')}` : 'All web
 console.log('The bench POSTs the updates itself, all at once (a second instance, a retry or VK can do this; Telegram sends one chat in sequence). "answer": POST → webhook answered; "handled": POST → the reply at the fake (the direct route answers after handling, so both are the same there).\n');
 
 const rows5: string[][] = [['5. VK flood', 'events', 'answer p50', 'p99', 'max', 'reply p50', 'p99', 'max', 'wall', 'non-200', 'sends refused']];
-for (const [name, f] of [['direct (handled before "ok", previous design)', updates.vkFlood.direct], ['inbound queue ("ok" once recorded)', updates.vkFlood.queued]] as const) {
+for (const [name, f] of [
+  ['direct (handled before "ok", previous design)', updates.vkFlood.direct],
+  ['inbound queue, brain in the same process', updates.vkFlood.queued],
+  ['inbound queue, web and brain split', updates.vkFlood.split],
+] as const) {
   const a = lat(f.answers);
   const r = lat(f.replies);
   const non200 = [...f.statuses].filter(([s]) => s !== 200).reduce((n, [, c]) => n + c, 0);
   rows5.push([name, String(f.events), ms(a.p50), ms(a.p99), ms(a.max), ms(r.p50), ms(r.p99), ms(r.max), ms(f.wallMs), String(non200), String(f.refused)]);
 }
 console.log(table(rows5));
-console.log(`${sizes.floodPeople} people × ${sizes.floodPerPerson} messages, each person's next event sent when the previous one was answered (VK's one event per peer in flight), people in parallel; the brain and the route in one process. Replies are bounded by VK's 20 requests/s per community.\n`);
+console.log(`${sizes.floodPeople} people × ${sizes.floodPerPerson} messages, each person's next event sent when the previous one was answered (VK's one event per peer in flight), people in parallel. Split: a web-only process records (npm run web), the other process's consumers handle (npm run worker). Replies are bounded by VK's 20 requests/s per community.\n`);
 
 const rows3: string[][] = [['3. notifications', 'TELEGRAM_RATE_LIMIT', 'fake limits', 'delivered', 'shop API', 'messages/s', 'of cap', 'peak in 1 s', '429s', 'e2e p50', 'p95', 'p99']];
 for (const n of notifications) {

@@ -4,7 +4,11 @@
  * talks over IPC: { ready, webhookUrl, tunedWebhookUrl?, vkCallbackUrl?, vkDirectCallbackUrl? },
  * then answers { memory } and { handover } requests, and closes on { stop }.
  *
- *   argv: bare|kabinet <token> <apiRoot> [extra env as JSON]
+ *   argv: bare|kabinet|web <token> <apiRoot> [extra env as JSON]
+ *
+ * `web`: Kabinet's web role alone (routes that record; nothing consumes here): with the
+ * Kabinet process's REDIS_KEY_PREFIX in the extra env, that process's consumers run the brain,
+ * as `npm run web` and `npm run worker` split the work in production.
  *
  * Kabinet runs as `npm run dev` does: the web role (routes that record updates in the inbound
  * queue) and the brain consuming that queue, in one process. Beside it, on other ports, the
@@ -20,7 +24,7 @@ import { createVkCustomerBot, VK_CALLBACK_PATH } from '../../src/channels/vk/vk-
 import { memory } from './setup.js';
 
 const [kind, token, apiRoot, extraEnv] = process.argv.slice(2);
-if (!token || !apiRoot || (kind !== 'bare' && kind !== 'kabinet')) throw new Error('usage: bot-process bare|kabinet <token> <apiRoot> [env json]');
+if (!token || !apiRoot || (kind !== 'bare' && kind !== 'kabinet' && kind !== 'web')) throw new Error('usage: bot-process bare|kabinet|web <token> <apiRoot> [env json]');
 
 const closers: Array<() => Promise<void>> = [];
 let bot: RunningBot;
@@ -30,11 +34,17 @@ let vkDirectCallbackUrl: string | undefined;
 /** Per chat: when its last update finished; gaps to the next one taken from the queue. */
 const lastFinished = new Map<string, number>();
 let handovers: number[] = [];
+let redisKeyPrefix: string | undefined;
 if (kind === 'bare') {
   bot = await startBareBot(token, apiRoot);
+} else if (kind === 'web') {
+  const web = await startKabinetWeb('web', token, apiRoot, extraEnv ? (JSON.parse(extraEnv) as Record<string, string>) : {});
+  bot = web;
+  if (web.phase.config.vk.token) vkCallbackUrl = `${new URL(web.webhookUrl).origin}${VK_CALLBACK_PATH}`;
 } else {
   const kabinet = await startKabinetWeb('bot', token, apiRoot, extraEnv ? (JSON.parse(extraEnv) as Record<string, string>) : {});
   bot = kabinet;
+  redisKeyPrefix = kabinet.phase.config.redisKeyPrefix;
   // The brain on the recorded updates (the worker role's part of `npm run dev`).
   const consumers = createCustomerChannels(kabinet.phase);
   await consumers.startConsuming({
@@ -77,4 +87,4 @@ process.on('message', async (message: { type: string }) => {
 });
 // The bench died: do not outlive it.
 process.on('disconnect', () => process.exit(0));
-process.send!({ type: 'ready', webhookUrl: bot.webhookUrl, tunedWebhookUrl, vkCallbackUrl, vkDirectCallbackUrl });
+process.send!({ type: 'ready', webhookUrl: bot.webhookUrl, tunedWebhookUrl, vkCallbackUrl, vkDirectCallbackUrl, redisKeyPrefix });

@@ -89,6 +89,8 @@ export interface BotProcess {
   /** Kabinet with VK configured: the production callback route (inbound queue) and the direct one. */
   vkCallbackUrl: string | undefined;
   vkDirectCallbackUrl: string | undefined;
+  /** Kabinet: its Redis key prefix (a `web` process given it records into this process's queues). */
+  redisKeyPrefix: string | undefined;
   memory(): Promise<Memory>;
   /** Kabinet only: ms between one update of a chat finishing and the next starting, since the last call. */
   handovers(): Promise<number[]>;
@@ -96,7 +98,7 @@ export interface BotProcess {
 }
 
 /** Starts bot-process.ts (bare grammY or Kabinet's web role) in a child process. */
-export function startBotProcess(kind: 'bare' | 'kabinet', token: string, apiRoot: string, extraEnv: Record<string, string> = {}): Promise<BotProcess> {
+export function startBotProcess(kind: 'bare' | 'kabinet' | 'web', token: string, apiRoot: string, extraEnv: Record<string, string> = {}): Promise<BotProcess> {
   const child = fork(new URL('./bot-process.ts', import.meta.url).pathname, [kind, token, apiRoot, JSON.stringify(extraEnv)], {
     // BENCH_CPU_PROF=<dir> writes a .cpuprofile per bot process (open in Chrome DevTools).
     execArgv: ['--import', 'tsx', ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])],
@@ -114,12 +116,13 @@ export function startBotProcess(kind: 'bare' | 'kabinet', token: string, apiRoot
       child.on('message', onMessage);
       child.once('exit', onExit);
     });
-  return once<{ webhookUrl: string; tunedWebhookUrl?: string; vkCallbackUrl?: string; vkDirectCallbackUrl?: string }>('ready').then((ready) => ({
+  return once<{ webhookUrl: string; tunedWebhookUrl?: string; vkCallbackUrl?: string; vkDirectCallbackUrl?: string; redisKeyPrefix?: string }>('ready').then((ready) => ({
     pid: child.pid!,
     webhookUrl: ready.webhookUrl,
     tunedWebhookUrl: ready.tunedWebhookUrl,
     vkCallbackUrl: ready.vkCallbackUrl,
     vkDirectCallbackUrl: ready.vkDirectCallbackUrl,
+    redisKeyPrefix: ready.redisKeyPrefix,
     async handovers() {
       const answer = once<{ handovers: number[] }>('handover');
       child.send({ type: 'handover' });

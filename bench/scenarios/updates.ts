@@ -68,7 +68,7 @@ export interface UpdatesFigures {
   /** Open loop: offered rate steps and the highest rate with p99 < 50 ms, per bot. */
   openLoop: { bare: OpenLoopFigures; kabinet: OpenLoopFigures };
   /** Benchmark 5: the VK flood against the queued route and the direct (previous) one. */
-  vkFlood: { queued: FloodRun; direct: FloodRun };
+  vkFlood: { queued: FloodRun; direct: FloodRun; split: FloodRun };
   /** Of each bot's process, after its benchmarks (after a full GC). */
   memory: Record<'bare' | 'kabinet', { rss: number; heapUsed: number; external: number }>;
 }
@@ -199,6 +199,7 @@ export async function runUpdateBenchmarks(options: UpdatesOptions): Promise<Upda
   const k = Math.min(options.burst, users.length);
   let bare: BotProcess | undefined;
   let kabinet: BotProcess | undefined;
+  let webOnly: BotProcess | undefined;
   try {
     const progress = (what: string) => console.log(`      ${what}`);
     progress('bare grammY: closed loop, open loop, bursts');
@@ -213,7 +214,7 @@ export async function runUpdateBenchmarks(options: UpdatesOptions): Promise<Upda
     bare = undefined;
 
     progress('Kabinet: log-in, closed loop, open loop, bursts, VK flood');
-    kabinet = await startBotProcess('kabinet', KABINET_TOKEN, apiRoot, {
+    const vkEnv = {
       VK_GROUP_TOKEN: VK_TOKEN,
       VK_GROUP_ID: String(VK_GROUP),
       VK_CALLBACK_SECRET: VK_SECRET,
@@ -222,7 +223,8 @@ export async function runUpdateBenchmarks(options: UpdatesOptions): Promise<Upda
       // Production refuses to run VK with codes only logged; no code is sent in the bench.
       SMS_PROVIDER: 'http',
       SMS_HTTP_URL: 'http://127.0.0.1:9/sms',
-    });
+    };
+    kabinet = await startBotProcess('kabinet', KABINET_TOKEN, apiRoot, vkEnv);
     await logIn(fake, KABINET_TOKEN, users);
     const kabinetFigures = await runSubject(fake, { token: KABINET_TOKEN }, users, options.steps);
     const kabinetOpen = await runOpenLoop(fake, KABINET_TOKEN, users, options);
@@ -234,6 +236,9 @@ export async function runUpdateBenchmarks(options: UpdatesOptions): Promise<Upda
     const flood = { people: options.floodPeople, perPerson: options.floodPerPerson };
     const direct = await vkFlood(fakeVk, kabinet.vkDirectCallbackUrl!, { ...flood, userIdBase: 300_000 });
     const queued = await vkFlood(fakeVk, kabinet.vkCallbackUrl!, { ...flood, userIdBase: 400_000 });
+    // Production's split: a web process records, the Kabinet process's consumers handle.
+    webOnly = await startBotProcess('web', KABINET_TOKEN, apiRoot, { ...vkEnv, REDIS_KEY_PREFIX: kabinet.redisKeyPrefix! });
+    const split = await vkFlood(fakeVk, webOnly.vkCallbackUrl!, { ...flood, userIdBase: 500_000 });
     const kabinetMemory = await kabinet.memory();
 
     return {
@@ -241,12 +246,13 @@ export async function runUpdateBenchmarks(options: UpdatesOptions): Promise<Upda
       kabinet: kabinetFigures,
       burst: { bare: bareBurst, kabinet: kabinetBurst, kabinetFastPoll: tunedBurst },
       tunedPollMs: TUNED_POLL_MS,
-      vkFlood: { queued, direct },
+      vkFlood: { queued, direct, split },
       openLoop: { bare: bareOpen, kabinet: kabinetOpen },
       memory: { bare: bareMemory, kabinet: kabinetMemory },
     };
   } finally {
     await bare?.stop();
+    await webOnly?.stop();
     await kabinet?.stop();
     await fake.close();
     await fakeVk.close();
