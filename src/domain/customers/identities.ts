@@ -8,7 +8,7 @@ import type { Clock } from '../../infra/clock.js';
 import type { PrismaClient } from '../../infra/prisma.js';
 import type { Platform } from '../../generated/prisma/enums.js';
 import { noOutboxDispatch, transactionWithOutbox, type OutboxDispatcher } from '../../outbox/enqueue.js';
-import { normalizePhone } from './phone.js';
+import { normalizeInternationalPhone } from './phone.js';
 
 export interface IdentityDto {
   identityId: string;
@@ -126,11 +126,13 @@ export function createIdentitiesService(deps: IdentitiesDeps) {
     /**
      * Links the identity to the customer with this phone, creating the customer when the
      * shop has none. The caller must have established that the phone belongs to the person
-     * behind the identity (own shared contact, verified code). A new customer takes the
+     * behind the identity (own shared contact, verified code). The phone is read as
+     * international (a Telegram contact's digits come without "+"), never as a national
+     * number: "84951234567" from Telegram is Vietnam, not Moscow. A new customer takes the
      * identity's names and language; the shop hears of the link.
      */
     async loginWithPhone(identityId: string, rawPhone: string, names: { firstName?: string | undefined; lastName?: string | undefined } = {}): Promise<LoginResult> {
-      const phone = normalizePhone(rawPhone);
+      const phone = normalizeInternationalPhone(rawPhone);
       return transactionWithOutbox(prisma, outbox, async ({ tx, emit }) => {
         const identity = await tx.channelIdentity.findUnique({ where: { id: identityId } });
         if (!identity) throw new DomainError('not_found', 'Identity not found');
