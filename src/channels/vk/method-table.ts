@@ -22,6 +22,7 @@
  * edits, deletes and callback messages map both ways with no lookup table.
  */
 import { randomInt } from 'node:crypto';
+import { clip } from '../../lib/clip.js';
 import type { VK } from 'vk-io';
 import { UnsupportedBotApiMethodError, UnsupportedPayloadError, VkCallError, toVkCallError } from './errors.js';
 import { toPlainText } from './format.js';
@@ -231,9 +232,8 @@ export function createVkBridge(deps: VkBridgeDeps): VkBridge {
       let eventData: Payload | undefined;
       if (typeof p.url === 'string') eventData = { type: 'open_link', link: p.url };
       else if (typeof p.text === 'string' && p.text !== '') {
-        const chars = Array.from(p.text);
         // VK's snackbar holds 90 characters; Telegram's alert up to 200.
-        eventData = { type: 'show_snackbar', text: chars.length <= SNACKBAR_MAX ? p.text : `${chars.slice(0, SNACKBAR_MAX - 1).join('')}…` };
+        eventData = { type: 'show_snackbar', text: clip(p.text, SNACKBAR_MAX) };
       }
       await call('messages.sendMessageEventAnswer', {
         event_id: q.eventId,

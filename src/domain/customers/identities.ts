@@ -4,6 +4,7 @@
  * contact in Telegram, a verified code elsewhere).
  */
 import { DomainError } from '../../errors.js';
+import { clip } from '../../lib/clip.js';
 import type { Clock } from '../../infra/clock.js';
 import type { PrismaClient } from '../../infra/prisma.js';
 import type { Platform } from '../../generated/prisma/enums.js';
@@ -142,8 +143,8 @@ export function createIdentitiesService(deps: IdentitiesDeps) {
           customer = await tx.customer.create({
             data: {
               phone,
-              firstName: names.firstName?.slice(0, 100) || null,
-              lastName: names.lastName?.slice(0, 100) || null,
+              firstName: names.firstName ? clip(names.firstName, 100) : null,
+              lastName: names.lastName ? clip(names.lastName, 100) : null,
               language: identity.languageCode ?? deps.resolveLanguage(null),
             },
             select: { id: true },
