@@ -49,7 +49,7 @@ import { createRedisStorage } from './storage/redis-storage.js';
  * Bump when a conversation's steps change incompatibly: flows stored under the old version
  * are dropped instead of being replayed into the new code.
  */
-export const FLOWS_VERSION = 1;
+export const FLOWS_VERSION = 2;
 
 /** A login flow for channels that cannot share a contact (VK: phone + one-time code). */
 export interface PhoneLoginStrategy {

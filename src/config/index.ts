@@ -74,7 +74,12 @@ export interface Config {
   loyalty: { pointsTtlDays: number; expiryWarningDays: number; tiers: LoyaltyTierConfig[] };
   sms: { provider: 'log' | 'http'; httpUrl: string | undefined; httpToken: string | undefined; sender: string };
   /** One-time login codes (VK and any channel without contact sharing). */
-  otp: { secret: string; ttlSeconds: number; maxAttempts: number; resendCooldownSeconds: number; perPhonePerHour: number; perIdentityPerHour: number; globalPerHour: number };
+  otp: {
+    secret: string; ttlSeconds: number; maxAttempts: number; resendCooldownSeconds: number;
+    perPhonePerHour: number; perIdentityPerHour: number; perPhoneStrangersPerHour: number; globalPerHour: number; knownAfterDays: number;
+  };
+  /** Recycled numbers: a new messenger account on a customer dormant this long must confirm it is the owner (0 = off). */
+  login: { dormantAfterDays: number };
   support: { autoReplyAfterSeconds: number };
   /** No bot tokens at all: Kabinet opens the browser sandbox with its own fake servers. */
   sandbox: boolean;
@@ -294,8 +299,11 @@ export function loadConfig(env: Env = process.env): Config {
       resendCooldownSeconds: r.int('OTP_RESEND_COOLDOWN_SECONDS', 60, 0, 3600),
       perPhonePerHour: r.int('OTP_PER_PHONE_PER_HOUR', 5, 1, 1000),
       perIdentityPerHour: r.int('OTP_PER_IDENTITY_PER_HOUR', 10, 1, 1000),
+      perPhoneStrangersPerHour: r.int('OTP_PER_PHONE_STRANGERS_PER_HOUR', 10, 1, 1000),
       globalPerHour: r.int('OTP_GLOBAL_PER_HOUR', 1000, 0, 1_000_000),
+      knownAfterDays: r.int('OTP_KNOWN_AFTER_DAYS', 30, 0, 3650),
     },
+    login: { dormantAfterDays: r.int('LOGIN_DORMANT_AFTER_DAYS', 180, 0, 3650) },
     support: { autoReplyAfterSeconds: r.int('SUPPORT_AUTO_REPLY_AFTER_SECONDS', 300, 1) },
     sandbox: false,
     notifications: {
