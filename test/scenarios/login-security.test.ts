@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { createCustomer, createOrder, createProduct } from '../support/factories.js';
 import { telegramDriver, vkDriver } from './drivers.js';
 import { useWorld } from './setup.js';
+import { TG_TOKEN } from './world.js';
 
 const world = useWorld();
 const ru = () => world().ctx.translator.t('ru');
@@ -103,6 +104,19 @@ describe('recycled numbers', () => {
     expect((await identityOf('vk', vk.externalId)).customerId).toBeNull();
     await vk.say('owner.three@example.com');
     expect((await identityOf('vk', vk.externalId)).customerId).toBe(customer.id);
+  });
+
+  it('Telegram: a contact shared outside the login flow leads to the same owner check', async () => {
+    const phone = '+79160002206';
+    const customer = await dormantCustomer(phone, { email: 'six@example.com' });
+    const owner = telegramDriver(world(), { firstName: 'Owner' });
+    await owner.start();
+    world().tg.sendContact(TG_TOKEN, Number(owner.externalId), { phone: phone.slice(1), firstName: 'Owner' });
+    await world().tg.waitForDelivery(TG_TOKEN, { timeoutMs: 15_000 });
+    expect(owner.lastText()).toBe(ru()('auth.owner_check'));
+    expect((await identityOf('telegram', owner.externalId)).customerId).toBeNull();
+    await owner.say('six@example.com');
+    expect((await identityOf('telegram', owner.externalId)).customerId).toBe(customer.id);
   });
 
   it('a dormant account with nothing to ask about is not handed over', async () => {
