@@ -24,6 +24,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const template = `kabinet_tpl_${runId}`;
   // Held open for the whole run: it tells other runs this one is alive.
   const admin = new pg.Client({ connectionString: TEST_PG_ADMIN_URL, application_name: `${RUN_SESSION_PREFIX}${runId}` });
+  // A dropped connection must not crash the run; the teardown reconnects if it has to.
+  admin.on('error', () => undefined);
   await admin.connect();
   // Leftovers of this machine's runs that were killed before their teardown.
   const { rows } = await admin.query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname LIKE 'kabinet\\_t%'");
@@ -37,8 +39,17 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('templateDatabase', template);
   project.provide('runId', runId);
   return async () => {
-    const { rows: mine } = await admin.query<{ datname: string }>('SELECT datname FROM pg_database WHERE starts_with(datname, $1) OR datname = $2', [`kabinet_t_${runId}_`, template]);
-    for (const { datname } of mine) await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
-    await admin.end();
+    let c = admin;
+    try {
+      await c.query('SELECT 1');
+    } catch {
+      c = new pg.Client({ connectionString: TEST_PG_ADMIN_URL, application_name: `${RUN_SESSION_PREFIX}${runId}` });
+      c.on('error', () => undefined);
+      await c.connect();
+    }
+    const { rows: mine } = await c.query<{ datname: string }>('SELECT datname FROM pg_database WHERE starts_with(datname, $1) OR datname = $2', [`kabinet_t_${runId}_`, template]);
+    for (const { datname } of mine) await c.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+    await c.end();
+    if (c !== admin) await admin.end().catch(() => undefined);
   };
 }
