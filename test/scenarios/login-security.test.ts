@@ -37,6 +37,34 @@ describe('one-time code replies', () => {
   });
 });
 
+describe('one-time code limits on VK', () => {
+  it("throwaway accounts are refused once they spent the phone's strangers' budget; the owner's own account still logs in", async () => {
+    const phone = '+79160001201';
+    const customer = await createCustomer(world().ctx.prisma, { phone });
+    const owner = vkDriver(world(), { firstName: 'Owner' });
+    await owner.start();
+    await owner.login(phone);
+    await owner.press(ru()('menu.profile'));
+    await owner.press(ru()('profile.buttons.logout'));
+    await owner.press(ru()('auth.logout_yes'));
+    expect((await world().ctx.prisma.channelIdentity.findUniqueOrThrow({ where: { platform_externalId: { platform: 'vk', externalId: owner.externalId } } })).customerId).toBeNull();
+
+    let refusedAt = -1;
+    for (let i = 0; i < 12 && refusedAt < 0; i++) {
+      const stranger = vkDriver(world(), { firstName: 'Bot' });
+      await stranger.start();
+      await stranger.press(ru()('menu.login'));
+      await stranger.say('8 916 000-12-01');
+      if (stranger.lastText().startsWith(ru()('otp.too_many_requests', { minutes: 0 }).split('0')[0]!)) refusedAt = i;
+    }
+    expect(refusedAt).toBeGreaterThanOrEqual(0);
+    const smsBefore = world().sms.sent.length;
+    await owner.login(phone);
+    expect(world().sms.sent.length).toBe(smsBefore + 1);
+    expect((await world().ctx.prisma.channelIdentity.findUniqueOrThrow({ where: { platform_externalId: { platform: 'vk', externalId: owner.externalId } } })).customerId).toBe(customer.id);
+  });
+});
+
 describe('recycled numbers', () => {
   async function dormantCustomer(phone: string, extra: { email?: string; order?: string } = {}) {
     const { prisma } = world().ctx;
