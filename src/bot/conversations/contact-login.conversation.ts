@@ -8,7 +8,7 @@
 import { normalizeInternationalPhone } from '../../domain/customers/phone.js';
 import type { FlowArgs, FlowContext, PendingAction } from '../context.js';
 import { runIn, type BotKit, type Flow, type Run } from '../kit.js';
-import { finishLogin } from './finish-login.js';
+import { announceLogin, finishLogin } from './finish-login.js';
 import { askOwnerCheck, ownerCheckOf, type OwnerCheck } from './owner-check-login.js';
 
 export const CONTACT_LOGIN_CONVERSATION = 'contact-login';
@@ -63,8 +63,7 @@ export async function loginWithContact(kit: BotKit, run: Run, ctx: FlowContext, 
     await ctx.reply(t('auth.bad_phone'));
     return 'failed';
   }
-  await welcome(kit, ctx, args, result.value.created);
-  await finishLogin(kit, run, ctx, args, result.value.customerId);
+  await announceLogin(kit, run, ctx, args, result.value);
   return 'done';
 }
 
@@ -76,16 +75,12 @@ const safeInternational = (raw: string) => {
   }
 };
 
-async function welcome(kit: BotKit, ctx: FlowContext, args: LoginArgs, created: boolean): Promise<void> {
-  const t = kit.translator.t(args.lang);
-  await ctx.reply(created ? `${t('auth.success')} ${t('auth.welcome_new')}` : t('auth.success'), REMOVE_KEYBOARD);
-}
-
 /** Runs the owner check inside a login flow and finishes the login either way. */
 export async function ownerCheckThenFinish(kit: BotKit, conversation: Flow, ctx: FlowContext, args: LoginArgs, check: OwnerCheck): Promise<void> {
+  const run = runIn(conversation);
   const checked = await askOwnerCheck(kit, conversation, ctx, args, check);
-  if (checked.ok) await welcome(kit, checked.ctx, args, checked.created);
-  await finishLogin(kit, runIn(conversation), checked.ctx, args, checked.ok ? checked.customerId : null);
+  if (checked.ok) return announceLogin(kit, run, checked.ctx, args, { customerId: checked.customerId, created: checked.created, language: checked.language });
+  await finishLogin(kit, run, checked.ctx, args, null);
 }
 
 export function createContactLoginConversation(kit: BotKit) {

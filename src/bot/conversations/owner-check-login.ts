@@ -17,7 +17,7 @@ export interface OwnerCheck {
   answerable: boolean;
 }
 
-export type OwnerCheckResult = { ok: true; ctx: FlowContext; customerId: string; created: boolean } | { ok: false; ctx: FlowContext };
+export type OwnerCheckResult = { ok: true; ctx: FlowContext; customerId: string; created: boolean; language: string } | { ok: false; ctx: FlowContext };
 
 /** Reads a held-back login out of a failed attempt's details (forbidden / confirm_owner). */
 export function ownerCheckOf(failure: { code: string; details: Record<string, unknown> }, phone: string): OwnerCheck | undefined {
