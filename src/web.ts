@@ -30,7 +30,7 @@ export interface WebOptions {
 export async function createWeb(infra: Infrastructure, options: WebOptions = {}): Promise<Web> {
   const { config, logger, prisma, redis } = infra;
   const plugins: NonNullable<AppDeps['plugins']> = [
-    { plugin: metricsPlugin, options: { queues: infra.queues, queueNames: Object.values(QueueName), token: config.metricsToken } },
+    { plugin: metricsPlugin, options: { queues: infra.queues, queueNames: Object.values(QueueName), token: config.metricsToken, openWithoutToken: config.env !== 'production' } },
   ];
   // The customer bot's routes (Telegram webhook when a secret is set, VK Callback API): they
   // record updates in the durable inbound queue; the worker role runs the brain on them.
