@@ -30,6 +30,8 @@ const RULES = {
   notifications: { table: 'notifications', where: `status IN ('sent', 'failed', 'blocked', 'skipped') AND "updatedAt" < $1` },
   // A code is useless once expired, used or not; a day later it goes.
   otpCodes: { table: 'otp_codes', where: '"expiresAt" < $1' },
+  // An owner check counts wrong answers for a day; two days later it has no use.
+  loginChallenges: { table: 'login_challenges', where: '"createdAt" < $1' },
   // Shop-platform delivery log (refused ones keep their payload, which names the customer).
   integrationEvents: { table: 'integration_events', where: '"receivedAt" < $1' },
 } as const;
@@ -43,8 +45,9 @@ export async function pruneExpiredRecords(prisma: PrismaClient, clock: Clock, se
     notifications: new Date(now - settings.notificationsDays * DAY),
     otpCodes: new Date(now - settings.otpCodesDays * DAY),
     integrationEvents: new Date(now - settings.processedEventsDays * DAY),
+    loginChallenges: new Date(now - 2 * DAY),
   };
-  const deleted = { processedEvents: 0, outbox: 0, notifications: 0, otpCodes: 0, integrationEvents: 0 };
+  const deleted = { processedEvents: 0, outbox: 0, notifications: 0, otpCodes: 0, loginChallenges: 0, integrationEvents: 0 };
   for (const kind of Object.keys(RULES) as Array<keyof typeof RULES>) {
     const { table, where } = RULES[kind];
     for (;;) {
