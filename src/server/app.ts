@@ -111,7 +111,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       return reply.status(400).send(withRequestId(validationErrorBody(error.message, error.validation.map((v) => ({ field: fieldPath(v.instancePath, v.params, part), message: v.message }))), request.id));
     }
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
-    if (status < 500) return reply.status(status).send(withRequestId(httpErrorBody(status, error.code, error.message), request.id));
+    if (status < 500) {
+      const details = (error as { details?: Record<string, unknown> }).details;
+      return reply.status(status).send(withRequestId({ ...httpErrorBody(status, error.code, error.message), ...(details ? { details } : {}) }, request.id));
+    }
     request.log.error({ err: error, url: request.routeOptions.url }, 'request failed');
     return reply.status(status).send(withRequestId({ error: 'internal_error', message: `Internal error; quote request id ${request.id}` }, request.id));
   });

@@ -17,3 +17,16 @@ export function createValidatorCompiler(): FastifySchemaCompiler<unknown> {
   const coercing = addFormats(new Ajv({ ...base, coerceTypes: 'array' }));
   return ({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema as object) as ReturnType<FastifySchemaCompiler<unknown>>;
 }
+
+/** The body validator on its own, for parts validated one by one (the items of a batch). */
+export function createBodyAjv(): Ajv {
+  return addFormats(new Ajv({ ...base, coerceTypes: false }));
+}
+
+/** The same field naming as the error handler: a missing or unknown property is named itself. */
+export function problemPath(instancePath: string, params: unknown): string {
+  const p = (params ?? {}) as { missingProperty?: string; additionalProperty?: string };
+  const own = p.additionalProperty ?? p.missingProperty;
+  const path = own ? `${instancePath}/${own}` : instancePath;
+  return path.replace(/^\//, '').replace(/\//g, '.');
+}

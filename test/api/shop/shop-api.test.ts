@@ -39,7 +39,7 @@ describe('signature', () => {
   it('refuses a body changed after signing', async () => {
     const raw = JSON.stringify(body);
     const t = Math.floor(Date.now() / 1000);
-    const header = `t=${t},v1=${computeSignature(SECRET, t, raw)}`;
+    const header = `t=${t},v1=${computeSignature(SECRET, t, raw, { method: 'POST', path: '/api/v1/products' })}`;
     const before = await counts();
     const res = await signedPost(app, '/api/v1/products', null, { raw: raw.replace('1990', '1', ), header });
     expect(res.statusCode).toBe(401);
