@@ -315,9 +315,10 @@ export function createShopSync(deps: ShopSyncDeps) {
   }
 
   /**
-   * Runs `write` for each item, a chunk per transaction. A chunk that fails on one item is
-   * replayed item by item (each in its own transaction) so the others still land and the
-   * bad one is reported. `progress` hears how many items are behind after each chunk.
+   * Runs `write` for each item, a chunk per transaction, each item behind a savepoint: an
+   * item the domain refuses is rolled back to its savepoint and reported, and the chunk goes
+   * on. A chunk that fails otherwise (a lost race) is replayed item by item, each in its own
+   * transaction. `progress` hears how many items are behind after each chunk.
    */
   async function runChunks<I>(items: Array<{ index: number; item: I }>, keyOf: (item: I) => string | null, write: (tx: Tx, item: I) => Promise<WriteResult<{ created: boolean }>>, report: BatchReport, progress?: Progress): Promise<AfterWrite> {
     const after: AfterWrite = { notifications: [], fanouts: [] };
@@ -330,12 +331,25 @@ export function createShopSync(deps: ShopSyncDeps) {
     for (let start = 0; start < items.length; start += chunkSize) {
       const chunk = items.slice(start, start + chunkSize);
       try {
-        const results = await prisma.$transaction(async (tx) => {
+        const { results, refused } = await prisma.$transaction(async (tx) => {
           const out: Array<WriteResult<{ created: boolean }>> = [];
-          for (const { item } of chunk) out.push(await write(tx, item));
-          return out;
+          const bad: ItemError[] = [];
+          for (const { index, item } of chunk) {
+            await tx.$executeRawUnsafe('SAVEPOINT batch_item');
+            try {
+              out.push(await write(tx, item));
+              await tx.$executeRawUnsafe('RELEASE SAVEPOINT batch_item');
+            } catch (err) {
+              // Not an item's own fault (a race, a lost connection): the chunk is replayed below.
+              if (!isDomainError(err) && !storeErrorAsDomain(err)) throw err;
+              await tx.$executeRawUnsafe('ROLLBACK TO SAVEPOINT batch_item');
+              bad.push(itemError(index, keyOf(item), err));
+            }
+          }
+          return { results: out, refused: bad };
         }, { timeout: 120_000, maxWait: 10_000 });
         results.forEach(take);
+        report.errors.push(...refused);
       } catch {
         for (const { index, item } of chunk) {
           try {
