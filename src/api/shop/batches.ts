@@ -17,7 +17,7 @@ import type { AfterWrite } from '../../domain/shop-sync/shop-sync.js';
 import type { BatchReport, CustomerInput, ItemError, OrderInput, ProductInput } from '../../domain/shop-sync/types.js';
 import { DomainError } from '../../errors.js';
 import { createBodyAjv, problemPath } from '../../server/validation.js';
-import { findNul, NUL_MESSAGE } from './inputs.js';
+import { findInputProblem } from './inputs.js';
 import { eventKey, replay, security, shopErrors, type ShopApiOptions } from './plugin.js';
 import { BatchAnswer, BatchEnvelope, CustomerSchema, EventId, ImportJobAnswer, JobAccepted, OrderSchema, ProductSchema } from './schemas.js';
 
@@ -86,8 +86,8 @@ export function registerBatchRoutes(parent: FastifyInstance, opts: ShopApiOption
       items.forEach((item, index) => {
         const key = item && typeof item === 'object' && !Array.isArray(item) ? spec.keyOf(item as Record<string, unknown>) : null;
         const refuse = (field: string | null, message: string) => errors.push({ index, key: key && !key.includes('\u0000') ? key : null, field, message });
-        const nul = findNul(item);
-        if (nul !== null) return refuse(nul || null, `${nul || 'item'} ${NUL_MESSAGE}`);
+        const problem = findInputProblem(item);
+        if (problem) return refuse(problem.at || null, `${problem.at || 'item'} ${problem.message}`);
         if (!itemCheck(item)) {
           const e = itemCheck.errors?.[0];
           return refuse(e ? problemPath(e.instancePath, e.params) || null : null, e?.message ?? 'is invalid');
