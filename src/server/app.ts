@@ -73,14 +73,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     // Per-request lines would log URLs with ids and phones at volume; errors are logged below.
-    logController: new LogController({ disableRequestLogging: true }),
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     bodyLimit: deps.bodyLimitBytes ?? 10 * 1024 * 1024,
     // Webhook handlers must answer fast; a stuck request should not hold a connection forever.
     requestTimeout: 30_000,
     return503OnClosing: true,
     // A request id on every answer (header, error body, log line) so a caller can quote it.
     genReqId: () => randomUUID(),
-    requestIdLogLabel: 'requestId',
     // Errors raised before routing (a malformed path encoding, a path segment over the limit)
     // answer the documented shape too.
     frameworkErrors: (error, request, reply) => {
@@ -126,7 +125,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
         info: { title: 'Kabinet API', description: 'The shop backend API (signed with Kabinet-Signature) and the admin API of Kabinet. Webhooks Kabinet sends to the shop (SHOP_WEBHOOK_URL), with the same header over "<t>.<raw body>": customer.linked, customer.updated, customer.address_changed, repeat_order.requested, support.requested, webhook.test; envelope { id, type, createdAt, data }, payloads and retries in src/outbox/README.md.', version: '1.0.0' },
         components: {
           securitySchemes: {
-            shopSignature: { type: 'apiKey', in: 'header', name: 'Kabinet-Signature', description: 't=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<METHOD>.<path>.<raw body>"> with SHOP_API_SECRET; path is the request target as sent, with its query string (e.g. "1733500000.POST./api/v1/orders/A-1/status.{...}"). Two secrets may be active while rotating; one v1 each. Webhooks from Kabinet sign "<t>.<raw body>" with SHOP_WEBHOOK_SECRET.' },
+            shopSignature: { type: 'apiKey', in: 'header', name: 'Kabinet-Signature', description: 't=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<METHOD>.<path>.<raw body>"> with SHOP_API_SECRET; path is the request target as sent, with its query string (e.g. "1733500000.POST./api/v1/orders/A-1/status.{...}"). While rotating, SHOP_API_SECRET may hold two secrets and either is accepted. Webhooks from Kabinet sign "<t>.<raw body>" with SHOP_WEBHOOK_SECRET.' },
             adminToken: { type: 'http', scheme: 'bearer' },
           },
         },

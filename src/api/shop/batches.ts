@@ -21,8 +21,6 @@ import { findInputProblem } from './inputs.js';
 import { eventKey, replay, security, shopErrors, type ShopApiOptions } from './plugin.js';
 import { BatchAnswer, BatchEnvelope, CustomerSchema, EventId, ImportJobAnswer, JobAccepted, OrderSchema, ProductSchema } from './schemas.js';
 
-type App = FastifyInstance['withTypeProvider'] extends () => infer A ? A : never;
-
 interface Kind<I> {
   kind: ImportKind;
   path: string;
@@ -198,4 +196,3 @@ export function registerBatchRoutes(parent: FastifyInstance, opts: ShopApiOption
   });
 }
 
-export type { App };

@@ -75,12 +75,11 @@ export function createImportJobs(deps: { prisma: PrismaClient; sync: ShopSync; c
       if (!job || job.status === 'done' || job.status === 'failed' || !Array.isArray(job.items)) return 'skipped';
       const preErrors = (job.errors as unknown as ItemError[]).filter((e) => e.index >= 0);
       // A re-run starts over: the refused-before-import errors stay, the rest are recomputed.
-      const initial = await prisma.importJob.findUniqueOrThrow({ where: { id }, select: { received: true } });
       const items = job.items as unknown as Array<{ index: number; item: unknown }>;
       const validIndexes = new Set(items.map((i) => i.index));
       const kept = preErrors.filter((e) => !validIndexes.has(e.index));
       await prisma.importJob.update({ where: { id }, data: { status: 'running', startedAt: clock.now(), processed: kept.length, created: 0, updated: 0, failed: kept.length, errors: sorted(kept) as unknown as Prisma.InputJsonArray } });
-      const report: BatchReport = { received: initial.received, created: 0, updated: 0, unchanged: 0, failed: 0, errors: [] };
+      const report: BatchReport = { received: job.received, created: 0, updated: 0, unchanged: 0, failed: 0, errors: [] };
       const progress = async (done: number, r: BatchReport) => {
         const errors = sorted([...kept, ...r.errors]);
         await prisma.importJob.update({ where: { id }, data: { processed: kept.length + done, created: r.created, updated: r.updated, failed: errors.length, errors: errors as unknown as Prisma.InputJsonArray } });
@@ -90,7 +89,7 @@ export function createImportJobs(deps: { prisma: PrismaClient; sync: ShopSync; c
       const errors = sorted([...kept, ...report.errors]);
       await prisma.importJob.update({
         where: { id },
-        data: { status: 'done', items: undefined, processed: job.received, created: report.created, updated: report.updated, failed: errors.length, errors: errors as unknown as Prisma.InputJsonArray, finishedAt: clock.now() },
+        data: { status: 'done', processed: job.received, created: report.created, updated: report.updated, failed: errors.length, errors: errors as unknown as Prisma.InputJsonArray, finishedAt: clock.now() },
       });
       await prisma.$executeRaw`UPDATE import_jobs SET items = NULL WHERE id = ${id}::uuid`;
       return 'done';

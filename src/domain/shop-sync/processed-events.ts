@@ -88,7 +88,8 @@ export async function processOnce<T>(prisma: PrismaClient, key: EventKey, change
         { timeout: options.timeoutMs ?? 15_000, maxWait: 10_000 },
       );
     } catch (err) {
-      if (!isRetryableRace(err)) throw err;
+      // A value the column refused is the caller's input: a 400 naming it, not a 500.
+      if (!isRetryableRace(err)) throw storeErrorAsDomain(err) ?? err;
       const twin = await checkExisting(prisma, key);
       if (twin) return { duplicate: true, response: twin.response };
       if (attempt >= attempts) throw err;
