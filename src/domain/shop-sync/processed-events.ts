@@ -37,9 +37,16 @@ async function checkExisting(db: Reader, key: EventKey): Promise<{ response: Rec
  * is run again; the second run sees the winner's committed row.
  */
 export function isRetryableRace(err: unknown): boolean {
-  if (err instanceof Prisma.PrismaClientKnownRequestError) return err.code === 'P2002' || err.code === 'P2034';
+  if (err instanceof Prisma.PrismaClientKnownRequestError) return err.code === 'P2002' || err.code === 'P2034' || err.code === 'P2028';
   const text = err instanceof Error ? err.message : '';
-  return /deadlock detected|could not serialize access|40P01|40001/.test(text);
+  return /deadlock detected|could not serialize access|40P01|40001/.test(text) || isBusy(err);
+}
+
+/** The database had no connection or no time for this transaction: the caller may retry soon. */
+export function isBusy(err: unknown): boolean {
+  if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2028') return true;
+  const text = err instanceof Error ? err.message : '';
+  return /timeout exceeded when trying to connect|Unable to start a transaction|Transaction already closed|expired transaction/i.test(text);
 }
 
 /**
@@ -92,7 +99,11 @@ export async function processOnce<T>(prisma: PrismaClient, key: EventKey, change
       if (!isRetryableRace(err)) throw storeErrorAsDomain(err) ?? err;
       const twin = await checkExisting(prisma, key);
       if (twin) return { duplicate: true, response: twin.response };
-      if (attempt >= attempts) throw err;
+      if (attempt >= attempts) {
+        // Nothing was written (the transaction rolled back): a retry of the same event is safe.
+        if (isBusy(err)) throw new DomainError('unavailable', 'Kabinet is busy; retry the request with the same eventId', { retryAfterSeconds: 2 });
+        throw err;
+      }
       await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * attempt));
     }
   }

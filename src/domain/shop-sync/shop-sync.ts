@@ -109,21 +109,6 @@ export function createShopSync(deps: ShopSyncDeps) {
     const find = async () =>
       (input.externalId ? await tx.customer.findUnique({ where: { externalId: input.externalId } }) : null) ??
       (await tx.customer.findUnique({ where: { phone } }));
-    let existing = await find();
-    let createdNow: string | null = null;
-    if (!existing) {
-      // First sight: a concurrent twin waits here for the winner and then finds its row.
-      const [made] = await tx.customer.createManyAndReturn({ data: [{ phone, externalId: input.externalId ?? null }], skipDuplicates: true, select: { id: true } });
-      if (made) createdNow = made.id;
-      else existing = await find();
-    }
-    if (existing && existing.phone !== phone) {
-      const owner = await tx.customer.findUnique({ where: { phone }, select: { id: true } });
-      if (owner && owner.id !== existing.id) throw new DomainError('conflict', 'The phone belongs to another customer', { field: 'phone' });
-    }
-    if (existing && input.externalId && existing.externalId && existing.externalId !== input.externalId) {
-      throw new DomainError('conflict', 'The phone belongs to a customer with another externalId', { field: 'externalId' });
-    }
     const data = {
       phone,
       ...(input.externalId !== undefined ? { externalId: input.externalId } : {}),
@@ -134,9 +119,24 @@ export function createShopSync(deps: ShopSyncDeps) {
       ...(input.personalDataConsent !== undefined ? { personalDataConsent: input.personalDataConsent } : {}),
       ...(input.marketingConsent !== undefined ? { marketingConsent: input.marketingConsent } : {}),
     };
-    const targetId = existing?.id ?? createdNow;
-    if (!targetId) throw new DomainError('conflict', 'The externalId belongs to a customer with another phone', { field: 'externalId' });
-    const customer = await tx.customer.update({ where: { id: targetId }, data });
+    let existing = await find();
+    let customer: { id: string } | undefined;
+    if (!existing) {
+      // First sight, written whole: a concurrent twin waits here for the winner and then finds its row.
+      [customer] = await tx.customer.createManyAndReturn({ data: [data], skipDuplicates: true, select: { id: true } });
+      if (!customer) existing = await find();
+    }
+    if (!customer) {
+      if (!existing) throw new DomainError('conflict', 'The externalId belongs to a customer with another phone', { field: 'externalId' });
+      if (existing.phone !== phone) {
+        const owner = await tx.customer.findUnique({ where: { phone }, select: { id: true } });
+        if (owner && owner.id !== existing.id) throw new DomainError('conflict', 'The phone belongs to another customer', { field: 'phone' });
+      }
+      if (input.externalId && existing.externalId && existing.externalId !== input.externalId) {
+        throw new DomainError('conflict', 'The phone belongs to a customer with another externalId', { field: 'externalId' });
+      }
+      customer = await tx.customer.update({ where: { id: existing.id }, data, select: { id: true } });
+    }
     // Consent history: only changes are events.
     const consentEvents: Prisma.ConsentEventCreateManyInput[] = [];
     if (input.personalDataConsent !== undefined && input.personalDataConsent !== (existing?.personalDataConsent ?? false)) {
@@ -284,8 +284,8 @@ export function createShopSync(deps: ShopSyncDeps) {
       }
       notifications.push(...r.notifications);
     }
-    const last = await tx.customer.findUniqueOrThrow({ where: { id: customerId }, select: { lastOrderAt: true } });
-    if (!last.lastOrderAt || last.lastOrderAt < placedAt) await tx.customer.update({ where: { id: customerId }, data: { lastOrderAt: placedAt } });
+    // One conditional statement: the customer's row is locked only when this order is newer.
+    await tx.$executeRaw`UPDATE customers SET "lastOrderAt" = ${placedAt}, "updatedAt" = now() WHERE id = ${customerId}::uuid AND ("lastOrderAt" IS NULL OR "lastOrderAt" < ${placedAt})`;
     return { value: { id: orderId, created: !existing }, notifications };
   }
 
