@@ -1,7 +1,6 @@
 /**
  * Batch imports: `POST /products/batch`, `/orders/batch`, `/customers/batch`, up to 10,000
- * items. The route validates the envelope; each item is then checked on its own (NUL, the
- * item schema with the same validator and wording as the single routes, repeats within the
+ * items. The route validates the envelope; each item is then checked on its own (the item schema with the same validator and wording as the single routes, repeats within the
  * batch) and refused items are listed by index. Synchronous by default (fine for a few
  * hundred items); `?async=true` stores the job and answers 202 `{ jobId }` at once, and
  * `GET /jobs/{id}` reports progress and per-item errors.
@@ -17,7 +16,6 @@ import type { AfterWrite } from '../../domain/shop-sync/shop-sync.js';
 import type { BatchReport, CustomerInput, ItemError, OrderInput, ProductInput } from '../../domain/shop-sync/types.js';
 import { DomainError } from '../../errors.js';
 import { createBodyAjv, problemPath } from '../../server/validation.js';
-import { findInputProblem } from './inputs.js';
 import { eventKey, replay, security, shopErrors, type ShopApiOptions } from './plugin.js';
 import { BatchAnswer, BatchEnvelope, CustomerSchema, EventId, ImportJobAnswer, JobAccepted, OrderSchema, ProductSchema } from './schemas.js';
 
@@ -83,9 +81,7 @@ export function registerBatchRoutes(parent: FastifyInstance, opts: ShopApiOption
       const firstAt = new Map<string, number>();
       items.forEach((item, index) => {
         const key = item && typeof item === 'object' && !Array.isArray(item) ? spec.keyOf(item as Record<string, unknown>) : null;
-        const refuse = (field: string | null, message: string) => errors.push({ index, key: key && !key.includes('\u0000') ? key : null, field, message });
-        const problem = findInputProblem(item);
-        if (problem) return refuse(problem.at || null, `${problem.at || 'item'} ${problem.message}`);
+        const refuse = (field: string | null, message: string) => errors.push({ index, key, field, message });
         if (!itemCheck(item)) {
           const e = itemCheck.errors?.[0];
           return refuse(e ? problemPath(e.instancePath, e.params) || null : null, e?.message ?? 'is invalid');
@@ -115,7 +111,7 @@ export function registerBatchRoutes(parent: FastifyInstance, opts: ShopApiOption
       schema: {
         tags: ['shop', 'import'],
         summary: spec.summary,
-        description: `Up to ${batchMax} items. Each item is validated and written on its own; refused items (schema, NUL, a repeated key within the batch) are listed in \`errors\` by index, worded as the single route words them. \`?async=true\` answers 202 { jobId } at once; poll GET /api/v1/jobs/{jobId}. Prefer it above a few hundred items: proxies cut long requests.`,
+        description: `Up to ${batchMax} items. Each item is validated and written on its own; refused items (schema, a repeated key within the batch) are listed in \`errors\` by index, worded as the single route words them. \`?async=true\` answers 202 { jobId } at once; poll GET /api/v1/jobs/{jobId}. Prefer it above a few hundred items: proxies cut long requests.`,
         security,
         querystring: Type.Object({ async: Type.Optional(Type.Boolean({ description: 'Run in the background: answers 202 { jobId }' })) }, { additionalProperties: false }),
         body: BatchEnvelope(spec.schema, batchMax),

@@ -19,7 +19,7 @@ import type { Clock } from '../../infra/clock.js';
 import type { Outbox } from '../../outbox/outbox.js';
 import { errorResponses } from '../../server/error-answer.js';
 import { registerBatchRoutes } from './batches.js';
-import { findInputProblem } from './inputs.js';
+import { stripNul } from '../../lib/strip-nul.js';
 import { registerReadRoutes } from './reads.js';
 import { BalanceAnswer, CustomerRef, CustomerSchema, Envelope, EventId, LoyaltyChangeSchema, OrderSchema, ProductSchema, StatusChangeSchema, TestWebhookAnswer, WriteAnswer } from './schemas.js';
 import { installSignedBody } from './signed-body.js';
@@ -84,15 +84,10 @@ export const shopApiPlugin: FastifyPluginAsync<ShopApiOptions> = async (parent, 
 
   installSignedBody(app, { secrets: opts.secrets, toleranceSeconds: opts.toleranceSeconds, clock: opts.clock });
 
-  // NUL (or absurd nesting) anywhere in what a single route acts on is refused, naming the
-  // field; batch routes check the envelope here and each item on its own (batches.ts).
+  // NUL out of path parameters and query values too (the body's went at parsing, inputs.ts).
   app.addHook('preValidation', async (request) => {
-    const batch = (request.routeOptions.config as { batch?: boolean } | undefined)?.batch;
-    const body = batch && request.body && typeof request.body === 'object' && !Array.isArray(request.body) ? { ...(request.body as object), items: [] } : request.body;
-    for (const value of [body, request.params, request.query]) {
-      const problem = findInputProblem(value);
-      if (problem) throw new DomainError('invalid_input', `${problem.at || 'body'} ${problem.message}`, { field: problem.at || 'body' });
-    }
+    stripNul(request.params);
+    stripNul(request.query);
   });
 
   async function findCustomerId(ref: { phone?: string; externalId?: string }): Promise<string> {

@@ -5,7 +5,8 @@
  *  2. the body parser streams the raw bytes, stopping at the route's cap (413), feeding them
  *     to the HMAC as they arrive; a mismatch is a 401 and the bytes are never parsed.
  *  3. only a verified body is decoded and parsed as JSON. A body that is not JSON (by syntax
- *     or media type) is then a 400 or a 415, never before the signature.
+ *     or media type) is then a 400 or a 415, never before the signature. NUL is dropped from
+ *     its strings and absurd nesting refused (inputs.ts).
  * Requests without a body (GET) are verified over the empty body in preValidation.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -13,6 +14,8 @@ import type { IncomingMessage } from 'node:http';
 import { DomainError } from '../../errors.js';
 import type { Clock } from '../../infra/clock.js';
 import { createBodyVerifier, parseSignatureHeader, SIGNATURE_HEADER, type ParsedSignature, type SignatureProblem } from '../../lib/signature.js';
+import { stripNul } from '../../lib/strip-nul.js';
+import { DEPTH_MESSAGE, findTooDeep } from './inputs.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -23,6 +26,8 @@ declare module 'fastify' {
     jsonError?: string;
     unsupportedMediaType?: boolean;
     emptyBody?: boolean;
+    /** Where a verified body nests deeper than any route needs. */
+    tooDeep?: string;
   }
 }
 
@@ -122,12 +127,20 @@ export function installSignedBody(app: FastifyInstance, opts: SignedBodyOptions)
           request.emptyBody = true;
           return done(null, undefined);
         }
+        let parsed: unknown;
         try {
-          done(null, JSON.parse(raw.toString('utf8')));
+          parsed = JSON.parse(raw.toString('utf8'));
         } catch (err) {
           request.jsonError = (err as Error).message;
-          done(null, undefined);
+          return done(null, undefined);
         }
+        const deep = findTooDeep(parsed);
+        if (deep !== null) {
+          request.tooDeep = deep;
+          return done(null, undefined);
+        }
+        // NUL out of every string (PostgreSQL refuses it), as the bot does; see inputs.ts.
+        done(null, stripNul(parsed));
       },
       (err: Error) => done(err),
     );
@@ -143,6 +156,7 @@ export function installSignedBody(app: FastifyInstance, opts: SignedBodyOptions)
     }
     if (request.unsupportedMediaType) throw new HttpProblem(415, 'unsupported_media_type', 'Content-Type must be application/json');
     if (request.jsonError) throw new DomainError('invalid_input', `Body is not valid JSON: ${request.jsonError}`, { field: 'body' });
+    if (request.tooDeep !== undefined) throw new DomainError('invalid_input', `${request.tooDeep || 'body'} ${DEPTH_MESSAGE}`, { field: request.tooDeep || 'body' });
     if (request.emptyBody && request.routeOptions.schema?.body) throw new DomainError('invalid_input', 'Body is empty; a JSON object is expected', { field: 'body' });
   });
 }
