@@ -252,7 +252,7 @@ describe('batches (issue 14.12)', () => {
   });
 
   it('runs ?async=true in the background: 202 { jobId }, then progress and per-item errors', async () => {
-    const items: unknown[] = Array.from({ length: 1200 }, (_, i) => ({ phone: `+7904${String(1_000_000 + i)}`, externalId: `async-${i}` }));
+    const items: unknown[] = Array.from({ length: 600 }, (_, i) => ({ phone: `+7904${String(1_000_000 + i)}`, externalId: `async-${i}` }));
     items[5] = { phone: 'nope' };
     items[7] = { phone: '+79041000000' }; // repeats item 0's phone
     const before = await ctx.prisma.customer.count();
@@ -261,15 +261,15 @@ describe('batches (issue 14.12)', () => {
     const { jobId } = res.json();
     expect(res.json()).toMatchObject({ ok: true, duplicate: false, status: 'queued' });
     const queued = await signedGet(app, `/api/v1/jobs/${jobId}`);
-    expect(queued.json()).toMatchObject({ status: 'queued', received: 1200 });
+    expect(queued.json()).toMatchObject({ status: 'queued', received: 600 });
     // The queue carries the job; run it here as the worker would.
     const job = await shop.importQueue.queue().getJob(jobId);
     expect(job?.data).toEqual({ importJobId: jobId });
     await shop.importQueue.processor(job!);
     const done = (await signedGet(app, `/api/v1/jobs/${jobId}`)).json();
-    expect(done).toMatchObject({ status: 'done', received: 1200, processed: 1200, created: 1198, failed: 2 });
+    expect(done).toMatchObject({ status: 'done', received: 600, processed: 600, created: 598, failed: 2 });
     expect(done.errors.map((e: { index: number; field: string }) => [e.index, e.field])).toEqual([[5, 'phone'], [7, 'phone']]);
-    expect((await ctx.prisma.customer.count()) - before).toBe(1198);
+    expect((await ctx.prisma.customer.count()) - before).toBe(598);
     expect((await ctx.prisma.importJob.findUniqueOrThrow({ where: { id: jobId } })).items).toBeNull();
     // A repeat of the event answers the same job; another body under the id is a conflict.
     const again = await signedPost(app, '/api/v1/customers/batch?async=true', { eventId: 'async-1', items });
@@ -278,5 +278,5 @@ describe('batches (issue 14.12)', () => {
     expect((await signedGet(app, '/api/v1/jobs/00000000-0000-7000-8000-000000000000')).statusCode).toBe(404);
     expect((await signedGet(app, '/api/v1/jobs/not-a-uuid')).statusCode).toBe(400);
     expect((await signedPost(app, '/api/v1/customers/batch?async=maybe', { eventId: 'async-2', items })).statusCode).toBe(400);
-  }, 60_000);
+  }, 240_000);
 });
