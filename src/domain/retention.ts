@@ -30,6 +30,8 @@ const RULES = {
   notifications: { table: 'notifications', where: `status IN ('sent', 'failed', 'blocked', 'skipped') AND "updatedAt" < $1` },
   // A code is useless once expired, used or not; a day later it goes.
   otpCodes: { table: 'otp_codes', where: '"expiresAt" < $1' },
+  // An owner check counts wrong answers for a day; two days later it has no use.
+  loginChallenges: { table: 'login_challenges', where: '"createdAt" < $1' },
   // Finished shop import jobs and alert fan-outs live as long as the event ids that made them.
   importJobs: { table: 'import_jobs', where: `status IN ('done', 'failed') AND "finishedAt" < $1` },
   alertFanouts: { table: 'alert_fanouts', where: '"finishedAt" < $1' },
@@ -43,10 +45,11 @@ export async function pruneExpiredRecords(prisma: PrismaClient, clock: Clock, se
     outbox: new Date(now - settings.outboxDays * DAY),
     notifications: new Date(now - settings.notificationsDays * DAY),
     otpCodes: new Date(now - settings.otpCodesDays * DAY),
+    loginChallenges: new Date(now - 2 * DAY),
     importJobs: new Date(now - settings.processedEventsDays * DAY),
     alertFanouts: new Date(now - settings.processedEventsDays * DAY),
   };
-  const deleted = { processedEvents: 0, outbox: 0, notifications: 0, otpCodes: 0, importJobs: 0, alertFanouts: 0 };
+  const deleted = { processedEvents: 0, outbox: 0, notifications: 0, otpCodes: 0, loginChallenges: 0, importJobs: 0, alertFanouts: 0 };
   for (const kind of Object.keys(RULES) as Array<keyof typeof RULES>) {
     const { table, where } = RULES[kind];
     for (;;) {
