@@ -146,6 +146,19 @@ export function createSupportService(deps: { prisma: PrismaClient; clock: Clock;
     };
   }
 
+  /** The staff group with the fewest open conversations (new conversations are spread). */
+  async function pickStaffChat(chatIds: readonly string[], conversationId = ''): Promise<string> {
+    if (chatIds.length === 1) return chatIds[0]!;
+    const counts = await prisma.supportConversation.groupBy({ by: ['staffChatId'], where: { status: { in: OPEN }, staffChatId: { in: [...chatIds] } }, _count: { _all: true } });
+    const load = new Map(counts.map((c) => [c.staffChatId, c._count._all]));
+    const least = Math.min(...chatIds.map((id) => load.get(id) ?? 0));
+    // Within one unit of the least loaded, the conversation id decides: a burst of new
+    // conversations (all reading the same counts at once) still spreads evenly.
+    const candidates = chatIds.filter((id) => (load.get(id) ?? 0) <= least + 1);
+    const hash = [...conversationId].reduce((h, ch) => (h * 31 + ch.charCodeAt(0)) >>> 0, 7);
+    return candidates[hash % candidates.length]!;
+  }
+
   return {
     customerWrites,
 
@@ -195,13 +208,24 @@ export function createSupportService(deps: { prisma: PrismaClient; clock: Clock;
       await prisma.supportConversation.update({ where: { id: conversationId }, data: { staffChatId: topic.chatId, staffThreadId: topic.threadId, cardMessageId: topic.cardMessageId } });
     },
 
-    /** The staff group with the fewest open conversations (new conversations are spread). */
-    async pickStaffChat(chatIds: readonly string[]): Promise<string> {
-      if (chatIds.length === 1) return chatIds[0]!;
-      const counts = await prisma.supportConversation.groupBy({ by: ['staffChatId'], where: { status: { in: OPEN }, staffChatId: { in: [...chatIds] } }, _count: { _all: true } });
-      const load = new Map(counts.map((c) => [c.staffChatId, c._count._all]));
-      return [...chatIds].sort((a, b) => (load.get(a) ?? 0) - (load.get(b) ?? 0))[0]!;
+    /** Forgets a topic that was deleted by hand; the next post creates a new one. */
+    async clearTopic(conversationId: string, threadId: string) {
+      await prisma.supportConversation.updateMany({ where: { id: conversationId, staffThreadId: threadId }, data: { staffThreadId: null, cardMessageId: null } });
     },
+
+    /** The conversation's staff group: kept once chosen; a new one goes to the least loaded group. */
+    async staffChatFor(conversationId: string, chatIds: readonly string[]): Promise<string> {
+      const c = await conversationOrThrow(prisma, conversationId);
+      if (c.staffChatId && chatIds.includes(c.staffChatId)) return c.staffChatId;
+      const chosen = await pickStaffChat(chatIds, conversationId);
+      // A group that left the configuration is replaced (its topic is unreachable now).
+      await prisma.supportConversation.updateMany({ where: { id: conversationId, staffChatId: c.staffChatId }, data: { staffChatId: chosen, ...(c.staffChatId ? { staffThreadId: null, cardMessageId: null } : {}) } });
+      const after = await conversationOrThrow(prisma, conversationId);
+      return after.staffChatId ?? chosen;
+    },
+
+    pickStaffChat,
+
 
     /**
      * An operator's message in the topic: a private note (kept in the topic, never sent), or
@@ -251,6 +275,11 @@ export function createSupportService(deps: { prisma: PrismaClient; clock: Clock;
 
     async markDelivered(messageId: string, externalMessageId: string) {
       await prisma.supportMessage.update({ where: { id: messageId }, data: { deliveryStatus: 'sent', externalMessageId, deliveryError: null } });
+    },
+
+    /** The platform said the customer blocked the bot: no more sends to this account. */
+    async markRecipientBlocked(identityId: string) {
+      await prisma.channelIdentity.update({ where: { id: identityId }, data: { blockedAt: clock.now() } });
     },
 
     async markFailed(messageId: string, error: string) {
@@ -360,6 +389,13 @@ export function createSupportService(deps: { prisma: PrismaClient; clock: Clock;
         if (won.count === 1) claimed.push({ conversationId: c.id, recipient: await recipientOf(prisma, c.identityId) });
       }
       return claimed;
+    },
+
+    /** Conversations with customer messages still not in the topic after `olderThanSeconds` (a lost relay job). */
+    async stalePending(olderThanSeconds: number, limit = 100): Promise<string[]> {
+      const cutoff = new Date(clock.now().getTime() - olderThanSeconds * 1000);
+      const rows = await prisma.supportMessage.findMany({ where: { direction: 'inbound', deliveryStatus: 'pending', createdAt: { lte: cutoff } }, distinct: ['conversationId'], select: { conversationId: true }, take: limit });
+      return rows.map((r) => r.conversationId);
     },
 
     /** Marks a conversation auto-replied now (an out-of-hours answer was already given). */
