@@ -15,6 +15,7 @@ import { createVkCustomerBot } from './channels/vk/vk-customer-bot.js';
 import { createTelegramSender } from './channels/telegram-sender.js';
 import type { Sandbox } from './sandbox/sandbox.js';
 import { sandboxPlugin } from './sandbox/sandbox.plugin.js';
+import { createStaffChannel } from './staff/staff-side.js';
 
 export interface Web {
   app: App;
@@ -45,6 +46,9 @@ export async function createWeb(infra: Infrastructure, options: WebOptions = {})
     const vk = createVkCustomerBot(infra, { ...(messengers ? { messengers } : {}), ...(options.sandbox ? { sms: options.sandbox.sms } : {}) });
     plugins.push(vk.plugin);
   }
+  // The staff bot (operators answer customers from forum topics): webhook route or long polling.
+  const staff = config.staff.token ? createStaffChannel(infra) : undefined;
+  if (staff?.plugin) plugins.push({ plugin: staff.plugin });
   // The shop's API (signed, idempotent) and the admin API over the outbox.
   const shop = createShopServices(infra);
   plugins.push(
@@ -66,9 +70,11 @@ export async function createWeb(infra: Infrastructure, options: WebOptions = {})
     async start() {
       await app.listen({ host: config.http.host, port: config.http.port });
       await telegram?.start();
+      await staff?.start();
     },
     async stop() {
       await telegram?.stop();
+      await staff?.stop();
       await closeGracefully(app);
     },
   };

@@ -7,6 +7,7 @@ import type { Infrastructure } from './infra/infrastructure.js';
 import { startShopWorkers } from './notifications/workers.js';
 import { createShopServices } from './shop-services.js';
 import { vkChannelFromInfra } from './channels/vk/vk-customer-bot.js';
+import { startStaffWorkers } from './staff/staff-side.js';
 
 export interface WorkerRole {
   start(): Promise<void>;
@@ -22,6 +23,8 @@ export async function createWorkerRole(infra: Infrastructure): Promise<WorkerRol
       // VK's sender executes the same Telegram-shaped calls through the bridge's method table.
       const senders = infra.config.vk.token ? new Map([['vk' as const, vkChannelFromInfra(infra).outboundSender]]) : undefined;
       ({ workers } = await startShopWorkers(infra, createShopServices(infra), senders ? { senders } : {}));
+      // Staff groups (paced posting) and the support sweeper (auto-replies, reminders).
+      workers.push(...(await startStaffWorkers(infra)));
       infra.logger.info({ workers: workers.length }, 'worker started');
     },
     async stop() {

@@ -342,6 +342,16 @@ export function createSupportService(deps: { prisma: PrismaClient; clock: Clock;
       });
     },
 
+    /**
+     * The conversation a free text would comment on: the customer's last one, closed and rated
+     * within `withinMs`, with no comment yet. (The rating message invites one comment.)
+     */
+    async commentTarget(identityId: string, withinMs: number): Promise<string | null> {
+      const last = await prisma.supportConversation.findFirst({ where: { identityId }, orderBy: { createdAt: 'desc' } });
+      if (!last || last.status !== 'closed' || last.ratedAt === null || last.ratingComment !== null) return null;
+      return clock.now().getTime() - last.ratedAt.getTime() <= withinMs ? last.id : null;
+    },
+
     /** The customer's 1-5 for a closed conversation (a second press changes it). */
     async rate(conversationId: string, identityId: string, rating: number) {
       if (!Number.isInteger(rating) || rating < 1 || rating > 5) throw new DomainError('invalid_input', 'Rating is 1 to 5', { field: 'rating' });
