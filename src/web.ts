@@ -10,6 +10,8 @@ import { QueueName } from './queues/names.js';
 import { createTelegramChannel } from './channels/telegram/telegram-channel.js';
 import { shopApiPlugin } from './api/shop/plugin.js';
 import { adminApiPlugin } from './api/admin/plugin.js';
+import { adminConversationsPlugin } from './api/admin/conversations.js';
+import { createTranscriptQueries } from './domain/support/transcripts.js';
 import { createShopServices } from './shop-services.js';
 import { createVkCustomerBot } from './channels/vk/vk-customer-bot.js';
 import { createTelegramSender } from './channels/telegram-sender.js';
@@ -57,6 +59,7 @@ export async function createWeb(infra: Infrastructure, options: WebOptions = {})
       options: { prefix: '/api/v1', prisma, sync: shop.sync, ledger: shop.ledger, notifications: shop.notifications, clock: infra.clock, secret: config.shop.apiSecret, toleranceSeconds: config.shop.signatureToleranceSeconds },
     },
     { plugin: adminApiPlugin, options: { prefix: '/api/admin', token: config.adminApiToken, outbox: shop.outbox } },
+    { plugin: adminConversationsPlugin, options: { prefix: '/api/admin', token: config.adminApiToken, transcripts: createTranscriptQueries({ prisma }) } },
   );
   if (options.sandbox) plugins.push({ plugin: sandboxPlugin, options: { sandbox: options.sandbox, prisma } });
   const app = await buildApp({
