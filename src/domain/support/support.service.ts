@@ -250,7 +250,7 @@ export function createSupportService(deps: { prisma: PrismaClient; clock: Clock;
             staffMessageId: input.staffMessageId,
           },
         });
-        if (input.note) return { messageId: message.id, note: true as const, firstAnswer: false, tookIt: false, recipient: await recipientOf(tx, c.identityId) };
+        if (input.note) return { messageId: message.id, text, note: true as const, firstAnswer: false, tookIt: false, recipient: await recipientOf(tx, c.identityId) };
         const tookIt = c.assigneeId === null;
         // Only the first answer of a round claims it: a concurrent second answer sees answeredAt set.
         const first = await tx.supportConversation.updateMany({ where: { id: conversationId, answeredAt: null }, data: { answeredAt: now } });
@@ -269,7 +269,8 @@ export function createSupportService(deps: { prisma: PrismaClient; clock: Clock;
           direction: 'outbound',
           operator: { id: staff.id, name: staff.name },
         });
-        return { messageId: message.id, note: false as const, firstAnswer: first.count === 1, tookIt, recipient: await recipientOf(tx, c.identityId) };
+        // The text as stored (cleaned): what the customer receives.
+        return { messageId: message.id, text, note: false as const, firstAnswer: first.count === 1, tookIt, recipient: await recipientOf(tx, c.identityId) };
       });
     },
 

@@ -50,7 +50,7 @@ export function topicsRelayFeature(kit: StaffKit) {
       const written = await support.operatorWrites(conversation.id, ctx.staff, { text, attachments, note, staffMessageId: String(message.message_id) });
       if (written.note) return;
       if (written.tookIt) await poster.refresh(conversation.id);
-      const outcome = await replies.deliver({ conversationId: conversation.id, messageId: written.messageId, staff: ctx.staff, firstAnswer: written.firstAnswer, recipient: written.recipient, text: text || null, attachments });
+      const outcome = await replies.deliver({ conversationId: conversation.id, messageId: written.messageId, staff: ctx.staff, firstAnswer: written.firstAnswer, recipient: written.recipient, text: written.text, attachments });
       if (!outcome.ok) kit.logger.info({ conversationId: conversation.id, reason: outcome.reason }, 'operator answer not delivered');
     } catch (err) {
       const line = refusal(ctx, err);
