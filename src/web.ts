@@ -17,6 +17,7 @@ import { createVkCustomerBot } from './channels/vk/vk-customer-bot.js';
 import { createTelegramSender } from './channels/telegram-sender.js';
 import type { Sandbox } from './sandbox/sandbox.js';
 import { sandboxPlugin } from './sandbox/sandbox.plugin.js';
+import { staffSandboxPlugin } from './sandbox/staff.plugin.js';
 import { createStaffChannel } from './staff/staff-side.js';
 
 export interface Web {
@@ -62,6 +63,7 @@ export async function createWeb(infra: Infrastructure, options: WebOptions = {})
     { plugin: adminConversationsPlugin, options: { prefix: '/api/admin', token: config.adminApiToken, transcripts: createTranscriptQueries({ prisma }) } },
   );
   if (options.sandbox) plugins.push({ plugin: sandboxPlugin, options: { sandbox: options.sandbox, prisma } });
+  if (options.sandbox) plugins.push({ plugin: staffSandboxPlugin, options: { sandbox: options.sandbox, prisma } });
   const app = await buildApp({
     logger,
     bodyLimitBytes: config.http.bodyLimitBytes,
