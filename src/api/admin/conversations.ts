@@ -50,6 +50,14 @@ const Message = Type.Object({
   createdAt: Type.String(),
 });
 
+/** Query strings are not coerced (the app's schema rules): the page size is read here. */
+function pageSize(raw: string | undefined, fallback: number, max: number): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (n > max) throw new DomainError('invalid_input', `limit is at most ${max}`, { field: 'limit', max });
+  return n;
+}
+
 export const adminConversationsPlugin: FastifyPluginAsync<AdminConversationsOptions> = async (parent, opts) => {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
   app.addHook('onRequest', async (request) => {
@@ -64,13 +72,13 @@ export const adminConversationsPlugin: FastifyPluginAsync<AdminConversationsOpti
       security,
       querystring: Type.Object({
         status: Type.Optional(Type.Union([Type.Literal('waiting'), Type.Literal('with_operator'), Type.Literal('closed')])),
-        limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+        limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,2}$', description: '1-200, default 50' })),
         cursor: Type.Optional(Type.String({ format: 'uuid', description: 'nextCursor of the previous page' })),
       }),
       response: { 200: Type.Object({ items: Type.Array(Conversation), nextCursor: Nullable(Type.String()) }), 400: ErrorAnswer, 401: ErrorAnswer, 503: ErrorAnswer },
     },
   }, async (request) => {
-    const limit = request.query.limit ?? 50;
+    const limit = pageSize(request.query.limit, 50, 200);
     const items = await opts.transcripts.list({ status: request.query.status, limit, cursor: request.query.cursor }).catch((err: unknown) => {
       // A cursor that names no conversation.
       if (err instanceof Error && /cursor|not found|No record/i.test(err.message)) throw new DomainError('invalid_input', 'Unknown cursor', { field: 'cursor' });
@@ -86,13 +94,13 @@ export const adminConversationsPlugin: FastifyPluginAsync<AdminConversationsOpti
       security,
       params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
       querystring: Type.Object({
-        limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 200 })),
+        limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,2}$', description: '1-500, default 200' })),
         cursor: Type.Optional(Type.String({ format: 'uuid' })),
       }),
       response: { 200: Type.Object({ items: Type.Array(Message), nextCursor: Nullable(Type.String()) }), 400: ErrorAnswer, 401: ErrorAnswer, 404: ErrorAnswer, 503: ErrorAnswer },
     },
   }, async (request) => {
-    const limit = request.query.limit ?? 200;
+    const limit = pageSize(request.query.limit, 200, 500);
     const items = await opts.transcripts.transcript(request.params.id, { limit, cursor: request.query.cursor });
     return { items, nextCursor: items.length === limit ? items[items.length - 1]!.id : null };
   });
