@@ -67,9 +67,11 @@ export function createSupportFeature(kit: BotKit): Composer<BotContext> {
     const { attachments, unsupported } = customerAttachments(message);
     const text = customerText(message, unsupported, (kind) => ctx.t('staff.relay.unsupported', { kind }));
     if (!text && attachments.length === 0) return next();
-    let result;
+    // Most free texts come with no conversation open: one indexed read decides.
+    const open = await support.activeFor(identityId);
+    let result = null;
     try {
-      result = await support.customerWrites(identityId, { text, attachments }, { open: false });
+      if (open) result = await support.customerWrites(identityId, { text, attachments }, { open: false });
     } catch (err) {
       if (isDomainError(err) && err.code === 'invalid_input') {
         await ctx.reply(ctx.t('help.human.too_long'));
