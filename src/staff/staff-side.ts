@@ -107,7 +107,9 @@ export function createStaffChannel(infra: Infrastructure, options: StaffSideOpti
       bot.launch({ allowedUpdates: [...STAFF_ALLOWED_UPDATES] }, () => logger.info('staff bot long polling started')).catch((err: unknown) => logger.error({ err }, 'staff bot long polling stopped'));
     },
     async stop() {
-      if (polling) staffBot.bot.stop('shutdown');
+      if (!polling) return;
+      polling = false;
+      staffBot.bot.stop('shutdown');
     },
   };
 }
