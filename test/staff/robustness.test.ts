@@ -117,6 +117,19 @@ describe('hostile input on the staff side', () => {
     expect(p.lastText()).toContain('Ответ без нуля');
   });
 
+  it('a customer pressing forged or stale support buttons gets a polite answer and changes nothing', async () => {
+    const { p, conversation } = await ask('Федя', 'Кнопки');
+    const chatId = Number(p.externalId);
+    const last = w.tg.lastBotMessage(TG_TOKEN, chatId)!;
+    for (const data of [`sup:rate:${conversation.id}:5`, `sup:rate:${conversation.id}:9`, 'sup:rate:00000000-0000-7000-8000-000000000000:3', 'sup:end:not-a-uuid', 'sup:zzz']) {
+      const update = w.tg.pressButton(TG_TOKEN, chatId, last.message_id, data, { force: true });
+      await w.tg.waitForDelivery(TG_TOKEN);
+      expect(String(w.tg.callbackAnswer(TG_TOKEN, update.callback_query!.id)?.text), data).toContain('устарела');
+    }
+    const after = await w.ctx.prisma.supportConversation.findUniqueOrThrow({ where: { id: conversation.id } });
+    expect([after.status, after.rating]).toEqual(['waiting', null]);
+  });
+
   it('ignores other chats and the General topic; a customer write to the staff bot in private is refused', async () => {
     const me = await w.staff.staffBot.bot.telegram.getMe();
     const other = w.tg.createGroup({ title: 'Not staff', isForum: true, members: [me.id, w.olga.id] });
