@@ -6,7 +6,7 @@
  * every message goes to the operators (support.feature.ts) until the chat is closed.
  */
 import type { FlowArgs, FlowContext } from '../context.js';
-import { attempt, type BotKit, type Flow } from '../kit.js';
+import { attempt, promptOptions, type BotKit, type Flow } from '../kit.js';
 import { show } from '../render.js';
 import { mainMenuMessage } from '../views/menu.view.js';
 import { hand } from '../features/support.feature.js';
@@ -25,7 +25,7 @@ export function createSupportRequestConversation(kit: BotKit) {
       await ctx.reply(t('support.already_open'), { reply_markup: endChatKeyboard(open.id, t('support.end_button')) });
       return;
     }
-    await ctx.reply(t('help.human.prompt'));
+    await ctx.reply(t('help.human.prompt'), promptOptions(t));
     for (;;) {
       const next = await conversation.wait();
       const message = next.message;
@@ -34,12 +34,12 @@ export function createSupportRequestConversation(kit: BotKit) {
       const { attachments, unsupported } = customerAttachments(message);
       const text = customerText(message, unsupported, (kind) => t('staff.relay.unsupported', { kind }));
       if (!text && attachments.length === 0) {
-        await next.reply(t('profile.text_expected'));
+        await next.reply(t('profile.text_expected'), promptOptions(t));
         continue;
       }
       const saved = await attempt(conversation, () => kit.services.support.customerWrites(args.identityId, { text, attachments }, { open: true }));
       if (!saved.ok || !saved.value) {
-        await next.reply(t('help.human.too_long'));
+        await next.reply(t('help.human.too_long'), promptOptions(t));
         continue;
       }
       const result = saved.value;
