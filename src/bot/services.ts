@@ -51,7 +51,7 @@ export function createCustomerBotServices(deps: CustomerBotServicesDeps): Custom
     : noOutboxDispatch;
   const support = createSupportService({ prisma, clock, outbox });
   return {
-    identities: createIdentitiesService({ prisma, clock, resolveLanguage: (c) => translator.resolveLanguage(c), outbox }),
+    identities: createIdentitiesService({ prisma, clock, resolveLanguage: (c) => translator.resolveLanguage(c), outbox, dormantAfterDays: config.login.dormantAfterDays }),
     profile: createProfileService({ prisma, clock, outbox }),
     addresses: createAddressesService({ prisma, outbox }),
     orders: createOrdersService({ prisma, clock, config, outbox }),
