@@ -122,7 +122,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   if (deps.docs !== false) {
     await app.register(swagger, {
       openapi: {
-        info: { title: 'Kabinet API', description: 'The shop backend API (signed with Kabinet-Signature) and the admin API of Kabinet. Webhooks Kabinet sends to the shop (SHOP_WEBHOOK_URL), with the same header over "<t>.<raw body>": customer.linked, customer.updated, customer.address_changed, repeat_order.requested, support.requested, webhook.test; envelope { id, type, createdAt, data }, payloads and retries in src/outbox/README.md.', version: '1.0.0' },
+        info: { title: 'Kabinet API', description: 'The shop backend API (signed with Kabinet-Signature) and the admin API of Kabinet. Webhooks Kabinet sends to the shop (SHOP_WEBHOOK_URL), with the same header over "<t>.<raw body>": customer.linked, customer.updated, customer.address_changed, repeat_order.requested, support.requested, support.message, support.closed, support.rated, webhook.test; envelope { id, type, createdAt, data }, payloads and retries in src/outbox/README.md.', version: '1.0.0' },
         components: {
           securitySchemes: {
             shopSignature: { type: 'apiKey', in: 'header', name: 'Kabinet-Signature', description: 't=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<METHOD>.<path>.<raw body>"> with SHOP_API_SECRET; path is the request target as sent, with its query string (e.g. "1733500000.POST./api/v1/orders/A-1/status.{...}"). While rotating, SHOP_API_SECRET may hold two secrets and either is accepted. Webhooks from Kabinet sign "<t>.<raw body>" with SHOP_WEBHOOK_SECRET.' },

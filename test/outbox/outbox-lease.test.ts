@@ -48,7 +48,7 @@ afterAll(async () => {
   await new Promise((r) => server.close(r));
 });
 
-const write = () => ctx.prisma.$transaction((tx) => enqueueOutbox(tx, 'support.requested', { conversationId: 'c', messageId: 'm', customerId: null, platform: 'telegram', reused: false }));
+const write = () => ctx.prisma.$transaction((tx) => enqueueOutbox(tx, 'support.requested', { conversationId: 'c', messageId: 'm', customerId: null, platform: 'telegram', text: 'hi', attachments: [], reused: false }));
 const row = (id: string) => ctx.prisma.outboxEvent.findUniqueOrThrow({ where: { id } });
 
 describe('an attempt owns its row until it ends', () => {
