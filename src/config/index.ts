@@ -3,6 +3,7 @@
  * the start with a message naming the variable. Lists are comma-separated.
  */
 import { existsSync } from 'node:fs';
+import { parseWorkingHours } from '../domain/support/hours.js';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -45,9 +46,17 @@ export interface Config {
   };
   staff: {
     token: string | undefined;
-    chatId: string | undefined;
+    /** Staff supergroups with topics (STAFF_CHAT_ID, comma-separated); new conversations are spread across them. */
+    chatIds: string[];
     webhookUrl: string | undefined;
     webhookSecret: string | undefined;
+    /** Telegram user ids allowed to act; empty = every member of a staff group. */
+    userIds: string[];
+    /** Telegram user ids of admins (reassigning, broadcasts). */
+    adminIds: string[];
+    /** Messages per window into one staff group (Telegram: 20 a minute). */
+    groupRateLimit: number;
+    groupRateWindowMs: number;
   };
   vk: {
     groupId: number | undefined;
@@ -59,8 +68,16 @@ export interface Config {
   };
   shop: {
     name: string;
+    /** The first of `apiSecrets` (what Kabinet's own tools sign with). */
     apiSecret: string | undefined;
+    /** Secrets the shop API accepts: one, or two while rotating (SHOP_API_SECRET, comma-separated). */
+    apiSecrets: string[];
+    /** Secrets webhooks to the shop are signed with, one `v1` each (SHOP_WEBHOOK_SECRET, else SHOP_API_SECRET). */
+    webhookSecrets: string[];
     signatureToleranceSeconds: number;
+    /** Body caps of the shop API, read before the signature is checked: single routes, batch routes. */
+    bodyLimitBytes: number;
+    batchBodyLimitBytes: number;
     webhookUrl: string | undefined;
     /** Cart link for a repeat order; {items} becomes "sku:qty,sku:qty", {order} the order number. */
     cartUrlTemplate: string;
@@ -80,7 +97,15 @@ export interface Config {
   };
   /** Recycled numbers: a new messenger account on a customer dormant this long must confirm it is the owner (0 = off). */
   login: { dormantAfterDays: number };
-  support: { autoReplyAfterSeconds: number };
+  support: {
+    autoReplyAfterSeconds: number;
+    /** SUPPORT_HOURS as written ("mon-fri 09:00-18:00, sat 10:00-16:00"); empty = always. */
+    hours: string;
+    /** A reminder in the staff topic for a conversation waiting this long with no answer. */
+    reminderAfterSeconds: number;
+    /** How often auto-replies and reminders are looked for. */
+    sweepIntervalMs: number;
+  };
   /** No bot tokens at all: Kabinet opens the browser sandbox with its own fake servers. */
   sandbox: boolean;
   /** The durable inbound queue's consumers (worker role): chats handled at once per process. */
@@ -293,6 +318,14 @@ function readIntegrations(r: Reader): IntegrationsConfig {
   return { woocommerce, shopify };
 }
 
+/** A comma-separated list of ids, each checked. */
+function idList(r: Reader, name: string, pattern: RegExp, what: string): string[] {
+  const ids = r.list(name, []);
+  const bad = ids.filter((id) => !pattern.test(id));
+  if (bad.length > 0) r.problems.push(`${name}: expected ${what}, got "${bad.join('", "')}"`);
+  return [...new Set(ids.filter((id) => pattern.test(id)))];
+}
+
 /** Parses and validates the environment. Throws ConfigError naming every bad variable. */
 export function loadConfig(env: Env = process.env): Config {
   const r = new Reader(env);
@@ -333,9 +366,13 @@ export function loadConfig(env: Env = process.env): Config {
     },
     staff: {
       token: staffToken,
-      chatId: r.optional('STAFF_CHAT_ID', (v) => (/^-?\d+$/.test(v) ? undefined : 'expected a numeric chat id')),
+      chatIds: idList(r, 'STAFF_CHAT_ID', /^-\d+$/, 'a negative group chat id (e.g. -1001234567890)'),
       webhookUrl: r.url('STAFF_WEBHOOK_URL', undefined),
       webhookSecret: r.optional('STAFF_WEBHOOK_SECRET', secretToken),
+      userIds: idList(r, 'STAFF_USER_IDS', /^\d{1,20}$/, 'a Telegram user id'),
+      adminIds: idList(r, 'STAFF_ADMIN_IDS', /^\d{1,20}$/, 'a Telegram user id'),
+      groupRateLimit: r.int('STAFF_GROUP_RATE_LIMIT', 20, 1, 1000),
+      groupRateWindowMs: r.int('STAFF_GROUP_RATE_WINDOW_MS', 60_000, 100, 3_600_000),
     },
     vk: {
       groupId: vkGroupId === 0 ? undefined : vkGroupId,
@@ -347,8 +384,12 @@ export function loadConfig(env: Env = process.env): Config {
     },
     shop: {
       name: r.string('SHOP_NAME', 'Kabinet Demo Shop'),
-      apiSecret: r.optional('SHOP_API_SECRET', (v) => (v.length >= 16 ? undefined : 'must be at least 16 characters')),
+      apiSecret: undefined as string | undefined,
+      apiSecrets: r.list('SHOP_API_SECRET', []),
+      webhookSecrets: r.list('SHOP_WEBHOOK_SECRET', []),
       signatureToleranceSeconds: r.int('SHOP_SIGNATURE_TOLERANCE_SECONDS', 300, 1, 3600),
+      bodyLimitBytes: r.int('SHOP_API_BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+      batchBodyLimitBytes: r.int('SHOP_API_BATCH_BODY_LIMIT_BYTES', 32 * 1024 * 1024, 1024, 256 * 1024 * 1024),
       webhookUrl: r.url('SHOP_WEBHOOK_URL', undefined),
       cartUrlTemplate: r.string('SHOP_CART_URL_TEMPLATE', 'https://shop.example/cart?items={items}&ref=kabinet'),
       productUrlTemplate: r.optional('SHOP_PRODUCT_URL_TEMPLATE'),
@@ -385,7 +426,12 @@ export function loadConfig(env: Env = process.env): Config {
       knownAfterDays: r.int('OTP_KNOWN_AFTER_DAYS', 30, 0, 3650),
     },
     login: { dormantAfterDays: r.int('LOGIN_DORMANT_AFTER_DAYS', 180, 0, 3650) },
-    support: { autoReplyAfterSeconds: r.int('SUPPORT_AUTO_REPLY_AFTER_SECONDS', 300, 1) },
+    support: {
+      autoReplyAfterSeconds: r.int('SUPPORT_AUTO_REPLY_AFTER_SECONDS', 300, 1),
+      hours: r.string('SUPPORT_HOURS', ''),
+      reminderAfterSeconds: r.int('SUPPORT_REMINDER_AFTER_SECONDS', 900, 1),
+      sweepIntervalMs: r.int('SUPPORT_SWEEP_INTERVAL_MS', 15_000, 100),
+    },
     sandbox: false,
     notifications: {
       sendAttempts: r.int('NOTIFICATION_SEND_ATTEMPTS', 8, 1, 100),
@@ -408,13 +454,26 @@ export function loadConfig(env: Env = process.env): Config {
 
   // Pairs that only make sense together.
   if (config.telegram.webhookUrl && !config.telegram.webhookSecret) r.problems.push('TELEGRAM_WEBHOOK_SECRET: required when TELEGRAM_WEBHOOK_URL is set');
-  if (config.staff.token && !config.staff.chatId) r.problems.push('STAFF_CHAT_ID: required when STAFF_BOT_TOKEN is set');
+  if (config.staff.token && config.staff.chatIds.length === 0) r.problems.push('STAFF_CHAT_ID: required when STAFF_BOT_TOKEN is set');
+  if (config.staff.webhookUrl && !config.staff.webhookSecret) r.problems.push('STAFF_WEBHOOK_SECRET: required when STAFF_WEBHOOK_URL is set');
+  try {
+    parseWorkingHours(config.support.hours, config.timeZone);
+  } catch (err) {
+    r.problems.push(`SUPPORT_HOURS: ${(err as Error).message}`);
+  }
   if (vkToken && (!config.vk.groupId || !config.vk.callbackSecret || !config.vk.confirmationCode)) {
     r.problems.push('VK_GROUP_ID, VK_CALLBACK_SECRET and VK_CONFIRMATION_CODE: required when VK_GROUP_TOKEN is set');
   }
   if (config.sms.provider === 'http' && !config.sms.httpUrl) r.problems.push('SMS_HTTP_URL: required when SMS_PROVIDER=http');
   if (config.otp.secret.length < 16) r.problems.push('OTP_SECRET: must be at least 16 characters');
   if (nodeEnv === 'production' && config.otp.secret === DEV_OTP_SECRET) r.problems.push('OTP_SECRET: required in production');
+  // Rotation: at most two secrets at once (the old and the new), each long enough.
+  for (const [name, secrets] of [['SHOP_API_SECRET', config.shop.apiSecrets], ['SHOP_WEBHOOK_SECRET', config.shop.webhookSecrets]] as const) {
+    if (secrets.length > 2) r.problems.push(`${name}: at most two comma-separated secrets (the old and the new one while rotating)`);
+    if (secrets.some((s) => s.length < 16)) r.problems.push(`${name}: each secret must be at least 16 characters`);
+  }
+  config.shop.apiSecret = config.shop.apiSecrets[0];
+  if (config.shop.webhookSecrets.length === 0) config.shop.webhookSecrets = config.shop.apiSecrets;
   if (nodeEnv === 'production' && !config.shop.apiSecret) r.problems.push('SHOP_API_SECRET: required in production');
 
   // The sandbox exposes a shop panel and chat-as-anyone pages: never by default in production.

@@ -34,6 +34,9 @@ const RULES = {
   loginChallenges: { table: 'login_challenges', where: '"createdAt" < $1' },
   // Shop-platform delivery log (refused ones keep their payload, which names the customer).
   integrationEvents: { table: 'integration_events', where: '"receivedAt" < $1' },
+  // Finished shop import jobs and alert fan-outs live as long as the event ids that made them.
+  importJobs: { table: 'import_jobs', where: `status IN ('done', 'failed') AND "finishedAt" < $1` },
+  alertFanouts: { table: 'alert_fanouts', where: '"finishedAt" < $1' },
 } as const;
 
 /** Deletes what is past its retention; returns how many rows per kind. Idempotent. */
@@ -46,8 +49,10 @@ export async function pruneExpiredRecords(prisma: PrismaClient, clock: Clock, se
     otpCodes: new Date(now - settings.otpCodesDays * DAY),
     integrationEvents: new Date(now - settings.processedEventsDays * DAY),
     loginChallenges: new Date(now - 2 * DAY),
+    importJobs: new Date(now - settings.processedEventsDays * DAY),
+    alertFanouts: new Date(now - settings.processedEventsDays * DAY),
   };
-  const deleted = { processedEvents: 0, outbox: 0, notifications: 0, otpCodes: 0, loginChallenges: 0, integrationEvents: 0 };
+  const deleted = { processedEvents: 0, outbox: 0, notifications: 0, otpCodes: 0, loginChallenges: 0, importJobs: 0, alertFanouts: 0, integrationEvents: 0 };
   for (const kind of Object.keys(RULES) as Array<keyof typeof RULES>) {
     const { table, where } = RULES[kind];
     for (;;) {

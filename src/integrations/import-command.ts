@@ -42,7 +42,7 @@ export async function runImportCommand(infra: Infrastructure, args: ImportArgs, 
   const { config, prisma, clock } = infra;
   const stream = options.stream ?? process.stderr;
   const shop = createShopServices(infra);
-  const ingest = createIngest({ prisma, notifications: shop.notifications, logger: infra.logger });
+  const ingest = createIngest({ prisma, afterWrite: shop.afterWrite, logger: infra.logger });
   // Tiers come from config; the import may run before any worker has written them.
   await shop.ledger.syncTiers(prisma);
   let client: PlatformClient;

@@ -15,8 +15,7 @@ import { DomainError, isDomainError } from '../errors.js';
 import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
 import type { Logger } from '../infra/logger.js';
 import type { PendingNotification } from '../notifications/producer.js';
-import type { NotificationDispatcher } from '../notifications/send-queue.js';
-import type { ShopSync, WriteContext } from '../domain/shop-sync/shop-sync.js';
+import type { AfterWrite, ShopSync, WriteContext } from '../domain/shop-sync/shop-sync.js';
 import type { OrderInput } from '../domain/shop-sync/types.js';
 
 export type IntegrationPlatform = 'woocommerce' | 'shopify';
@@ -54,11 +53,14 @@ export interface ApplyResult {
   /** Kabinet's key of what was written (order number, sku, customer id). */
   localKey: string;
   notifications: PendingNotification[];
+  /** Alert fan-outs (restock, price drop) the write recorded, queued after the commit. */
+  fanouts?: string[];
 }
 
 export interface IngestDeps {
   prisma: PrismaClient;
-  notifications: Pick<NotificationDispatcher, 'dispatch'>;
+  /** Queues what a committed write produced, as the signed API does (ShopServices.afterWrite). */
+  afterWrite(after: AfterWrite): Promise<void>;
   logger: Logger;
 }
 
@@ -102,18 +104,18 @@ export function createIngest(deps: IngestDeps) {
         if (current && current.contentHash !== '') {
           const older = version.modifiedAt.getTime() < current.modifiedAt.getTime();
           const same = version.modifiedAt.getTime() === current.modifiedAt.getTime();
-          if (older) return { status: 'stale' as const, notifications: [] };
-          if (same && current.contentHash === hash) return { status: 'duplicate' as const, notifications: [] };
+          if (older) return { status: 'stale' as const, notifications: [], fanouts: [] };
+          if (same && current.contentHash === hash) return { status: 'duplicate' as const, notifications: [], fanouts: [] };
         }
         const result = await apply(tx);
         await tx.$executeRaw`
           UPDATE integration_resources SET "localKey" = ${result.localKey}, "modifiedAt" = ${version.modifiedAt}, "contentHash" = ${hash}, "updatedAt" = now()
           WHERE platform = ${version.platform} AND resource = ${version.resource} AND "externalId" = ${version.externalId}`;
-        return { status: 'applied' as const, localKey: result.localKey, notifications: result.notifications };
+        return { status: 'applied' as const, localKey: result.localKey, notifications: result.notifications, fanouts: result.fanouts ?? [] };
       },
       { timeout: 30_000, maxWait: 10_000 },
     );
-    if (outcome.notifications.length) await deps.notifications.dispatch(outcome.notifications);
+    if (outcome.notifications.length || outcome.fanouts.length) await deps.afterWrite({ notifications: outcome.notifications, fanouts: outcome.fanouts });
     return outcome.status === 'applied' ? { status: 'applied', localKey: outcome.localKey } : { status: outcome.status };
   }
 

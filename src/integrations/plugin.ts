@@ -8,7 +8,7 @@ import type { PrismaClient } from '../generated/prisma/client.js';
 import type { Clock } from '../infra/clock.js';
 import type { Logger } from '../infra/logger.js';
 import type { ShopSync } from '../domain/shop-sync/shop-sync.js';
-import type { NotificationDispatcher } from '../notifications/send-queue.js';
+import type { AfterWrite } from '../domain/shop-sync/shop-sync.js';
 import { createIngest, type EventStatus, type Ingest } from './ingest.js';
 import { platformWebhookPlugin } from './webhook-route.js';
 import { createWooCommerceAdapter, WOO } from './woocommerce/adapter.js';
@@ -18,7 +18,8 @@ export interface IntegrationsPluginOptions {
   config: IntegrationsConfig;
   prisma: PrismaClient;
   sync: ShopSync;
-  notifications: Pick<NotificationDispatcher, 'dispatch'>;
+  /** Queues notifications and alert fan-outs after a commit (ShopServices.afterWrite). */
+  afterWrite: (after: AfterWrite) => Promise<void>;
   logger: Logger;
   clock: Clock;
   /** Webhook bodies above this are refused with 413 (a large order is tens of kB). */
@@ -33,7 +34,7 @@ const header = (request: FastifyRequest, name: string): string | undefined => {
 const idIn = (body: Record<string, unknown>): string | null => (typeof body.id === 'number' || typeof body.id === 'string' ? String(body.id) : null);
 
 export const integrationsPlugin: FastifyPluginAsync<IntegrationsPluginOptions> = async (app, opts) => {
-  const ingest: Ingest = createIngest({ prisma: opts.prisma, notifications: opts.notifications, logger: opts.logger });
+  const ingest: Ingest = createIngest({ prisma: opts.prisma, afterWrite: opts.afterWrite, logger: opts.logger });
   const bodyLimitBytes = opts.bodyLimitBytes ?? 2 * 1024 * 1024;
 
   const woo = opts.config.woocommerce;

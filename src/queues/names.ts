@@ -7,10 +7,22 @@ export const QueueName = {
   sendVk: 'send-vk',
   /** Signed webhooks back to the shop, retried with exponential backoff. */
   outbox: 'outbox',
+  /** Back-in-stock and price-drop alerts of one product change, fanned out set-based. */
+  alertFanout: 'alert-fanout',
+  /** Asynchronous batch imports from the shop API (`?async=true`). */
+  shopImport: 'shop-import',
   /** Broadcast fan-out to segments. */
   broadcasts: 'broadcasts',
   /** Periodic housekeeping: points expiry, support auto-replies, dedup cleanup. */
   maintenance: 'maintenance',
+  /** Support auto-replies and staff reminders, on a schedule. */
+  supportSweep: 'support-sweep',
 } as const;
+
+/**
+ * One queue per staff group: everything posted or edited in it, paced to Telegram's 20
+ * messages a minute per group (a pause for one group holds no other).
+ */
+export const staffGroupQueueName = (chatId: string): string => `staff-group-${chatId.replace(/^-/, 'm')}`;
 
 export type QueueName = (typeof QueueName)[keyof typeof QueueName];

@@ -57,8 +57,9 @@ describe('import from WooCommerce', { timeout: 120_000 }, () => {
     expect(await ctx.prisma.integrationEvent.count({ where: { status: 'ignored', topic: 'import/customers' } })).toBe(1);
     expect(await ctx.prisma.product.findUniqueOrThrow({ where: { sku: 'TS-M' } })).toMatchObject({ name: 'Футболка — M', stock: 4, platformRef: '2001' });
     expect(await ctx.prisma.order.count()).toBe(12);
-    // History is not news: imported orders message nobody.
+    // History is not news: imported orders message nobody and accrue no points.
     expect(await ctx.prisma.notification.count()).toBe(0);
+    expect(await ctx.prisma.loyaltyTransaction.count()).toBe(0);
     const throttled = woo.requests.filter((r) => r.status === 429);
     expect(throttled).toHaveLength(2);
     expect(woo.requests.filter((r) => r.path.endsWith('/customers') && r.status === 200).map((r) => r.query.page)).toEqual(['1', '2', '3']);

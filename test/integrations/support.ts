@@ -9,6 +9,7 @@ import type { Env } from '../../src/config/index.js';
 import { integrationsPlugin } from '../../src/integrations/plugin.js';
 import { buildApp, type App } from '../../src/server/app.js';
 import { createShopServices } from '../../src/shop-services.js';
+import { QueueName } from '../../src/queues/names.js';
 import { testConfig } from '../support/context.js';
 import { createWorld, type World } from '../scenarios/world.js';
 
@@ -28,8 +29,10 @@ export async function createPlatformWorld(env: Env): Promise<PlatformWorld> {
     logger: world.ctx.logger,
     health: [],
     docs: false,
-    plugins: [{ plugin: integrationsPlugin, options: { prefix: '/integrations', config: integrations, prisma: world.ctx.prisma, sync: shop.sync, notifications: shop.notifications, logger: world.ctx.logger, clock: world.ctx.clock } }],
+    plugins: [{ plugin: integrationsPlugin, options: { prefix: '/integrations', config: integrations, prisma: world.ctx.prisma, sync: shop.sync, afterWrite: shop.afterWrite, logger: world.ctx.logger, clock: world.ctx.clock } }],
   });
+  // Restocks and price drops fan out to subscribers in a worker, as in the worker role.
+  const fanoutWorker = world.ctx.queues.worker(QueueName.alertFanout, shop.fanouts.processor);
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
   return {
     world,
@@ -37,6 +40,7 @@ export async function createPlatformWorld(env: Env): Promise<PlatformWorld> {
     url: `${base}/integrations`,
     async close() {
       await app.close();
+      await fanoutWorker.close();
       await world.close();
     },
   };

@@ -31,8 +31,9 @@ export function createShopifyAdapter(deps: ShopifyAdapterDeps) {
 
   async function order(payload: Json, notify: boolean): Promise<Outcome> {
     const { externalId, modifiedAt } = versionOf(payload);
-    const input = mapOrder(payload);
-    const ctx = { eventId: eventIdOf('order', externalId, modifiedAt, payload), notify };
+    // The initial import is history: stored as it was, no points accrued, nobody told.
+    const input = { ...mapOrder(payload), ...(notify ? {} : { history: true }) };
+    const ctx = { eventId: eventIdOf('order', externalId, modifiedAt, payload), notify, ...(notify ? {} : { history: true }) };
     return (await ingest.applyVersion({ platform: SHOPIFY, resource: 'order', externalId, modifiedAt, payload }, async (tx) => {
       return { localKey: input.number, notifications: await upsertPlatformOrder(tx, sync, input, modifiedAt, ctx) };
     })).status;
@@ -44,8 +45,13 @@ export function createShopifyAdapter(deps: ShopifyAdapterDeps) {
     const ctx = { eventId: eventIdOf('product', externalId, modifiedAt, payload), notify };
     return (await ingest.applyVersion({ platform: SHOPIFY, resource: 'product', externalId, modifiedAt, payload }, async (tx) => {
       const notifications = [];
-      for (const v of variants) notifications.push(...(await sync.upsertProduct(tx, v.input, ctx)).notifications);
-      return { localKey: variants.map((v) => v.input.sku).join(','), notifications };
+      const fanouts: string[] = [];
+      for (const v of variants) {
+        const r = await sync.upsertProduct(tx, v.input, ctx);
+        notifications.push(...r.notifications);
+        fanouts.push(...(r.fanouts ?? []));
+      }
+      return { localKey: variants.map((v) => v.input.sku).join(','), notifications, fanouts };
     })).status;
   }
 

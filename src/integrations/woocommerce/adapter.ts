@@ -30,10 +30,11 @@ export function createWooCommerceAdapter(deps: WooCommerceAdapterDeps) {
   async function apply(resource: IntegrationResourceKind, payload: Json, notify: boolean): Promise<'applied' | 'duplicate' | 'stale'> {
     const { externalId, modifiedAt } = versionOf(payload);
     const eventId = `wc:${resource}:${externalId}:${modifiedAt.getTime()}:${contentHash(payload).slice(0, 12)}`;
-    const ctx = { eventId, notify };
+    const ctx = { eventId, notify, ...(notify ? {} : { history: true }) };
     switch (resource) {
       case 'order': {
-        const input = mapOrder(payload, deps.config.statusMap);
+        // The initial import is history: stored as it was, no points accrued, nobody told.
+        const input = { ...mapOrder(payload, deps.config.statusMap), ...(notify ? {} : { history: true }) };
         return (await ingest.applyVersion({ platform: WOO, resource, externalId, modifiedAt, payload }, async (tx) => {
           return { localKey: input.number, notifications: await upsertPlatformOrder(tx, sync, input, modifiedAt, ctx) };
         })).status;
@@ -42,7 +43,7 @@ export function createWooCommerceAdapter(deps: WooCommerceAdapterDeps) {
         const input = mapProduct(payload);
         return (await ingest.applyVersion({ platform: WOO, resource, externalId, modifiedAt, payload }, async (tx) => {
           const r = await sync.upsertProduct(tx, input, ctx);
-          return { localKey: input.sku, notifications: r.notifications };
+          return { localKey: input.sku, notifications: r.notifications, fanouts: r.fanouts ?? [] };
         })).status;
       }
       case 'customer': {

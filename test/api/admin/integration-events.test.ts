@@ -14,7 +14,7 @@ beforeAll(async () => {
   ctx = await createTestContext();
   const outbox = { list: async () => [], retryDead: async () => null };
   app = await buildApp({ logger: ctx.logger, health: [], docs: false, plugins: [{ plugin: adminApiPlugin, options: { prefix: '/api/admin', token: TOKEN, outbox, prisma: ctx.prisma } }] });
-  const ingest = createIngest({ prisma: ctx.prisma, notifications: { dispatch: async () => {} }, logger: ctx.logger });
+  const ingest = createIngest({ prisma: ctx.prisma, afterWrite: async () => {}, logger: ctx.logger });
   await ingest.record({ platform: 'woocommerce', topic: 'order.updated', deliveryId: 'd1', externalId: '5', status: 'applied', payload: { id: 5 } });
   await ingest.record({ platform: 'woocommerce', topic: 'order.updated', deliveryId: 'd2', externalId: '6', status: 'refused', reason: 'unknown order status "x"', payload: { id: 6, status: 'x' } });
   await ingest.record({ platform: 'shopify', topic: 'orders/create', deliveryId: 'w1', externalId: '7', status: 'refused', reason: 'order has no line_items', payload: { id: 7 } });
