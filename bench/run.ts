@@ -1,7 +1,8 @@
 /**
  * npm run bench: Kabinet's speed next to baselines, in one bounded run on loopback.
  * See bench/README.md for what each figure means. Sizes can be changed with BENCH_CHATS,
- * BENCH_UPDATES, BENCH_BURST and BENCH_NOTIFICATIONS.
+ * BENCH_UPDATES, BENCH_BURST and BENCH_NOTIFICATIONS; BENCH_ONLY=notifications runs benchmark 3
+ * (and the memory rows it has) alone.
  */
 import { performance } from 'node:perf_hooks';
 import { deleteBenchKeys, dropDatabase, freshDatabase, machine, memory } from './lib/setup.js';
@@ -41,8 +42,10 @@ const db = await freshDatabase();
 log(`database kabinet_bench: migrated and seeded (${db.seeded.customers} customers, ${db.seeded.orders} orders, ${db.seeded.products} products)`);
 const memStart = memory();
 
-log('1–2. updates through the webhook route: bare grammY, then Kabinet');
-const updates = await runUpdateBenchmarks(sizes);
+const notificationsOnly = process.env.BENCH_ONLY === 'notifications';
+if (process.env.BENCH_ONLY !== undefined && !notificationsOnly) throw new Error('BENCH_ONLY: only "notifications" is known');
+if (!notificationsOnly) log('1–2. updates through the webhook route: bare grammY, then Kabinet');
+const updates = notificationsOnly ? undefined : await runUpdateBenchmarks(sizes);
 const memAfterUpdates = memory();
 
 const notificationRuns: NotificationOptions[] = [
@@ -61,46 +64,7 @@ log('done; database kabinet_bench dropped\n');
 
 // ───── figures ─────
 const lat = (samples: number[]) => summarize(samples);
-const rows1: string[][] = [['1. updates (closed loop)', 'subject', 'updates', 'updates/s', 'p50', 'p95', 'p99', 'throughput vs bare', 'p50 vs bare']];
-const add1 = (label: string, name: string, f: SubjectFigures['start'], base: SubjectFigures['start'], pick: (step: number) => boolean = () => true) => {
-  const s = lat(f.samples.filter((x) => pick(x.step)).map((x) => x.ms));
-  const b = lat(base.samples.filter((x) => pick(x.step)).map((x) => x.ms));
-  const tput = f.updates / (f.wallMs / 1000);
-  const baseTput = base.updates / (base.wallMs / 1000);
-  rows1.push([label, name, String(s.count), rate(tput), ms(s.p50), ms(s.p95), ms(s.p99), f === base ? 'baseline' : ratio(tput, baseTput), f === base ? 'baseline' : `+${ms(s.p50 - b.p50)}`]);
-};
-const { bare, kabinet } = updates;
-add1('/start → main menu', 'bare grammY', bare.start, bare.start);
-add1('', 'Kabinet', kabinet.start, bare.start);
-add1('buttons: orders ⇄ menu', 'bare grammY', bare.presses, bare.presses);
-add1('', 'Kabinet', kabinet.presses, bare.presses);
-add1('  of which "orders" (PostgreSQL)', 'bare grammY', bare.presses, bare.presses, (s) => s % 2 === 0);
-add1('', 'Kabinet', kabinet.presses, bare.presses, (s) => s % 2 === 0);
-add1('  of which "back to menu"', 'bare grammY', bare.presses, bare.presses, (s) => s % 2 === 1);
-add1('', 'Kabinet', kabinet.presses, bare.presses, (s) => s % 2 === 1);
-add1('one chat alone: /start', 'bare grammY', bare.solo.start, bare.solo.start);
-add1('', 'Kabinet', kabinet.solo.start, bare.solo.start);
-add1('one chat alone: "orders"', 'bare grammY', bare.solo.presses, bare.solo.presses, (s) => s % 2 === 0);
-add1('', 'Kabinet', kabinet.solo.presses, bare.solo.presses, (s) => s % 2 === 0);
-console.log(table(rows1));
-const refused = [...bare.refused, ...kabinet.refused];
-console.log(refused.length ? `Refused replies: ${refused.map(([k, v]) => `${k}: ${v}`).join(', ')}` : 'Every reply was accepted by the fake.');
-console.log(`PostgreSQL transactions per update (pg_stat_database): Kabinet /start ${kabinet.sqlPerUpdate.start.toFixed(1)}, buttons ${kabinet.sqlPerUpdate.presses.toFixed(1)}; bare grammY ${bare.sqlPerUpdate.start.toFixed(1)}.`);
-console.log(`${sizes.chats} chats concurrently, each sends its next update when the previous answer arrives. Latency: update queued at the fake → the bot's reply answered by the fake. "One chat alone": 20 updates, no other traffic (latency without queueing).\n`);
-
-const rows2: string[][] = [['2. concurrent updates', `${sizes.burst} in ONE chat: wall`, 'p50', 'max', `${sizes.burst} chats × 1: wall`, 'p50', 'max', 'one chat vs spread (wall)']];
-const add2 = (name: string, f: { sameChat: BurstFigures; spread: BurstFigures }) => {
-  const a = lat(f.sameChat.latencies);
-  const b = lat(f.spread.latencies);
-  rows2.push([name, ms(f.sameChat.wallMs), ms(a.p50), ms(a.max), ms(f.spread.wallMs), ms(b.p50), ms(b.max), ratio(f.sameChat.wallMs, f.spread.wallMs)]);
-};
-add2('bare grammY (no lock)', updates.burst.bare);
-add2('Kabinet (default lock)', updates.burst.kabinet);
-add2(`Kabinet (lock poll ≤${updates.tunedPollMs} ms)`, updates.burst.kabinetFastPoll);
-console.log(table(rows2));
-const bad = Object.entries(updates.burst).flatMap(([k, v]) => [...v.sameChat.statuses, ...v.spread.statuses].filter(([s]) => s !== 200).map(([s, n]) => `${k}: ${n}×${s}`));
-console.log(bad.length ? `Non-200 webhook answers: ${bad.join(', ')}` : 'All webhook answers 200.');
-console.log('The bench POSTs the updates itself, all at once (a second instance, a retry or VK can do this; Telegram sends one chat in sequence). Latency: POST → webhook answered.\n');
+if (updates) printUpdates(updates);
 
 const rows3: string[][] = [['3. notifications', 'TELEGRAM_RATE_LIMIT', 'fake limits', 'delivered', 'shop API', 'messages/s', 'of cap', 'peak in 1 s', '429s', 'e2e p50', 'p95', 'p99']];
 for (const n of notifications) {
@@ -127,10 +91,14 @@ console.log(`Shop concurrency ${notificationRuns[0]!.shopConcurrency}. "shop API
 
 const rows4: string[][] = [['4. memory (after full GC)', 'RSS', 'heap used', 'external']];
 for (const [label, m] of [
-  ['bare grammY process, after 1–2', updates.memory.bare],
-  ['Kabinet web process, after 1–2', updates.memory.kabinet],
+  ...(updates
+    ? ([
+        ['bare grammY process, after 1–2', updates.memory.bare],
+        ['Kabinet web process, after 1–2', updates.memory.kabinet],
+      ] as const)
+    : []),
   ['bench process: after database setup', memStart],
-  ['bench process: after 1–2', memAfterUpdates],
+  ...(updates ? ([['bench process: after 1–2', memAfterUpdates]] as const) : []),
   ['bench process: after 3 (end)', memEnd],
 ] as const) {
   rows4.push([label, mib(m.rss), mib(m.heapUsed), mib(m.external)]);
@@ -139,3 +107,47 @@ console.log(table(rows4));
 console.log('Benchmarks 1–2 run each bot in its own process; the bench process holds the fake Telegram servers and, for 3, Kabinet\'s web and worker roles.');
 console.log(`\nTotal ${elapsed()}.`);
 process.exit(0);
+
+function printUpdates(updates: Awaited<ReturnType<typeof runUpdateBenchmarks>>): void {
+  const rows1: string[][] = [['1. updates (closed loop)', 'subject', 'updates', 'updates/s', 'p50', 'p95', 'p99', 'throughput vs bare', 'p50 vs bare']];
+  const add1 = (label: string, name: string, f: SubjectFigures['start'], base: SubjectFigures['start'], pick: (step: number) => boolean = () => true) => {
+    const s = lat(f.samples.filter((x) => pick(x.step)).map((x) => x.ms));
+    const b = lat(base.samples.filter((x) => pick(x.step)).map((x) => x.ms));
+    const tput = f.updates / (f.wallMs / 1000);
+    const baseTput = base.updates / (base.wallMs / 1000);
+    rows1.push([label, name, String(s.count), rate(tput), ms(s.p50), ms(s.p95), ms(s.p99), f === base ? 'baseline' : ratio(tput, baseTput), f === base ? 'baseline' : `+${ms(s.p50 - b.p50)}`]);
+  };
+  const { bare, kabinet } = updates;
+  add1('/start → main menu', 'bare grammY', bare.start, bare.start);
+  add1('', 'Kabinet', kabinet.start, bare.start);
+  add1('buttons: orders ⇄ menu', 'bare grammY', bare.presses, bare.presses);
+  add1('', 'Kabinet', kabinet.presses, bare.presses);
+  add1('  of which "orders" (PostgreSQL)', 'bare grammY', bare.presses, bare.presses, (s) => s % 2 === 0);
+  add1('', 'Kabinet', kabinet.presses, bare.presses, (s) => s % 2 === 0);
+  add1('  of which "back to menu"', 'bare grammY', bare.presses, bare.presses, (s) => s % 2 === 1);
+  add1('', 'Kabinet', kabinet.presses, bare.presses, (s) => s % 2 === 1);
+  add1('one chat alone: /start', 'bare grammY', bare.solo.start, bare.solo.start);
+  add1('', 'Kabinet', kabinet.solo.start, bare.solo.start);
+  add1('one chat alone: "orders"', 'bare grammY', bare.solo.presses, bare.solo.presses, (s) => s % 2 === 0);
+  add1('', 'Kabinet', kabinet.solo.presses, bare.solo.presses, (s) => s % 2 === 0);
+  console.log(table(rows1));
+  const refused = [...bare.refused, ...kabinet.refused];
+  console.log(refused.length ? `Refused replies: ${refused.map(([k, v]) => `${k}: ${v}`).join(', ')}` : 'Every reply was accepted by the fake.');
+  console.log(`PostgreSQL transactions per update (pg_stat_database): Kabinet /start ${kabinet.sqlPerUpdate.start.toFixed(1)}, buttons ${kabinet.sqlPerUpdate.presses.toFixed(1)}; bare grammY ${bare.sqlPerUpdate.start.toFixed(1)}.`);
+  console.log(`${sizes.chats} chats concurrently, each sends its next update when the previous answer arrives. Latency: update queued at the fake → the bot's reply answered by the fake. "One chat alone": 20 updates, no other traffic (latency without queueing).\n`);
+
+  const rows2: string[][] = [['2. concurrent updates', `${sizes.burst} in ONE chat: wall`, 'p50', 'max', `${sizes.burst} chats × 1: wall`, 'p50', 'max', 'one chat vs spread (wall)']];
+  const add2 = (name: string, f: { sameChat: BurstFigures; spread: BurstFigures }) => {
+    const a = lat(f.sameChat.latencies);
+    const b = lat(f.spread.latencies);
+    rows2.push([name, ms(f.sameChat.wallMs), ms(a.p50), ms(a.max), ms(f.spread.wallMs), ms(b.p50), ms(b.max), ratio(f.sameChat.wallMs, f.spread.wallMs)]);
+  };
+  add2('bare grammY (no lock)', updates.burst.bare);
+  add2('Kabinet (default lock)', updates.burst.kabinet);
+  add2(`Kabinet (lock poll ≤${updates.tunedPollMs} ms)`, updates.burst.kabinetFastPoll);
+  console.log(table(rows2));
+  const bad = Object.entries(updates.burst).flatMap(([k, v]) => [...v.sameChat.statuses, ...v.spread.statuses].filter(([s]) => s !== 200).map(([s, n]) => `${k}: ${n}×${s}`));
+  console.log(bad.length ? `Non-200 webhook answers: ${bad.join(', ')}` : 'All webhook answers 200.');
+  console.log('The bench POSTs the updates itself, all at once (a second instance, a retry or VK can do this; Telegram sends one chat in sequence). Latency: POST → webhook answered.\n');
+}
+

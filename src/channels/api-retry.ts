@@ -100,6 +100,8 @@ export function createRetryingFetch(inner: typeof fetch = fetch, options: { poli
     let last: Response | undefined;
     const envelope = await retryBotApiCall(
       async () => {
+        // A refused answer being retried is dropped unread; free its connection first.
+        await last?.body?.cancel().catch(() => undefined);
         const res = await inner(input, init);
         last = res;
         if (res.ok) return { ok: true } as Envelope;
