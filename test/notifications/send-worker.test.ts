@@ -124,6 +124,26 @@ describe('a 429 for one Telegram chat', () => {
   });
 });
 
+describe('a row claimed by a worker that may still be sending (Telegram)', () => {
+  it('is not sent again before the claim\'s lease runs out, then is sent (at least once)', async () => {
+    const who = await customerInTelegram(ctx.prisma, fake, TOKEN);
+    const [row] = await orderShipped(who.customer.id);
+    // Another worker claimed it a moment ago (its request may be in flight).
+    const claimedAt = new Date();
+    await ctx.prisma.notification.update({ where: { id: row!.id }, data: { sendingAt: claimedAt, attempts: 1 } });
+    await dispatcher.dispatch([row!]);
+    const queue = dispatcher.queueFor('telegram');
+    await vi.waitFor(async () => expect(await (await queue.getJob(row!.id))!.getState()).toBe('delayed'), { timeout: 10_000, interval: 20 });
+    expect(sentTo(fake, TOKEN, who.user.id)).toHaveLength(0);
+
+    // The lease (the sender's 30 s timeout + 5 s) is long; pull the claim back in time instead of waiting it out.
+    await ctx.prisma.notification.update({ where: { id: row!.id }, data: { sendingAt: new Date(claimedAt.getTime() - 36_000) } });
+    await (await queue.getJob(row!.id))!.promote();
+    await vi.waitFor(async () => expect(await ctx.prisma.notification.findUniqueOrThrow({ where: { id: row!.id } })).toMatchObject({ status: 'sent', sendingAt: null, attempts: 2 }), { timeout: 10_000, interval: 50 });
+    expect(sentTo(fake, TOKEN, who.user.id)).toHaveLength(1);
+  });
+});
+
 describe('the chat pacer', () => {
   it('gives one chat one slot per interval, other chats their own, and holds a refused chat', async () => {
     const pacer = createChatPacer({ redis: ctx.redis, prefix: `${ctx.config.redisKeyPrefix}pacer-unit:`, intervalMs: 1000 });
