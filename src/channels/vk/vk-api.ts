@@ -50,6 +50,7 @@ interface VkIoRequest {
   reject(err: unknown): void;
 }
 interface VkIoWorker {
+  [BUDGETED]?: true;
   queue: VkIoRequest[];
   execute(request?: VkIoRequest): Promise<void>;
 }
@@ -60,16 +61,17 @@ interface VkIoWorker {
  * vk-io has no hook for this: its API worker's `execute` (where one request is made) is
  * wrapped. test/channels/vk/rate-budget.test.ts fails if a vk-io upgrade moves it.
  */
-const budgeted = new WeakSet<object>();
+/** Marks a vk-io worker that already waits for a budget (state lives on the client, not here). */
+const BUDGETED = Symbol('kabinet.vkRateBudget');
 
 export function applyRateBudget(vk: VK, budget: RateBudget): void {
   const worker = (vk.api as unknown as { worker?: VkIoWorker }).worker;
   // One budget per client: a second channel over the same client must not make it pay twice.
-  if (worker && budgeted.has(worker)) return;
+  if (worker?.[BUDGETED]) return;
   if (!worker || typeof worker.execute !== 'function' || !Array.isArray(worker.queue)) {
     throw new Error('vk-io internals changed: cannot attach the shared VK rate budget (src/channels/vk/vk-api.ts)');
   }
-  budgeted.add(worker);
+  worker[BUDGETED] = true;
   const execute = worker.execute.bind(worker);
   // vk-io calls execute() with no argument and lets it take the head of its queue; take it
   // here, synchronously, so requests keep their order while they wait for the budget.
