@@ -47,11 +47,15 @@ export interface ExecuteOptions {
 }
 
 /**
- * VK's random_id for a logical message: a positive 31-bit integer derived from its key, so
- * every attempt carries the same one and VK drops the repeat ("prevents resending").
+ * VK's random_id for a logical message: a positive 53-bit integer derived from its key, so
+ * every attempt carries the same one and VK drops the repeat ("prevents resending"). VK takes
+ * 64-bit values (vk-io's own random ids reach 10^16); 53 bits keep collisions between
+ * different messages negligible even if VK dedupes across all of a community's peers.
  */
 export function randomIdFor(idempotencyKey: string): number {
-  return (createHash('sha256').update(idempotencyKey).digest().readUInt32BE(0) % (2 ** 31 - 2)) + 1;
+  const digest = createHash('sha256').update(idempotencyKey).digest();
+  // 21 high bits + 32 low bits = 53 bits; +1 keeps it off 0 (which switches dedup off).
+  return ((digest.readUInt32BE(0) & 0x1f_ffff) * 2 ** 32 + digest.readUInt32BE(4)) % (Number.MAX_SAFE_INTEGER - 1) + 1;
 }
 
 export interface VkBridge {
