@@ -4,7 +4,7 @@
  * out like one outside it; waits and attempts are capped. VK's side is in
  * test/channels/vk/bridge.test.ts (the transformer) and below (the bridge fetch).
  */
-import { Api, GrammyError, HttpError } from 'grammy';
+import { Api, GrammyError, HttpError, InputFile } from 'grammy';
 import { describe, expect, it } from 'vitest';
 import { menuCb, wishlistCb } from '../../src/bot/keyboards/index.js';
 import { BOT_API_RETRY, createRetryingFetch } from '../../src/channels/api-retry.js';
@@ -67,6 +67,16 @@ describe('the Bot API retry policy', () => {
     const err = await api.sendMessage(user.id, 'never').catch((e: unknown) => e);
     expect((err as GrammyError).error_code).toBe(500);
     expect(h.fake.calls(TOKEN).filter((c) => String(c.params.chat_id) === String(user.id)).slice(before).map((c) => c.status)).toEqual([502, 502, 200, ...Array(BOT_API_RETRY.maxRetries + 1).fill(500)]);
+  });
+
+  it('sends a file upload (a streamed multipart body) through the same fetch, once', async () => {
+    const h = harness();
+    const api = new Api(TOKEN, { apiRoot: h.fake.apiRoot!, fetch: createRetryingFetch() });
+    const { user, say } = person(h, { firstName: 'Photo' });
+    await say('/start');
+    const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+    const sent = await api.sendPhoto(user.id, new InputFile(png, 'dot.png'), { caption: 'Фото' });
+    expect(sent.photo?.length).toBeGreaterThan(0);
   });
 
   it('retries network errors a capped number of times, then fails', async () => {
