@@ -1,10 +1,12 @@
 /**
  * Per-chat pacing for a platform's sends, shared by every process through Redis: Telegram
  * allows about one message per second to one chat, and a 429 for one chat says nothing about
- * the others. The send workers (notifications, broadcasts) ask `take(chat)` before a send;
- * a chat that is not due yet gets its job moved to "delayed" instead of holding a worker or
- * pausing the queue, so one busy chat never stalls the rest. The bot-wide cap stays with the
- * queue's global limiter.
+ * the others. The send workers (notifications, broadcasts) ask `reserve(chat)` before a send
+ * and get the chat's next free slot (now, or n intervals ahead); a message whose slot is
+ * ahead has its job moved to "delayed" until then — it keeps that slot, so it runs once at
+ * its time instead of waking with every other waiting message of that chat. One busy chat
+ * neither holds a worker nor pauses the queue nor spends the bot-wide limiter's turns. The
+ * bot-wide cap stays with the queue's global limiter.
  *
  * Times come from Redis (`TIME` inside the scripts), so processes with skewed clocks agree.
  */
@@ -26,8 +28,11 @@ export interface ChatPacerSettings {
 }
 
 export interface ChatPacer {
-  /** Takes the chat's next slot: 0 when a message may go now, else milliseconds until it may. */
-  take(chat: string): Promise<number>;
+  /**
+   * Reserves the chat's next free slot and returns how far ahead it is: 0 means send now;
+   * otherwise the caller holds a slot `ms` from now and must not reserve again for that message.
+   */
+  reserve(chat: string): Promise<number>;
   /** After a 429 for this chat: no slot until `ms` from now (never shortens a longer hold). */
   hold(chat: string, ms: number): Promise<void>;
   /**
@@ -39,12 +44,12 @@ export interface ChatPacer {
 
 const NOW_MS = `local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 
-// KEYS[1] chat key; ARGV[1] interval ms. Returns 0 (slot taken) or ms to wait.
-const TAKE = `${NOW_MS}
-local due = tonumber(redis.call('GET', KEYS[1]) or '0')
-if due > now then return due - now end
-redis.call('SET', KEYS[1], now + tonumber(ARGV[1]), 'PX', tonumber(ARGV[1]))
-return 0`;
+// KEYS[1] chat key (the chat's next free slot); ARGV[1] interval ms. Returns ms until the reserved slot.
+const RESERVE = `${NOW_MS}
+local interval = tonumber(ARGV[1])
+local at = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'))
+redis.call('SET', KEYS[1], at + interval, 'PX', at + interval - now)
+return at - now`;
 
 // KEYS[1] chat key; ARGV[1] hold ms.
 const HOLD = `${NOW_MS}
@@ -67,8 +72,8 @@ export function createChatPacer(settings: ChatPacerSettings): ChatPacer {
   const signalWindowMs = settings.globalSignalWindowMs ?? 1000;
   const chatKey = (chat: string) => `${prefix}chat:${chat}`;
   return {
-    async take(chat) {
-      return Number(await redis.eval(TAKE, 1, chatKey(chat), intervalMs));
+    async reserve(chat) {
+      return Number(await redis.eval(RESERVE, 1, chatKey(chat), intervalMs));
     },
     async hold(chat, ms) {
       await redis.eval(HOLD, 1, chatKey(chat), Math.max(1, Math.ceil(ms)));

@@ -18,6 +18,8 @@ export const NOTIFICATION_JOB = 'notification';
 
 export interface SendJobData {
   notificationId: string;
+  /** Set by the worker: the epoch ms of the chat slot this message holds (per-chat pacing). */
+  slotAt?: number;
 }
 
 export interface NotificationDispatcherDeps {

@@ -63,6 +63,11 @@ export interface SendWorkerDeps {
 
 export type SendOutcome = 'sent' | 'already_done' | 'missing' | 'blocked' | 'skipped' | 'nothing_to_send';
 
+/** A reserved chat slot this close is due (timers and clocks between workers are not exact). */
+const SLOT_TOLERANCE_MS = 25;
+/** A reserved slot this far in the past was used or missed; the message takes a new one. */
+const STALE_SLOT_MS = 1000;
+
 const clip = (s: string) => (s.length > 500 ? `${s.slice(0, 497)}...` : s);
 const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
@@ -125,8 +130,15 @@ export function createSendProcessor(deps: Omit<SendWorkerDeps, 'senders' | 'rate
 
     const chat = n.identity.chatId;
     if (pacer) {
-      const wait = await pacer.take(chat);
-      if (wait > 0) return delay(job, token, wait);
+      // A message keeps the slot it reserved; it reserves again only when it has none or
+      // its slot has long passed (a retry after a failure, a job that waited in a backlog).
+      const slotAt = job.data.slotAt;
+      const held = slotAt !== undefined && Date.now() - slotAt < STALE_SLOT_MS ? slotAt : undefined;
+      const wait = held !== undefined ? held - Date.now() : await pacer.reserve(chat);
+      if (wait > SLOT_TOLERANCE_MS) {
+        if (held === undefined) await job.updateData({ ...job.data, slotAt: Date.now() + wait });
+        return delay(job, token, wait);
+      }
     }
 
     const claimedAt = clock.now();
@@ -144,8 +156,10 @@ export function createSendProcessor(deps: Omit<SendWorkerDeps, 'senders' | 'rate
           await prisma.notification.update({ where: { id }, data: { sendingAt: null, attempts: { decrement: 1 }, error: clip(failure.message) } });
           const waitMs = Math.max(1, failure.retryAfterSeconds ?? 1) * 1000;
           if (pacer && !(await pacer.noteRateLimited(chat))) {
-            // This chat's limit: hold the chat, let every other chat's messages go on.
+            // This chat's limit: hold the chat, let every other chat's messages go on. The
+            // slot it held is spent; after the wait it reserves a new one behind the hold.
             await pacer.hold(chat, waitMs);
+            await job.updateData({ notificationId: id });
             return delay(job, token, waitMs);
           }
           // The bot-wide cap (or a platform whose limits are per token): every worker waits.

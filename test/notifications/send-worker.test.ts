@@ -124,6 +124,30 @@ describe('a 429 for one Telegram chat', () => {
   });
 });
 
+describe('one chat with many messages at once', () => {
+  it('gets them about one per second (no 429 from the per-chat limit) while other chats are not held up', async () => {
+    const busy = await customerInTelegram(ctx.prisma, fake, TOKEN);
+    const others = [];
+    for (let i = 0; i < 8; i++) others.push(await customerInTelegram(ctx.prisma, fake, TOKEN));
+    const burst: PendingNotification[] = [];
+    for (let i = 0; i < 6; i++) burst.push(...(await orderShipped(busy.customer.id)));
+    await dispatcher.dispatch(burst);
+    const rest: PendingNotification[] = [];
+    for (const who of others) rest.push(...(await orderShipped(who.customer.id)));
+    await dispatcher.dispatch(rest);
+
+    await vi.waitFor(async () => expect(await ctx.prisma.notification.count({ where: { id: { in: [...burst, ...rest].map((n) => n.id) }, status: 'pending' } })).toBe(0), { timeout: 30_000, interval: 100 });
+    const toBusy = fake.calls(TOKEN).filter((c) => c.method === 'sendMessage' && String(c.params.chat_id) === String(busy.user.id));
+    // The fake refuses a private chat past 3 at once and 1/s after (429): paced, none was refused.
+    expect(toBusy.map((c) => c.status)).toEqual(Array(6).fill(200));
+    const lastToBusy = Math.max(...toBusy.map((c) => c.at));
+    for (const who of others) {
+      const [sent] = sentTo(fake, TOKEN, who.user.id);
+      expect(sent!.at, `chat ${who.user.id}`).toBeLessThan(lastToBusy);
+    }
+  });
+});
+
 describe('a row claimed by a worker that may still be sending (Telegram)', () => {
   it('is not sent again before the claim\'s lease runs out, then is sent (at least once)', async () => {
     const who = await customerInTelegram(ctx.prisma, fake, TOKEN);
@@ -145,18 +169,22 @@ describe('a row claimed by a worker that may still be sending (Telegram)', () =>
 });
 
 describe('the chat pacer', () => {
-  it('gives one chat one slot per interval, other chats their own, and holds a refused chat', async () => {
+  it('gives one chat one slot per interval (reserved in turn), other chats their own, and holds a refused chat', async () => {
     const pacer = createChatPacer({ redis: ctx.redis, prefix: `${ctx.config.redisKeyPrefix}pacer-unit:`, intervalMs: 1000 });
-    expect(await pacer.take('a')).toBe(0);
-    const wait = await pacer.take('a');
-    expect(wait).toBeGreaterThan(0);
-    expect(wait).toBeLessThanOrEqual(1000);
-    expect(await pacer.take('b')).toBe(0);
+    expect(await pacer.reserve('a')).toBe(0);
+    const second = await pacer.reserve('a');
+    const third = await pacer.reserve('a');
+    expect(second).toBeGreaterThan(900);
+    expect(second).toBeLessThanOrEqual(1000);
+    expect(third).toBeGreaterThan(1900);
+    expect(third).toBeLessThanOrEqual(2000);
+    expect(await pacer.reserve('b')).toBe(0);
     await pacer.hold('b', 30_000);
-    expect(await pacer.take('b')).toBeGreaterThan(1000);
+    expect(await pacer.reserve('b')).toBeGreaterThan(29_000);
     // A shorter hold never shortens a longer one.
-    await pacer.hold('b', 10);
-    expect(await pacer.take('b')).toBeGreaterThan(1000);
+    await pacer.hold('c', 30_000);
+    await pacer.hold('c', 10);
+    expect(await pacer.reserve('c')).toBeGreaterThan(29_000);
   });
 
   it('calls it the bot-wide limit only when several chats are refused at once', async () => {
