@@ -14,7 +14,8 @@ import type { Redis } from '../../infra/redis.js';
 import { createHash } from 'node:crypto';
 import type { OutboundSender } from '../outbound.js';
 import { createRateBudget } from '../rate-budget.js';
-import { vkCallbackPlugin, type VkCallbackDeps } from './callback-route.js';
+import { createVkEventHandler, vkCallbackPlugin, type VkCallbackDeps } from './callback-route.js';
+import type { InboundQueue } from '../../bot/ordering/inbound-queue.js';
 import { createVkBridge, type VkBridge } from './method-table.js';
 import { createVkOutboundSender } from './outbound-sender.js';
 import { createPayloadStore } from './payload-store.js';
@@ -23,7 +24,7 @@ import { createUpdateConverter, type UpdateConverter } from './update-converter.
 import { createVkUserNames } from './user-names.js';
 import { applyRateBudget, createVkApi } from './vk-api.js';
 
-export { vkCallbackPlugin, createVkBridge, createVkTransformer, createVkOutboundSender, createUpdateConverter, createVkApi };
+export { vkCallbackPlugin, createVkEventHandler, createVkBridge, createVkTransformer, createVkOutboundSender, createUpdateConverter, createVkApi };
 
 export const VK_CAPABILITIES: ChannelCapabilities = {
   // A VK bot cannot receive a verified phone; login goes through a one-time code.
@@ -64,7 +65,7 @@ export interface VkChannel {
   outboundSender: OutboundSender;
   transformer: ReturnType<typeof createVkTransformer>;
   /** The Fastify plugin and its options, for buildApp's plugin list. */
-  callbackPlugin(handleUpdate: VkCallbackDeps['handleUpdate'], options?: { path?: string }): { plugin: typeof vkCallbackPlugin; options: VkCallbackDeps & Record<string, unknown> };
+  callbackPlugin(handleUpdate: VkCallbackDeps['handleUpdate'], options?: { path?: string; inbound?: InboundQueue | undefined }): { plugin: typeof vkCallbackPlugin; options: VkCallbackDeps & Record<string, unknown> };
   /** Marks the VK identity blocked / unblocked (message_deny / message_allow). */
   setPermission(userId: number, allowed: boolean): Promise<void>;
 }
@@ -98,7 +99,7 @@ export function createVkChannel(deps: VkChannelDeps): VkChannel {
     outboundSender: createVkOutboundSender(bridge),
     transformer: createVkTransformer(bridge),
     setPermission,
-    callbackPlugin(handleUpdate: (update: Update, chat: { peerId: number; userId: number }) => Promise<void>, options = {}) {
+    callbackPlugin(handleUpdate: (update: Update, chat: { peerId: number; userId: number }) => Promise<void>, options: { path?: string; inbound?: InboundQueue | undefined } = {}) {
       return {
         plugin: vkCallbackPlugin,
         options: {
@@ -113,6 +114,7 @@ export function createVkChannel(deps: VkChannelDeps): VkChannel {
           setPermission,
           logger: deps.logger,
           ...(options.path ? { path: options.path } : {}),
+          ...(options.inbound ? { inbound: options.inbound } : {}),
         },
       };
     },
