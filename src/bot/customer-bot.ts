@@ -9,11 +9,11 @@
  * who is writing (identity, language) → callback auto-answer → [error boundary: flows,
  * features, unhandled].
  */
-import { autoRetry } from '@grammyjs/auto-retry';
 import { conversations, createConversation, type ConversationData, type VersionedState } from '@grammyjs/conversations';
 import { Bot, session, type ApiClientOptions, type Context, type MiddlewareFn } from 'grammy';
 import type { UserFromGetMe } from 'grammy/types';
 import { createHash } from 'node:crypto';
+import { createRetryingFetch } from '../channels/api-retry.js';
 import type { Config } from '../config/index.js';
 import { isDomainError } from '../errors.js';
 import type { Clock } from '../infra/clock.js';
@@ -127,10 +127,10 @@ export function createCustomerBot(deps: CustomerBotDeps): CustomerBot {
 
   const bot = new Bot<BotContext>(deps.token, {
     ...(deps.botInfo ? { botInfo: deps.botInfo } : {}),
-    client: { ...(deps.apiRoot ? { apiRoot: deps.apiRoot } : {}), ...deps.client },
+    // One retry policy (capped attempts and waits) below grammY's stack: bot.api and every
+    // conversation's own Api share this fetch (channels/api-retry.ts).
+    client: { ...(deps.apiRoot ? { apiRoot: deps.apiRoot } : {}), ...deps.client, fetch: createRetryingFetch(deps.client?.fetch ?? fetch) },
   });
-  // Capped: a webhook handler must not sleep for a long retry_after while holding the chat.
-  bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 10 }));
 
   const kit: BotKit = {
     services,

@@ -12,6 +12,12 @@ export interface OutboundCall {
   method: 'sendMessage' | 'sendPhoto' | 'copyMessage';
   /** Telegram-shaped payload; chat_id is the identity's chatId. */
   payload: Record<string, unknown>;
+  /**
+   * The same key for every attempt of one logical message (the notification or delivery id).
+   * A sender whose platform drops repeats (VK: random_id derived from it) uses it; Telegram
+   * has no such field and ignores it.
+   */
+  idempotencyKey?: string;
 }
 
 export interface SendResult {
@@ -43,6 +49,10 @@ export class SendFailure extends Error {
 
 export interface OutboundSender {
   readonly platform: Platform;
+  /** True when the platform drops a repeat carrying the same idempotencyKey (VK). */
+  readonly idempotent?: boolean;
+  /** The longest one send can stay in flight before it times out (bounds a claim's lease). */
+  readonly requestTimeoutMs?: number;
   /** Throws SendFailure when the platform refused. */
   send(call: OutboundCall): Promise<SendResult>;
 }

@@ -29,9 +29,13 @@ export function classifyTelegramError(err: unknown): SendFailure {
 }
 
 export function createTelegramSender(settings: TelegramSenderSettings): OutboundSender {
-  const api = new Api(settings.token, { apiRoot: settings.apiRoot, timeoutSeconds: settings.timeoutSeconds ?? 30 });
+  const timeoutSeconds = settings.timeoutSeconds ?? 30;
+  const api = new Api(settings.token, { apiRoot: settings.apiRoot, timeoutSeconds });
   return {
     platform: 'telegram',
+    // Telegram has no idempotency key: a repeat after an unknown outcome is a second message.
+    idempotent: false,
+    requestTimeoutMs: timeoutSeconds * 1000,
     async send(call: OutboundCall): Promise<SendResult> {
       const payload = settings.paidBroadcast ? { ...call.payload, allow_paid_broadcast: true } : call.payload;
       try {

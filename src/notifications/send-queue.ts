@@ -18,6 +18,8 @@ export const NOTIFICATION_JOB = 'notification';
 
 export interface SendJobData {
   notificationId: string;
+  /** Set by the worker: the epoch ms of the chat slot this message holds (per-chat pacing). */
+  slotAt?: number;
 }
 
 export interface NotificationDispatcherDeps {
@@ -55,21 +57,31 @@ export function createNotificationDispatcher(deps: NotificationDispatcherDeps) {
     /**
      * Finds pending rows whose job is gone (the process died between commit and dispatch, or
      * a job failed for good without updating its row) and queues them again. Rows interrupted
-     * mid-send are queued too: their job settles them as outcome_unknown without sending.
+     * mid-send are queued too: their job resends them (at least once). A row that has spent
+     * its attempts (counted on the row, across re-queues) and whose job failed is marked
+     * failed with the job's error instead of being re-queued forever.
      */
     async sweep(olderThan: Date, limit = 1000): Promise<number> {
       const rows = await deps.prisma.notification.findMany({
         where: { status: 'pending', updatedAt: { lt: olderThan } },
-        select: { id: true, identity: { select: { platform: true } } },
+        select: { id: true, attempts: true, error: true, identity: { select: { platform: true } } },
         orderBy: { createdAt: 'asc' },
         take: limit,
       });
       let requeued = 0;
+      let gaveUp = 0;
       for (const row of rows) {
         const queue = queueFor(row.identity.platform);
         const job = await queue.getJob(row.id);
         const state = job ? await job.getState() : 'unknown';
-        if (state === 'unknown') {
+        if (state === 'failed' && row.attempts >= deps.sendAttempts) {
+          const reason = job?.failedReason || row.error || 'unknown error';
+          await deps.prisma.notification.updateMany({
+            where: { id: row.id, status: 'pending' },
+            data: { status: 'failed', sendingAt: null, error: `gave up after ${row.attempts} attempts: ${reason}`.slice(0, 500) },
+          });
+          gaveUp += 1;
+        } else if (state === 'unknown') {
           await queue.add(NOTIFICATION_JOB, { notificationId: row.id }, jobOptions(row.id));
           requeued += 1;
         } else if (state === 'failed' || state === 'completed') {
@@ -78,6 +90,7 @@ export function createNotificationDispatcher(deps: NotificationDispatcherDeps) {
           requeued += 1;
         }
       }
+      if (gaveUp) deps.logger.warn({ gaveUp }, 'notification sweeper marked notifications failed after their attempts');
       if (requeued) deps.logger.warn({ requeued }, 'notification sweeper re-queued pending notifications');
       return requeued;
     },

@@ -1,25 +1,34 @@
 /**
  * The per-platform send worker: renders a Notification in the customer's language and hands
- * it to the platform's OutboundSender, under the queue's global rate limiter.
+ * it to the platform's OutboundSender, under the queue's global rate limiter and, on
+ * Telegram, a per-chat pacer.
  *
- * At most once, and not lost: the row is the record of truth, not the job.
+ * At least once, with the repeat window as narrow as the platform allows. The row is the
+ * record of truth, not the job:
  *  1. A row that is no longer pending is done: the job returns (a re-run sends nothing).
- *  2. Right before the platform call the row is claimed (`sendingAt` set, conditional update
- *     on status=pending and sendingAt=null), and the outcome clears it in the same update
- *     that records sent/failed/blocked.
+ *  2. Right before the platform call the row is claimed (`sendingAt` set by a conditional
+ *     update on the value just read), and the outcome clears it in the same update that
+ *     records sent/failed/blocked.
  *  3. A job that finds its row still pending with `sendingAt` set belongs to a worker that
- *     died between claim and outcome: the message may or may not have reached the platform
- *     (Telegram has no idempotency key to ask). We choose at-most-once: the row becomes
- *     failed with "outcome_unknown" and nothing is sent again. The window is one HTTP round
- *     trip; a worker killed anywhere else (before the claim, waiting in the queue, after the
- *     outcome) loses nothing and sends nothing twice: BullMQ gives the stalled job to another
- *     worker, which either sends it (unclaimed) or sees it done.
+ *     died (or stalled) between claim and outcome. It sends again:
+ *     - VK: at once; random_id is derived from the notification id, so if the first attempt
+ *       did reach VK, VK drops the repeat and the customer sees one message.
+ *     - Telegram (no idempotency key): once the claim's lease (the sender's request timeout
+ *       plus a margin) has run out, so a worker that is only slow, not dead, cannot be
+ *       overtaken mid-request. The only possible repeat is a message Telegram accepted in
+ *       the one round trip before the worker died.
  *  4. Refusals that prove nothing was sent (429, transient errors) release the claim, so the
- *     retry sends. A transient network error can hide a request that did arrive; that case is
- *     retried (one of the rare duplicates we accept rather than dropping every message on a
- *     timeout).
+ *     retry sends. A transient network error can hide a request that did arrive; that case
+ *     is retried too (the same documented window).
+ *  5. A failure before the claim (rendering threw, the database hiccupped) counts an attempt
+ *     on the row; the last attempt marks it failed with the error, so the sweeper does not
+ *     re-queue it forever.
+ *  6. A 429 for one Telegram chat holds only that chat (the job is delayed until
+ *     retry_after); several chats refused at once mean the bot-wide cap, and the whole queue
+ *     waits. VK's limits are per token: a VK refusal always holds the queue.
  */
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { ChatPacer } from '../channels/chat-pacing.js';
 import { SendFailure, type OutboundSender, type Platform } from '../channels/outbound.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { Clock } from '../infra/clock.js';
@@ -39,63 +48,121 @@ export interface SendWorkerDeps {
   senders: Map<Platform, OutboundSender>;
   /** Messages per second per platform (the global limiter across all workers). */
   ratePerSecond: Record<Platform, number>;
+  /** Per-chat pacing per platform (Telegram: ~1 msg/s per chat); none when absent. */
+  pacers?: Partial<Record<Platform, ChatPacer>>;
+  /**
+   * How long a claim protects a send in flight on a platform without idempotency keys.
+   * Default: the sender's request timeout + 5 s (a dead worker's row is resent after it).
+   */
+  claimLeaseMs?: number;
+  /** Attempts a row may spend in all (across sweeper re-queues) before it is failed. Default: the job's attempts. */
+  maxAttempts?: number;
   concurrency?: number;
   lockDurationMs?: number;
 }
 
-export type SendOutcome = 'sent' | 'already_done' | 'missing' | 'blocked' | 'skipped' | 'outcome_unknown' | 'nothing_to_send';
+export type SendOutcome = 'sent' | 'already_done' | 'missing' | 'blocked' | 'skipped' | 'nothing_to_send';
+
+/** A reserved chat slot this close is due (timers and clocks between workers are not exact). */
+const SLOT_TOLERANCE_MS = 25;
+/** A reserved slot this far in the past was used or missed; the message takes a new one. */
+const STALE_SLOT_MS = 1000;
 
 const clip = (s: string) => (s.length > 500 ? `${s.slice(0, 497)}...` : s);
+const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 /** The processor for one platform; exported for tests that drive it directly. */
-export function createSendProcessor(deps: Omit<SendWorkerDeps, 'senders' | 'ratePerSecond'> & { sender: OutboundSender }) {
-  const { prisma, clock, logger, sender } = deps;
+export function createSendProcessor(deps: Omit<SendWorkerDeps, 'senders' | 'ratePerSecond' | 'pacers'> & { sender: OutboundSender; pacer?: ChatPacer }) {
+  const { prisma, clock, logger, sender, pacer } = deps;
   const queue = deps.queues.queue<SendJobData>(SEND_QUEUE[sender.platform]);
+  const leaseMs = deps.claimLeaseMs ?? (sender.requestTimeoutMs ?? 30_000) + 5_000;
 
   const settle = (id: string, data: { status: 'sent' | 'failed' | 'blocked' | 'skipped'; error?: string | null; externalMessageId?: string; sentAt?: Date }) =>
     prisma.notification.update({ where: { id }, data: { ...data, sendingAt: null } });
 
-  return async function process(job: Job<SendJobData>): Promise<SendOutcome> {
+  /** Puts the job back for later without spending an attempt and without holding a worker. */
+  async function delay(job: Job<SendJobData>, token: string | undefined, ms: number): Promise<never> {
+    await job.moveToDelayed(Date.now() + Math.max(1, Math.ceil(ms)), token);
+    throw new DelayedError();
+  }
+
+  return async function process(job: Job<SendJobData>, token?: string): Promise<SendOutcome> {
     if (job.name !== NOTIFICATION_JOB) throw new UnrecoverableError(`unknown job ${job.name}`);
     const id = job.data.notificationId;
     const n = await prisma.notification.findUnique({ where: { id }, include: { identity: true, customer: true } });
     if (!n) return 'missing';
     if (n.status !== 'pending') return 'already_done';
     if (n.sendingAt) {
-      logger.warn({ notificationId: id }, 'notification was interrupted mid-send; not sending again (at most once)');
-      await settle(id, { status: 'failed', error: 'outcome_unknown: the worker stopped between sending and recording the result' });
-      return 'outcome_unknown';
-    }
-    if (n.identity.blockedAt) {
-      await settle(id, { status: 'blocked', error: 'identity blocked the bot' });
-      return 'blocked';
-    }
-    // The customer may have switched this kind off or unlinked the identity since the event.
-    const preference = PREFERENCE_BY_KIND[n.kind as NotificationKind];
-    if (n.customer && ((preference && !n.customer[preference]) || n.identity.customerId !== n.customerId)) {
-      await settle(id, { status: 'skipped', error: 'preference off or identity unlinked' });
-      return 'skipped';
-    }
-    const call = await deps.render({ kind: n.kind, payload: n.payload, chatId: n.identity.chatId, language: n.customer?.language ?? n.identity.languageCode, customerId: n.customerId });
-    if (!call) {
-      await settle(id, { status: 'skipped', error: 'subject no longer exists' });
-      return 'nothing_to_send';
+      const leaseLeft = n.sendingAt.getTime() + leaseMs - clock.now().getTime();
+      if (!sender.idempotent && leaseLeft > 0) return delay(job, token, leaseLeft);
+      logger.warn({ notificationId: id, platform: sender.platform }, sender.idempotent
+        ? 'notification was interrupted mid-send; resending (the platform drops a repeat)'
+        : 'notification was interrupted mid-send; resending (it may arrive twice: Telegram has no idempotency key)');
     }
 
-    const claimed = await prisma.notification.updateMany({ where: { id, status: 'pending', sendingAt: null }, data: { sendingAt: clock.now(), attempts: { increment: 1 } } });
+    let call;
+    try {
+      if (n.identity.blockedAt) {
+        await settle(id, { status: 'blocked', error: 'identity blocked the bot' });
+        return 'blocked';
+      }
+      // The customer may have switched this kind off or unlinked the identity since the event.
+      const preference = PREFERENCE_BY_KIND[n.kind as NotificationKind];
+      if (n.customer && ((preference && !n.customer[preference]) || n.identity.customerId !== n.customerId)) {
+        await settle(id, { status: 'skipped', error: 'preference off or identity unlinked' });
+        return 'skipped';
+      }
+      call = await deps.render({ kind: n.kind, payload: n.payload, chatId: n.identity.chatId, language: n.customer?.language ?? n.identity.languageCode, customerId: n.customerId });
+      if (!call) {
+        await settle(id, { status: 'skipped', error: 'subject no longer exists' });
+        return 'nothing_to_send';
+      }
+    } catch (err) {
+      // Counted on the row, so the limit holds across the sweeper's re-queues too.
+      const row = await prisma.notification.update({ where: { id }, data: { attempts: { increment: 1 }, error: clip(`before sending: ${messageOf(err)}`) }, select: { attempts: true } });
+      const cap = deps.maxAttempts ?? job.opts.attempts ?? 1;
+      if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1) || row.attempts >= cap) {
+        await settle(id, { status: 'failed', error: clip(`gave up after ${row.attempts} attempts: ${messageOf(err)}`) });
+        throw new UnrecoverableError(messageOf(err));
+      }
+      throw err;
+    }
+
+    const chat = n.identity.chatId;
+    if (pacer) {
+      // A message keeps the slot it reserved; it reserves again only when it has none or
+      // its slot has long passed (a retry after a failure, a job that waited in a backlog).
+      const slotAt = job.data.slotAt;
+      const held = slotAt !== undefined && Date.now() - slotAt < STALE_SLOT_MS ? slotAt : undefined;
+      const wait = held !== undefined ? held - Date.now() : await pacer.reserve(chat);
+      if (wait > SLOT_TOLERANCE_MS) {
+        if (held === undefined) await job.updateData({ ...job.data, slotAt: Date.now() + wait });
+        return delay(job, token, wait);
+      }
+    }
+
+    const claimedAt = clock.now();
+    const claimed = await prisma.notification.updateMany({ where: { id, status: 'pending', sendingAt: n.sendingAt }, data: { sendingAt: claimedAt, attempts: { increment: 1 } } });
     if (claimed.count === 0) return 'already_done';
 
     let result;
     try {
-      result = await sender.send(call);
+      result = await sender.send({ ...call, idempotencyKey: id });
     } catch (err) {
-      const failure = err instanceof SendFailure ? err : new SendFailure('transient', err instanceof Error ? err.message : String(err));
+      const failure = err instanceof SendFailure ? err : new SendFailure('transient', messageOf(err));
       switch (failure.kind) {
         case 'rate_limited': {
-          // Nothing went out: release the claim, hold the whole queue (every worker) for
-          // retry_after, and put the job back without spending an attempt.
-          await prisma.notification.update({ where: { id }, data: { sendingAt: null, error: clip(failure.message) } });
+          // Nothing went out: release the claim and give the attempt back.
+          await prisma.notification.update({ where: { id }, data: { sendingAt: null, attempts: { decrement: 1 }, error: clip(failure.message) } });
           const waitMs = Math.max(1, failure.retryAfterSeconds ?? 1) * 1000;
+          if (pacer && !(await pacer.noteRateLimited(chat))) {
+            // This chat's limit: hold the chat, let every other chat's messages go on. The
+            // slot it held is spent; after the wait it reserves a new one behind the hold.
+            await pacer.hold(chat, waitMs);
+            await job.updateData({ notificationId: id });
+            return delay(job, token, waitMs);
+          }
+          // The bot-wide cap (or a platform whose limits are per token): every worker waits.
           await queue.rateLimit(waitMs);
           throw Worker.RateLimitError();
         }
@@ -126,12 +193,34 @@ export function createSendProcessor(deps: Omit<SendWorkerDeps, 'senders' | 'rate
   };
 }
 
+/** Spread in arrival times the limiter leaves room for (grant → request at the platform). */
+export const LIMITER_JITTER_MS = 20;
+
 /**
- * BullMQ's limiter counts in fixed windows; one job per 1000/rate ms keeps every sliding
- * second at or under the cap (30/s → one send every 34 ms).
+ * BullMQ's limiter counts jobs in fixed windows (`max` per `duration` ms), and two windows'
+ * jobs can start a millisecond apart across their boundary: a sliding span of S ms sees up
+ * to max × (⌊S/duration⌋ + 1) jobs. This picks the smoothest setting (fewest jobs per
+ * window) under which no span of 1000 + LIMITER_JITTER_MS ms exceeds the cap, so the
+ * platform's strict second never counts cap + 1 even when requests arrive a little unevenly,
+ * while the steady rate stays at 95% of the cap or more (30/s → 1 per 35 ms = 28.6/s;
+ * 20/s → 1 per 52 ms = 19.2/s; 1000/s → 19 per 20 ms = 950/s).
  */
 export function smoothLimiter(ratePerSecond: number): { max: number; duration: number } {
-  return ratePerSecond >= 1000 ? { max: Math.round(ratePerSecond / 1000), duration: 1 } : { max: 1, duration: Math.ceil(1000 / ratePerSecond) };
+  const cap = Math.max(1, Math.floor(ratePerSecond));
+  const span = 1000 + LIMITER_JITTER_MS;
+  let best = { max: 1, duration: span + 1 };
+  let bestRate = 0;
+  for (let max = 1; max <= cap; max++) {
+    let duration = 1;
+    while (max * (Math.floor(span / duration) + 1) > cap) duration++;
+    const rate = (max * 1000) / duration;
+    if (rate > bestRate) {
+      best = { max, duration };
+      bestRate = rate;
+    }
+    if (rate >= 0.95 * cap) break;
+  }
+  return best;
 }
 
 /** Roughly a tenth of a second's worth of sends in flight, between 10 and 100. */
@@ -143,14 +232,15 @@ export function sendConcurrency(ratePerSecond: number): number {
 export function startSendWorkers(deps: SendWorkerDeps): Worker[] {
   const workers: Worker[] = [];
   for (const [platform, sender] of deps.senders) {
-    const processor = createSendProcessor({ ...deps, sender });
+    const pacer = deps.pacers?.[platform];
+    const processor = createSendProcessor({ ...deps, sender, ...(pacer ? { pacer } : {}) });
     const lockDuration = deps.lockDurationMs ?? 30_000;
     workers.push(
       deps.queues.worker<SendJobData>(SEND_QUEUE[platform], processor, {
         // Enough sends in flight to reach the cap (each waits on the platform's answer).
         concurrency: deps.concurrency ?? sendConcurrency(deps.ratePerSecond[platform]),
-        // Global across every worker process: the platform's cap, spread evenly (a fixed
-        // 1-second window lets up to twice the cap through across a window boundary).
+        // Global across every worker process: the platform's cap with a small margin, spread
+        // evenly (a fixed 1-second window lets up to twice the cap through across a boundary).
         limiter: smoothLimiter(deps.ratePerSecond[platform]),
         lockDuration,
         stalledInterval: lockDuration,

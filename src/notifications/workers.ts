@@ -4,6 +4,7 @@
  * jobs. VK plugs in by adding its OutboundSender to `senders`.
  */
 import type { Worker } from 'bullmq';
+import { createChatPacer, type ChatPacer } from '../channels/chat-pacing.js';
 import { createTelegramSender } from '../channels/telegram-sender.js';
 import type { OutboundSender, Platform } from '../channels/outbound.js';
 import type { Infrastructure } from '../infra/infrastructure.js';
@@ -27,7 +28,14 @@ export async function startShopWorkers(infra: Infrastructure, shop: ShopServices
   if (config.telegram.token && !senders.has('telegram')) {
     senders.set('telegram', createTelegramSender({ token: config.telegram.token, apiRoot: config.telegram.apiRoot, paidBroadcast: config.telegram.paidBroadcast }));
   }
+  // Telegram: ~1 message/s per chat, paced across every worker (Redis), apart from the bot-wide cap.
+  const pacers: Partial<Record<Platform, ChatPacer>> = {};
+  if (config.telegram.token) {
+    const botId = /^(\d+):/.exec(config.telegram.token)?.[1] ?? 'bot';
+    pacers.telegram = createChatPacer({ redis: infra.redis, prefix: `${config.redisKeyPrefix}pace:telegram:${botId}:` });
+  }
   const workers: Worker[] = startSendWorkers({
+    pacers,
     prisma,
     queues,
     logger,

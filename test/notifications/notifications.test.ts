@@ -133,7 +133,8 @@ describe('platform refusals', () => {
     expect(calls[1]!.at - calls[0]!.at).toBeGreaterThanOrEqual(1000);
     const row = await ctx.prisma.notification.findFirstOrThrow({ where: { customerId: who.customer.id } });
     expect(row.status).toBe('sent');
-    expect(row.attempts).toBe(2);
+    // A 429 proves nothing went out: it spends no attempt.
+    expect(row.attempts).toBe(1);
   });
 
   it('marks the identity blocked on 403 and stops sending to it', async () => {

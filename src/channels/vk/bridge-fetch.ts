@@ -21,14 +21,15 @@ export function createBridgeFetch(bridge: VkBridge): typeof fetch {
       throw new UnsupportedPayloadError(`${method}: file uploads from inside a conversation are not bridged to VK`);
     }
     const payload = JSON.parse(init.body) as Record<string, unknown>;
-    let body: unknown;
+    let body: { ok: boolean; error_code?: number };
     try {
-      body = { ok: true, result: await bridge.execute(method, payload) };
+      body = { ok: true, result: await bridge.execute(method, payload) } as { ok: boolean };
     } catch (err) {
       const vk = toVkCallError(err, method);
       if (!vk) throw err;
       body = toTelegramError(vk);
     }
-    return new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } });
+    // The HTTP status the Bot API would give (429, 403, 400), so the retry policy reads it as it reads Telegram's.
+    return new Response(JSON.stringify(body), { status: body.ok ? 200 : (body.error_code ?? 400), headers: { 'content-type': 'application/json' } });
   }) as typeof fetch;
 }

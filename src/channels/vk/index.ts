@@ -11,15 +11,18 @@ import type { Clock } from '../../infra/clock.js';
 import type { Logger } from '../../infra/logger.js';
 import type { PrismaClient } from '../../infra/prisma.js';
 import type { Redis } from '../../infra/redis.js';
+import { createHash } from 'node:crypto';
 import type { OutboundSender } from '../outbound.js';
+import { createRateBudget } from '../rate-budget.js';
 import { createVkEventHandler, vkCallbackPlugin, type VkCallbackDeps } from './callback-route.js';
 import type { InboundQueue } from '../../bot/ordering/inbound-queue.js';
 import { createVkBridge, type VkBridge } from './method-table.js';
 import { createVkOutboundSender } from './outbound-sender.js';
 import { createPayloadStore } from './payload-store.js';
 import { createVkTransformer } from './transformer.js';
-import { createUpdateConverter, type UpdateConverter, type VkUserInfo } from './update-converter.js';
-import { createVkApi } from './vk-api.js';
+import { createUpdateConverter, type UpdateConverter } from './update-converter.js';
+import { createVkUserNames } from './user-names.js';
+import { applyRateBudget, createVkApi } from './vk-api.js';
 
 export { vkCallbackPlugin, createVkEventHandler, createVkBridge, createVkTransformer, createVkOutboundSender, createUpdateConverter, createVkApi };
 
@@ -69,19 +72,15 @@ export interface VkChannel {
 
 export function createVkChannel(deps: VkChannelDeps): VkChannel {
   const prefix = `${deps.redisKeyPrefix}vk:${deps.groupId}:`;
+  // One request budget per token across every process (web and worker spend it together).
+  const budget = createRateBudget({ redis: deps.redis, key: `${deps.redisKeyPrefix}vk:budget:${createHash('sha256').update(deps.token).digest('hex').slice(0, 16)}`, limit: deps.rateLimitPerSecond });
   const vk = deps.vk ?? createVkApi({ token: deps.token, apiBaseUrl: deps.apiBaseUrl, rateLimitPerSecond: deps.rateLimitPerSecond });
+  applyRateBudget(vk, budget);
   const store = createPayloadStore({ redis: deps.redis, prefix });
   const bridge = createVkBridge({ vk, groupId: deps.groupId, store, now: () => deps.clock.now(), ...(deps.download ? { download: deps.download } : {}) });
 
-  async function userInfo(userId: number): Promise<VkUserInfo> {
-    const key = `${prefix}user:${userId}`;
-    const cached = await deps.redis.get(key);
-    if (cached) return JSON.parse(cached) as VkUserInfo;
-    const [user] = (await vk.api.users.get({ user_ids: [userId], fields: ['screen_name'] })) as Array<{ first_name?: string; last_name?: string; screen_name?: string }>;
-    const info: VkUserInfo = { firstName: user?.first_name, lastName: user?.last_name, username: user?.screen_name };
-    await deps.redis.set(key, JSON.stringify(info), 'EX', 86_400);
-    return info;
-  }
+  // Cached, shared while in flight, batched: names cost few of the token's requests.
+  const userInfo = createVkUserNames({ vk, redis: deps.redis, prefix });
 
   const converter = createUpdateConverter({ store, userInfo });
 

@@ -21,7 +21,7 @@
  * conversation_message_id — unique per peer exactly as message_id is unique per chat — so
  * edits, deletes and callback messages map both ways with no lookup table.
  */
-import { randomInt } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import { clip } from '../../lib/clip.js';
 import type { VK } from 'vk-io';
 import { UnsupportedBotApiMethodError, UnsupportedPayloadError, VkCallError, toVkCallError } from './errors.js';
@@ -40,13 +40,33 @@ export interface VkBridgeDeps {
 }
 
 type Payload = Record<string, unknown>;
-type Handler = (payload: Payload) => Promise<unknown>;
+type Handler = (payload: Payload, options: ExecuteOptions) => Promise<unknown>;
+
+export interface ExecuteOptions {
+  /** The same for every attempt of one logical message (a notification id). */
+  idempotencyKey?: string;
+}
+
+/**
+ * VK's random_id for a logical message: a positive 53-bit integer derived from its key, so
+ * every attempt carries the same one and VK drops the repeat ("prevents resending"). VK takes
+ * 64-bit values (vk-io's own random ids reach 10^16); 53 bits keep collisions between
+ * different messages negligible even if VK dedupes across all of a community's peers.
+ */
+export function randomIdFor(idempotencyKey: string): number {
+  const digest = createHash('sha256').update(idempotencyKey).digest();
+  // 21 high bits + 32 low bits = 53 bits; +1 keeps it off 0 (which switches dedup off).
+  return ((digest.readUInt32BE(0) & 0x1f_ffff) * 2 ** 32 + digest.readUInt32BE(4)) % (Number.MAX_SAFE_INTEGER - 1) + 1;
+}
 
 export interface VkBridge {
   /** The supported Bot API methods, for docs and tests. */
   readonly methods: readonly string[];
-  /** Runs one Bot API call as its VK form; returns the Telegram-shaped result. */
-  execute(method: string, payload: Payload): Promise<unknown>;
+  /**
+   * Runs one Bot API call as its VK form; returns the Telegram-shaped result. With an
+   * idempotencyKey, a sent message's random_id is derived from it, so VK drops a repeat.
+   */
+  execute(method: string, payload: Payload, options?: ExecuteOptions): Promise<unknown>;
   /** Shows page `n` of a paginated keyboard (the bridge's own "▶ 2/3" buttons). */
   turnPage(input: { token: string; page: number; peerId: number; conversationMessageId?: number }): Promise<boolean>;
   /** Answers a message_event without text (used for the bridge's own buttons). */
@@ -95,11 +115,12 @@ export function createVkBridge(deps: VkBridgeDeps): VkBridge {
     return { message_id: cmid, date: unix(), chat: { id: peerId, type: 'private' }, from: bot(), ...fields };
   }
 
-  async function send(peerId: number, params: Payload): Promise<number> {
+  async function send(peerId: number, params: Payload, idempotencyKey?: string): Promise<number> {
     const result = await call<Array<{ peer_id: number; conversation_message_id?: number; error?: { code: number; description: string } }>>('messages.send', {
       peer_ids: String(peerId),
-      // Random per call: vk-io's own network retries reuse it, so VK drops a duplicate.
-      random_id: randomInt(1, 2 ** 31 - 1),
+      // Derived from the message's key when it has one (a notification resent after a crash
+      // is dropped by VK); else random per call, which vk-io's own network retries reuse.
+      random_id: idempotencyKey !== undefined ? randomIdFor(idempotencyKey) : randomInt(1, 2 ** 31 - 1),
       dont_parse_links: 1,
       ...params,
     });
@@ -169,20 +190,20 @@ export function createVkBridge(deps: VkBridgeDeps): VkBridge {
       return me;
     },
 
-    async sendMessage(p) {
+    async sendMessage(p, options) {
       const peerId = peerOf(p.chat_id);
       const text = toPlainText(String(p.text ?? ''), p.parse_mode);
       const markup = await keyboards.convert(p.reply_markup, { peerId });
-      const cmid = await send(peerId, { message: text, ...(markup.keyboard ? { keyboard: markup.keyboard } : {}) });
+      const cmid = await send(peerId, { message: text, ...(markup.keyboard ? { keyboard: markup.keyboard } : {}) }, options.idempotencyKey);
       return tgMessage(peerId, cmid, { text });
     },
 
-    async sendPhoto(p) {
+    async sendPhoto(p, options) {
       const peerId = peerOf(p.chat_id);
       const caption = toPlainText(String(p.caption ?? ''), p.parse_mode);
       const attachment = await uploadPhoto(peerId, p.photo);
       const markup = await keyboards.convert(p.reply_markup, { peerId });
-      const cmid = await send(peerId, { message: caption, attachment, ...(markup.keyboard ? { keyboard: markup.keyboard } : {}) });
+      const cmid = await send(peerId, { message: caption, attachment, ...(markup.keyboard ? { keyboard: markup.keyboard } : {}) }, options.idempotencyKey);
       return tgMessage(peerId, cmid, { caption, photo: [{ file_id: attachment, file_unique_id: attachment, width: 0, height: 0 }] });
     },
 
@@ -252,10 +273,10 @@ export function createVkBridge(deps: VkBridgeDeps): VkBridge {
 
   return {
     methods: Object.keys(table),
-    async execute(method, payload) {
+    async execute(method, payload, options = {}) {
       const handler = Object.hasOwn(table, method) ? table[method] : undefined;
       if (!handler) throw new UnsupportedBotApiMethodError(method);
-      return handler(payload);
+      return handler(payload, options);
     },
     async turnPage({ token, page, peerId, conversationMessageId }) {
       const record = await store.get<KeyboardPages>(pagesKind(peerId), token);

@@ -2,9 +2,11 @@
  * The method table through a real grammY Bot (transformer installed) and vk-io against the
  * fake VK over HTTP: what the brain calls, what the VK user sees.
  */
-import { GrammyError, InlineKeyboard, InputFile, Keyboard } from 'grammy';
+import { Api, GrammyError, InlineKeyboard, InputFile, Keyboard } from 'grammy';
+import { createRetryingFetch } from '../../../src/channels/api-retry.js';
+import { createBridgeFetch } from '../../../src/channels/vk/bridge-fetch.js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { UnsupportedBotApiMethodError } from '../../../src/channels/vk/errors.js';
+import { toTelegramError, UnsupportedBotApiMethodError, VkCallError } from '../../../src/channels/vk/errors.js';
 import { createVkOutboundSender } from '../../../src/channels/vk/outbound-sender.js';
 import { createUpdateConverter, STALE_CALLBACK_DATA } from '../../../src/channels/vk/update-converter.js';
 import { SendFailure } from '../../../src/channels/outbound.js';
@@ -154,7 +156,8 @@ describe('what has no VK form fails loudly', () => {
 
 describe('VK errors', () => {
   it('reads as Bot API errors for the brain: 901 → 403, 9 → 429 with retry_after, 911 → 400', async () => {
-    const cases: Array<[number, number]> = [[901, 403], [902, 403], [9, 429], [911, 400], [914, 400]];
+    expect(toTelegramError(new VkCallError(9, 'Flood control', 'messages.send'))).toMatchObject({ ok: false, error_code: 429, parameters: { retry_after: 1 } });
+    const cases: Array<[number, number]> = [[901, 403], [902, 403], [911, 400], [914, 400]];
     for (const [code, status] of cases) {
       fake.failNext('messages.send', { code, peerId: USER });
       const err = await h.bot.api.sendMessage(USER, `check ${code}`).catch((e: unknown) => e);
@@ -172,6 +175,29 @@ describe('VK errors', () => {
     expect(codes[0]).toBe(6);
     expect(codes.filter((c) => c === 0)).toHaveLength(1);
     expect(fake.conversation(GROUP, USER).messages.filter((m) => m.text === 'После паузы')).toHaveLength(1);
+  });
+
+  it('retries flood control under the one retry policy, and gives up after its retries', async () => {
+    fake.failNext('messages.send', { code: 9, peerId: USER });
+    await h.bot.api.sendMessage(USER, 'После флуд-контроля');
+    expect(fake.lastBotMessage(GROUP, USER)!.text).toBe('После флуд-контроля');
+
+    fake.failNext('messages.send', { code: 9, peerId: USER, times: 10 });
+    const before = fake.calls(GROUP).filter((c) => c.method === 'messages.send').length;
+    const err = await h.bot.api.sendMessage(USER, 'never').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GrammyError);
+    expect((err as GrammyError).error_code).toBe(429);
+    // The first attempt and BOT_API_RETRY.maxRetries (3) retries.
+    expect(fake.calls(GROUP).filter((c) => c.method === 'messages.send').length - before).toBe(4);
+  });
+
+  it('inside a conversation (its Api reaches VK through the bridge fetch) the same policy retries', async () => {
+    // How createCustomerBot builds the client a conversation's Api uses.
+    const api = new Api('vk-community', { fetch: createRetryingFetch(createBridgeFetch(h.bridge)) });
+    fake.failNext('messages.send', { code: 9, peerId: USER });
+    await api.sendMessage(USER, 'Из разговора');
+    expect(fake.lastBotMessage(GROUP, USER)!.text).toBe('Из разговора');
+    expect(fake.calls(GROUP).filter((c) => c.method === 'messages.send').map((c) => c.error?.error_code ?? 0)).toEqual([9, 0]);
   });
 
   it('classifies refusals for the send queues', async () => {
