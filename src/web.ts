@@ -10,6 +10,7 @@ import { QueueName } from './queues/names.js';
 import { createTelegramChannel } from './channels/telegram/telegram-channel.js';
 import { shopApiPlugin } from './api/shop/plugin.js';
 import { adminApiPlugin } from './api/admin/plugin.js';
+import { createBroadcastsFromInfra } from './broadcasts/index.js';
 import { createShopServices } from './shop-services.js';
 import { createVkCustomerBot } from './channels/vk/vk-customer-bot.js';
 import { createTelegramSender } from './channels/telegram-sender.js';
@@ -52,7 +53,7 @@ export async function createWeb(infra: Infrastructure, options: WebOptions = {})
       plugin: shopApiPlugin,
       options: { prefix: '/api/v1', prisma, sync: shop.sync, ledger: shop.ledger, notifications: shop.notifications, clock: infra.clock, secret: config.shop.apiSecret, toleranceSeconds: config.shop.signatureToleranceSeconds },
     },
-    { plugin: adminApiPlugin, options: { prefix: '/api/admin', token: config.adminApiToken, outbox: shop.outbox } },
+    { plugin: adminApiPlugin, options: { prefix: '/api/admin', token: config.adminApiToken, outbox: shop.outbox, broadcasts: createBroadcastsFromInfra(infra) } },
   );
   if (options.sandbox) plugins.push({ plugin: sandboxPlugin, options: { sandbox: options.sandbox, prisma } });
   const app = await buildApp({

@@ -7,6 +7,7 @@ import type { Infrastructure } from './infra/infrastructure.js';
 import { startShopWorkers } from './notifications/workers.js';
 import { createShopServices } from './shop-services.js';
 import { vkChannelFromInfra } from './channels/vk/vk-customer-bot.js';
+import { createBroadcastWorkers } from './broadcasts/index.js';
 
 export interface WorkerRole {
   start(): Promise<void>;
@@ -16,16 +17,19 @@ export interface WorkerRole {
 
 export async function createWorkerRole(infra: Infrastructure): Promise<WorkerRole> {
   let workers: Worker[] = [];
+  const broadcasts = createBroadcastWorkers(infra);
   return {
     async start() {
       // Notifications, the outbox to the shop and loyalty maintenance.
       // VK's sender executes the same Telegram-shaped calls through the bridge's method table.
       const senders = infra.config.vk.token ? new Map([['vk' as const, vkChannelFromInfra(infra).outboundSender]]) : undefined;
-      ({ workers } = await startShopWorkers(infra, createShopServices(infra), senders ? { senders } : {}));
+      ({ workers } = await startShopWorkers(infra, createShopServices(infra), { ...(senders ? { senders } : {}), extraProcessors: broadcasts.extraProcessors }));
+      broadcasts.pump.start();
       infra.logger.info({ workers: workers.length }, 'worker started');
     },
     async stop() {
       // Each worker finishes the jobs it is running; no new ones are taken.
+      await broadcasts.pump.stop();
       await Promise.all(workers.map((w) => w.close()));
     },
   };

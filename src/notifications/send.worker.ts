@@ -41,6 +41,8 @@ export interface SendWorkerDeps {
   ratePerSecond: Record<Platform, number>;
   concurrency?: number;
   lockDurationMs?: number;
+  /** Other job kinds sharing a platform's queue and limiter (broadcasts), by job name. */
+  extraProcessors?: Partial<Record<Platform, Record<string, (job: Job) => Promise<unknown>>>>;
 }
 
 export type SendOutcome = 'sent' | 'already_done' | 'missing' | 'blocked' | 'skipped' | 'outcome_unknown' | 'nothing_to_send';
@@ -143,7 +145,9 @@ export function sendConcurrency(ratePerSecond: number): number {
 export function startSendWorkers(deps: SendWorkerDeps): Worker[] {
   const workers: Worker[] = [];
   for (const [platform, sender] of deps.senders) {
-    const processor = createSendProcessor({ ...deps, sender });
+    const own = createSendProcessor({ ...deps, sender });
+    const extra = deps.extraProcessors?.[platform];
+    const processor = extra ? (job: Job<SendJobData>) => (extra[job.name] ?? own)(job) : own;
     const lockDuration = deps.lockDurationMs ?? 30_000;
     workers.push(
       deps.queues.worker<SendJobData>(SEND_QUEUE[platform], processor, {

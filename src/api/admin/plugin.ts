@@ -9,10 +9,13 @@ import { DomainError } from '../../errors.js';
 import { bearerMatches } from '../../lib/secure-compare.js';
 import type { Outbox } from '../../outbox/outbox.js';
 import { ErrorAnswer } from '../../server/error-answer.js';
+import type { BroadcastsService } from '../../domain/broadcasts/broadcasts.service.js';
+import { adminBroadcastsRoutes } from './broadcasts.js';
 
 export interface AdminApiOptions {
   token: string | undefined;
   outbox: Pick<Outbox, 'list' | 'retryDead'>;
+  broadcasts?: BroadcastsService;
 }
 
 const security = [{ adminToken: [] }];
@@ -37,6 +40,8 @@ export const adminApiPlugin: FastifyPluginAsync<AdminApiOptions> = async (parent
     if (!token) throw new DomainError('unavailable', 'The admin API is not configured (ADMIN_API_TOKEN)');
     if (!bearerMatches(request.headers.authorization, token)) throw new DomainError('unauthorized', 'A valid bearer token is required');
   });
+
+  if (opts.broadcasts) await app.register(adminBroadcastsRoutes, { broadcasts: opts.broadcasts });
 
   const view = (row: Awaited<ReturnType<Outbox['list']>>[number]) => ({
     ...row,
