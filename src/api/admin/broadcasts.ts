@@ -133,12 +133,13 @@ export const adminBroadcastsRoutes: FastifyPluginAsync<AdminBroadcastsOptions> =
       produces: ['text/csv'],
       response: { 200: Type.String({ description: 'text/csv' }), ...errors },
     },
-  }, async (request, reply): Promise<unknown> => {
+  }, async (request, reply) => {
     const { id } = request.params;
     await broadcasts.status(id); // 404 before the headers go out
-    return reply
+    await reply
       .type('text/csv; charset=utf-8')
       .header('content-disposition', `attachment; filename="broadcast-${id}-deliveries.csv"`)
       .send(Readable.from(broadcasts.deliveriesCsv(id)) as unknown as string);
+    return reply;
   });
 };
