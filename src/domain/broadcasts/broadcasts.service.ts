@@ -172,7 +172,7 @@ export function createBroadcastsService(deps: BroadcastsDeps) {
     /** Validates and stores a draft; answers how many customers the segment reaches now. */
     async create(input: CreateBroadcastInput): Promise<{ id: string; status: 'draft'; recipients: number }> {
       if (typeof input.title !== 'string' || input.title.trim() === '' || input.title.length > 200) {
-        throw new DomainError('invalid_input', 'title: expected 1 to 200 characters', { fields: [{ field: 'title', message: 'expected 1 to 200 characters' }] });
+        throw new DomainError('invalid_input', 'title: expected 1 to 200 characters', { field: 'title' });
       }
       const content = parseContent({ text: input.text, imageUrl: input.imageUrl, buttons: input.buttons }, deps.languages, deps.defaultLanguage);
       const segment = segmentOf(input.segment);
@@ -180,7 +180,7 @@ export function createBroadcastsService(deps: BroadcastsDeps) {
       if (input.scheduledAt !== undefined && input.scheduledAt !== null) {
         const d = typeof input.scheduledAt === 'string' ? new Date(input.scheduledAt) : undefined;
         if (!d || Number.isNaN(d.getTime()) || !/^\d{4}-\d\d-\d\dT/.test(input.scheduledAt as string)) {
-          throw new DomainError('invalid_input', 'scheduledAt: expected an ISO 8601 date-time', { fields: [{ field: 'scheduledAt', message: 'expected an ISO 8601 date-time' }] });
+          throw new DomainError('invalid_input', 'scheduledAt: expected an ISO 8601 date-time', { field: 'scheduledAt' });
         }
         scheduledAt = d;
       }

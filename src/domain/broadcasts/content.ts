@@ -33,7 +33,7 @@ export const BUTTONS_MAX = 5;
 export const BUTTON_LABEL_MAX = 40;
 
 function fail(field: string, message: string): never {
-  throw new DomainError('invalid_input', `${field}: ${message}`, { fields: [{ field, message }] });
+  throw new DomainError('invalid_input', `${field}: ${message}`, { field });
 }
 
 function checkTemplate(value: unknown, field: string, max: number): string {

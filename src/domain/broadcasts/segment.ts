@@ -28,7 +28,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_LIST = 10_000;
 
 function fail(field: string, message: string): never {
-  throw new DomainError('invalid_input', `segment.${field}: ${message}`, { fields: [{ field: `segment.${field}`, message }] });
+  throw new DomainError('invalid_input', `segment.${field}: ${message}`, { field: `segment.${field}` });
 }
 
 function stringList(value: unknown, field: string, check: (s: string) => boolean, what: string): string[] {
