@@ -17,6 +17,12 @@ import { createTelegrafStaffPoster, type StaffPoster } from './reporter.js';
 import { BROADCAST_TELEGRAM_JOB, BROADCAST_VK_JOB, createBroadcastProcessors } from './send.processor.js';
 import { createVkBatchApi, type VkBatchApi } from './vk-batch.js';
 
+/**
+ * A broadcast request gives up after this; a claim twice as old as a possible request
+ * (plus a margin) is known to be dead and is taken over.
+ */
+export const BROADCAST_SEND_TIMEOUT_SECONDS = 10;
+
 export function createBroadcastsFromInfra(infra: Infrastructure, options: { onStarted?: (id: string) => void } = {}): BroadcastsService {
   const placeholders = createPlaceholderSource({ prisma: infra.prisma, translator: infra.translator });
   return createBroadcastsService({
@@ -48,7 +54,7 @@ export interface BroadcastWorkerOptions {
 export interface BroadcastWorkers {
   service: BroadcastsService;
   /** For startSendWorkers: the broadcast jobs of each platform's send queue. */
-  extraProcessors: Partial<Record<Platform, Record<string, (job: Job) => Promise<unknown>>>>;
+  extraProcessors: Partial<Record<Platform, Record<string, (job: Job, token?: string) => Promise<unknown>>>>;
   pump: BroadcastPump;
 }
 
@@ -57,20 +63,20 @@ export function createBroadcastWorkers(infra: Infrastructure, options: Broadcast
   let pump: BroadcastPump | undefined;
   const service = createBroadcastsFromInfra(infra, { onStarted: () => pump?.poke() });
   const placeholders = createPlaceholderSource({ prisma, translator });
-  const processors = createBroadcastProcessors({ prisma, clock, logger, defaultLanguage: config.i18n.defaultLanguage, placeholders, maxAttempts: config.broadcasts.sendAttempts });
+  const processors = createBroadcastProcessors({ prisma, clock, logger, defaultLanguage: config.i18n.defaultLanguage, placeholders, maxAttempts: config.broadcasts.sendAttempts, claimTimeoutMs: BROADCAST_SEND_TIMEOUT_SECONDS * 1000 + 5_000 });
 
   const extraProcessors: BroadcastWorkers['extraProcessors'] = {};
   const platforms: Platform[] = [];
-  const telegram = options.telegram ?? (config.telegram.token ? createTelegramSender({ token: config.telegram.token, apiRoot: config.telegram.apiRoot, paidBroadcast: config.telegram.paidBroadcast }) : undefined);
+  const telegram = options.telegram ?? (config.telegram.token ? createTelegramSender({ token: config.telegram.token, apiRoot: config.telegram.apiRoot, paidBroadcast: config.telegram.paidBroadcast, timeoutSeconds: BROADCAST_SEND_TIMEOUT_SECONDS }) : undefined);
   if (telegram) {
-    extraProcessors.telegram = { [BROADCAST_TELEGRAM_JOB]: processors.telegram(telegram, queues.queue(SEND_QUEUE.telegram)) as (job: Job) => Promise<unknown> };
+    extraProcessors.telegram = { [BROADCAST_TELEGRAM_JOB]: processors.telegram(telegram, queues.queue(SEND_QUEUE.telegram)) as (job: Job, token?: string) => Promise<unknown> };
     platforms.push('telegram');
   }
   let vk: VkBatchApi | undefined;
   if (options.vk) vk = 'send' in options.vk ? options.vk : createVkBatchApi({ vk: options.vk });
-  else if (config.vk.token) vk = createVkBatchApi({ vk: createVkApi({ token: config.vk.token, apiBaseUrl: config.vk.apiBaseUrl, rateLimitPerSecond: config.vk.rateLimitPerSecond }) });
+  else if (config.vk.token) vk = createVkBatchApi({ vk: createVkApi({ token: config.vk.token, apiBaseUrl: config.vk.apiBaseUrl, rateLimitPerSecond: config.vk.rateLimitPerSecond, timeoutMs: BROADCAST_SEND_TIMEOUT_SECONDS * 1000, retryLimit: 0 }) });
   if (vk) {
-    extraProcessors.vk = { [BROADCAST_VK_JOB]: processors.vk(vk, queues.queue(SEND_QUEUE.vk)) as (job: Job) => Promise<unknown> };
+    extraProcessors.vk = { [BROADCAST_VK_JOB]: processors.vk(vk, queues.queue(SEND_QUEUE.vk)) as (job: Job, token?: string) => Promise<unknown> };
     platforms.push('vk');
   }
   const poster = options.poster ?? (config.staff.token && config.staff.chatId ? createTelegrafStaffPoster({ token: config.staff.token, chatId: config.staff.chatId, apiRoot: config.telegram.apiRoot }) : undefined);

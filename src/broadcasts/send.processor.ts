@@ -14,7 +14,7 @@
  * again. On VK the same random_id makes VK drop the repeat; on Telegram a repeat happens
  * only if the first request had reached Telegram (see src/broadcasts/README.md).
  */
-import { UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
 import { SendFailure, type OutboundSender } from '../channels/outbound.js';
 import { VK_BLOCKED, VK_RATE_LIMITED, VK_RETRY_AFTER_SECONDS } from '../channels/vk/errors.js';
 import { renderMessage, telegramCall, vkParams, type BroadcastContent, type RenderedMessage } from '../domain/broadcasts/content.js';
@@ -74,6 +74,11 @@ export interface BroadcastProcessorDeps {
   maxAttempts: number;
   /** How long a broadcast's status is trusted in memory: pause and cancel act within this plus one send. */
   statusCacheMs?: number;
+  /**
+   * A claim older than this belongs to a dead worker and is taken over (the message is sent
+   * again). Must exceed the longest send (the senders' request timeout).
+   */
+  claimTimeoutMs: number;
 }
 
 const clip = (s: string) => (s.length > 500 ? `${s.slice(0, 497)}...` : s);
@@ -107,11 +112,17 @@ function createStateCache(deps: BroadcastProcessorDeps) {
   };
 }
 
-function claimSql(where: Prisma.Sql, now: Date): Prisma.Sql {
+/**
+ * Claims pending rows that nobody is sending: no claim, or a claim older than any send can
+ * take (its worker died). A live worker's claim is never taken over, even when BullMQ hands
+ * the same job to a second worker after a missed lock renewal.
+ */
+function claimSql(where: Prisma.Sql, now: Date, staleBefore: Date): Prisma.Sql {
   return Prisma.sql`
     UPDATE "broadcast_deliveries" d SET "sendingAt" = ${now}, "attempts" = d."attempts" + 1, "updatedAt" = ${now}
     FROM "channel_identities" i, "customers" c
-    WHERE ${where} AND d."status" = 'pending' AND i."id" = d."identityId" AND c."id" = d."customerId"
+    WHERE ${where} AND d."status" = 'pending' AND (d."sendingAt" IS NULL OR d."sendingAt" < ${staleBefore})
+      AND i."id" = d."identityId" AND c."id" = d."customerId"
     RETURNING d."id", d."customerId", i."chatId", d."chunk", d."attempts", i."blockedAt", i."customerId" AS "identityCustomerId",
       c."marketingConsent", c."notifyPromotions", c."language", c."firstName", c."pointsBalance" AS "points", c."loyaltyTierCode" AS "tierCode"`;
 }
@@ -119,6 +130,18 @@ function claimSql(where: Prisma.Sql, now: Date): Prisma.Sql {
 export function createBroadcastProcessors(deps: BroadcastProcessorDeps) {
   const { prisma, clock, logger } = deps;
   const states = createStateCache(deps);
+  const staleBefore = (now: Date) => new Date(now.getTime() - deps.claimTimeoutMs);
+
+  /**
+   * The rows are claimed by a send that may still be running: come back when that claim
+   * would be stale (if its worker died, this job then sends; if not, it finds them done).
+   */
+  async function later(job: Job, token: string | undefined, where: Prisma.BroadcastDeliveryWhereInput): Promise<BroadcastJobOutcome> {
+    const claimed = await prisma.broadcastDelivery.findFirst({ where: { ...where, status: 'pending', sendingAt: { not: null } }, select: { sendingAt: true }, orderBy: { sendingAt: 'desc' } });
+    if (!claimed?.sendingAt || !token) return 'done';
+    await job.moveToDelayed(claimed.sendingAt.getTime() + deps.claimTimeoutMs + 50, token);
+    throw new DelayedError();
+  }
 
   async function settle(ids: string[], data: { status: 'sent' | 'failed' | 'blocked' | 'skipped'; error?: string | null; sentAt?: Date; externalMessageId?: string }) {
     if (ids.length === 0) return;
@@ -161,12 +184,14 @@ export function createBroadcastProcessors(deps: BroadcastProcessorDeps) {
   }
 
   function telegram(sender: OutboundSender, queue: Queue) {
-    return async function processTelegram(job: Job<TelegramBroadcastJob>): Promise<BroadcastJobOutcome> {
+    return async function processTelegram(job: Job<TelegramBroadcastJob>, token?: string): Promise<BroadcastJobOutcome> {
       const { broadcastId, deliveryId } = job.data;
       const state = await gate(broadcastId, { id: deliveryId });
       if (state === 'stop') return 'released';
-      const [row] = await prisma.$queryRaw<ClaimedRow[]>(claimSql(Prisma.sql`d."id" = ${deliveryId}::uuid`, clock.now()));
-      if (!row) return 'done';
+      const now = clock.now();
+      const [row] = await prisma.$queryRaw<ClaimedRow[]>(claimSql(Prisma.sql`d."id" = ${deliveryId}::uuid`, now, staleBefore(now)));
+      if (!row) return later(job, token, { id: deliveryId });
+      if (row.attempts > 1) logger.info({ broadcastId, deliveryId }, 'broadcast row taken over from a worker that stopped mid-send; sending again');
       if ((await screen([row])).length === 0) return 'skipped';
       const call = telegramCall(await render(state, row), row.chatId);
       let messageId: string;
@@ -217,13 +242,14 @@ export function createBroadcastProcessors(deps: BroadcastProcessorDeps) {
       return attachment;
     }
 
-    return async function processVk(job: Job<VkBroadcastJob>): Promise<BroadcastJobOutcome> {
+    return async function processVk(job: Job<VkBroadcastJob>, token?: string): Promise<BroadcastJobOutcome> {
       const { broadcastId, chunks } = job.data;
       const rowsWhere = { broadcastId, chunk: { in: chunks } };
       const state = await gate(broadcastId, rowsWhere);
       if (state === 'stop') return 'released';
-      const claimed = await prisma.$queryRaw<ClaimedRow[]>(claimSql(Prisma.sql`d."broadcastId" = ${broadcastId}::uuid AND d."chunk" = ANY(${chunks}::int[])`, clock.now()));
-      if (claimed.length === 0) return 'done';
+      const at = clock.now();
+      const claimed = await prisma.$queryRaw<ClaimedRow[]>(claimSql(Prisma.sql`d."broadcastId" = ${broadcastId}::uuid AND d."chunk" = ANY(${chunks}::int[])`, at, staleBefore(at)));
+      if (claimed.length === 0) return later(job, token, rowsWhere);
       const rows = await screen(claimed);
       if (rows.length === 0) return 'skipped';
 

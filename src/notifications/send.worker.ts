@@ -42,7 +42,7 @@ export interface SendWorkerDeps {
   concurrency?: number;
   lockDurationMs?: number;
   /** Other job kinds sharing a platform's queue and limiter (broadcasts), by job name. */
-  extraProcessors?: Partial<Record<Platform, Record<string, (job: Job) => Promise<unknown>>>>;
+  extraProcessors?: Partial<Record<Platform, Record<string, (job: Job, token?: string) => Promise<unknown>>>>;
 }
 
 export type SendOutcome = 'sent' | 'already_done' | 'missing' | 'blocked' | 'skipped' | 'outcome_unknown' | 'nothing_to_send';
@@ -147,7 +147,7 @@ export function startSendWorkers(deps: SendWorkerDeps): Worker[] {
   for (const [platform, sender] of deps.senders) {
     const own = createSendProcessor({ ...deps, sender });
     const extra = deps.extraProcessors?.[platform];
-    const processor = extra ? (job: Job<SendJobData>) => (extra[job.name] ?? own)(job) : own;
+    const processor = extra ? (job: Job<SendJobData>, token?: string) => (extra[job.name] ? extra[job.name]!(job, token) : own(job)) : own;
     const lockDuration = deps.lockDurationMs ?? 30_000;
     workers.push(
       deps.queues.worker<SendJobData>(SEND_QUEUE[platform], processor, {

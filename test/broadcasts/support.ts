@@ -154,7 +154,7 @@ export interface InProcessWorkers extends BroadcastWorkers {
 /** The worker role's send side in this process: send workers + broadcast processors + pump. */
 export function startWorkersHere(world: BroadcastWorld, options: { poster?: StaffPoster; pumpIntervalMs?: number; telegramRate?: number; vkRate?: number; paid?: boolean } = {}): InProcessWorkers {
   const { ctx } = world;
-  const telegram: OutboundSender = createTelegramSender({ token: TG_TOKEN, apiRoot: world.tgRoot, paidBroadcast: options.paid ?? false });
+  const telegram: OutboundSender = createTelegramSender({ token: TG_TOKEN, apiRoot: world.tgRoot, paidBroadcast: options.paid ?? false, timeoutSeconds: 10 });
   const vkApi = createVkApi({ token: VK_TOKEN, apiBaseUrl: world.vkRoot, rateLimitPerSecond: options.vkRate ?? 20 });
   const broadcasts = createBroadcastWorkers(ctx, { telegram, vk: vkApi, ...(options.poster ? { poster: options.poster } : {}), pumpIntervalMs: options.pumpIntervalMs ?? 200 });
   const senders = new Map<Platform, OutboundSender>([['telegram', telegram], ['vk', vkChannelFromInfra(ctx, { vk: vkApi }).outboundSender]]);
