@@ -16,6 +16,7 @@ import { createVkCustomerBot } from './channels/vk/vk-customer-bot.js';
 import { createTelegramSender } from './channels/telegram-sender.js';
 import type { Sandbox } from './sandbox/sandbox.js';
 import { sandboxPlugin } from './sandbox/sandbox.plugin.js';
+import { sandboxBroadcastsPlugin } from './sandbox/broadcasts.plugin.js';
 
 export interface Web {
   app: App;
@@ -56,6 +57,7 @@ export async function createWeb(infra: Infrastructure, options: WebOptions = {})
     { plugin: adminApiPlugin, options: { prefix: '/api/admin', token: config.adminApiToken, outbox: shop.outbox, broadcasts: createBroadcastsFromInfra(infra) } },
   );
   if (options.sandbox) plugins.push({ plugin: sandboxPlugin, options: { sandbox: options.sandbox, prisma } });
+  if (options.sandbox) plugins.push({ plugin: sandboxBroadcastsPlugin, options: { broadcasts: createBroadcastsFromInfra(infra) } });
   const app = await buildApp({
     logger,
     bodyLimitBytes: config.http.bodyLimitBytes,
