@@ -21,6 +21,7 @@ import { createFakeVk } from '../src/fakes/vk/index.js';
 import { createInfrastructure, type Infrastructure } from '../src/infra/infrastructure.js';
 import { ensureDatabase, migrate } from '../src/infra/migrator.js';
 import { machine } from './lib/setup.js';
+import { SEND_QUEUE } from '../src/notifications/send-queue.js';
 
 const PG_ADMIN_URL = process.env.BENCH_PG_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -149,6 +150,11 @@ async function main(): Promise<void> {
     for (let i = 0; i < WORKERS; i++) {
       children.push(spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'worker'], { env: { ...process.env, ...env } as NodeJS.ProcessEnv, stdio: ['ignore', 'ignore', 'inherit'] }));
     }
+    // Measure the send side, not process start-up: wait until both workers listen on the queue.
+    const sendQueue = infra.queues.queue(SEND_QUEUE[s.platform]);
+    const waitUntil = Date.now() + 180_000;
+    while ((await sendQueue.getWorkersCount()) < WORKERS && Date.now() < waitUntil) await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, 1000));
     const { id } = await service.create({ title: s.name, text: { ru: s.text }, segment: { platforms: [s.platform] } });
     const started = Date.now();
     await service.start(id);

@@ -16,6 +16,7 @@ import { createPlaceholderSource } from './render.js';
 import { createTelegrafStaffPoster, type StaffPoster } from './reporter.js';
 import { BROADCAST_TELEGRAM_JOB, BROADCAST_VK_JOB, createBroadcastProcessors } from './send.processor.js';
 import { createVkBatchApi, type VkBatchApi } from './vk-batch.js';
+import { createVkPacer } from './vk-pacer.js';
 
 /**
  * A broadcast request gives up after this; a claim twice as old as a possible request
@@ -73,8 +74,9 @@ export function createBroadcastWorkers(infra: Infrastructure, options: Broadcast
     platforms.push('telegram');
   }
   let vk: VkBatchApi | undefined;
-  if (options.vk) vk = 'send' in options.vk ? options.vk : createVkBatchApi({ vk: options.vk });
-  else if (config.vk.token) vk = createVkBatchApi({ vk: createVkApi({ token: config.vk.token, apiBaseUrl: config.vk.apiBaseUrl, rateLimitPerSecond: config.vk.rateLimitPerSecond, timeoutMs: BROADCAST_SEND_TIMEOUT_SECONDS * 1000, retryLimit: 0 }) });
+  const pacer = createVkPacer({ redis, keyPrefix: config.redisKeyPrefix, token: config.vk.token ?? 'vk', ratePerSecond: config.vk.rateLimitPerSecond });
+  if (options.vk) vk = 'send' in options.vk ? options.vk : createVkBatchApi({ vk: options.vk, pacer });
+  else if (config.vk.token) vk = createVkBatchApi({ pacer, vk: createVkApi({ token: config.vk.token, apiBaseUrl: config.vk.apiBaseUrl, rateLimitPerSecond: config.vk.rateLimitPerSecond, timeoutMs: BROADCAST_SEND_TIMEOUT_SECONDS * 1000, retryLimit: 0 }) });
   if (vk) {
     extraProcessors.vk = { [BROADCAST_VK_JOB]: processors.vk(vk, queues.queue(SEND_QUEUE.vk)) as (job: Job, token?: string) => Promise<unknown> };
     platforms.push('vk');
