@@ -225,7 +225,7 @@ export function createBroadcastProcessors(deps: BroadcastProcessorDeps) {
             throw failure; // BullMQ retries with backoff
         }
       }
-      await prisma.broadcastDelivery.update({ where: { id: row.id }, data: { status: 'sent', sentAt: clock.now(), externalMessageId: messageId, sendingAt: null, error: null } });
+      await prisma.broadcastDelivery.updateMany({ where: { id: row.id }, data: { status: 'sent', sentAt: clock.now(), externalMessageId: messageId, sendingAt: null, error: null } });
       return 'sent';
     };
   }
