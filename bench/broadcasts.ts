@@ -174,18 +174,20 @@ async function main(): Promise<void> {
     offVk();
 
     const stamps = (s.platform === 'telegram' ? sends : requests).sort((a, b) => a - b);
-    const windowMs = s.limitSeconds ? s.limitSeconds * 1000 : stamps.at(-1)! - stamps[0]!;
+    const windowMs = s.limitSeconds ? s.limitSeconds * 1000 : Math.max(1, stamps.at(-1)! - stamps[0]!);
     const counted = s.limitSeconds ? stamps.filter((t) => t - stamps[0]! < windowMs).length : stamps.length;
     // n events spaced at the cap span (n - 1) / cap seconds.
     const achieved = s.limitSeconds ? counted / (windowMs / 1000) : (counted - 1) / (windowMs / 1000);
     const delivered = s.platform === 'telegram' ? sends.length : messages;
+    const few = !s.limitSeconds && counted < 5;
     rows.push([
       s.name,
       `${s.cap} ${s.unit}`,
       `${figures.sent}/${figures.total}${figures.status === 'sent' ? '' : ` (${s.limitSeconds}s window)`}`,
-      `${achieved.toFixed(1)} ${s.unit}`,
-      `${((achieved / s.cap) * 100).toFixed(1)}%`,
-      s.platform === 'vk' ? `${(delivered / (windowMs / 1000)).toFixed(0)} msg/s` : '—',
+      s.platform === 'vk' ? String(requests.length) : '—',
+      few ? '— (too few requests to time)' : `${achieved.toFixed(1)} ${s.unit}`,
+      few ? '—' : `${((achieved / s.cap) * 100).toFixed(1)}%`,
+      s.platform === 'vk' && !few ? `${(delivered / (windowMs / 1000)).toFixed(0)} msg/s` : '—',
       String(peak(stamps)),
       String(refused),
     ]);
@@ -204,7 +206,7 @@ async function main(): Promise<void> {
   await tg.close();
   await vk.close();
 
-  const head = ['scenario', 'fake cap', 'sent', 'achieved', 'of cap', 'VK messages', 'peak in 1 s', '429 / VK 6'];
+  const head = ['scenario', 'fake cap', 'sent', 'VK requests', 'achieved', 'of cap', 'VK messages', 'peak in 1 s', '429 / VK 6'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
   console.log(line(head));

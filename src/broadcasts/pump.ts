@@ -186,6 +186,11 @@ export function createBroadcastPump(deps: BroadcastPumpDeps): BroadcastPump {
         if (current?.status === 'sending') {
           if (deps.platforms.includes('telegram')) await feedTelegram(b.id);
           if (deps.platforms.includes('vk')) await feedVk(b.id);
+          // Recipients on a messenger this installation has no token for cannot be reached.
+          const unreachable = (['telegram', 'vk'] as const).filter((p) => !deps.platforms.includes(p));
+          if (unreachable.length > 0) {
+            await prisma.broadcastDelivery.updateMany({ where: { broadcastId: b.id, status: 'pending', platform: { in: [...unreachable] } }, data: { status: 'failed', error: 'this messenger is not configured (no bot token)' } });
+          }
           if (await deps.service.finishIfDone(b.id)) {
             logger.info({ broadcastId: b.id }, 'broadcast finished');
             return;
