@@ -1,5 +1,5 @@
 -- AlterEnum
-ALTER TYPE "BroadcastStatus" ADD VALUE 'paused';
+ALTER TYPE "BroadcastStatus" ADD VALUE 'paused' AFTER 'sending';
 
 -- AlterTable
 ALTER TABLE "broadcasts" ADD COLUMN     "staffMessageId" TEXT,
