@@ -44,6 +44,7 @@ export type BroadcastJobOutcome = 'sent' | 'released' | 'done' | 'skipped' | 'bl
 interface ClaimedRow {
   id: string;
   customerId: string;
+  identityId: string;
   chatId: string;
   chunk: number | null;
   attempts: number;
@@ -123,7 +124,7 @@ function claimSql(where: Prisma.Sql, now: Date, staleBefore: Date): Prisma.Sql {
     FROM "channel_identities" i, "customers" c
     WHERE ${where} AND d."status" = 'pending' AND (d."sendingAt" IS NULL OR d."sendingAt" < ${staleBefore})
       AND i."id" = d."identityId" AND c."id" = d."customerId"
-    RETURNING d."id", d."customerId", i."chatId", d."chunk", d."attempts", i."blockedAt", i."customerId" AS "identityCustomerId",
+    RETURNING d."id", d."customerId", d."identityId", i."chatId", d."chunk", d."attempts", i."blockedAt", i."customerId" AS "identityCustomerId",
       c."marketingConsent", c."notifyPromotions", c."language", c."firstName", c."pointsBalance" AS "points", c."loyaltyTierCode" AS "tierCode"`;
 }
 
@@ -177,7 +178,8 @@ export function createBroadcastProcessors(deps: BroadcastProcessorDeps) {
       return 'stop';
     }
     if (state.status !== 'sending') {
-      await prisma.broadcastDelivery.updateMany({ where: { ...rowsWhere, status: 'pending' }, data: { enqueuedAt: null, sendingAt: null } });
+      // Paused: back to the pump. A row another job is sending right now is left to it.
+      await prisma.broadcastDelivery.updateMany({ where: { ...rowsWhere, status: 'pending', sendingAt: null }, data: { enqueuedAt: null } });
       return 'stop';
     }
     return state;
@@ -209,7 +211,7 @@ export function createBroadcastProcessors(deps: BroadcastProcessorDeps) {
           }
           case 'blocked':
             await prisma.$transaction([
-              prisma.channelIdentity.updateMany({ where: { chatId: row.chatId, platform: 'telegram' }, data: { blockedAt: clock.now() } }),
+              prisma.channelIdentity.updateMany({ where: { id: row.identityId }, data: { blockedAt: clock.now() } }),
               prisma.broadcastDelivery.update({ where: { id: row.id }, data: { status: 'blocked', error: clip(failure.message), sendingAt: null } }),
             ]);
             return 'blocked';
@@ -342,7 +344,7 @@ export function createBroadcastProcessors(deps: BroadcastProcessorDeps) {
       }
       if (blocked.length > 0) {
         await prisma.$transaction([
-          prisma.channelIdentity.updateMany({ where: { platform: 'vk', chatId: { in: blocked.map((r) => r.chatId) } }, data: { blockedAt: sentAt } }),
+          prisma.channelIdentity.updateMany({ where: { id: { in: blocked.map((r) => r.identityId) } }, data: { blockedAt: sentAt } }),
           prisma.broadcastDelivery.updateMany({ where: { id: { in: blocked.map((r) => r.id) } }, data: { status: 'blocked', error: 'VK: the user does not allow messages from the community', sendingAt: null } }),
         ]);
       }

@@ -244,7 +244,13 @@ export function createBroadcastsService(deps: BroadcastsDeps) {
      */
     async cancel(id: string): Promise<BroadcastFigures> {
       await transition(id, ['draft', 'scheduled', 'sending', 'paused'], 'cancelled', { finishedAt: clock.now() });
-      await prisma.broadcastDelivery.updateMany({ where: { broadcastId: id, status: 'pending', sendingAt: null }, data: { status: 'skipped', error: 'cancelled', enqueuedAt: null } });
+      // A send claimed in the last minute may still be on the wire: it settles itself. An older
+      // claim belongs to a worker that died; nobody will send it now.
+      const recent = new Date(clock.now().getTime() - 60_000);
+      await prisma.broadcastDelivery.updateMany({
+        where: { broadcastId: id, status: 'pending', OR: [{ sendingAt: null }, { sendingAt: { lt: recent } }] },
+        data: { status: 'skipped', error: 'cancelled', enqueuedAt: null, sendingAt: null },
+      });
       return figures(await get(id));
     },
 
