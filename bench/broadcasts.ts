@@ -183,7 +183,7 @@ async function main(): Promise<void> {
     rows.push([
       s.name,
       `${s.cap} ${s.unit}`,
-      `${figures.sent}/${figures.total}${figures.status === 'sent' ? '' : ` (${s.limitSeconds}s window)`}`,
+      `${figures.sent}/${figures.total}${figures.status === 'sent' ? '' : s.limitSeconds ? ` (${s.limitSeconds}s window)` : ' (timed out)'}`,
       s.platform === 'vk' ? String(requests.length) : '—',
       few ? '— (too few requests to time)' : `${achieved.toFixed(1)} ${s.unit}`,
       few ? '—' : `${((achieved / s.cap) * 100).toFixed(1)}%`,

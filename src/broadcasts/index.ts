@@ -22,7 +22,13 @@ import { createVkPacer } from './vk-pacer.js';
  * A broadcast request gives up after this; a claim twice as old as a possible request
  * (plus a margin) is known to be dead and is taken over.
  */
-export const BROADCAST_SEND_TIMEOUT_SECONDS = 10;
+export const BROADCAST_SEND_TIMEOUT_SECONDS = 30;
+
+/**
+ * The broadcast VK client does not pace itself: the shared pacer (vk-pacer.ts) already
+ * spaces requests across processes, and a second, per-process queue would only bunch them.
+ */
+export const VK_CLIENT_UNTHROTTLED = 1000;
 
 export function createBroadcastsFromInfra(infra: Infrastructure, options: { onStarted?: (id: string) => void } = {}): BroadcastsService {
   const placeholders = createPlaceholderSource({ prisma: infra.prisma, translator: infra.translator });
@@ -76,7 +82,7 @@ export function createBroadcastWorkers(infra: Infrastructure, options: Broadcast
   let vk: VkBatchApi | undefined;
   const pacer = createVkPacer({ redis, keyPrefix: config.redisKeyPrefix, token: config.vk.token ?? 'vk', ratePerSecond: config.vk.rateLimitPerSecond });
   if (options.vk) vk = 'send' in options.vk ? options.vk : createVkBatchApi({ vk: options.vk, pacer });
-  else if (config.vk.token) vk = createVkBatchApi({ pacer, vk: createVkApi({ token: config.vk.token, apiBaseUrl: config.vk.apiBaseUrl, rateLimitPerSecond: config.vk.rateLimitPerSecond, timeoutMs: BROADCAST_SEND_TIMEOUT_SECONDS * 1000, retryLimit: 0 }) });
+  else if (config.vk.token) vk = createVkBatchApi({ pacer, vk: createVkApi({ token: config.vk.token, apiBaseUrl: config.vk.apiBaseUrl, rateLimitPerSecond: VK_CLIENT_UNTHROTTLED, timeoutMs: BROADCAST_SEND_TIMEOUT_SECONDS * 1000, retryLimit: 0 }) });
   if (vk) {
     extraProcessors.vk = { [BROADCAST_VK_JOB]: processors.vk(vk, queues.queue(SEND_QUEUE.vk)) as (job: Job, token?: string) => Promise<unknown> };
     platforms.push('vk');

@@ -149,6 +149,19 @@ export function createBroadcastProcessors(deps: BroadcastProcessorDeps) {
     await prisma.broadcastDelivery.updateMany({ where: { id: { in: ids } }, data: { ...data, sendingAt: null } });
   }
 
+  async function recordSent(write: () => Promise<unknown>): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await write();
+        return;
+      } catch (err) {
+        if (attempt >= 5) throw err;
+        logger.warn({ attempt, err: { message: (err as Error).message } }, 'could not record a sent broadcast message yet; trying again');
+        await new Promise((r) => setTimeout(r, 200 * attempt));
+      }
+    }
+  }
+
   /** Puts rows back for the pump: not sent, not queued. */
   async function release(ids: string[], error?: string) {
     if (ids.length === 0) return;
@@ -227,7 +240,9 @@ export function createBroadcastProcessors(deps: BroadcastProcessorDeps) {
             throw failure; // BullMQ retries with backoff
         }
       }
-      await prisma.broadcastDelivery.updateMany({ where: { id: row.id }, data: { status: 'sent', sentAt: clock.now(), externalMessageId: messageId, sendingAt: null, error: null } });
+      // The message is out: recording it must not fail on a passing database hiccup, or the
+      // row would be sent again once its claim goes stale.
+      await recordSent(() => prisma.broadcastDelivery.updateMany({ where: { id: row.id }, data: { status: 'sent', sentAt: clock.now(), externalMessageId: messageId, sendingAt: null, error: null } }));
       return 'sent';
     };
   }
@@ -336,11 +351,11 @@ export function createBroadcastProcessors(deps: BroadcastProcessorDeps) {
       });
 
       if (sent.length > 0) {
-        await prisma.$executeRaw`
+        await recordSent(() => prisma.$executeRaw`
           UPDATE "broadcast_deliveries" d SET "status" = 'sent', "sentAt" = ${sentAt}, "sendingAt" = NULL, "error" = NULL, "updatedAt" = ${sentAt},
             "externalMessageId" = v.mid
           FROM (SELECT unnest(${sent.map((s) => s.id)}::uuid[]) AS id, unnest(${sent.map((s) => String(s.messageId))}::text[]) AS mid) v
-          WHERE d."id" = v.id`;
+          WHERE d."id" = v.id`);
       }
       if (blocked.length > 0) {
         await prisma.$transaction([

@@ -4,7 +4,7 @@
  * broadcast processors, the pump) started in this process or in a child process.
  */
 import type { Worker } from 'bullmq';
-import { createBroadcastWorkers, type BroadcastWorkers } from '../../src/broadcasts/index.js';
+import { VK_CLIENT_UNTHROTTLED, createBroadcastWorkers, type BroadcastWorkers } from '../../src/broadcasts/index.js';
 import type { StaffPoster } from '../../src/broadcasts/reporter.js';
 import { createTelegramSender } from '../../src/channels/telegram-sender.js';
 import { createVkApi } from '../../src/channels/vk/vk-api.js';
@@ -154,8 +154,8 @@ export interface InProcessWorkers extends BroadcastWorkers {
 /** The worker role's send side in this process: send workers + broadcast processors + pump. */
 export function startWorkersHere(world: BroadcastWorld, options: { poster?: StaffPoster; pumpIntervalMs?: number; telegramRate?: number; vkRate?: number; paid?: boolean } = {}): InProcessWorkers {
   const { ctx } = world;
-  const telegram: OutboundSender = createTelegramSender({ token: TG_TOKEN, apiRoot: world.tgRoot, paidBroadcast: options.paid ?? false, timeoutSeconds: 10 });
-  const vkApi = createVkApi({ token: VK_TOKEN, apiBaseUrl: world.vkRoot, rateLimitPerSecond: options.vkRate ?? 20 });
+  const telegram: OutboundSender = createTelegramSender({ token: TG_TOKEN, apiRoot: world.tgRoot, paidBroadcast: options.paid ?? false, timeoutSeconds: 30 });
+  const vkApi = createVkApi({ token: VK_TOKEN, apiBaseUrl: world.vkRoot, rateLimitPerSecond: VK_CLIENT_UNTHROTTLED });
   const broadcasts = createBroadcastWorkers(ctx, { telegram, vk: vkApi, ...(options.poster ? { poster: options.poster } : {}), pumpIntervalMs: options.pumpIntervalMs ?? 200 });
   const senders = new Map<Platform, OutboundSender>([['telegram', telegram], ['vk', vkChannelFromInfra(ctx, { vk: vkApi }).outboundSender]]);
   const workers = startSendWorkers({
