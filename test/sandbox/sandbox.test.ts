@@ -66,10 +66,9 @@ describe('sandbox', () => {
   it('lets a demo customer log in on Telegram and watch an order status change arrive', async () => {
     const person = 'telegram:1001';
     await call('/sandbox/api/send', { person, text: '/start' });
-    const menu = await waitForChat(person, (c) => c.messages.some((m) => m.from === 'bot'));
-    const login = menu.messages.at(-1)!.inline.flat().find((b) => b.data === 'm:login')!;
-    await call('/sandbox/api/press', { person, kind: 'callback', label: login.label, data: login.data, messageId: menu.messages.at(-1)!.id });
+    // The greeting brings the share-number button: one tap logs in. Its label shows one icon.
     const asked = await waitForChat(person, (c) => c.keyboard.flat().some((b) => b.kind === 'contact'));
+    expect(asked.keyboard.flat().find((b) => b.kind === 'contact')!.label).toBe('📱 Поделиться номером');
     await call('/sandbox/api/press', { person, kind: 'contact', label: asked.keyboard.flat().find((b) => b.kind === 'contact')!.label });
     await waitForChat(person, (c) => c.messages.some((m) => m.from === 'bot' && /вошли/i.test(m.text)));
 
