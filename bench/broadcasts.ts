@@ -122,7 +122,9 @@ async function main(): Promise<void> {
   await seedInfra.close();
 
   const rows: string[][] = [];
-  for (const s of scenarios) {
+  // BENCH_ONLY=0,2 runs a subset (indexes into the list above).
+  const only = process.env.BENCH_ONLY?.split(',').map(Number);
+  for (const s of scenarios.filter((_, i) => !only || only.includes(i))) {
     const prefix = `kbench-bc-${randomBytes(3).toString('hex')}`;
     const env: Env = { ...baseEnv, ...s.env, QUEUE_PREFIX: `{${prefix}}`, REDIS_KEY_PREFIX: `${prefix}:` };
     const infra: Infrastructure = await createInfrastructure(loadConfig(env));
@@ -156,8 +158,8 @@ async function main(): Promise<void> {
     while ((await sendQueue.getWorkersCount()) < WORKERS && Date.now() < waitUntil) await new Promise((r) => setTimeout(r, 250));
     await new Promise((r) => setTimeout(r, 1000));
     const { id } = await service.create({ title: s.name, text: { ru: s.text }, segment: { platforms: [s.platform] } });
-    const started = Date.now();
     await service.start(id);
+    const started = Date.now();
     const deadline = started + (s.limitSeconds ? 15_000 + s.limitSeconds * 1000 : 600_000);
     for (;;) {
       await new Promise((r) => setTimeout(r, 250));
