@@ -7,16 +7,18 @@ import { buildApp, closeGracefully, type App, type AppDeps } from './server/app.
 import { postgresCheck, redisCheck } from './server/health.js';
 import { metricsPlugin } from './server/metrics.js';
 import { QueueName } from './queues/names.js';
-import { createTelegramChannel } from './channels/telegram/telegram-channel.js';
+import { createCustomerChannels } from './channels/customer-channels.js';
 import { shopApiPlugin } from './api/shop/plugin.js';
 import { adminApiPlugin } from './api/admin/plugin.js';
 import { createBroadcastsFromInfra } from './broadcasts/index.js';
+import { adminConversationsPlugin } from './api/admin/conversations.js';
+import { createTranscriptQueries } from './domain/support/transcripts.js';
 import { createShopServices } from './shop-services.js';
-import { createVkCustomerBot } from './channels/vk/vk-customer-bot.js';
-import { createTelegramSender } from './channels/telegram-sender.js';
 import type { Sandbox } from './sandbox/sandbox.js';
 import { sandboxPlugin } from './sandbox/sandbox.plugin.js';
 import { sandboxBroadcastsPlugin } from './sandbox/broadcasts.plugin.js';
+import { staffSandboxPlugin } from './sandbox/staff.plugin.js';
+import { createStaffChannel } from './staff/staff-side.js';
 
 export interface Web {
   app: App;
@@ -36,17 +38,15 @@ export async function createWeb(infra: Infrastructure, options: WebOptions = {})
   const plugins: NonNullable<AppDeps['plugins']> = [
     { plugin: metricsPlugin, options: { queues: infra.queues, queueNames: Object.values(QueueName), token: config.metricsToken, openWithoutToken: config.env !== 'production' } },
   ];
-  // The customer bot in Telegram: webhook route when a secret is set; long polling otherwise.
-  const telegram = config.telegram.token ? createTelegramChannel(infra) : undefined;
+  // The customer bot's routes (Telegram webhook when a secret is set, VK Callback API): they
+  // record updates in the durable inbound queue; the worker role runs the brain on them.
+  const channels = createCustomerChannels(infra, { sandbox: options.sandbox });
+  const telegram = channels.telegram;
   if (telegram?.plugin) plugins.push({ plugin: telegram.plugin });
-  // The same brain in VK: Callback API route; login codes may go to the customer's Telegram chat.
-  if (config.vk.token) {
-    const messengers = config.telegram.token
-      ? new Map([['telegram' as const, createTelegramSender({ token: config.telegram.token, apiRoot: config.telegram.apiRoot })]])
-      : undefined;
-    const vk = createVkCustomerBot(infra, { ...(messengers ? { messengers } : {}), ...(options.sandbox ? { sms: options.sandbox.sms } : {}) });
-    plugins.push(vk.plugin);
-  }
+  if (channels.vk) plugins.push(channels.vk.plugin);
+  // The staff bot (operators answer customers from forum topics): webhook route or long polling.
+  const staff = config.staff.token ? createStaffChannel(infra) : undefined;
+  if (staff?.plugin) plugins.push({ plugin: staff.plugin });
   // The shop's API (signed, idempotent) and the admin API over the outbox.
   const shop = createShopServices(infra);
   plugins.push(
@@ -55,8 +55,10 @@ export async function createWeb(infra: Infrastructure, options: WebOptions = {})
       options: { prefix: '/api/v1', prisma, sync: shop.sync, ledger: shop.ledger, notifications: shop.notifications, clock: infra.clock, secret: config.shop.apiSecret, toleranceSeconds: config.shop.signatureToleranceSeconds },
     },
     { plugin: adminApiPlugin, options: { prefix: '/api/admin', token: config.adminApiToken, outbox: shop.outbox, broadcasts: createBroadcastsFromInfra(infra) } },
+    { plugin: adminConversationsPlugin, options: { prefix: '/api/admin', token: config.adminApiToken, transcripts: createTranscriptQueries({ prisma }) } },
   );
   if (options.sandbox) plugins.push({ plugin: sandboxPlugin, options: { sandbox: options.sandbox, prisma } });
+  if (options.sandbox) plugins.push({ plugin: staffSandboxPlugin, options: { sandbox: options.sandbox, prisma } });
   if (options.sandbox) plugins.push({ plugin: sandboxBroadcastsPlugin, options: { broadcasts: createBroadcastsFromInfra(infra) } });
   const app = await buildApp({
     logger,
@@ -69,9 +71,11 @@ export async function createWeb(infra: Infrastructure, options: WebOptions = {})
     async start() {
       await app.listen({ host: config.http.host, port: config.http.port });
       await telegram?.start();
+      await staff?.start();
     },
     async stop() {
       await telegram?.stop();
+      await staff?.stop();
       await closeGracefully(app);
     },
   };

@@ -8,6 +8,9 @@ import { startShopWorkers } from './notifications/workers.js';
 import { createShopServices } from './shop-services.js';
 import { vkChannelFromInfra } from './channels/vk/vk-customer-bot.js';
 import { createBroadcastWorkers } from './broadcasts/index.js';
+import { createCustomerChannels, type CustomerChannels } from './channels/customer-channels.js';
+import type { Sandbox } from './sandbox/sandbox.js';
+import { startStaffWorkers } from './staff/staff-side.js';
 
 export interface WorkerRole {
   start(): Promise<void>;
@@ -15,22 +18,28 @@ export interface WorkerRole {
   stop(): Promise<void>;
 }
 
-export async function createWorkerRole(infra: Infrastructure): Promise<WorkerRole> {
+export async function createWorkerRole(infra: Infrastructure, options: { sandbox?: Sandbox | undefined } = {}): Promise<WorkerRole> {
   let workers: Worker[] = [];
   const broadcasts = createBroadcastWorkers(infra);
+  let channels: CustomerChannels | undefined;
   return {
     async start() {
+      // The customer bot's brain on the updates the web role recorded (durable inbound queue).
+      channels = createCustomerChannels(infra, options);
+      await channels.startConsuming();
       // Notifications, the outbox to the shop and loyalty maintenance.
       // VK's sender executes the same Telegram-shaped calls through the bridge's method table.
       const senders = infra.config.vk.token ? new Map([['vk' as const, vkChannelFromInfra(infra).outboundSender]]) : undefined;
       ({ workers } = await startShopWorkers(infra, createShopServices(infra), { ...(senders ? { senders } : {}), extraProcessors: broadcasts.extraProcessors }));
+      // Staff groups (paced posting) and the support sweeper (auto-replies, reminders).
+      workers.push(...(await startStaffWorkers(infra)));
       broadcasts.pump.start();
       infra.logger.info({ workers: workers.length }, 'worker started');
     },
     async stop() {
       // Each worker finishes the jobs it is running; no new ones are taken.
       await broadcasts.pump.stop();
-      await Promise.all(workers.map((w) => w.close()));
+      await Promise.all([...workers.map((w) => w.close()), channels?.stopConsuming()]);
     },
   };
 }

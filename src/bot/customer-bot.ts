@@ -46,6 +46,8 @@ import { createUpdateDedup } from './ordering/update-dedup.js';
 import { createCustomerBotServices, type CustomerBotServices } from './services.js';
 import type { OutboxDispatcher } from '../outbox/enqueue.js';
 import { createRedisStorage } from './storage/redis-storage.js';
+import type { QueueFactory } from '../infra/queues.js';
+import { createSupportFeature } from './features/support.feature.js';
 
 /**
  * Bump when a conversation's steps change incompatibly: flows stored under the old version
@@ -87,6 +89,8 @@ export interface CustomerBotDeps {
   services?: CustomerBotServices;
   /** Delivers the shop webhooks the services write right after commit (see bot/services.ts). */
   outbox?: OutboxDispatcher | undefined;
+  /** Queues: support messages go to the staff groups through them (bot/services.ts). */
+  queues?: QueueFactory | undefined;
   phoneLogin?: PhoneLoginStrategy | undefined;
   /** Time zone for dates shown to customers. Default: config.timeZone (TIME_ZONE). */
   timeZone?: string;
@@ -100,6 +104,8 @@ export interface CustomerBot {
   bot: Bot<BotContext>;
   chatLock: ChatLock;
   services: CustomerBotServices;
+  /** This bot's Redis key namespace ("<REDIS_KEY_PREFIX>bot:<botKey>:"). */
+  keyPrefix: string;
 }
 
 const SESSION_TTL_SECONDS = 30 * 86_400;
@@ -168,7 +174,7 @@ export function createCustomerBot(deps: CustomerBotDeps): CustomerBot {
     });
     if (result.duplicate) onDuplicate(ctx.update.update_id);
   });
-  bot.use(session<SessionData, BotContext>({ initial: () => ({}), storage: createRedisStorage<SessionData>({ redis, prefix: sessionPrefix, ttlSeconds: SESSION_TTL_SECONDS, prefetched }) }));
+  bot.use(session<SessionData, BotContext>({ initial: () => ({}), storage: createRedisStorage<SessionData>({ redis, prefix: sessionPrefix, ttlSeconds: SESSION_TTL_SECONDS, prefetched, writer: chatLock.write }) }));
   bot.use(cleanUpdateText);
   bot.use(identify(deps, services));
   bot.use(autoAnswerCallbacks);
@@ -192,7 +198,7 @@ export function createCustomerBot(deps: CustomerBotDeps): CustomerBot {
     }
   });
 
-  const flowStorage = createRedisStorage<VersionedState<ConversationData>>({ redis, prefix: flowPrefix, ttlSeconds: FLOW_TTL_SECONDS, prefetched });
+  const flowStorage = createRedisStorage<VersionedState<ConversationData>>({ redis, prefix: flowPrefix, ttlSeconds: FLOW_TTL_SECONDS, prefetched, writer: chatLock.write });
   flows.use(menuAliases(kit));
   flows.use(
     conversations<BotContext, FlowContext>({
@@ -216,12 +222,13 @@ export function createCustomerBot(deps: CustomerBotDeps): CustomerBot {
     createProfileFeature(kit),
     createAddressesFeature(kit),
     createHelpFeature(kit),
+    createSupportFeature(kit),
     createUnhandledFeature(kit),
   ]) {
     flows.use(feature);
   }
 
-  return { bot, chatLock, services };
+  return { bot, chatLock, services, keyPrefix };
 }
 
 function attachChannel(channel: Channel): MiddlewareFn<FlowContext> {

@@ -87,7 +87,7 @@ export function createBroadcastWorkers(infra: Infrastructure, options: Broadcast
     extraProcessors.vk = { [BROADCAST_VK_JOB]: processors.vk(vk, queues.queue(SEND_QUEUE.vk)) as (job: Job, token?: string) => Promise<unknown> };
     platforms.push('vk');
   }
-  const poster = options.poster ?? (config.staff.token && config.staff.chatId ? createTelegrafStaffPoster({ token: config.staff.token, chatId: config.staff.chatId, apiRoot: config.telegram.apiRoot }) : undefined);
+  const poster = options.poster ?? (config.staff.token && config.staff.chatIds[0] ? createTelegrafStaffPoster({ token: config.staff.token, chatId: config.staff.chatIds[0], apiRoot: config.telegram.apiRoot }) : undefined);
   pump = createBroadcastPump({
     prisma,
     redis,

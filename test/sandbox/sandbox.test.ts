@@ -26,7 +26,7 @@ beforeAll(async () => {
   web = await createWeb(ctx, { sandbox });
   await web.start();
   await sandbox.connect(base);
-  worker = await createWorkerRole(ctx);
+  worker = await createWorkerRole(ctx, { sandbox });
   await worker.start();
 });
 
