@@ -10,7 +10,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { DomainError } from '../errors.js';
 import type { PrismaClient } from '../infra/prisma.js';
-import { signPayload } from '../lib/signature.js';
+import { signRequest } from '../lib/signature.js';
 import type { Sandbox, SandboxPerson } from './sandbox.js';
 
 export interface SandboxPluginOptions {
@@ -131,10 +131,11 @@ export const sandboxPlugin: FastifyPluginAsync<SandboxPluginOptions> = async (ap
       occurredAt: new Date().toISOString(),
       ...(shipping ? { carrier: 'СДЭК', trackingNumber: `SB${Date.now() % 1e9}`, trackingUrl: 'https://www.cdek.ru/ru/tracking' } : {}),
     });
+    const url = `/api/v1/orders/${encodeURIComponent(number)}/status`;
     const res = await app.inject({
       method: 'POST',
-      url: `/api/v1/orders/${encodeURIComponent(number)}/status`,
-      headers: { 'content-type': 'application/json', 'kabinet-signature': signPayload(sandbox.shopSecret, body) },
+      url,
+      headers: { 'content-type': 'application/json', 'kabinet-signature': signRequest(sandbox.shopSecret, { method: 'POST', path: url, body }) },
       payload: body,
     });
     return reply.status(res.statusCode).type('application/json').send(res.body);
