@@ -11,11 +11,13 @@ import { createCustomerChannels } from './channels/customer-channels.js';
 import { shopApiPlugin } from './api/shop/plugin.js';
 import { adminApiPlugin } from './api/admin/plugin.js';
 import { integrationsPlugin } from './integrations/plugin.js';
+import { createBroadcastsFromInfra } from './broadcasts/index.js';
 import { adminConversationsPlugin } from './api/admin/conversations.js';
 import { createTranscriptQueries } from './domain/support/transcripts.js';
 import { createShopServices } from './shop-services.js';
 import type { Sandbox } from './sandbox/sandbox.js';
 import { sandboxPlugin } from './sandbox/sandbox.plugin.js';
+import { sandboxBroadcastsPlugin } from './sandbox/broadcasts.plugin.js';
 import { staffSandboxPlugin } from './sandbox/staff.plugin.js';
 import { createStaffChannel } from './staff/staff-side.js';
 
@@ -48,12 +50,13 @@ export async function createWeb(infra: Infrastructure, options: WebOptions = {})
   if (staff?.plugin) plugins.push({ plugin: staff.plugin });
   // The shop's API (signed, idempotent) and the admin API over the outbox.
   const shop = createShopServices(infra);
+  const broadcasts = createBroadcastsFromInfra(infra);
   plugins.push(
     {
       plugin: shopApiPlugin,
       options: { prefix: '/api/v1', prisma, services: shop, clock: infra.clock, secrets: config.shop.apiSecrets, toleranceSeconds: config.shop.signatureToleranceSeconds, bodyLimitBytes: config.shop.bodyLimitBytes, batchBodyLimitBytes: config.shop.batchBodyLimitBytes },
     },
-    { plugin: adminApiPlugin, options: { prefix: '/api/admin', token: config.adminApiToken, outbox: shop.outbox, prisma } },
+    { plugin: adminApiPlugin, options: { prefix: '/api/admin', token: config.adminApiToken, outbox: shop.outbox, prisma, broadcasts } },
     { plugin: adminConversationsPlugin, options: { prefix: '/api/admin', token: config.adminApiToken, transcripts: createTranscriptQueries({ prisma }) } },
   );
   // Shop platforms (WooCommerce, Shopify): their own webhooks, mapped onto the same operations.
@@ -62,6 +65,7 @@ export async function createWeb(infra: Infrastructure, options: WebOptions = {})
   }
   if (options.sandbox) plugins.push({ plugin: sandboxPlugin, options: { sandbox: options.sandbox, prisma } });
   if (options.sandbox) plugins.push({ plugin: staffSandboxPlugin, options: { sandbox: options.sandbox, prisma } });
+  if (options.sandbox) plugins.push({ plugin: sandboxBroadcastsPlugin, options: { broadcasts } });
   const app = await buildApp({
     logger,
     bodyLimitBytes: config.http.bodyLimitBytes,

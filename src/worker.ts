@@ -7,6 +7,7 @@ import type { Infrastructure } from './infra/infrastructure.js';
 import { startShopWorkers } from './notifications/workers.js';
 import { createShopServices } from './shop-services.js';
 import { vkChannelFromInfra } from './channels/vk/vk-customer-bot.js';
+import { createBroadcastWorkers } from './broadcasts/index.js';
 import { createCustomerChannels, type CustomerChannels } from './channels/customer-channels.js';
 import type { Sandbox } from './sandbox/sandbox.js';
 import { startStaffWorkers } from './staff/staff-side.js';
@@ -19,6 +20,7 @@ export interface WorkerRole {
 
 export async function createWorkerRole(infra: Infrastructure, options: { sandbox?: Sandbox | undefined } = {}): Promise<WorkerRole> {
   let workers: Worker[] = [];
+  const broadcasts = createBroadcastWorkers(infra);
   let channels: CustomerChannels | undefined;
   return {
     async start() {
@@ -28,13 +30,15 @@ export async function createWorkerRole(infra: Infrastructure, options: { sandbox
       // Notifications, the outbox to the shop and loyalty maintenance.
       // VK's sender executes the same Telegram-shaped calls through the bridge's method table.
       const senders = infra.config.vk.token ? new Map([['vk' as const, vkChannelFromInfra(infra).outboundSender]]) : undefined;
-      ({ workers } = await startShopWorkers(infra, createShopServices(infra), senders ? { senders } : {}));
+      ({ workers } = await startShopWorkers(infra, createShopServices(infra), { ...(senders ? { senders } : {}), extraProcessors: broadcasts.extraProcessors }));
       // Staff groups (paced posting) and the support sweeper (auto-replies, reminders).
       workers.push(...(await startStaffWorkers(infra)));
+      broadcasts.pump.start();
       infra.logger.info({ workers: workers.length }, 'worker started');
     },
     async stop() {
       // Each worker finishes the jobs it is running; no new ones are taken.
+      await broadcasts.pump.stop();
       await Promise.all([...workers.map((w) => w.close()), channels?.stopConsuming()]);
     },
   };

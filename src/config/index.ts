@@ -119,6 +119,8 @@ export interface Config {
     sweepIntervalMs: number;
     sweepGraceMs: number;
   };
+  /** Broadcasts (issue 10): tries per recipient for transient failures; staff progress edits at most this often. */
+  broadcasts: { sendAttempts: number; progressIntervalMs: number };
   /** Signed webhooks to the shop (issue 4). */
   outbox: {
     maxAttempts: number;
@@ -438,6 +440,10 @@ export function loadConfig(env: Env = process.env): Config {
       sendBackoffMs: r.int('NOTIFICATION_SEND_BACKOFF_MS', 2_000, 1),
       sweepIntervalMs: r.int('NOTIFICATION_SWEEP_INTERVAL_MS', 60_000, 100),
       sweepGraceMs: r.int('NOTIFICATION_SWEEP_GRACE_MS', 120_000, 0),
+    },
+    broadcasts: {
+      sendAttempts: r.int('BROADCAST_SEND_ATTEMPTS', 5, 1, 100),
+      progressIntervalMs: r.int('BROADCAST_PROGRESS_INTERVAL_MS', 5_000, 1_000),
     },
     outbox: {
       maxAttempts: r.int('OUTBOX_MAX_ATTEMPTS', 12, 1, 100),

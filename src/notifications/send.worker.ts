@@ -59,6 +59,8 @@ export interface SendWorkerDeps {
   maxAttempts?: number;
   concurrency?: number;
   lockDurationMs?: number;
+  /** Other job kinds sharing a platform's queue and limiter (broadcasts), by job name. */
+  extraProcessors?: Partial<Record<Platform, Record<string, (job: Job, token?: string) => Promise<unknown>>>>;
 }
 
 export type SendOutcome = 'sent' | 'already_done' | 'missing' | 'blocked' | 'skipped' | 'nothing_to_send';
@@ -233,7 +235,10 @@ export function startSendWorkers(deps: SendWorkerDeps): Worker[] {
   const workers: Worker[] = [];
   for (const [platform, sender] of deps.senders) {
     const pacer = deps.pacers?.[platform];
-    const processor = createSendProcessor({ ...deps, sender, ...(pacer ? { pacer } : {}) });
+    const own = createSendProcessor({ ...deps, sender, ...(pacer ? { pacer } : {}) });
+    // Broadcast jobs share the platform's queue and limiter; notifications stay this processor.
+    const extra = deps.extraProcessors?.[platform];
+    const processor = extra ? (job: Job<SendJobData>, token?: string) => (extra[job.name] ? extra[job.name]!(job, token) : own(job, token)) : own;
     const lockDuration = deps.lockDurationMs ?? 30_000;
     workers.push(
       deps.queues.worker<SendJobData>(SEND_QUEUE[platform], processor, {

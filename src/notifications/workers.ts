@@ -13,11 +13,13 @@ import { startMaintenance } from '../queues/maintenance.js';
 import { pruneExpiredRecords } from '../domain/retention.js';
 import type { ShopServices } from '../shop-services.js';
 import { createNotificationRenderer } from './render.js';
-import { startSendWorkers } from './send.worker.js';
+import { startSendWorkers, type SendWorkerDeps } from './send.worker.js';
 
 export interface ShopWorkersOptions {
   /** Extra senders (VK's bridge sender, test doubles); Telegram's is built from config. */
   senders?: Map<Platform, OutboundSender>;
+  /** Other job kinds in the send queues (broadcasts), by platform and job name. */
+  extraProcessors?: SendWorkerDeps['extraProcessors'];
 }
 
 export async function startShopWorkers(infra: Infrastructure, shop: ShopServices, options: ShopWorkersOptions = {}): Promise<{ workers: Worker[] }> {
@@ -44,6 +46,7 @@ export async function startShopWorkers(infra: Infrastructure, shop: ShopServices
     senders,
     ratePerSecond: { telegram: config.telegram.paidBroadcast ? 1000 : config.telegram.rateLimitPerSecond, vk: config.vk.rateLimitPerSecond },
     lockDurationMs: config.queueLockDurationMs,
+    ...(options.extraProcessors ? { extraProcessors: options.extraProcessors } : {}),
   });
   workers.push(queues.worker(QueueName.outbox, shop.outbox.processor, { concurrency: 5, lockDuration: Math.max(config.queueLockDurationMs, config.outbox.timeoutMs * 2) }) as unknown as Worker);
   // Alert fan-outs and asynchronous imports are long, set-based jobs: a couple at a time.

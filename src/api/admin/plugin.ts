@@ -11,12 +11,15 @@ import type { Outbox } from '../../outbox/outbox.js';
 import { errorResponses } from '../../server/error-answer.js';
 import type { PrismaClient } from '../../generated/prisma/client.js';
 import { registerIntegrationEventRoutes } from './integration-events.js';
+import type { BroadcastsService } from '../../domain/broadcasts/broadcasts.service.js';
+import { adminBroadcastsRoutes } from './broadcasts.js';
 
 export interface AdminApiOptions {
   token: string | undefined;
   outbox: Pick<Outbox, 'list' | 'retryDead'>;
   /** Read-only views that need the database (shop-platform deliveries). */
   prisma?: PrismaClient;
+  broadcasts?: BroadcastsService;
 }
 
 const security = [{ adminToken: [] }];
@@ -43,6 +46,8 @@ export const adminApiPlugin: FastifyPluginAsync<AdminApiOptions> = async (parent
     if (!token) throw new DomainError('unavailable', 'The admin API is not configured (ADMIN_API_TOKEN)');
     if (!bearerMatches(request.headers.authorization, token)) throw new DomainError('unauthorized', 'A valid bearer token is required');
   });
+
+  if (opts.broadcasts) await app.register(adminBroadcastsRoutes, { broadcasts: opts.broadcasts });
 
   const view = (row: Awaited<ReturnType<Outbox['list']>>[number]) => ({
     ...row,

@@ -1,0 +1,226 @@
+/**
+ * npm run bench:broadcasts — the achieved broadcast send rate as a fraction of each fake's
+ * enforced cap, with 10,000 recipients and two worker processes (`src/main.ts worker`,
+ * real child processes sharing one Redis limiter per platform), 429s / VK error 6 counted:
+ *   - Telegram at 30 messages/s (the fake's free cap)
+ *   - Telegram at 1000 messages/s (TELEGRAM_PAID_BROADCAST, the fake's paid cap)
+ *   - VK at 20 requests/s, personalized text (25 messages.send per execute)
+ *   - VK at 20 requests/s, one text for all (100 peers per messages.send, 25 per execute)
+ * The rate is measured at the fake, from the first accepted send to the last. At 30/s,
+ * 10,000 messages take 5.5 minutes; by default that scenario is measured over its first
+ * BENCH_TG30_SECONDS (60) seconds and then cancelled; BENCH_FULL=1 sends all of it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { Redis } from 'ioredis';
+import { createBroadcastsFromInfra } from '../src/broadcasts/index.js';
+import { loadConfig, type Env } from '../src/config/index.js';
+import { createFakeTelegram } from '../src/fakes/telegram/index.js';
+import { createFakeVk } from '../src/fakes/vk/index.js';
+import { createInfrastructure, type Infrastructure } from '../src/infra/infrastructure.js';
+import { ensureDatabase, migrate } from '../src/infra/migrator.js';
+import { machine } from './lib/setup.js';
+import { SEND_QUEUE } from '../src/notifications/send-queue.js';
+
+const PG_ADMIN_URL = process.env.BENCH_PG_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const DB = 'kabinet_bench_broadcasts';
+const RECIPIENTS = Number(process.env.BENCH_RECIPIENTS ?? 10_000);
+const TG30_SECONDS = Number(process.env.BENCH_TG30_SECONDS ?? 60);
+const FULL = process.env.BENCH_FULL === '1';
+const WORKERS = 2;
+const TG_TOKEN = '7000099:AAbench-broadcasts-token-xxxxxxxx';
+const VK_TOKEN = 'vk-bench-broadcasts';
+const VK_GROUP = 7099;
+
+const dbUrl = (() => {
+  const u = new URL(PG_ADMIN_URL);
+  u.pathname = `/${DB}`;
+  return u.toString();
+})();
+
+interface Scenario {
+  name: string;
+  platform: 'telegram' | 'vk';
+  env: Env;
+  cap: number;
+  unit: string;
+  text: string;
+  /** Stop measuring (and cancel) after this long. */
+  limitSeconds?: number;
+}
+
+const scenarios: Scenario[] = [
+  { name: 'Telegram, free cap', platform: 'telegram', env: { TELEGRAM_RATE_LIMIT: '30' }, cap: 30, unit: 'msg/s', text: '{firstName}, скидка 20%', ...(FULL ? {} : { limitSeconds: TG30_SECONDS }) },
+  { name: 'Telegram, paid broadcast', platform: 'telegram', env: { TELEGRAM_PAID_BROADCAST: 'true' }, cap: 1000, unit: 'msg/s', text: '{firstName}, скидка 20%' },
+  { name: 'VK, personalized', platform: 'vk', env: { VK_RATE_LIMIT: '20' }, cap: 20, unit: 'req/s', text: '{firstName}, скидка 20%' },
+  { name: 'VK, one text for all', platform: 'vk', env: { VK_RATE_LIMIT: '20' }, cap: 20, unit: 'req/s', text: 'Скидка 20% на всё' },
+];
+
+async function freshDatabase(): Promise<void> {
+  const c = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await c.connect();
+  await c.query(`DROP DATABASE IF EXISTS "${DB}" WITH (FORCE)`);
+  await c.end();
+  await ensureDatabase(dbUrl);
+  await migrate(dbUrl, 'prisma/migrations');
+}
+
+/** Peak count in any sliding second. */
+function peak(stamps: number[]): number {
+  let best = 0;
+  for (let i = 0, j = 0; i < stamps.length; i++) {
+    while (stamps[i]! - stamps[j]! >= 1000) j++;
+    best = Math.max(best, i - j + 1);
+  }
+  return best;
+}
+
+async function main(): Promise<void> {
+  console.log(`Broadcast benchmark: ${RECIPIENTS} recipients per scenario, ${WORKERS} worker processes, ${machine()}`);
+  await freshDatabase();
+  const tg = createFakeTelegram({ requireStart: false, recordCalls: false });
+  const tgRoot = await tg.listen();
+  tg.createBot({ token: TG_TOKEN, username: 'kabinet_bench_broadcast_bot' });
+  const vk = createFakeVk({ recordCalls: false, rateLimit: { perSecond: 20 } });
+  const vkRoot = await vk.listen();
+  vk.createGroup({ id: VK_GROUP, token: VK_TOKEN, confirmationCode: 'c', secret: 's' });
+  const baseEnv: Env = {
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'error',
+    DATABASE_URL: dbUrl,
+    REDIS_URL,
+    SHOP_API_SECRET: 'bench-shop-secret-0123456789',
+    OTP_SECRET: 'bench-otp-secret-0123456789abcdef',
+    TELEGRAM_BOT_TOKEN: TG_TOKEN,
+    TELEGRAM_API_ROOT: tgRoot,
+    VK_GROUP_TOKEN: VK_TOKEN,
+    VK_GROUP_ID: String(VK_GROUP),
+    VK_API_BASE_URL: vkRoot,
+    VK_CALLBACK_SECRET: 's',
+    VK_CONFIRMATION_CODE: 'c',
+  };
+
+  // The audience: RECIPIENTS consenting customers on each platform.
+  const seedInfra = await createInfrastructure(loadConfig({ ...baseEnv, QUEUE_PREFIX: '{kbench-bc-seed}', REDIS_KEY_PREFIX: 'kbench-bc-seed:' }));
+  for (const platform of ['telegram', 'vk'] as const) {
+    for (let from = 0; from < RECIPIENTS; from += 5000) {
+      const n = Math.min(5000, RECIPIENTS - from);
+      const customers = await seedInfra.prisma.customer.createManyAndReturn({
+        data: Array.from({ length: n }, (_, i) => ({ phone: `+7966${platform === 'vk' ? 1 : 0}${String(from + i).padStart(6, '0')}`, firstName: `Имя${from + i}`, marketingConsent: true, notifyPromotions: true })),
+        select: { id: true },
+      });
+      await seedInfra.prisma.channelIdentity.createMany({
+        data: customers.map((c) => {
+          const id = platform === 'telegram' ? tg.createUser({ firstName: 'P' }).id : vk.createUser({ firstName: 'P' }).id;
+          return { platform, externalId: String(id), chatId: String(id), customerId: c.id, linkedAt: new Date(), lastSeenAt: new Date() };
+        }),
+      });
+    }
+  }
+  await seedInfra.close();
+
+  const rows: string[][] = [];
+  // BENCH_ONLY=0,2 runs a subset (indexes into the list above).
+  const only = process.env.BENCH_ONLY?.split(',').map(Number);
+  for (const s of scenarios.filter((_, i) => !only || only.includes(i))) {
+    const prefix = `kbench-bc-${randomBytes(3).toString('hex')}`;
+    const env: Env = { ...baseEnv, ...s.env, QUEUE_PREFIX: `{${prefix}}`, REDIS_KEY_PREFIX: `${prefix}:` };
+    const infra: Infrastructure = await createInfrastructure(loadConfig(env));
+    const service = createBroadcastsFromInfra(infra);
+
+    const sends: number[] = [];
+    const requests: number[] = [];
+    let refused = 0;
+    let messages = 0;
+    const offTg = tg.onCall((c) => {
+      if (c.token !== TG_TOKEN || c.method !== 'sendMessage') return;
+      if (c.status === 200) sends.push(c.at);
+      else if (c.status === 429) refused += 1;
+    });
+    const offVk = vk.onCall((c) => {
+      if (c.viaExecute) {
+        if (c.method === 'messages.send' && Array.isArray(c.response)) messages += (c.response as Array<{ error?: unknown }>).filter((p) => !p.error).length;
+        return;
+      }
+      if (c.error?.error_code === 6) refused += 1;
+      else if (c.method === 'execute') requests.push(c.at);
+    });
+
+    const children: ChildProcess[] = [];
+    for (let i = 0; i < WORKERS; i++) {
+      children.push(spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'worker'], { env: { ...process.env, ...env } as NodeJS.ProcessEnv, stdio: ['ignore', 'ignore', 'inherit'] }));
+    }
+    // Measure the send side, not process start-up: wait until both workers listen on the queue.
+    const sendQueue = infra.queues.queue(SEND_QUEUE[s.platform]);
+    const waitUntil = Date.now() + 180_000;
+    while ((await sendQueue.getWorkersCount()) < WORKERS && Date.now() < waitUntil) await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, 1000));
+    const { id } = await service.create({ title: s.name, text: { ru: s.text }, segment: { platforms: [s.platform] } });
+    await service.start(id);
+    const started = Date.now();
+    const deadline = started + (s.limitSeconds ? 15_000 + s.limitSeconds * 1000 : 600_000);
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 250));
+      const st = await service.status(id);
+      if (st.status === 'sent' || Date.now() > deadline) break;
+      const stamps = s.platform === 'telegram' ? sends : requests;
+      if (s.limitSeconds && stamps.length > 0 && Date.now() - stamps[0]! > s.limitSeconds * 1000) break;
+    }
+    const figures = await service.status(id);
+    if (figures.status !== 'sent') await service.cancel(id);
+    for (const c of children) c.kill('SIGTERM');
+    await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
+    offTg();
+    offVk();
+
+    const stamps = (s.platform === 'telegram' ? sends : requests).sort((a, b) => a - b);
+    const windowMs = s.limitSeconds ? s.limitSeconds * 1000 : Math.max(1, stamps.at(-1)! - stamps[0]!);
+    const counted = s.limitSeconds ? stamps.filter((t) => t - stamps[0]! < windowMs).length : stamps.length;
+    // n events spaced at the cap span (n - 1) / cap seconds.
+    const achieved = s.limitSeconds ? counted / (windowMs / 1000) : (counted - 1) / (windowMs / 1000);
+    const delivered = s.platform === 'telegram' ? sends.length : messages;
+    const few = !s.limitSeconds && counted < 5;
+    rows.push([
+      s.name,
+      `${s.cap} ${s.unit}`,
+      `${figures.sent}/${figures.total}${figures.status === 'sent' ? '' : s.limitSeconds ? ` (${s.limitSeconds}s window)` : ' (timed out)'}`,
+      s.platform === 'vk' ? String(requests.length) : '—',
+      few ? '— (too few requests to time)' : `${achieved.toFixed(1)} ${s.unit}`,
+      few ? '—' : `${((achieved / s.cap) * 100).toFixed(1)}%`,
+      s.platform === 'vk' && !few ? `${(delivered / (windowMs / 1000)).toFixed(0)} msg/s` : '—',
+      String(peak(stamps)),
+      String(refused),
+    ]);
+    await infra.close();
+    const r = new Redis(REDIS_URL);
+    for (const pattern of [`{${prefix}}*`, `${prefix}:*`]) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await r.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length) await r.del(...keys);
+      } while (cursor !== '0');
+    }
+    await r.quit();
+  }
+  await tg.close();
+  await vk.close();
+
+  const head = ['scenario', 'fake cap', 'sent', 'VK requests', 'achieved', 'of cap', 'VK messages', 'peak in 1 s', '429 / VK 6'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
+  console.log(line(head));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const r of rows) console.log(line(r));
+  const c = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await c.connect();
+  await c.query(`DROP DATABASE IF EXISTS "${DB}" WITH (FORCE)`);
+  await c.end();
+}
+
+main().then(() => process.exit(0), (err) => {
+  console.error(err);
+  process.exit(1);
+});
