@@ -54,7 +54,7 @@ export async function createWeb(infra: Infrastructure, options: WebOptions = {})
     },
     { plugin: adminApiPlugin, options: { prefix: '/api/admin', token: config.adminApiToken, outbox: shop.outbox } },
   );
-  if (options.sandbox) plugins.push({ plugin: sandboxPlugin, options: { sandbox: options.sandbox, prisma } });
+  if (options.sandbox) plugins.push({ plugin: sandboxPlugin, options: { sandbox: options.sandbox, prisma, redis, config } });
   const app = await buildApp({
     logger,
     bodyLimitBytes: config.http.bodyLimitBytes,
