@@ -122,7 +122,8 @@ export function createCustomerBot(deps: CustomerBotDeps): CustomerBot {
     client: { ...(deps.apiRoot ? { apiRoot: deps.apiRoot } : {}), ...deps.client },
   });
   // Capped: a webhook handler must not sleep for a long retry_after while holding the chat.
-  bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 10 }));
+  const retry = autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 10 });
+  bot.api.config.use(retry);
 
   const kit: BotKit = {
     services,
@@ -188,7 +189,9 @@ export function createCustomerBot(deps: CustomerBotDeps): CustomerBot {
   flows.use(
     conversations<BotContext, FlowContext>({
       storage: { type: 'key', version: FLOWS_VERSION, adapter: flowStorage, getStorageKey: chatKeyOf },
-      plugins: [attachChannel(channel)],
+      // Conversations build their own Api, which bot.api's transformers do not reach: without
+      // this, a 429 inside a flow (the menu right after a login) failed the update.
+      plugins: [attachChannel(channel), (ctx, next) => { ctx.api.config.use(retry); return next(); }],
     }),
   );
   flows.use(createConversation(createContactLoginConversation(kit), CONTACT_LOGIN_CONVERSATION));

@@ -61,8 +61,10 @@ async function request(path, body) {
   }
   const data = await res.json().catch(() => ({}));
   if (!res.ok) {
-    const fields = Array.isArray(data.fields) ? data.fields.map((f) => `${f.field}: ${f.message}`).join('; ') : '';
-    const error = new Error(data.message ? (fields && !data.message.includes(fields) ? `${data.message} (${fields})` : data.message) : `${res.status} ${res.statusText}`);
+    // Field messages add to the message only when they say something it does not.
+    const fields = (Array.isArray(data.fields) ? data.fields : []).filter((f) => f.message && !String(data.message ?? '').includes(f.message)).map((f) => `${f.field}: ${f.message}`).join('; ');
+    const message = data.message ? (fields ? `${data.message} (${fields})` : data.message) : `${res.status} ${res.statusText}`;
+    const error = new Error(message);
     error.status = res.status;
     error.body = data;
     showError(error.message);
