@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { runSandbox, type RunningSandbox } from './harness.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM = '/usr/bin/chromium';
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const SHOTS = 'test-output/sandbox';
 
@@ -21,7 +21,7 @@ let browser: Browser;
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium is not installed at ${CHROMIUM}: the sandbox browser test needs it. Install it with \`apt-get install -y chromium\` (bash .ci/run does), or point CHROMIUM_PATH at a Chromium binary.`);
+    throw new Error(`Chromium is not installed at ${CHROMIUM}: the sandbox browser test needs it. Install Debian's Chromium: \`apt-get update && apt-get install -y chromium\` (bash .ci/run does).`);
   }
   mkdirSync(SHOTS, { recursive: true });
   run = await runSandbox();
