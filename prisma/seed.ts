@@ -2,7 +2,8 @@
  * npm run db:seed: the demo shop (products, customers with orders in every status, tracking
  * histories, loyalty histories, wishlists). Idempotent: everything is keyed by natural ids
  * (sku, phone, order number, seed event ids), so running it again changes nothing.
- * `npm run db:seed -- --reset` empties every table first: back to a clean demo.
+ * `npm run db:seed -- --reset` empties every table first: back to a clean demo;
+ * `-- --if-empty` (what `npm start` runs) seeds only a database without customers.
  *
  * Every date is relative to `now` and lies in the past: the newest order was placed nine
  * days ago and its whole timeline (and the points it earned or lost) fits before today.
@@ -191,24 +192,29 @@ export async function resetDemoData(prisma: PrismaClient): Promise<void> {
   await prisma.$executeRawUnsafe(`TRUNCATE TABLE ${list} RESTART IDENTITY CASCADE`);
 }
 
-// Run as a script (npm run db:seed [-- --reset]), not when imported by tests.
+// Run as a script (npm run db:seed [-- --reset | --if-empty]), not when imported by tests.
 if (import.meta.url === `file://${process.argv[1]}`) {
   loadDotEnv();
   const config = loadConfig();
   const prisma = createPrisma({ databaseUrl: config.databaseUrl });
   const args = process.argv.slice(2);
-  const unknown = args.filter((a) => a !== '--reset');
+  const unknown = args.filter((a) => a !== '--reset' && a !== '--if-empty');
   if (unknown.length > 0) {
-    console.error(`Unknown argument(s): ${unknown.join(' ')}. Usage: npm run db:seed [-- --reset]`);
+    console.error(`Unknown argument(s): ${unknown.join(' ')}. Usage: npm run db:seed [-- --reset | --if-empty]`);
     process.exit(2);
   }
   try {
-    if (args.includes('--reset')) {
-      await resetDemoData(prisma);
-      console.log('Emptied every table (--reset).');
+    // --if-empty (npm start): a database that has customers already is left as it is.
+    if (args.includes('--if-empty') && !args.includes('--reset') && (await prisma.customer.count()) > 0) {
+      console.log('The database already has the demo shop (npm run db:seed -- --reset starts over).');
+    } else {
+      if (args.includes('--reset')) {
+        await resetDemoData(prisma);
+        console.log('Emptied every table (--reset).');
+      }
+      const summary = await seed(prisma, config);
+      console.log(`Seeded the demo shop: ${summary.products} products, ${summary.customers} customers, ${summary.orders} orders.`);
     }
-    const summary = await seed(prisma, config);
-    console.log(`Seeded the demo shop: ${summary.products} products, ${summary.customers} customers, ${summary.orders} orders.`);
   } finally {
     await prisma.$disconnect();
   }

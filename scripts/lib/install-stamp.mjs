@@ -32,3 +32,21 @@ export function installReason(root) {
 export function writeStamp(root) {
   writeFileSync(join(root, 'node_modules', STAMP_FILE), `${lockHash(root)}\n`);
 }
+
+const GENERATED = join('src', 'generated', 'prisma');
+const SCHEMA_STAMP = '.kabinet-schema-sha256';
+
+/** The schema and the installed Prisma (the lock) together decide the generated client. */
+function schemaHash(root) {
+  return createHash('sha256').update(readFileSync(join(root, 'prisma', 'schema.prisma'))).update(lockHash(root)).digest('hex');
+}
+
+/** True when src/generated/prisma was generated from this schema with these packages. */
+export function clientIsCurrent(root) {
+  const stamp = join(root, GENERATED, SCHEMA_STAMP);
+  return existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === schemaHash(root);
+}
+
+export function writeClientStamp(root) {
+  writeFileSync(join(root, GENERATED, SCHEMA_STAMP), `${schemaHash(root)}\n`);
+}
