@@ -6,8 +6,9 @@
  *
  * Against guessing and SMS pumping: codes are random (crypto.randomInt), stored only as an
  * HMAC bound to identity and phone, expire (5 min), allow 5 attempts, and only the newest
- * code of an identity counts; requests have a resend cooldown (60 s) and hourly limits per
- * phone and per identity, checked and counted atomically in Redis. A refused request sends
+ * code of an identity counts; requests have a resend cooldown (60 s, per identity and phone:
+ * correcting a mistyped number is not held up) and hourly limits per phone and per identity,
+ * checked and counted atomically in Redis. A refused request sends
  * nothing and stores nothing; a refused code logs nobody in.
  */
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
@@ -126,7 +127,7 @@ export function createPhoneLoginService(deps: PhoneLoginDeps) {
         4,
         key(`phone:${phone}`),
         key(`identity:${identityId}`),
-        key(`cooldown:${identityId}`),
+        key(`cooldown:${identityId}:${phone}`),
         key('global'),
         limits.perPhonePerHour,
         limits.perIdentityPerHour,
@@ -159,7 +160,7 @@ export function createPhoneLoginService(deps: PhoneLoginDeps) {
         }
       } catch (err) {
         // Nothing went out: let the person retry at once.
-        await redis.del(key(`cooldown:${identityId}`)).catch(() => undefined);
+        await redis.del(key(`cooldown:${identityId}:${phone}`)).catch(() => undefined);
         deps.logger.warn({ err: { message: err instanceof Error ? err.message : String(err) }, identityId, via }, 'otp: sending the code failed');
         throw refuse('unavailable', 'send_failed');
       }
@@ -197,7 +198,7 @@ export function createPhoneLoginService(deps: PhoneLoginDeps) {
       if (consumed.count === 0) throw refuse('not_found', 'no_code');
       // The cooldown paces resends of a pending code; none is pending now. A person who logs
       // out and back in may ask at once (the hourly limits still bound SMS pumping).
-      await redis.del(key(`cooldown:${identityId}`)).catch(() => undefined);
+      await redis.del(key(`cooldown:${identityId}:${row.phone}`)).catch(() => undefined);
       const identity = await prisma.channelIdentity.findUnique({ where: { id: identityId }, select: { firstName: true, lastName: true } });
       const result = await deps.identities.loginWithPhone(identityId, row.phone, { firstName: identity?.firstName ?? undefined, lastName: identity?.lastName ?? undefined });
       deps.logger.info({ identityId, customerId: result.customerId }, 'otp: identity logged in by code');
