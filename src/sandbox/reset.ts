@@ -17,18 +17,22 @@ export interface SandboxResetDeps {
   sandbox: Sandbox;
 }
 
-/** Redis keys that hold a chat's state; dedup keys and queues stay (ids keep growing). */
-function statePatterns(prefix: string): string[] {
-  return [`${prefix}bot:*:session:*`, `${prefix}bot:*:flow:*`, `${prefix}otp:*`, `${prefix}vk:*`];
+/** Redis keys that hold a chat's state; dedup keys, locks and queues stay (ids keep growing). */
+function isChatState(key: string, prefix: string): boolean {
+  const rest = key.slice(prefix.length);
+  return /^bot:.+?:(session|flow):/.test(rest) || rest.startsWith('otp:') || rest.startsWith('vk:');
 }
 
-async function deleteMatching(redis: Redis, pattern: string): Promise<number> {
+/** One pass over this instance's keys (a shared Redis may hold many others). */
+async function deleteChatState(redis: Redis, prefix: string): Promise<number> {
+  const pattern = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
   let cursor = '0';
   let deleted = 0;
   do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
     cursor = next;
-    if (keys.length > 0) deleted += await redis.del(...keys);
+    const mine = keys.filter((k) => isChatState(k, prefix));
+    if (mine.length > 0) deleted += await redis.del(...mine);
   } while (cursor !== '0');
   return deleted;
 }
@@ -38,7 +42,7 @@ export function createSandboxReset(deps: SandboxResetDeps) {
   async function run(): Promise<void> {
     await resetDemoData(deps.prisma);
     await seed(deps.prisma, deps.config);
-    for (const pattern of statePatterns(deps.config.redisKeyPrefix)) await deleteMatching(deps.redis, pattern);
+    await deleteChatState(deps.redis, deps.config.redisKeyPrefix);
     deps.sandbox.clearConversations();
     deps.sandbox.push({ type: 'reset', data: {} });
   }

@@ -195,3 +195,45 @@ describe.each(VIEWPORTS)('sandbox page on a $name ($width×$height)', (vp) => {
     await countIs(page.locator('#errors .error'), 0);
   });
 });
+
+describe('sandbox page: VK login with a number the page did not choose, then a reset', () => {
+  let page: Page;
+
+  beforeAll(async () => {
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+    page = await context.newPage();
+    page.on('dialog', (d) => void d.accept());
+    await page.goto(`${run.base}/sandbox?person=vk:506&tab=chat`);
+    await page.locator('#live.on').waitFor();
+  });
+
+  afterAll(async () => {
+    await page?.context().close();
+  });
+
+  it('shows the SMS sent to any number, so a VK login with it goes through', async () => {
+    await page.locator('#messages .hint button').click();
+    await visible(bot(page).first());
+    // VK has no contact button: the person types a phone, here Мария's (the page chose "new customer").
+    await page.locator('#keyboard').getByRole('button', { name: /Войти/ }).or(bot(page).last().getByRole('button', { name: /Войти/ })).first().click();
+    await hasText(bot(page).last(), /номер телефона/);
+    await page.locator('#text').fill('+79990000004');
+    await page.locator('#compose button[type="submit"]').click();
+    const sms = page.locator('#sms-latest .sms');
+    await hasText(sms, 'SMS to +79990000004');
+    const code = /\b(\d{6})\b/.exec((await sms.textContent()) ?? '')![1]!;
+    await shot(page, 'phone-9-vk-sms');
+    await page.locator('#text').fill(code);
+    await page.locator('#compose button[type="submit"]').click();
+    await countIs(bot(page).filter({ hasText: /вошли/i }), 1);
+    await expectNoHorizontalOverflow(page, 'vk login');
+  });
+
+  it('resets the demo from the button: the chat is empty again with its /start hint', async () => {
+    await page.locator('#reset').click();
+    await hasText(page.locator('#messages .hint'), '/start');
+    await until('the SMS list emptied', async () => (await page.locator('#sms-all .sms').count()) === 0);
+    expect(await run.ctx.prisma.channelIdentity.count()).toBe(0);
+    expect(await run.ctx.prisma.order.count({ where: { number: 'K-10004', status: 'assembling' } })).toBe(1);
+  });
+});

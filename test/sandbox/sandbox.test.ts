@@ -243,12 +243,18 @@ describe('sandbox reset', () => {
 
   it('goes back to a clean demo: seeded data, no chats, no SMS, nobody logged in', async () => {
     expect((await chatOf('telegram:1001')).messages.length).toBeGreaterThan(0);
+    const prefix = run.ctx.config.redisKeyPrefix;
+    const stateKeys = async () => [...(await run.ctx.redis.keys(`${prefix}bot:*:session:*`)), ...(await run.ctx.redis.keys(`${prefix}otp:*`))];
+    await run.sandbox.sms.send({ to: '+79990000003', text: 'x', code: '000000' });
+    await run.ctx.redis.set(`${prefix}otp:cooldown:test`, '1');
+    expect((await stateKeys()).length).toBeGreaterThan(1);
     const reset = await call('/sandbox/api/reset', {});
     expect(reset.status).toBe(200);
     expect((await chatOf('telegram:1001')).messages).toEqual([]);
     expect((await chatOf('vk:503')).messages).toEqual([]);
     expect((await call<{ sms: unknown[] }>('/sandbox/api/sms')).json.sms).toEqual([]);
     expect(await run.ctx.prisma.channelIdentity.count()).toBe(0);
+    expect(await stateKeys()).toEqual([]);
     const orders = await ordersOf('telegram:1002');
     expect(orders.find((o) => o.number === 'K-20001')).toMatchObject({ status: 'created', paymentStatus: 'pending' });
     // The bot works after a reset: a fresh login.
