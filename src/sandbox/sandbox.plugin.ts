@@ -60,6 +60,30 @@ export const sandboxPlugin: FastifyPluginAsync<SandboxPluginOptions> = async (ap
   const webhooks: ReceivedWebhook[] = [];
   const streams = new Set<ServerResponse>();
 
+  // Popups: the text of a Telegram callback answer or a VK snackbar, which are not chat
+  // messages, pushed to the page as `popup` events. Telegram's answer names only the query,
+  // so presses remember whose query it was (the newest few hundred).
+  const queryOwner = new Map<string, string>();
+  const offTelegram = sandbox.telegram.onCall((call) => {
+    if (call.token !== sandbox.telegramToken || call.method.toLowerCase() !== 'answercallbackquery' || !call.response.ok) return;
+    const person = queryOwner.get(String(call.params.callback_query_id));
+    const text = call.params.text;
+    if (person && typeof text === 'string' && text) sandbox.push({ type: 'popup', data: { person, text, alert: call.params.show_alert === true || call.params.show_alert === 'true' } });
+  });
+  const offVk = sandbox.vk.onCall((call) => {
+    if (call.groupId !== sandbox.vkGroupId || call.method !== 'messages.sendMessageEventAnswer' || call.error) return;
+    try {
+      const data = JSON.parse(call.params.event_data ?? '{}') as { type?: string; text?: string };
+      if (data.type === 'show_snackbar' && data.text) sandbox.push({ type: 'popup', data: { person: `vk:${call.params.user_id}`, text: data.text, alert: false } });
+    } catch {
+      // Not JSON: the fake answered VK's error already; nothing to show.
+    }
+  });
+  app.addHook('onClose', async () => {
+    offTelegram();
+    offVk();
+  });
+
   app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/sandbox'));
   app.get('/sandbox', { schema: { hide: true } }, async (_req, reply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(PAGE));
   app.get('/favicon.ico', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/sandbox/favicon.svg', 301));
@@ -130,7 +154,11 @@ export const sandboxPlugin: FastifyPluginAsync<SandboxPluginOptions> = async (ap
           const [firstName] = person.name.split(' ');
           sandbox.telegram.sendContact(sandbox.telegramToken, person.userId, { phone: person.phone, firstName: firstName! });
         } else if (body.kind === 'callback') {
-          sandbox.telegram.pressButton(sandbox.telegramToken, person.userId, body.messageId ?? 0, body.data ?? '');
+          const update = sandbox.telegram.pressButton(sandbox.telegramToken, person.userId, body.messageId ?? 0, body.data ?? '');
+          if (update.callback_query) {
+            queryOwner.set(update.callback_query.id, person.key);
+            if (queryOwner.size > 500) queryOwner.delete(queryOwner.keys().next().value!);
+          }
         } else sandbox.telegram.sendText(sandbox.telegramToken, person.userId, body.label);
       } else {
         sandbox.vk.pressButton(sandbox.vkGroupId, person.userId, body.label, body.messageId ? { conversationMessageId: body.messageId } : {});

@@ -25,7 +25,8 @@ async function snapshot() {
 }
 
 describe('seed', () => {
-  it('creates the demo shop, and a second run changes nothing', async () => {
+  // Two full seeds: seconds on an idle machine, far more when the machine is busy.
+  it('creates the demo shop, and a second run changes nothing', { timeout: 120_000 }, async () => {
     const summary = await seed(ctx.prisma, ctx.config);
     expect(summary.products).toBe(50);
     const first = await snapshot();

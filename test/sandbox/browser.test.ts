@@ -40,9 +40,9 @@ async function expectNoHorizontalOverflow(page: Page, where: string): Promise<vo
   expect(`${where}: page ${sizes.page}px, body ${sizes.body}px`).toBe(`${where}: page ${Math.min(sizes.page, sizes.window)}px, body ${Math.min(sizes.body, sizes.window)}px`);
 }
 
-/** Waits (up to 10 s) for what a user would see; fails naming what never appeared. */
-async function until(what: string, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 10_000;
+/** Waits (10 s unless told) for what a user would see; fails naming what never appeared. */
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`Never happened: ${what}`);
     await new Promise((r) => setTimeout(r, 50));
@@ -231,6 +231,8 @@ describe('sandbox page: VK login with a number the page did not choose, then a r
 
   it('resets the demo from the button: the chat is empty again with its /start hint', async () => {
     await page.locator('#reset').click();
+    // A reset empties and seeds the database again: seconds, more on a busy machine.
+    await until('the chat emptied by the reset', async () => (await page.locator('#messages .hint').count()) === 1, 60_000);
     await hasText(page.locator('#messages .hint'), '/start');
     await until('the SMS list emptied', async () => (await page.locator('#sms-all .sms').count()) === 0);
     expect(await run.ctx.prisma.channelIdentity.count()).toBe(0);

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSandbox, type RunningSandbox } from './harness.js';
 import { signPayload } from '../../src/lib/signature.js';
 import { SANDBOX_SHOP_WEBHOOK_PATH } from '../../src/sandbox/sandbox.js';
+import enProfile from '../../locales/en/profile.json' with { type: 'json' };
 
 let run: RunningSandbox;
 let base: string;
@@ -139,6 +140,25 @@ describe('sandbox chat and events', () => {
     }
   });
 
+  it('pushes the text of a callback answer as a popup (it is not a chat message)', async () => {
+    const person = 'telegram:1005'; // David Miller, English
+    await loginOnTelegram(person);
+    const menu = await waitForChat(person, (c) => c.messages.some((m) => m.inline.flat().some((b) => b.data === 'p:show')));
+    const withProfile = menu.messages.filter((m) => m.inline.flat().some((b) => b.data === 'p:show')).at(-1)!;
+    await call('/sandbox/api/press', { person, kind: 'callback', label: 'profile', data: 'p:show', messageId: withProfile.id });
+    const profile = await waitForChat(person, (c) => c.messages.some((m) => m.inline.flat().some((b) => b.data?.startsWith('p:notify'))));
+    const screen = profile.messages.filter((m) => m.inline.flat().some((b) => b.data?.startsWith('p:notify'))).at(-1)!;
+    const toggle = screen.inline.flat().find((b) => b.data?.startsWith('p:notify'))!;
+    const stream = await listen();
+    try {
+      await call('/sandbox/api/press', { person, kind: 'callback', label: toggle.label, data: toggle.data, messageId: screen.id });
+      const events = await waitFor('popup', async () => stream.events, (e) => e.some((x) => x.type === 'popup'));
+      expect(events.find((x) => x.type === 'popup')!.data).toMatchObject({ person, text: enProfile.saved, alert: false });
+    } finally {
+      stream.close();
+    }
+  });
+
   it('lists every SMS the sandbox sent, to any number, newest first', async () => {
     await run.sandbox.sms.send({ to: '+79990000002', text: 'Код 111111', code: '111111' });
     await run.sandbox.sms.send({ to: '+79995550000', text: 'Код 222222', code: '222222' });
@@ -148,12 +168,12 @@ describe('sandbox chat and events', () => {
   });
 
   it('refuses a message over the limit with a clear 400 and sends nothing', async () => {
-    const before = (await chatOf('telegram:1005')).messages.length;
-    const res = await call<{ error: string; message: string }>('/sandbox/api/send', { person: 'telegram:1005', text: 'x'.repeat(4097) });
+    const before = (await chatOf('telegram:1006')).messages.length;
+    const res = await call<{ error: string; message: string }>('/sandbox/api/send', { person: 'telegram:1006', text: 'x'.repeat(4097) });
     expect(res.status).toBe(400);
     expect(res.json.message).toMatch(/4097 characters.*at most 4096/);
-    expect((await call('/sandbox/api/send', { person: 'telegram:1005', text: '   ' })).status).toBe(400);
-    expect((await chatOf('telegram:1005')).messages.length).toBe(before);
+    expect((await call('/sandbox/api/send', { person: 'telegram:1006', text: '   ' })).status).toBe(400);
+    expect((await chatOf('telegram:1006')).messages.length).toBe(before);
   });
 
   it('refuses unknown people, stale buttons and malformed bodies with a clear 4xx', async () => {

@@ -222,6 +222,15 @@ composer.addEventListener('keydown', (e) => {
 function autoGrow() { composer.style.height = 'auto'; composer.style.height = `${Math.min(composer.scrollHeight, 140)}px`; }
 composer.addEventListener('input', autoGrow);
 
+// ── Popups: a callback answer's text (Telegram) or a snackbar (VK) ──
+function showPopup(text, alert) {
+  const box = $('popups');
+  const item = el('div', { class: `popup${alert ? ' alert' : ''}`, role: 'status' }, el('span', {}, text));
+  if (alert) item.append(el('button', { type: 'button', 'aria-label': 'OK', onclick: () => item.remove() }, 'OK'));
+  else setTimeout(() => item.remove(), 4000);
+  box.append(item);
+}
+
 // ── SMS ──
 function renderSms() {
   const list = $('sms-all');
@@ -321,6 +330,7 @@ function select(person) {
     el('span', { class: 'tz', title: "Times are shown in the bot's time zone" }, `· times ${state.info.timeZone}`));
   $('messages').replaceChildren();
   $('keyboard').replaceChildren();
+  $('popups').replaceChildren();
   renderPeople();
   saveUrl();
   refreshChat();
@@ -346,6 +356,7 @@ function dispatch(event) {
 }
 on('chat', (data) => { if (data.person === state.current?.key) refreshChat(); });
 on('sms', (sms) => { if (!state.sms.some((s) => s.id === sms.id)) { state.sms.unshift(sms); renderSms(); } });
+on('popup', (data) => { if (data.person === state.current?.key) showPopup(data.text, data.alert); });
 on('orders', () => loadShop());
 on('products', () => loadShop());
 on('webhook', () => loadWebhooks());
