@@ -156,7 +156,8 @@ function renderChat(view) {
   if (key === state.lastChat) return;
   state.lastChat = key;
   const box = $('messages');
-  const stick = atBottom(box) || box.childElementCount === 0;
+  // Follow the conversation when the reader is at the end, or just wrote.
+  const stick = atBottom(box) || box.childElementCount === 0 || view.messages.at(-1)?.from === 'user';
   box.replaceChildren();
   if (view.messages.length === 0) {
     const hint = el('div', { class: 'hint' },
@@ -219,7 +220,14 @@ $('compose').addEventListener('submit', async (e) => {
 composer.addEventListener('keydown', (e) => {
   if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); $('compose').requestSubmit(); }
 });
-function autoGrow() { composer.style.height = 'auto'; composer.style.height = `${Math.min(composer.scrollHeight, 140)}px`; }
+function autoGrow() {
+  // A growing composer takes height from the messages: keep the newest in view.
+  const box = $('messages');
+  const stick = atBottom(box);
+  composer.style.height = 'auto';
+  composer.style.height = `${Math.min(composer.scrollHeight, 140)}px`;
+  if (stick) scrollChatToEnd();
+}
 composer.addEventListener('input', autoGrow);
 
 // ── Popups: a callback answer's text (Telegram) or a snackbar (VK) ──
