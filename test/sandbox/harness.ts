@@ -22,7 +22,7 @@ export async function runSandbox(): Promise<RunningSandbox> {
   const sandbox = await startSandbox();
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const ctx = await createTestContext({ env: { ...sandbox.env(base), PORT: String(port), ...(process.env.SANDBOX_TEST_LOG ? { LOG_LEVEL: process.env.SANDBOX_TEST_LOG } : {}) } });
+  const ctx = await createTestContext({ env: { ...sandbox.env(base), PORT: String(port) } });
   await seed(ctx.prisma, ctx.config);
   const web = await createWeb(ctx, { sandbox });
   await web.start();
