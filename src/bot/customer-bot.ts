@@ -21,7 +21,9 @@ import type { Translator } from '../infra/i18n.js';
 import type { Logger } from '../infra/logger.js';
 import type { PrismaClient } from '../infra/prisma.js';
 import type { Redis } from '../infra/redis.js';
+import { isBlockedByUser } from './blocked.js';
 import type { Channel } from './channel.js';
+import { cleanUpdateText } from './clean-text.js';
 import type { BotContext, FlowContext, PendingAction, SessionData } from './context.js';
 import { ADDRESS_FORM_CONVERSATION, createAddressFormConversation } from './conversations/address-form.conversation.js';
 import { CONTACT_LOGIN_CONVERSATION, createContactLoginConversation, type LoginArgs } from './conversations/contact-login.conversation.js';
@@ -49,7 +51,7 @@ import { createRedisStorage } from './storage/redis-storage.js';
  * Bump when a conversation's steps change incompatibly: flows stored under the old version
  * are dropped instead of being replayed into the new code.
  */
-export const FLOWS_VERSION = 1;
+export const FLOWS_VERSION = 2;
 
 /** A login flow for channels that cannot share a contact (VK: phone + one-time code). */
 export interface PhoneLoginStrategy {
@@ -168,11 +170,18 @@ export function createCustomerBot(deps: CustomerBotDeps): CustomerBot {
     if (result.duplicate) onDuplicate(ctx.update.update_id);
   });
   bot.use(session<SessionData, BotContext>({ initial: () => ({}), storage: createRedisStorage<SessionData>({ redis, prefix: sessionPrefix, ttlSeconds: SESSION_TTL_SECONDS, prefetched }) }));
+  bot.use(cleanUpdateText);
   bot.use(identify(deps, services));
   bot.use(autoAnswerCallbacks);
 
   const flows = bot.errorBoundary(async (err) => {
     const ctx = err.ctx;
+    if (isBlockedByUser(err.error)) {
+      // Nobody to tell (a second message would fail the same way): stop writing to them.
+      logger.info({ updateId: ctx.update.update_id, platform: channel.platform }, 'the person blocked the bot; identity marked');
+      if (ctx.from) await services.identities.markBlocked(channel.platform, String(ctx.from.id)).catch((e: unknown) => logger.warn({ err: e }, 'could not mark the identity blocked'));
+      return;
+    }
     const domain = isDomainError(err.error) ? err.error : undefined;
     if (!domain || domain.code !== 'not_found') logger.error({ err: err.error, updateId: ctx.update.update_id }, 'customer bot handler failed');
     const text = ctx.t ? ctx.t(domain?.code === 'not_found' ? 'errors.not_found' : 'errors.generic') : 'Error';

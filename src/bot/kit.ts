@@ -1,10 +1,12 @@
 /** What features and conversations share: services, i18n, settings, and the login entry. */
 import type { Conversation } from '@grammyjs/conversations';
+import { InlineKeyboard } from 'grammy';
 import type { Config } from '../config/index.js';
 import { isDomainError, type DomainErrorCode } from '../errors.js';
-import type { Translator } from '../infra/i18n.js';
+import type { TFunction, Translator } from '../infra/i18n.js';
 import type { Logger } from '../infra/logger.js';
 import type { BotContext, FlowContext, PendingAction } from './context.js';
+import { menuCb } from './keyboards/index.js';
 import type { CustomerBotServices } from './services.js';
 import type { View } from './views/view.js';
 
@@ -58,4 +60,13 @@ export async function askText(conversation: Flow, onOther: (ctx: FlowContext) =>
     if (text !== undefined) return { ctx: next, text };
     await onOther(next);
   }
+}
+
+/**
+ * Options for a message that asks for typed text (a name, an address line, a question for
+ * the shop): a cancel button under it. Pressing it leaves the flow (any button does, see
+ * askText) and the menu feature answers with the menu. Every text prompt carries it.
+ */
+export function promptOptions(t: TFunction, extra: { parse_mode?: 'HTML' } = {}): { reply_markup: InlineKeyboard; parse_mode?: 'HTML' } {
+  return { ...extra, reply_markup: new InlineKeyboard().text(t('menu.cancel'), menuCb.encode('cancel')) };
 }

@@ -38,8 +38,19 @@ export function fitText(text: string): string {
 const NOT_MODIFIED = /message is not modified/i;
 const CANNOT_EDIT = /message can't be edited|message to edit not found|there is no text in the message to edit/i;
 
+/**
+ * Drops empty rows: builders end rows eagerly (`.row()` after the last button of a loop), and
+ * clients draw an empty row as a gap.
+ */
+export function withoutEmptyRows<K extends InlineKeyboard | Keyboard>(keyboard: K): K {
+  const rows: unknown[][] = keyboard instanceof InlineKeyboard ? keyboard.inline_keyboard : keyboard.keyboard;
+  for (let i = rows.length - 1; i >= 0; i--) if (rows[i]!.length === 0) rows.splice(i, 1);
+  return keyboard;
+}
+
 export async function show(ctx: Context & { channel: Channel }, fullText: string, keyboard?: InlineKeyboard | Keyboard, options: ScreenOptions = {}): Promise<void> {
   const text = fitText(fullText);
+  if (keyboard) withoutEmptyRows(keyboard);
   const base = { parse_mode: 'HTML' as const, link_preview_options: { is_disabled: true } };
   const message = ctx.callbackQuery?.message;
   // A menu keyboard (reply keyboard) belongs to a new message; only inline buttons can be edited in.

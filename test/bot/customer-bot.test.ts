@@ -99,14 +99,15 @@ describe('customer bot: orders', () => {
     expect(card).toContain('Заказ №N-200');
     expect(card).toContain('Чай <улун> & мёд × 1');
     expect(card).toContain('Отправлен');
-    expect(card).toContain('Доставка: Курьер');
+    expect(card).toContain('Способ доставки: Курьер');
     expect(card).toContain('TRK123 (CDEK)');
     expect(card).toMatch(/Итого: 750/);
 
     await p.press(ordersCb.encode('track', { id: shipped.id, page: 0 }));
     const track = p.lastText();
-    expect(track.indexOf('Создан')).toBeLessThan(track.indexOf('Оплачен'));
-    expect(track.indexOf('Оплачен')).toBeLessThan(track.indexOf('Отправлен'));
+    // Newest first, the current state on top.
+    expect(track.indexOf('Отправлен')).toBeLessThan(track.indexOf('Оплачен'));
+    expect(track.indexOf('Оплачен')).toBeLessThan(track.indexOf('Создан'));
     expect(track).toContain('CDEK, трек TRK123');
     expect(track).toContain('Москва');
     expect(p.lastButtons().find((b) => b.url)?.url).toBe('https://track.test/TRK123');
@@ -131,9 +132,10 @@ describe('customer bot: orders', () => {
     await p.press(ordersCb.encode('card', { id: order.id, page: 0 }));
     await p.press(ordersCb.encode('repeat', { id: order.id, page: 0 }));
     const preview = p.lastText();
-    expect(preview).toMatch(/Чай × 2 — 500.*\(было 450/);
+    // Line totals, with the unit price beside them: the same format as the order card.
+    expect(preview).toMatch(/Чай × 2 — 1\s?000\s₽ \(по 500\s₽ за шт\.\).*было 450/);
     expect(preview).toContain('Кружка — нет в наличии');
-    expect(preview).toMatch(/Ложка × 3 — 100/);
+    expect(preview).toMatch(/Ложка × 3 — 300\s₽ \(по 100\s₽ за шт\.\)/);
     expect(preview).toMatch(/Итого сейчас: 1\s?300/);
     expect(await h.ctx.prisma.repeatOrderRequest.count()).toBe(0);
 
@@ -236,9 +238,16 @@ describe('customer bot: profile, language, help', () => {
     }
     expect((await h.ctx.prisma.customer.findUniqueOrThrow({ where: { id: customer.id } })).birthday?.toISOString().slice(0, 10)).toBe('1990-02-14');
 
+    // Promotions are the marketing consent: off until the customer agrees; each answer is on record.
+    await p.say('/profile');
+    expect(p.lastText()).toContain('Акции и новости: выкл');
+    await p.press(profileCb.encode('notify', { kind: 'promos', on: true }));
+    expect(p.lastText()).toContain('Акции и новости: вкл');
     await p.press(profileCb.encode('notify', { kind: 'promos', on: false }));
     row = await h.ctx.prisma.customer.findUniqueOrThrow({ where: { id: customer.id } });
-    expect(row).toMatchObject({ notifyPromotions: false, notifyOrderUpdates: true });
+    expect(row).toMatchObject({ notifyPromotions: false, marketingConsent: false, notifyOrderUpdates: true });
+    const consents = await h.ctx.prisma.consentEvent.findMany({ where: { customerId: customer.id }, orderBy: { createdAt: 'asc' } });
+    expect(consents.map((c) => [c.kind, c.granted, c.source])).toEqual([['marketing', true, 'telegram'], ['marketing', false, 'telegram']]);
     await p.press(profileCb.encode('notify', { kind: 'orders', on: false }));
     expect((await h.ctx.prisma.customer.findUniqueOrThrow({ where: { id: customer.id } })).notifyOrderUpdates).toBe(false);
 
@@ -247,10 +256,12 @@ describe('customer bot: profile, language, help', () => {
     for (const answer of ['Москва', 'Тверская', '1', '5']) await p.say(answer);
     await p.press(addressesCb.encode('list'));
     await p.press(addressesCb.encode('add'));
-    for (const answer of ['Казань', 'Баумана', '', '-']) if (answer) await p.say(answer); else await p.say(' ');
-    // An empty house is asked again.
+    for (const answer of ['Казань', 'Баумана', ' ']) await p.say(answer);
+    // An empty house is refused at once, in words, and asked again.
+    expect(p.lastText()).toContain('Нужно указать номер дома');
     expect(p.lastText()).toContain('Дом');
     await p.say('7');
+    await p.say('-');
     const [first, second] = await h.ctx.prisma.address.findMany({ where: { customerId: customer.id }, orderBy: { createdAt: 'asc' } });
     expect(first).toMatchObject({ city: 'Москва', apartment: '5', isDefault: true });
     expect(second).toMatchObject({ city: 'Казань', house: '7', apartment: null, isDefault: false });

@@ -95,7 +95,7 @@ describe('customer bot channel guarantees', () => {
 
     const first = post(a.url, textUpdate(900_200, user.id, '/help'));
     await atA;
-    const second = post(b.url, textUpdate(900_201, user.id, '/start'));
+    const second = post(b.url, textUpdate(900_201, user.id, '/menu'));
     const lock = b.channel.customerBot.chatLock;
     await eventually(async () => (await lock.queueLength(String(user.id))) === 2);
     // B is waiting behind A: nothing of B's went out.

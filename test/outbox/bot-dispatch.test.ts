@@ -49,12 +49,12 @@ describe('outbox: bot writes are dispatched after commit', () => {
     await p.press(menuCb.encode('login'));
     await p.shareContact({ phone, firstName: 'Vera' });
     await p.press(profileCb.encode('show'));
-    await p.press(profileCb.encode('notify', { kind: 'promos', on: false }));
+    await p.press(profileCb.encode('notify', { kind: 'orders', on: false }));
 
     const updates = () => received.filter((r) => r.type === 'customer.updated').map((r) => ({ ...r, json: JSON.parse(r.body) }));
-    await vi.waitFor(() => expect(updates().some((u) => u.json.data.fields.includes('notifyPromotions'))).toBe(true), { timeout: 10_000, interval: 25 });
-    const update = updates().find((u) => u.json.data.fields.includes('notifyPromotions'))!;
-    expect(update.json).toMatchObject({ type: 'customer.updated', data: { customerId: customer.id, fields: ['notifyPromotions'], changes: { notifyPromotions: false } } });
+    await vi.waitFor(() => expect(updates().some((u) => u.json.data.fields.includes('notifyOrderUpdates'))).toBe(true), { timeout: 10_000, interval: 25 });
+    const update = updates().find((u) => u.json.data.fields.includes('notifyOrderUpdates'))!;
+    expect(update.json).toMatchObject({ type: 'customer.updated', data: { customerId: customer.id, fields: ['notifyOrderUpdates'], changes: { notifyOrderUpdates: false } } });
     expect(verifySignature({ secret: SECRET, header: update.signature, rawBody: update.body, toleranceSeconds: 300 })).toMatchObject({ ok: true });
     // The worker records the delivery after the shop answered, so the row may lag the request.
     await vi.waitFor(async () => expect((await h.ctx.prisma.outboxEvent.findUniqueOrThrow({ where: { id: update.json.id } })).status).toBe('delivered'), { timeout: 10_000, interval: 25 });

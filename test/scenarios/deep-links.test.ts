@@ -15,10 +15,16 @@ const newPhone = phoneNumbers('917');
 describe.each(DRIVERS)('first contact and deep links on %s', (platform: Platform, make: DriverFactory) => {
   const ru = () => world().ctx.translator.t('ru');
 
-  it('the Start button greets a newcomer with the guest menu', async () => {
+  it('the Start button greets a newcomer with the guest menu and the way to log in', async () => {
     const p = make(world(), { firstName: 'Nina' });
     await p.start();
-    expect(p.texts()).toHaveLength(1);
+    // Telegram: the share-number button comes with the greeting (one tap to log in), then the
+    // guest menu; VK cannot share a contact, so the menu alone, with "Войти".
+    expect(p.texts()).toHaveLength(platform === 'telegram' ? 2 : 1);
+    if (platform === 'telegram') {
+      expect(p.texts()[0]).toContain('Поделиться номером');
+      expect(p.replyButtons()).toEqual([ru()('auth.share')]);
+    }
     expect(p.lastText()).toContain('войдите по номеру телефона');
     expect(p.lastText()).not.toContain(ru()('menu.free_text'));
     expect(p.buttons()).toContain(ru()('menu.login'));

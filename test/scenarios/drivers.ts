@@ -28,6 +28,8 @@ export interface Driver {
   texts(): string[];
   /** Labels of the buttons under the bot's newest message (on VK: every page). */
   buttons(): string[];
+  /** Labels of the keyboard under the input field (Telegram: the newest reply keyboard; VK: the persistent one). */
+  replyButtons(): string[];
   /** Logs in with this phone the way the platform allows (own contact / phone + code). */
   login(phone: string): Promise<void>;
 }
@@ -80,8 +82,12 @@ export const telegramDriver: DriverFactory = (world, input) => {
     lastText: () => { const m = out().at(-1); return m?.text ?? m?.caption ?? ''; },
     texts: () => out().map((m) => m.text ?? m.caption ?? ''),
     buttons: () => { const m = out().at(-1); return m ? inline(m).map((b) => b.text) : []; },
+    replyButtons: () => { const m = [...out()].reverse().find((x) => reply(x).length > 0); return m ? reply(m).map((b) => b.text) : []; },
     async login(phone) {
-      await driver.press(ctx.translator.t(input.languageCode ?? 'ru')('menu.login'));
+      // A guest's greeting already carries the share-number button; elsewhere "Log in" brings it.
+      const share = ctx.translator.t(input.languageCode ?? 'ru')('auth.share');
+      const last = out().at(-1);
+      if (!last || !reply(last).some((b) => b.text === share)) await driver.press(ctx.translator.t(input.languageCode ?? 'ru')('menu.login'));
       tg.sendContact(TG_TOKEN, user.id, { phone, firstName: input.firstName });
       await settle();
     },
@@ -130,6 +136,7 @@ export const vkDriver: DriverFactory = (world, input) => {
     lastText: () => messages().at(-1)?.text ?? '',
     texts: () => messages().map((m) => m.text),
     buttons: () => { const m = messages().at(-1); return m ? flat(m).filter((b) => !isNav(b)).map((b) => b.label ?? '') : []; },
+    replyButtons: () => vk.conversation(VK_GROUP, user.id).keyboard?.buttons.flat().map((b) => b.label ?? '') ?? [],
     async login(phone) {
       const t = ctx.translator.t(input.languageCode ?? 'ru');
       await driver.press(t('menu.login'));

@@ -56,6 +56,7 @@ export async function createOrder(
     trackingUrl?: string | null;
     deliveryMethod?: string | null;
     paymentMethod?: string | null;
+    paymentStatus?: string | null;
     /** The timeline, oldest first. */
     events?: Array<{ status: OrderStatus; occurredAt: Date; carrier?: string; trackingNumber?: string; trackingUrl?: string; location?: string }>;
   },
@@ -77,6 +78,7 @@ export async function createOrder(
       trackingUrl: input.trackingUrl ?? null,
       deliveryMethod: input.deliveryMethod ?? null,
       paymentMethod: input.paymentMethod ?? null,
+      paymentStatus: input.paymentStatus ?? null,
       items: { create: input.items.map((i) => ({ productId: i.product.id, sku: i.product.sku, name: i.product.name, quantity: i.quantity, price: String(i.price) })) },
       statusEvents: { create: (input.events ?? []).map((e) => ({ ...e })) },
     },

@@ -19,6 +19,7 @@ import type { Clock } from '../../infra/clock.js';
 import { verifySignature, SIGNATURE_HEADER } from '../../lib/signature.js';
 import type { NotificationDispatcher } from '../../notifications/send-queue.js';
 import type { PendingNotification } from '../../notifications/producer.js';
+import { stripNul } from '../../lib/strip-nul.js';
 import {
   BalanceAnswer, BatchAnswer, BatchEnvelope, CustomerRef, CustomerSchema, Envelope, ErrorAnswer, EventId, LoyaltyChangeSchema, OrderSchema, ProductSchema, StatusChangeSchema, WriteAnswer,
 } from './schemas.js';
@@ -87,7 +88,8 @@ export const shopApiPlugin: FastifyPluginAsync<ShopApiOptions> = async (parent, 
     request.rawBody = raw;
     if (raw.length === 0) return done(null, undefined);
     try {
-      done(null, JSON.parse(raw));
+      // NUL out of every text (PostgreSQL refuses it); the signature covers the raw bytes.
+      done(null, stripNul(JSON.parse(raw)));
     } catch (err) {
       request.jsonError = (err as Error).message;
       done(null, undefined);

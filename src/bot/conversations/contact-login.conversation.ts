@@ -5,7 +5,7 @@
  */
 import type { FlowArgs, FlowContext, PendingAction } from '../context.js';
 import { runIn, type BotKit, type Flow, type Run } from '../kit.js';
-import { finishLogin } from './finish-login.js';
+import { announceLogin, finishLogin } from './finish-login.js';
 
 export const CONTACT_LOGIN_CONVERSATION = 'contact-login';
 
@@ -54,8 +54,7 @@ export async function loginWithContact(kit: BotKit, run: Run, ctx: FlowContext, 
     await ctx.reply(t('auth.bad_phone'));
     return false;
   }
-  await ctx.reply(result.value.created ? `${t('auth.success')} ${t('auth.welcome_new')}` : t('auth.success'), REMOVE_KEYBOARD);
-  await finishLogin(kit, run, ctx, args, result.value.customerId);
+  await announceLogin(kit, run, ctx, args, result.value);
   return true;
 }
 

@@ -3,7 +3,10 @@
  * (a deep-linked order, a product to add) or show the menu. Login strategies of other
  * channels call this too.
  */
+import { InlineKeyboard } from 'grammy';
+import type { LoginResult } from '../../domain/customers/identities.js';
 import { DomainError } from '../../errors.js';
+import { profileCb } from '../keyboards/index.js';
 import type { FlowContext } from '../context.js';
 import type { BotKit, Run } from '../kit.js';
 import { show } from '../render.js';
@@ -36,4 +39,25 @@ export async function finishLogin(kit: BotKit, run: Run, ctx: FlowContext, args:
     }
   }
   await showFresh(mainMenuMessage(view, ctx.channel, customerId !== null));
+}
+
+/**
+ * Right after a login succeeded, whatever proved the phone: says so in the customer's own
+ * language (it wins over the messenger app's from here on), and for an account created just
+ * now says that in plain words and asks about promotions — off until they say yes (the
+ * answer is a ConsentEvent; the profile shows and changes it). Then `finishLogin`.
+ */
+export async function announceLogin(kit: BotKit, run: Run, ctx: FlowContext, args: LoginArgs, result: LoginResult): Promise<void> {
+  const lang = kit.translator.resolveLanguage(result.language);
+  const t = kit.translator.t(lang);
+  const removeKeyboard = { reply_markup: { remove_keyboard: true as const } };
+  await ctx.reply(result.created ? `${t('auth.success')}\n${t('auth.created_for_number')}` : t('auth.success'), removeKeyboard);
+  if (result.created) {
+    await ctx.reply(t('auth.consent.question'), {
+      reply_markup: new InlineKeyboard()
+        .text(t('auth.consent.yes'), profileCb.encode('consent', { on: true }))
+        .text(t('auth.consent.no'), profileCb.encode('consent', { on: false })),
+    });
+  }
+  await finishLogin(kit, run, ctx, { ...args, lang }, result.customerId);
 }

@@ -11,7 +11,7 @@ import type { PhoneLoginStrategy } from '../customer-bot.js';
 import type { FlowContext } from '../context.js';
 import { attempt, runIn, type BotKit, type Flow } from '../kit.js';
 import { nextLoginUpdate, REMOVE_KEYBOARD, type LoginArgs } from './contact-login.conversation.js';
-import { finishLogin } from './finish-login.js';
+import { announceLogin, finishLogin } from './finish-login.js';
 
 export const PHONE_CODE_LOGIN_CONVERSATION = 'phone-code-login';
 
@@ -89,9 +89,7 @@ export function createPhoneCodeLoginConversation(kit: BotKit, service: PhoneLogi
       }
       const verified = await attempt(conversation, () => service.verifyCode(args.identityId, step.text));
       if (verified.ok) {
-        const { created, customerId } = verified.value;
-        await step.ctx.reply(created ? `${t('auth.success')} ${t('auth.welcome_new')}` : t('auth.success'), REMOVE_KEYBOARD);
-        await finishLogin(kit, runIn(conversation), step.ctx, { ...args, customerId }, customerId);
+        await announceLogin(kit, runIn(conversation), step.ctx, { ...args, customerId: verified.value.customerId }, verified.value);
         return;
       }
       switch (verified.details.reason) {

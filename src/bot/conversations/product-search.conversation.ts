@@ -1,6 +1,6 @@
 /** Finding a product by name or SKU to open its card (and add it to the wishlist). */
 import type { FlowArgs, FlowContext } from '../context.js';
-import { askText, attempt, type BotKit, type Flow } from '../kit.js';
+import { askText, attempt, promptOptions, type BotKit, type Flow } from '../kit.js';
 import { show } from '../render.js';
 import { searchResults } from '../views/wishlist.view.js';
 
@@ -10,13 +10,13 @@ export function createProductSearchConversation(kit: BotKit) {
   return async function productSearch(conversation: Flow, ctx: FlowContext, args: FlowArgs): Promise<void> {
     const view = kit.view(args.lang);
     const { t } = view;
-    await ctx.reply(t('wishlist.search.prompt'));
+    await ctx.reply(t('wishlist.search.prompt'), promptOptions(t));
     for (;;) {
       const answer = await askText(conversation, (other) => other.reply(t('profile.text_expected')));
       const found = await attempt(conversation, () => kit.services.wishlist.search(answer.text));
       if (!found.ok) {
         // The domain takes 2-100 characters; say which side was missed.
-        await answer.ctx.reply(t(answer.text.trim().length < 2 ? 'wishlist.search.too_short' : 'wishlist.search.too_long'));
+        await answer.ctx.reply(t(answer.text.trim().length < 2 ? 'wishlist.search.too_short' : 'wishlist.search.too_long'), promptOptions(t));
         continue;
       }
       const screen = searchResults(view, answer.text.trim(), found.value);

@@ -1,6 +1,6 @@
 /** Editing one profile field by text: name, email (validated) or birthday (set once). */
 import type { FlowArgs, FlowContext } from '../context.js';
-import { askText, attempt, type BotKit, type Flow } from '../kit.js';
+import { askText, attempt, promptOptions, type BotKit, type Flow } from '../kit.js';
 import { show } from '../render.js';
 import { profileScreen } from '../views/profile.view.js';
 
@@ -19,7 +19,7 @@ export function createProfileFieldConversation(kit: BotKit) {
   return async function profileField(conversation: Flow, ctx: FlowContext, args: ProfileFieldArgs): Promise<void> {
     const view = kit.view(args.lang);
     const { t } = view;
-    await ctx.reply(t(`profile.ask.${args.field}`));
+    await ctx.reply(t(`profile.ask.${args.field}`), promptOptions(t));
     for (;;) {
       const answer = await askText(conversation, (other) => other.reply(t('profile.text_expected')));
       const saved = await attempt(conversation, () => {
@@ -39,7 +39,7 @@ export function createProfileFieldConversation(kit: BotKit) {
         return;
       }
       if (saved.code !== 'invalid_input') throw new Error(`Unexpected ${saved.code} while saving ${args.field}`);
-      await answer.ctx.reply(t(INVALID_KEY[args.field]));
+      await answer.ctx.reply(t(INVALID_KEY[args.field]), promptOptions(t));
     }
   };
 }

@@ -12,9 +12,9 @@ function helpScreen(view: View): Screen {
   const keyboard = new InlineKeyboard();
   HELP_TOPICS.forEach((topic, i) => {
     keyboard.text(t(`help.buttons.${topic}`), helpCb.encode('topic', { topic }));
-    if (i % 2 === 1) keyboard.row();
+    if (i % 2 === 1 || i === HELP_TOPICS.length - 1) keyboard.row();
   });
-  keyboard.row().text(t('help.buttons.human'), helpCb.encode('human')).row().text(t('menu.back'), menuCb.encode('home'));
+  keyboard.text(t('help.buttons.human'), helpCb.encode('human')).row().text(t('menu.back'), menuCb.encode('home'));
   return { text: t('help.title'), keyboard };
 }
 

@@ -15,7 +15,9 @@ export function createOrdersFeature(kit: BotKit): Composer<BotContext> {
 
   const list = async (ctx: BotContext, page: number) => {
     const customerId = await requireCustomer(kit, ctx);
-    if (customerId) await render(ctx, ordersList(kit.view(ctx.lang), await orders.list(customerId, page)));
+    // Channels with few, short buttons (VK) list the orders in the text; the buttons carry numbers.
+    const compact = ctx.channel.capabilities.maxInlineButtons !== undefined;
+    if (customerId) await render(ctx, ordersList(kit.view(ctx.lang), await orders.list(customerId, page), { compact }));
   };
 
   composer.command('orders', (ctx) => list(ctx, 0));
@@ -42,9 +44,10 @@ export function createOrdersFeature(kit: BotKit): Composer<BotContext> {
     switch (a.action) {
       case 'card':
         return render(ctx, orderCard(view, await orders.card(customerId, { id: a.id }), a.page));
-      case 'track': {
+      case 'track':
+      case 'trackAt': {
         const { order, events } = await orders.timeline(customerId, a.id);
-        return render(ctx, orderTimeline(view, order, events, a.page));
+        return render(ctx, orderTimeline(view, order, events, a.page, a.action === 'trackAt' ? a.at : 0));
       }
       case 'repeat':
         return render(ctx, repeatPreview(view, await orders.previewRepeat(customerId, a.id), a.page));

@@ -45,9 +45,19 @@ export function createProfileFeature(kit: BotKit): Composer<BotContext> {
       }
       case 'notify': {
         if (a.kind !== 'orders' && a.kind !== 'promos') return staleButton(ctx);
-        const updated = await profile.setNotificationPreference(customerId, a.kind === 'orders' ? 'orderUpdates' : 'promotions', a.on);
+        // Promotions are the marketing consent: switching them is an answer on record.
+        const updated =
+          a.kind === 'promos'
+            ? await profile.setMarketingConsent(customerId, a.on, ctx.channel.platform)
+            : await profile.setNotificationPreference(customerId, 'orderUpdates', a.on);
         await toast(ctx, ctx.t('profile.saved'));
         return render(ctx, profileScreen(kit.view(ctx.lang), updated));
+      }
+      case 'consent': {
+        await profile.setMarketingConsent(customerId, a.on, ctx.channel.platform);
+        await ctx.answerCallbackQuery();
+        // The question becomes its answer, without buttons.
+        return render(ctx, { text: ctx.t(a.on ? 'auth.consent.granted' : 'auth.consent.refused'), keyboard: new InlineKeyboard() });
       }
       case 'logout':
         return render(ctx, {
@@ -57,7 +67,8 @@ export function createProfileFeature(kit: BotKit): Composer<BotContext> {
       case 'logoutConfirm': {
         await identities.logout(ctx.account.identityId);
         ctx.account.customerId = null;
-        await ctx.answerCallbackQuery({ text: ctx.t('auth.logged_out') });
+        // Said once, in the message that brings the guest menu (a toast too would repeat it).
+        await ctx.answerCallbackQuery();
         return showMainMenu(kit, ctx, { refreshKeyboard: true, before: ctx.t('auth.logged_out') });
       }
     }

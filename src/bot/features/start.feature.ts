@@ -3,7 +3,9 @@ import { Composer, type MiddlewareFn } from 'grammy';
 import { isDomainError } from '../../errors.js';
 import type { BotContext } from '../context.js';
 import type { BotKit } from '../kit.js';
+import { escapeHtml } from '../html.js';
 import { menuCb } from '../keyboards/index.js';
+import { shareContactKeyboard } from '../keyboards/share-contact.js';
 import { loginRequired, menuCommandLookup } from '../views/menu.view.js';
 import { orderCard } from '../views/orders.view.js';
 import { productCard } from '../views/wishlist.view.js';
@@ -16,6 +18,18 @@ const PRODUCT_LINK = /^product_([A-Za-z0-9_-]{1,56})$/;
 export function createStartFeature(kit: BotKit): Composer<BotContext> {
   const composer = new Composer<BotContext>();
   const menu = (ctx: BotContext) => showMainMenu(kit, ctx);
+  /**
+   * /start: a guest on a channel that can share a contact gets the share-number button under
+   * the input field with the greeting (one tap to log in, not two: a shared contact is taken
+   * by the contact feature), then the guest menu as usual. Everyone else gets the menu.
+   */
+  const greet = async (ctx: BotContext) => {
+    if (!ctx.account.customerId && ctx.channel.capabilities.requestContact) {
+      await ctx.reply(ctx.t('auth.start_prompt', { shop: escapeHtml(kit.config.shop.name) }), { parse_mode: 'HTML', reply_markup: shareContactKeyboard(ctx.t) });
+    }
+    return menu(ctx);
+  };
+
   const login = async (ctx: BotContext) => {
     if (ctx.account.customerId) {
       if (ctx.callbackQuery) await ctx.answerCallbackQuery({ text: ctx.t('auth.already') });
@@ -59,7 +73,7 @@ export function createStartFeature(kit: BotKit): Composer<BotContext> {
       }
     }
     if (payload) await ctx.reply(ctx.t('errors.deep_link'));
-    return menu(ctx);
+    return greet(ctx);
   });
 
   composer.command('menu', (ctx) => menu(ctx));
@@ -70,6 +84,11 @@ export function createStartFeature(kit: BotKit): Composer<BotContext> {
     const action = menuCb.decode(ctx.callbackQuery.data);
     if (!action) return staleButton(ctx);
     if (action.action === 'home') return menu(ctx);
+    if (action.action === 'cancel') {
+      // The prompt's flow already ended (a button leaves it); say so where the prompt was.
+      await ctx.answerCallbackQuery();
+      return showMainMenu(kit, ctx, { before: ctx.t('menu.cancelled') });
+    }
     return login(ctx);
   });
 

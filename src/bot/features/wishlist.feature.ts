@@ -19,9 +19,13 @@ export function createWishlistFeature(kit: BotKit): Composer<BotContext> {
     return render(ctx, productCard(kit.view(ctx.lang), product, entry));
   };
 
+  // Channels with few, short buttons (VK) number the items in the text; the buttons carry numbers.
+  const listScreen = async (ctx: BotContext, customerId: string, page = 0) =>
+    wishlistScreen(kit.view(ctx.lang), await wishlist.list(customerId), page, { compact: ctx.channel.capabilities.maxInlineButtons !== undefined });
+
   const showList = async (ctx: BotContext, page = 0) => {
     const customerId = await requireCustomer(kit, ctx);
-    if (customerId) await render(ctx, wishlistScreen(kit.view(ctx.lang), await wishlist.list(customerId), page));
+    if (customerId) await render(ctx, await listScreen(ctx, customerId, page));
   };
 
   composer.command('wishlist', (ctx) => showList(ctx));
@@ -59,7 +63,7 @@ export function createWishlistFeature(kit: BotKit): Composer<BotContext> {
         if (!customerId) return;
         await wishlist.remove(customerId, a.id);
         await toast(ctx, ctx.t('wishlist.removed'));
-        return render(ctx, wishlistScreen(kit.view(ctx.lang), await wishlist.list(customerId)));
+        return render(ctx, await listScreen(ctx, customerId));
       }
       case 'alert': {
         const customerId = await requireCustomer(kit, ctx);

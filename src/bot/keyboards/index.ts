@@ -4,12 +4,16 @@ import { defineCallbacks } from './callback-data.js';
 export const menuCb = defineCallbacks('m', {
   home: [],
   login: [],
+  /** The cancel button of a text prompt: leaves the flow, back to the menu. */
+  cancel: [],
 });
 
 export const ordersCb = defineCallbacks('o', {
   list: [['page', 'int']],
   card: [['id', 'uuid'], ['page', 'int']],
   track: [['id', 'uuid'], ['page', 'int']],
+  /** A further page of a long tracking timeline (`at` 0 = the newest events). */
+  trackAt: [['id', 'uuid'], ['page', 'int'], ['at', 'int']],
   repeat: [['id', 'uuid'], ['page', 'int']],
   cart: [['id', 'uuid']],
 });
@@ -38,6 +42,8 @@ export const profileCb = defineCallbacks('p', {
   language: [['code', 'word']],
   logout: [],
   logoutConfirm: [],
+  /** The answer to "may we send you promotions?" (after an account was created, or from the profile). */
+  consent: [['on', 'bool']],
 });
 
 export const addressesCb = defineCallbacks('a', {

@@ -9,6 +9,8 @@ export function profileScreen(view: View, p: ProfileDto): Screen {
   const { t, lang } = view;
   const notSet = t('profile.not_set');
   const name = [p.firstName, p.lastName].filter(Boolean).join(' ');
+  // Promotions go out only with the customer's consent, so that is what "on" means here.
+  const promotions = p.marketingConsent && p.notifyPromotions;
   const lines = [
     t('profile.title'),
     '',
@@ -18,7 +20,7 @@ export function profileScreen(view: View, p: ProfileDto): Screen {
     t('profile.birthday', { value: p.birthday ? formatDate(`${p.birthday}T12:00:00Z`, lang, 'UTC') : notSet }),
     t('profile.language', { value: t(`profile.languages.${lang}`) }),
     t('profile.notify_orders', { value: t(p.notifyOrderUpdates ? 'profile.on' : 'profile.off') }),
-    t('profile.notify_promos', { value: t(p.notifyPromotions ? 'profile.on' : 'profile.off') }),
+    t('profile.notify_promos', { value: t(promotions ? 'profile.on' : 'profile.off') }),
   ];
   const keyboard = new InlineKeyboard()
     .text(t('profile.buttons.name'), profileCb.encode('name'))
@@ -29,7 +31,7 @@ export function profileScreen(view: View, p: ProfileDto): Screen {
     .text(t('profile.buttons.addresses'), addressesCb.encode('list'))
     .row()
     .text(t(p.notifyOrderUpdates ? 'profile.buttons.notify_orders_on' : 'profile.buttons.notify_orders_off'), profileCb.encode('notify', { kind: 'orders', on: !p.notifyOrderUpdates }))
-    .text(t(p.notifyPromotions ? 'profile.buttons.notify_promos_on' : 'profile.buttons.notify_promos_off'), profileCb.encode('notify', { kind: 'promos', on: !p.notifyPromotions }))
+    .text(t(promotions ? 'profile.buttons.notify_promos_on' : 'profile.buttons.notify_promos_off'), profileCb.encode('notify', { kind: 'promos', on: !promotions }))
     .row()
     .text(t('profile.buttons.language'), profileCb.encode('languages'))
     .text(t('profile.buttons.logout'), profileCb.encode('logout'))

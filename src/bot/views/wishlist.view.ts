@@ -5,26 +5,49 @@ import { escapeHtml as e, formatMoney } from '../html.js';
 import { menuCb, wishlistCb } from '../keyboards/index.js';
 import type { Screen, View } from './view.js';
 
-export const productName = (view: View, p: ProductDto) => (view.lang === 'en' && p.nameEn ? p.nameEn : p.name);
+import { productName } from './names.js';
+
+export { productName };
 
 /** Items per wishlist page: the text stays far below a message's limit even with long names. */
 export const WISHLIST_PAGE_SIZE = 10;
+/**
+ * Items per page when buttons are few (VK: 10 per message): the numbered items, a pager,
+ * search and back fit one keyboard, so the bridge never has to add pages of its own.
+ */
+export const WISHLIST_COMPACT_PAGE_SIZE = 6;
 const NAME_IN_LIST = 100;
 
-export function wishlistScreen(view: View, all: WishlistEntryDto[], requestedPage = 0): Screen {
+export interface WishlistOptions {
+  /** Numbered lines in the text and number buttons (channels with few, short buttons). */
+  compact?: boolean;
+}
+
+export function wishlistScreen(view: View, all: WishlistEntryDto[], requestedPage = 0, options: WishlistOptions = {}): Screen {
   const { t, lang } = view;
   const keyboard = new InlineKeyboard();
-  const pages = Math.max(1, Math.ceil(all.length / WISHLIST_PAGE_SIZE));
+  const size = options.compact ? WISHLIST_COMPACT_PAGE_SIZE : WISHLIST_PAGE_SIZE;
+  const pages = Math.max(1, Math.ceil(all.length / size));
   const page = Math.min(requestedPage, pages - 1);
-  const entries = all.slice(page * WISHLIST_PAGE_SIZE, (page + 1) * WISHLIST_PAGE_SIZE);
+  const entries = all.slice(page * size, (page + 1) * size);
   const lines = [pages > 1 ? t('wishlist.title_paged', { page: page + 1, pages }) : t('wishlist.title'), ''];
   if (entries.length === 0) lines.push(t('wishlist.empty'));
-  for (const entry of entries) {
+  entries.forEach((entry, i) => {
     const p = entry.product;
     const stock = p.stock > 0 && p.isActive ? t('wishlist.in_stock') : t('wishlist.out_of_stock');
-    lines.push(t('wishlist.item', { name: e(clip(productName(view, p), NAME_IN_LIST)), price: formatMoney(p.price, p.currency, lang), stock }));
-    keyboard.text(clip(productName(view, p), 60), wishlistCb.encode('item', { id: p.id })).row();
-  }
+    const line = t('wishlist.item', { name: e(clip(productName(view, p), NAME_IN_LIST)), price: formatMoney(p.price, p.currency, lang), stock });
+    if (options.compact) {
+      const n = page * size + i + 1;
+      lines.push(`${n}. ${line.replace(/^•\s*/, '')}`);
+      keyboard.text(String(n), wishlistCb.encode('item', { id: p.id }));
+      if (i % 3 === 2) keyboard.row();
+    } else {
+      lines.push(line);
+      keyboard.text(clip(productName(view, p), 60), wishlistCb.encode('item', { id: p.id })).row();
+    }
+  });
+  if (options.compact && entries.length > 0) lines.push('', t('wishlist.open_hint'));
+  keyboard.row();
   if (page > 0) keyboard.text(t('orders.list.prev'), wishlistCb.encode('page', { page: page - 1 }));
   if (page < pages - 1) keyboard.text(t('orders.list.next'), wishlistCb.encode('page', { page: page + 1 }));
   if (pages > 1) keyboard.row();

@@ -43,6 +43,9 @@ export type ConvertedEvent =
 /** Data the brain receives for a VK button whose stored payload has expired: unknown to every feature. */
 export const STALE_CALLBACK_DATA = 'vk:stale';
 
+/** What VK's "Start" button says in its languages, typed or tapped without a payload. */
+const VK_START_WORDS = /^\s*\/?(?:начать|start|старт|почати|пачаць)\s*$/iu;
+
 const LANG_BY_ID: Record<number, string> = { 0: 'ru', 1: 'uk', 2: 'be', 3: 'en', 4: 'es', 5: 'fi', 6: 'de', 7: 'it' };
 
 export function updateIdOf(groupId: number, eventId: string): number {
@@ -99,8 +102,10 @@ export function createUpdateConverter(deps: UpdateConverterDeps) {
     if (payload && 'x' in payload) text = payload.x;
     if (payload && 'xt' in payload) text = (await deps.store.get<string>(TEXT_KIND, payload.xt)) ?? text;
     if (payload && 'command' in payload && payload.command === 'start') text = '/start';
+    // VK's start words typed (or sent by an old client without the button payload) are /start too.
+    else if (VK_START_WORDS.test(text)) text = '/start';
     const ref = typeof message.ref === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(message.ref) ? message.ref : undefined;
-    if (ref && (text === '' || text === '/start' || /^(начать|start)$/i.test(text.trim()))) text = `/start ${ref}`;
+    if (ref && (text === '' || text === '/start')) text = `/start ${ref}`;
     const update: Update = {
       update_id: updateIdOf(event.group_id, event.event_id),
       message: {

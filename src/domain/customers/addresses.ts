@@ -30,24 +30,48 @@ export interface AddressInput {
 
 export const MAX_ADDRESSES = 10;
 
-const clean = (value: string | null | undefined, field: string, max: number, required: boolean): string | null => {
+/** Why a field was refused (DomainError details.reason), so each edge can say it in words. */
+export type AddressFieldProblem = 'required' | 'too_long' | 'no_letters';
+
+const clean = (value: string | null | undefined, field: string, max: number, required: boolean, letters = false): string | null => {
   const v = value?.trim() ?? '';
   if (v === '' || v === '-') {
-    if (required) throw new DomainError('invalid_input', `${field} is required`, { field });
+    if (required) throw new DomainError('invalid_input', `${field} is required`, { field, reason: 'required' });
     return null;
   }
-  if (v.length > max) throw new DomainError('invalid_input', `${field} is too long`, { field, max });
+  if (v.length > max) throw new DomainError('invalid_input', `${field} is too long`, { field, reason: 'too_long', max });
+  // A city or a street is a name: "123" or "..." is a slip, not an address.
+  if (letters && !/\p{L}/u.test(v)) throw new DomainError('invalid_input', `${field} has no letters`, { field, reason: 'no_letters' });
   return v;
 };
+
+export type AddressTextField = 'city' | 'street' | 'house' | 'apartment';
+
+const FIELD_RULES: Record<AddressTextField, { max: number; required: boolean; letters: boolean }> = {
+  city: { max: 100, required: true, letters: true },
+  street: { max: 200, required: true, letters: true },
+  house: { max: 20, required: true, letters: false },
+  apartment: { max: 20, required: false, letters: false },
+};
+
+/**
+ * Checks one answer of the address form as it is given, with the same rules `add`/`update`
+ * apply to the whole address: the cleaned value (null for an optional field left out with
+ * "-" or nothing), or invalid_input with details { field, reason, max? }.
+ */
+export function checkAddressField(field: AddressTextField, raw: string): string | null {
+  const rule = FIELD_RULES[field];
+  return clean(raw, field, rule.max, rule.required, rule.letters);
+}
 
 function validate(input: AddressInput) {
   const postcode = clean(input.postcode, 'postcode', 12, false);
   if (postcode && !/^[\dA-Za-z -]{3,12}$/.test(postcode)) throw new DomainError('invalid_input', 'postcode is not valid', { field: 'postcode' });
   return {
-    city: clean(input.city, 'city', 100, true)!,
-    street: clean(input.street, 'street', 200, true)!,
-    house: clean(input.house, 'house', 20, true)!,
-    apartment: clean(input.apartment, 'apartment', 20, false),
+    city: checkAddressField('city', input.city)!,
+    street: checkAddressField('street', input.street)!,
+    house: checkAddressField('house', input.house)!,
+    apartment: checkAddressField('apartment', input.apartment ?? ''),
     postcode,
     comment: clean(input.comment, 'comment', 300, false),
   };

@@ -41,6 +41,8 @@ export interface LoginResult {
   customerId: string;
   /** True when no customer had this phone and a new one was created. */
   created: boolean;
+  /** The customer's language: replies use it from the login on, whatever the messenger's is. */
+  language: string;
 }
 
 export interface IdentitiesDeps {
@@ -134,7 +136,7 @@ export function createIdentitiesService(deps: IdentitiesDeps) {
       return transactionWithOutbox(prisma, outbox, async ({ tx, emit }) => {
         const identity = await tx.channelIdentity.findUnique({ where: { id: identityId } });
         if (!identity) throw new DomainError('not_found', 'Identity not found');
-        let customer = await tx.customer.findUnique({ where: { phone }, select: { id: true } });
+        let customer = await tx.customer.findUnique({ where: { phone }, select: { id: true, language: true } });
         let created = false;
         if (!customer) {
           customer = await tx.customer.create({
@@ -143,14 +145,17 @@ export function createIdentitiesService(deps: IdentitiesDeps) {
               firstName: names.firstName?.slice(0, 100) || null,
               lastName: names.lastName?.slice(0, 100) || null,
               language: identity.languageCode ?? deps.resolveLanguage(null),
+              // No promotions until the person agrees (asked right after this login).
+              marketingConsent: false,
+              notifyPromotions: false,
             },
-            select: { id: true },
+            select: { id: true, language: true },
           });
           created = true;
         }
         await tx.channelIdentity.update({ where: { id: identityId }, data: { customerId: customer.id, linkedAt: clock.now() } });
         await emit('customer.linked', { customerId: customer.id, platform: identity.platform, created });
-        return { customerId: customer.id, created };
+        return { customerId: customer.id, created, language: deps.resolveLanguage(customer.language) };
       });
     },
 

@@ -18,7 +18,12 @@ export interface ProfileDto {
   language: string;
   notifyOrderUpdates: boolean;
   notifyPromotions: boolean;
+  /** The customer agreed to promotions (marketing consent); they go out only with it. */
+  marketingConsent: boolean;
 }
+
+/** Where a consent answer was given (ConsentEvent.source). */
+export type ConsentSource = 'telegram' | 'vk' | 'sandbox' | 'shop';
 
 export type NotificationPreference = 'orderUpdates' | 'promotions';
 
@@ -60,7 +65,7 @@ export function createProfileService(deps: { prisma: PrismaClient; clock: Clock;
 
   const toDto = (c: {
     id: string; phone: string; firstName: string | null; lastName: string | null; email: string | null; birthday: Date | null;
-    language: string; notifyOrderUpdates: boolean; notifyPromotions: boolean;
+    language: string; notifyOrderUpdates: boolean; notifyPromotions: boolean; marketingConsent: boolean;
   }): ProfileDto => ({
     customerId: c.id,
     phone: c.phone,
@@ -71,6 +76,7 @@ export function createProfileService(deps: { prisma: PrismaClient; clock: Clock;
     language: c.language,
     notifyOrderUpdates: c.notifyOrderUpdates,
     notifyPromotions: c.notifyPromotions,
+    marketingConsent: c.marketingConsent,
   });
 
   async function update(customerId: string, data: Record<string, string | boolean | null>, fields: string[]): Promise<ProfileDto> {
@@ -110,6 +116,24 @@ export function createProfileService(deps: { prisma: PrismaClient; clock: Clock;
         if (count === 0) throw new DomainError('conflict', 'Birthday is already set', { field: 'birthday' });
         await emit('customer.updated', { customerId, fields: ['birthday'], changes: { birthday } });
         const row = await tx.customer.findUniqueOrThrow({ where: { id: customerId } });
+        return toDto(row);
+      });
+    },
+
+    /**
+     * The customer's answer about promotions: the consent, its history (a ConsentEvent with
+     * where it was given) and the promotions switch follow it together, in one transaction.
+     * Every answer is on record, a "no" to the question too; the shop hears of a change.
+     */
+    async setMarketingConsent(customerId: string, granted: boolean, source: ConsentSource): Promise<ProfileDto> {
+      return transactionWithOutbox(prisma, outbox, async ({ tx, emit }) => {
+        const before = await tx.customer.findUnique({ where: { id: customerId }, select: { marketingConsent: true, notifyPromotions: true } });
+        if (!before) throw new DomainError('not_found', 'Customer not found');
+        const row = await tx.customer.update({ where: { id: customerId }, data: { marketingConsent: granted, notifyPromotions: granted } });
+        await tx.consentEvent.create({ data: { customerId, kind: 'marketing', granted, source } });
+        if (before.marketingConsent !== granted || before.notifyPromotions !== granted) {
+          await emit('customer.updated', { customerId, fields: ['marketingConsent', 'notifyPromotions'], changes: { marketingConsent: granted, notifyPromotions: granted } });
+        }
         return toDto(row);
       });
     },

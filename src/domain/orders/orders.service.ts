@@ -27,8 +27,23 @@ export interface OrdersPageDto {
   total: number;
 }
 
+/** A product's names: `name` as the shop wrote it, `nameEn` the catalog's English one when it has one. */
+export interface ProductNamesDto {
+  name: string;
+  nameEn: string | null;
+}
+
+export interface OrderItemDto extends ProductNamesDto {
+  sku: string;
+  quantity: number;
+  /** Unit price. */
+  price: string;
+  /** price × quantity. */
+  sum: string;
+}
+
 export interface OrderCardDto extends OrderSummaryDto {
-  items: Array<{ sku: string; name: string; quantity: number; price: string; sum: string }>;
+  items: OrderItemDto[];
   itemsTotal: string;
   deliveryCost: string;
   discount: string;
@@ -54,16 +69,17 @@ export interface TimelineEntryDto {
 
 export type RepeatItemState = 'ok' | 'price_changed' | 'out_of_stock' | 'partial_stock' | 'unavailable';
 
-export interface RepeatItemDto {
+export interface RepeatItemDto extends ProductNamesDto {
   sku: string;
-  name: string;
   /** What the order had. */
   orderedQuantity: number;
   previousPrice: string;
   /** What goes into the cart now (0 when unavailable). */
   quantity: number;
-  /** Today's price, null when the product is gone from the catalog. */
+  /** Today's unit price, null when the product is gone from the catalog. */
   price: string | null;
+  /** Today's price × quantity (what this line adds to the cart), null when nothing goes in. */
+  sum: string | null;
   state: RepeatItemState;
 }
 
@@ -93,7 +109,10 @@ export function createOrdersService(deps: { prisma: PrismaClient; clock: Clock; 
   const pageSize = deps.pageSize ?? ORDERS_PAGE_SIZE;
 
   async function ownedOrder(customerId: string, where: { id: string } | { number: string }) {
-    const order = await prisma.order.findFirst({ where: { ...where, customerId }, include: { items: { orderBy: { id: 'asc' } } } });
+    const order = await prisma.order.findFirst({
+      where: { ...where, customerId },
+      include: { items: { orderBy: { id: 'asc' }, include: { product: { select: { nameEn: true } } } } },
+    });
     // Someone else's order and a missing one look the same: no enumeration of numbers.
     if (!order) throw new DomainError('not_found', 'Order not found');
     return order;
@@ -111,14 +130,16 @@ export function createOrdersService(deps: { prisma: PrismaClient; clock: Clock; 
     const items: RepeatItemDto[] = order.items.map((item) => {
       const product = products.get(item.sku);
       const previousPrice = money(item.price);
+      const names = { name: item.name, nameEn: product?.nameEn ?? item.product?.nameEn ?? null };
       if (!product || !product.isActive) {
-        return { sku: item.sku, name: item.name, orderedQuantity: item.quantity, previousPrice, quantity: 0, price: null, state: 'unavailable' };
+        return { sku: item.sku, ...names, orderedQuantity: item.quantity, previousPrice, quantity: 0, price: null, sum: null, state: 'unavailable' };
       }
       const price = money(product.price);
       const quantity = Math.max(0, Math.min(item.quantity, product.stock));
       const state: RepeatItemState = quantity === 0 ? 'out_of_stock' : quantity < item.quantity ? 'partial_stock' : price !== previousPrice ? 'price_changed' : 'ok';
-      totalCents += Math.round(Number(price) * 100) * quantity;
-      return { sku: item.sku, name: item.name, orderedQuantity: item.quantity, previousPrice, quantity, price, state };
+      const lineCents = Math.round(Number(price) * 100) * quantity;
+      totalCents += lineCents;
+      return { sku: item.sku, ...names, orderedQuantity: item.quantity, previousPrice, quantity, price, sum: quantity > 0 ? (lineCents / 100).toFixed(2) : null, state };
     });
     return {
       orderId: order.id,
@@ -161,7 +182,7 @@ export function createOrdersService(deps: { prisma: PrismaClient; clock: Clock; 
       const o = await ownedOrder(customerId, ref);
       return {
         ...summary(o),
-        items: o.items.map((i) => ({ sku: i.sku, name: i.name, quantity: i.quantity, price: money(i.price), sum: (Math.round(Number(i.price) * 100) * i.quantity / 100).toFixed(2) })),
+        items: o.items.map((i) => ({ sku: i.sku, name: i.name, nameEn: i.product?.nameEn ?? null, quantity: i.quantity, price: money(i.price), sum: (Math.round(Number(i.price) * 100) * i.quantity / 100).toFixed(2) })),
         itemsTotal: money(o.itemsTotal),
         deliveryCost: money(o.deliveryCost),
         discount: money(o.discount),
@@ -176,10 +197,10 @@ export function createOrdersService(deps: { prisma: PrismaClient; clock: Clock; 
       };
     },
 
-    /** Every status the order went through, oldest first. */
+    /** Every status the order went through, newest first (the current state leads). */
     async timeline(customerId: string, orderId: string): Promise<{ order: OrderCardDto; events: TimelineEntryDto[] }> {
       const order = await this.card(customerId, { id: orderId });
-      const events = await prisma.orderStatusEvent.findMany({ where: { orderId }, orderBy: [{ occurredAt: 'asc' }, { createdAt: 'asc' }] });
+      const events = await prisma.orderStatusEvent.findMany({ where: { orderId }, orderBy: [{ occurredAt: 'desc' }, { createdAt: 'desc' }] });
       return {
         order,
         events: events.map((e) => ({
