@@ -51,7 +51,7 @@ import { createRedisStorage } from './storage/redis-storage.js';
  * Bump when a conversation's steps change incompatibly: flows stored under the old version
  * are dropped instead of being replayed into the new code.
  */
-export const FLOWS_VERSION = 2;
+export const FLOWS_VERSION = 3;
 
 /** A login flow for channels that cannot share a contact (VK: phone + one-time code). */
 export interface PhoneLoginStrategy {

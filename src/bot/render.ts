@@ -4,6 +4,7 @@
  * modified" (the same screen tapped twice) is not an error.
  */
 import { GrammyError, InlineKeyboard, type Context, type Keyboard } from 'grammy';
+import { clipUtf16 } from '../lib/clip.js';
 import type { Channel } from './channel.js';
 
 export interface ScreenOptions {
@@ -29,8 +30,9 @@ export function fitText(text: string): string {
   }
   if (kept.length === 0) {
     // One enormous line: drop the markup rather than cut inside a tag or an entity.
-    const plain = text.replace(/<[^>]*>/g, '').slice(0, MAX_TEXT_LENGTH - 2).replace(/&[#a-z0-9]*$/i, '');
-    return `${plain}…`;
+    const plain = text.replace(/<[^>]*>/g, '');
+    // An entity (&amp;) cut in half would break the HTML; an emoji cut in half, the text.
+    return `${clipUtf16(plain, MAX_TEXT_LENGTH - 1).slice(0, -1).replace(/&[#a-z0-9]*$/i, '')}…`;
   }
   return `${kept.join('\n')}\n…`;
 }

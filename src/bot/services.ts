@@ -43,7 +43,7 @@ export function createCustomerBotServices(deps: CustomerBotServicesDeps): Custom
     ? afterCommitDispatcher(deps.outbox, (err, ids) => logger?.warn({ err, outboxIds: ids }, 'outbox dispatch failed; the sweeper will deliver'))
     : noOutboxDispatch;
   return {
-    identities: createIdentitiesService({ prisma, clock, resolveLanguage: (c) => translator.resolveLanguage(c), outbox }),
+    identities: createIdentitiesService({ prisma, clock, resolveLanguage: (c) => translator.resolveLanguage(c), outbox, dormantAfterDays: config.login.dormantAfterDays }),
     profile: createProfileService({ prisma, clock, outbox }),
     addresses: createAddressesService({ prisma, outbox }),
     orders: createOrdersService({ prisma, clock, config, outbox }),

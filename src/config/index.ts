@@ -69,12 +69,17 @@ export interface Config {
   adminApiToken: string | undefined;
   /** Days kept: dedup ids, delivered webhooks, finished notifications, used login codes. */
   retention: { processedEventsDays: number; outboxDays: number; notificationsDays: number; otpCodesDays: number };
-  /** Bearer token for /metrics; unset leaves it open (keep the port private). */
+  /** Bearer token for /metrics; unset: open outside production, closed (403) in production. */
   metricsToken: string | undefined;
   loyalty: { pointsTtlDays: number; expiryWarningDays: number; tiers: LoyaltyTierConfig[] };
   sms: { provider: 'log' | 'http'; httpUrl: string | undefined; httpToken: string | undefined; sender: string };
   /** One-time login codes (VK and any channel without contact sharing). */
-  otp: { secret: string; ttlSeconds: number; maxAttempts: number; resendCooldownSeconds: number; perPhonePerHour: number; perIdentityPerHour: number; globalPerHour: number };
+  otp: {
+    secret: string; ttlSeconds: number; maxAttempts: number; resendCooldownSeconds: number;
+    perPhonePerHour: number; perIdentityPerHour: number; perPhoneStrangersPerHour: number; globalPerHour: number; knownAfterDays: number;
+  };
+  /** Recycled numbers: a new messenger account on a customer dormant this long must confirm it is the owner (0 = off). */
+  login: { dormantAfterDays: number };
   support: { autoReplyAfterSeconds: number };
   /** No bot tokens at all: Kabinet opens the browser sandbox with its own fake servers. */
   sandbox: boolean;
@@ -268,7 +273,7 @@ export function loadConfig(env: Env = process.env): Config {
       productUrlTemplate: r.optional('SHOP_PRODUCT_URL_TEMPLATE'),
     },
     adminApiToken: r.optional('ADMIN_API_TOKEN', (v) => (v.length >= 16 ? undefined : 'must be at least 16 characters')),
-    metricsToken: r.optional('METRICS_TOKEN'),
+    metricsToken: r.optional('METRICS_TOKEN', (v) => (v.length >= 16 ? undefined : 'must be at least 16 characters')),
     retention: {
       processedEventsDays: r.int('RETENTION_PROCESSED_EVENTS_DAYS', 30, 1, 3650),
       outboxDays: r.int('RETENTION_OUTBOX_DAYS', 30, 1, 3650),
@@ -294,8 +299,11 @@ export function loadConfig(env: Env = process.env): Config {
       resendCooldownSeconds: r.int('OTP_RESEND_COOLDOWN_SECONDS', 60, 0, 3600),
       perPhonePerHour: r.int('OTP_PER_PHONE_PER_HOUR', 5, 1, 1000),
       perIdentityPerHour: r.int('OTP_PER_IDENTITY_PER_HOUR', 10, 1, 1000),
+      perPhoneStrangersPerHour: r.int('OTP_PER_PHONE_STRANGERS_PER_HOUR', 10, 1, 1000),
       globalPerHour: r.int('OTP_GLOBAL_PER_HOUR', 1000, 0, 1_000_000),
+      knownAfterDays: r.int('OTP_KNOWN_AFTER_DAYS', 30, 0, 3650),
     },
+    login: { dormantAfterDays: r.int('LOGIN_DORMANT_AFTER_DAYS', 180, 0, 3650) },
     support: { autoReplyAfterSeconds: r.int('SUPPORT_AUTO_REPLY_AFTER_SECONDS', 300, 1) },
     sandbox: false,
     notifications: {
@@ -329,8 +337,20 @@ export function loadConfig(env: Env = process.env): Config {
 
   // The sandbox exposes a shop panel and chat-as-anyone pages: never by default in production.
   config.sandbox = r.bool('SANDBOX', !telegramToken && !vkToken && !staffToken && nodeEnv !== 'production');
+  productionTraps(r, config);
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return config;
+}
+
+/**
+ * Settings that work in development and silently fail customers in production: refused at
+ * start, so a deploy cannot go live with them.
+ */
+function productionTraps(r: Reader, config: Config): void {
+  if (config.env !== 'production') return;
+  if (config.sandbox) r.problems.push('SANDBOX: must not be true in production (the sandbox lets anyone chat as any customer and change orders)');
+  // VK logins need a code by SMS; the log provider tells the customer one was sent and sends nothing.
+  if (config.vk.token && config.sms.provider === 'log') r.problems.push('SMS_PROVIDER: must be http in production when VK is on (the log provider sends no login codes)');
 }
 
 /** Loads ./.env into process.env if present (Node's own parser); real environment wins. */

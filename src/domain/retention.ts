@@ -30,6 +30,8 @@ const RULES = {
   notifications: { table: 'notifications', where: `status IN ('sent', 'failed', 'blocked', 'skipped') AND "updatedAt" < $1` },
   // A code is useless once expired, used or not; a day later it goes.
   otpCodes: { table: 'otp_codes', where: '"expiresAt" < $1' },
+  // An owner check counts wrong answers for a day; two days later it has no use.
+  loginChallenges: { table: 'login_challenges', where: '"createdAt" < $1' },
 } as const;
 
 /** Deletes what is past its retention; returns how many rows per kind. Idempotent. */
@@ -40,8 +42,9 @@ export async function pruneExpiredRecords(prisma: PrismaClient, clock: Clock, se
     outbox: new Date(now - settings.outboxDays * DAY),
     notifications: new Date(now - settings.notificationsDays * DAY),
     otpCodes: new Date(now - settings.otpCodesDays * DAY),
+    loginChallenges: new Date(now - 2 * DAY),
   };
-  const deleted = { processedEvents: 0, outbox: 0, notifications: 0, otpCodes: 0 };
+  const deleted = { processedEvents: 0, outbox: 0, notifications: 0, otpCodes: 0, loginChallenges: 0 };
   for (const kind of Object.keys(RULES) as Array<keyof typeof RULES>) {
     const { table, where } = RULES[kind];
     for (;;) {

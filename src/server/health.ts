@@ -1,5 +1,6 @@
 import type { PrismaClient } from '../infra/prisma.js';
 import type { Redis } from '../infra/redis.js';
+import { clip } from '../lib/clip.js';
 
 export interface HealthCheck {
   name: string;
@@ -43,7 +44,7 @@ export async function runHealthChecks(checks: HealthCheck[], timeoutMs = 2_000):
         await withTimeout(c.check(), timeoutMs);
         return [c.name, { status: 'ok' as const, latencyMs: Math.round(performance.now() - started) }] as const;
       } catch (err) {
-        return [c.name, { status: 'fail' as const, latencyMs: Math.round(performance.now() - started), error: (err as Error).message.slice(0, 200) }] as const;
+        return [c.name, { status: 'fail' as const, latencyMs: Math.round(performance.now() - started), error: clip((err as Error).message, 200) }] as const;
       }
     }),
   );

@@ -11,8 +11,13 @@ import { bearerMatches } from '../lib/secure-compare.js';
 export interface MetricsOptions {
   queues?: QueueFactory;
   queueNames?: string[];
-  /** Bearer token required to scrape; unset = open (bind to a private interface). */
+  /** Bearer token required to scrape. */
   token?: string;
+  /**
+   * What an unset token means: open (development, tests) or closed with 403 (production,
+   * where the port is published: compose maps 3000 on every interface).
+   */
+  openWithoutToken?: boolean;
 }
 
 export const metricsPlugin = fp<MetricsOptions>(async (app, options) => {
@@ -45,6 +50,9 @@ export const metricsPlugin = fp<MetricsOptions>(async (app, options) => {
   });
 
   app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
+    if (!options.token && options.openWithoutToken === false) {
+      return reply.status(403).send({ error: 'forbidden', message: 'Metrics are closed: set METRICS_TOKEN to scrape them' });
+    }
     if (options.token && !bearerMatches(request.headers.authorization, options.token)) {
       return reply.status(401).send({ error: 'unauthorized', message: 'Bearer token required' });
     }

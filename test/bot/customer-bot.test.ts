@@ -41,7 +41,7 @@ describe('customer bot: start and login', () => {
     expect(boris.lastText()).toContain('Это не ваш контакт');
     expect((await h.ctx.prisma.channelIdentity.findFirstOrThrow({ where: { externalId: String(boris.user.id) } })).customerId).toBeNull();
 
-    await boris.shareContact({ phone: '8 (916) 123-45-67', firstName: 'Boris' });
+    await boris.shareContact({ phone: '79161234567', firstName: 'Boris' });
     const identity = await h.ctx.prisma.channelIdentity.findFirstOrThrow({ where: { externalId: String(boris.user.id) } });
     expect(identity.customerId).toBe(existing.id);
     expect(boris.botTexts().some((t) => t.includes('вы вошли'))).toBe(true);

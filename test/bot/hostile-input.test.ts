@@ -68,7 +68,7 @@ describe('names with emoji, RTL marks and markup', () => {
 });
 
 describe('phones in odd formats', () => {
-  it('normalises a local format to E.164 and refuses a number that is not a phone', async () => {
+  it('normalises a contact\'s international digits to E.164 and refuses what is not an international phone', async () => {
     const customer = await createCustomer(harness().ctx.prisma, { phone: '+79167770999' });
     const p = person(harness(), { firstName: 'Odd' });
     await p.say('/start');
@@ -76,7 +76,10 @@ describe('phones in odd formats', () => {
     await p.shareContact({ phone: '12', firstName: 'Odd' });
     expect(p.lastText()).toBe('Не получилось распознать номер. Попробуйте ещё раз.');
     expect(await harness().ctx.prisma.customer.count({ where: { phone: { in: ['12', '+12'] } } })).toBe(0);
+    // Telegram writes a contact internationally: a national form is refused, not guessed.
     await p.shareContact({ phone: '8 (916) 777–09–99 ', firstName: 'Odd' });
+    expect(p.lastText()).toBe('Не получилось распознать номер. Попробуйте ещё раз.');
+    await p.shareContact({ phone: ' 7 (916) 777–09–99 ', firstName: 'Odd' });
     const identity = await harness().ctx.prisma.channelIdentity.findFirstOrThrow({ where: { externalId: String(p.user.id) } });
     expect(identity.customerId).toBe(customer.id);
   });

@@ -31,12 +31,18 @@ describe('retention', () => {
       { phone: customer.phone, identityId: identity.id, codeHash: 'x', channel: 'sms', expiresAt: ago(2), createdAt: ago(2) },
       { phone: customer.phone, identityId: identity.id, codeHash: 'y', channel: 'sms', expiresAt: new Date(clock.now().getTime() + 60_000), createdAt: clock.now() },
     ] });
+    const other = await p.channelIdentity.create({ data: { platform: 'vk', externalId: '9902', chatId: '9902' } });
+    await p.loginChallenge.createMany({ data: [
+      { identityId: identity.id, customerId: customer.id, attempts: 3, expiresAt: ago(3), createdAt: ago(3) },
+      { identityId: other.id, customerId: customer.id, attempts: 1, expiresAt: clock.now(), createdAt: ago(1) },
+    ] });
 
     const first = await pruneExpiredRecords(p, clock);
-    expect(first).toMatchObject({ processedEvents: 1, outbox: 1, otpCodes: 1 });
+    expect(first).toMatchObject({ processedEvents: 1, outbox: 1, otpCodes: 1, loginChallenges: 1 });
+    expect((await p.loginChallenge.findMany()).map((c) => c.identityId)).toEqual([other.id]);
     expect((await p.processedEvent.findMany()).map((e) => e.eventId)).toEqual(['recent']);
     expect((await p.outboxEvent.findMany()).map((o) => o.status).sort()).toEqual(['dead', 'delivered', 'pending']);
     expect(await p.otpCode.count()).toBe(1);
-    expect(await pruneExpiredRecords(p, clock)).toEqual({ processedEvents: 0, outbox: 0, notifications: 0, otpCodes: 0 });
+    expect(await pruneExpiredRecords(p, clock)).toEqual({ processedEvents: 0, outbox: 0, notifications: 0, otpCodes: 0, loginChallenges: 0 });
   });
 });

@@ -1,11 +1,15 @@
 /**
  * Login by sharing one's own contact (channels with requestContact). Only a contact whose
  * user_id is the sender's is accepted: a forwarded card, a typed-in number or someone
- * else's contact is refused and the flow keeps waiting.
+ * else's contact is refused and the flow keeps waiting. The contact's phone is read as an
+ * international number (normalizeInternationalPhone). A login held back as a possibly
+ * recycled number goes on with the owner check (owner-check-login.ts).
  */
+import { normalizeInternationalPhone } from '../../domain/customers/phone.js';
 import type { FlowArgs, FlowContext, PendingAction } from '../context.js';
 import { runIn, type BotKit, type Flow, type Run } from '../kit.js';
 import { announceLogin, finishLogin } from './finish-login.js';
+import { askOwnerCheck, ownerCheckOf, type OwnerCheck } from './owner-check-login.js';
 
 export const CONTACT_LOGIN_CONVERSATION = 'contact-login';
 
@@ -13,6 +17,8 @@ export interface LoginArgs extends FlowArgs {
   pending?: PendingAction | undefined;
   /** A phone the person typed before the flow started (phone-code logins use it as the first answer). */
   phone?: string | undefined;
+  /** A contact shared outside the flow proved the phone but the login was held back: start at the owner check. */
+  ownerCheck?: OwnerCheck | undefined;
 }
 
 export const REMOVE_KEYBOARD = { reply_markup: { remove_keyboard: true as const } };
@@ -42,26 +48,46 @@ export function isOwnContact(ctx: FlowContext): boolean {
 
 /**
  * Logs in with the contact in `ctx` (checked with isOwnContact first) and finishes the login.
- * Returns false, after telling the person why, when the phone could not be used.
+ * Returns 'failed', after telling the person why, when the phone could not be used, and the
+ * owner check to run when the login was held back (a possibly recycled number).
  */
-export async function loginWithContact(kit: BotKit, run: Run, ctx: FlowContext, args: LoginArgs): Promise<boolean> {
+export async function loginWithContact(kit: BotKit, run: Run, ctx: FlowContext, args: LoginArgs): Promise<'done' | 'failed' | OwnerCheck> {
   const t = kit.translator.t(args.lang);
   const contact = ctx.message!.contact!;
   const result = await run(() =>
-    kit.services.identities.loginWithPhone(args.identityId, contact.phone_number, { firstName: contact.first_name, lastName: contact.last_name }),
+    kit.services.identities.loginWithPhone(args.identityId, contact.phone_number, { firstName: contact.first_name, lastName: contact.last_name }, 'contact'),
   );
   if (!result.ok) {
+    const check = ownerCheckOf(result, safeInternational(contact.phone_number));
+    if (check) return check;
     await ctx.reply(t('auth.bad_phone'));
-    return false;
+    return 'failed';
   }
   await announceLogin(kit, run, ctx, args, result.value);
-  return true;
+  return 'done';
+}
+
+const safeInternational = (raw: string) => {
+  try {
+    return normalizeInternationalPhone(raw);
+  } catch {
+    return raw;
+  }
+};
+
+/** Runs the owner check inside a login flow and finishes the login either way. */
+export async function ownerCheckThenFinish(kit: BotKit, conversation: Flow, ctx: FlowContext, args: LoginArgs, check: OwnerCheck): Promise<void> {
+  const run = runIn(conversation);
+  const checked = await askOwnerCheck(kit, conversation, ctx, args, check);
+  if (checked.ok) return announceLogin(kit, run, checked.ctx, args, { customerId: checked.customerId, created: checked.created, language: checked.language });
+  await finishLogin(kit, run, checked.ctx, args, null);
 }
 
 export function createContactLoginConversation(kit: BotKit) {
   return async function contactLogin(conversation: Flow, ctx: FlowContext, args: LoginArgs): Promise<void> {
     const t = kit.translator.t(args.lang);
     const run = runIn(conversation);
+    if (args.ownerCheck) return ownerCheckThenFinish(kit, conversation, ctx, args, args.ownerCheck);
     await ctx.reply(t('auth.prompt'), {
       reply_markup: {
         keyboard: [[{ text: t('auth.share'), request_contact: true }], [{ text: t('auth.cancel') }]],
@@ -84,7 +110,9 @@ export function createContactLoginConversation(kit: BotKit) {
         await next.reply(t('auth.not_own'));
         continue;
       }
-      if (await loginWithContact(kit, run, next, args)) return;
+      const outcome = await loginWithContact(kit, run, next, args);
+      if (outcome === 'done') return;
+      if (outcome !== 'failed') return ownerCheckThenFinish(kit, conversation, next, args, outcome);
     }
   };
 }

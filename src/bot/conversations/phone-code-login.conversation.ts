@@ -6,12 +6,14 @@
  *
  * A button press or a command leaves the flow and is handled as usual.
  */
+import { normalizePhone } from '../../domain/customers/phone.js';
 import type { PhoneLoginService } from '../../domain/phone-login/phone-login.service.js';
 import type { PhoneLoginStrategy } from '../customer-bot.js';
 import type { FlowContext } from '../context.js';
 import { attempt, runIn, type BotKit, type Flow } from '../kit.js';
-import { nextLoginUpdate, REMOVE_KEYBOARD, type LoginArgs } from './contact-login.conversation.js';
+import { nextLoginUpdate, ownerCheckThenFinish, REMOVE_KEYBOARD, type LoginArgs } from './contact-login.conversation.js';
 import { announceLogin, finishLogin } from './finish-login.js';
+import { ownerCheckOf } from './owner-check-login.js';
 
 export const PHONE_CODE_LOGIN_CONVERSATION = 'phone-code-login';
 
@@ -40,12 +42,14 @@ export function createPhoneCodeLoginConversation(kit: BotKit, service: PhoneLogi
       }
     }
 
-    /** Sends a code; true when it went out (the person was told where). */
+    /**
+     * Sends a code; true when it went out. The reply is the same whether the code went to
+     * the customer's Telegram chat or by SMS: a stranger typing a number learns nothing of it.
+     */
     async function sendCode(at: FlowContext, phone: string): Promise<boolean> {
       const sent = await attempt(conversation, () => service.requestCode(args.identityId, phone, args.lang));
       if (sent.ok) {
-        const key = sent.value.via === 'telegram' ? 'otp.sent_telegram' : 'otp.sent_sms';
-        await at.reply(t(key, { phone: sent.value.maskedPhone, minutes: Math.round(sent.value.expiresInSeconds / 60) }), codeKeyboard);
+        await at.reply(t('otp.sent', { phone: sent.value.maskedPhone, minutes: Math.round(sent.value.expiresInSeconds / 60) }), codeKeyboard);
         return true;
       }
       const reason = sent.details.reason;
@@ -92,6 +96,9 @@ export function createPhoneCodeLoginConversation(kit: BotKit, service: PhoneLogi
         await announceLogin(kit, runIn(conversation), step.ctx, { ...args, customerId: verified.value.customerId }, verified.value);
         return;
       }
+      // The code was right but the login was held back (a possibly recycled number).
+      const check = ownerCheckOf(verified, normalizePhone(phone));
+      if (check) return ownerCheckThenFinish(kit, conversation, step.ctx, args, check);
       switch (verified.details.reason) {
         case 'bad_format':
           await step.ctx.reply(t('otp.bad_format'));

@@ -3,7 +3,8 @@
  * - A shared contact (an old "share phone" button tapped after a restart, or after the flow
  *   expired): the same checks as the flow. A guest's own contact logs them in; anyone
  *   else's (or one without user_id) is refused and the login flow starts so the right button
- *   is at hand; a logged-in customer is told so and nothing changes.
+ *   is at hand; a logged-in customer is told so and nothing changes. A login held back as a
+ *   possibly recycled number continues in the login flow, at its owner check.
  * - A guest typing a phone number (what VK's login asks for): the login starts with it — on
  *   VK a code goes out at once; where contacts can be shared, the share button is offered,
  *   since a typed number proves nothing.
@@ -11,7 +12,7 @@
 import { Composer } from 'grammy';
 import { isValidPhone } from '../../domain/customers/phone.js';
 import type { BotContext } from '../context.js';
-import { isOwnContact, loginWithContact, REMOVE_KEYBOARD } from '../conversations/contact-login.conversation.js';
+import { CONTACT_LOGIN_CONVERSATION, isOwnContact, loginWithContact, REMOVE_KEYBOARD, type LoginArgs } from '../conversations/contact-login.conversation.js';
 import { runNow, type BotKit } from '../kit.js';
 import { flowArgs, showMainMenu } from './helpers.js';
 
@@ -30,7 +31,10 @@ export function createContactFeature(kit: BotKit): Composer<BotContext> {
       await ctx.reply(ctx.t('auth.not_own'), REMOVE_KEYBOARD);
       return kit.startLogin(ctx, pending);
     }
-    await loginWithContact(kit, runNow, ctx, { ...flowArgs(ctx), pending });
+    const args: LoginArgs = { ...flowArgs(ctx), pending };
+    const outcome = await loginWithContact(kit, runNow, ctx, args);
+    // Held back as a possibly recycled number: the login flow asks the owner check.
+    if (typeof outcome === 'object') await ctx.conversation.enter(CONTACT_LOGIN_CONVERSATION, { ...args, ownerCheck: outcome });
   });
   composer.on('message:text', async (ctx, next) => {
     const text = ctx.message.text.trim();

@@ -1,6 +1,7 @@
 import { InlineKeyboard } from 'grammy';
 import type { AddressDto } from '../../domain/customers/addresses.js';
 import type { ProfileDto } from '../../domain/customers/profile.js';
+import { clip } from '../../lib/clip.js';
 import { escapeHtml as e, formatDate } from '../html.js';
 import { addressesCb, menuCb, profileCb } from '../keyboards/index.js';
 import type { Screen, View } from './view.js';
@@ -62,7 +63,7 @@ export function addressesScreen(view: View, list: AddressDto[]): Screen {
   list.forEach((a, i) => {
     lines.push(`${i + 1}. ${addressLine(view, a)}${a.isDefault ? t('addresses.default_mark') : ''}`);
     // Button labels are plain text (no HTML), so they take raw values.
-    keyboard.text(`${i + 1}. ${a.city}, ${a.street} ${a.house}`.slice(0, 60), addressesCb.encode('item', { id: a.id })).row();
+    keyboard.text(clip(`${i + 1}. ${a.city}, ${a.street} ${a.house}`, 60), addressesCb.encode('item', { id: a.id })).row();
   });
   keyboard.text(t('addresses.buttons.add'), addressesCb.encode('add')).row().text(t('addresses.buttons.profile'), profileCb.encode('show'));
   return { text: lines.join('\n'), keyboard };

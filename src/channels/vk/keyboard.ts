@@ -10,7 +10,10 @@
  * - Too many buttons (inline 6 rows × 5 and 10 buttons; persistent 10 × 5 and 40) → pages:
  *   each page keeps room for a navigation row ("◀ 1/3", "▶ 3/3") whose payload
  *   {"vkp": token, "n": page} the bridge handles itself by showing that page. Rows wider than
- *   5 are wrapped.
+ *   5 are wrapped. The page record in Redis holds only the page keyboards (never the
+ *   message's text: a page turn reads that from VK), lives PAGES_TTL_SECONDS, is scoped to
+ *   its chat, and is one key per message (an edit of a message rewrites the message's key)
+ *   or, for the persistent keyboard, one per chat.
  */
 import { clip } from '../../lib/clip.js';
 import { UnsupportedPayloadError } from './errors.js';
@@ -34,16 +37,20 @@ export interface VkKeyboard {
   buttons: VkButton[][];
 }
 
-/** What a page-turn button points at. */
+/** What a page-turn button points at: the pages and nothing else. */
 export interface KeyboardPages {
   inline: boolean;
   pages: VkKeyboard[];
-  /** For inline pages: what the message shows, so turning a page can edit it. */
-  text?: string;
-  attachment?: string;
 }
 
-export const PAGES_KIND = 'pages';
+/** Page records live a day: paging is what a person does now, not next month. */
+export const PAGES_TTL_SECONDS = 86_400;
+/** Page records are scoped to their chat: a token pressed in another chat finds nothing. */
+export const pagesKind = (peerId: number) => `pages:${peerId}`;
+/** The one page record of a chat's persistent keyboard (VK shows one at a time). */
+const PERSISTENT_PAGES_TOKEN = 'keyboard';
+/** The page record of one message, rewritten by every edit of it. */
+const messagePagesToken = (conversationMessageId: number) => `message-${conversationMessageId}`;
 export const CALLBACK_KIND = 'cb';
 export const TEXT_KIND = 'txt';
 
@@ -96,16 +103,19 @@ export interface ConvertedMarkup {
   /** JSON for the `keyboard` parameter, or undefined for none. */
   keyboard?: string;
   inline: boolean;
-  /** Set when the keyboard was split into pages; the caller stores text/attachment with it. */
+  /** Set when the keyboard was split into pages. */
   pagesToken?: string;
 }
 
+/** Where the keyboard goes: the chat, and the message when it is an edit. */
+export interface KeyboardTarget {
+  peerId: number;
+  conversationMessageId?: number;
+}
+
 export interface KeyboardConverter {
-  /**
-   * Converts Telegram reply_markup. For paginated inline keyboards the page record is
-   * written with the message's text/attachment, so a page turn can edit the message.
-   */
-  convert(replyMarkup: unknown, message: { text?: string; attachment?: string }): Promise<ConvertedMarkup>;
+  /** Converts Telegram reply_markup; a keyboard split into pages gets its page record. */
+  convert(replyMarkup: unknown, target: KeyboardTarget): Promise<ConvertedMarkup>;
 }
 
 export function createKeyboardConverter(store: PayloadStore): KeyboardConverter {
@@ -140,7 +150,7 @@ export function createKeyboardConverter(store: PayloadStore): KeyboardConverter 
   }
 
   return {
-    async convert(markup, message) {
+    async convert(markup, target) {
       if (markup === undefined || markup === null) return { inline: false };
       const m = (typeof markup === 'string' ? JSON.parse(markup) : markup) as Record<string, unknown>;
       if (Array.isArray(m.inline_keyboard)) {
@@ -149,12 +159,12 @@ export function createKeyboardConverter(store: PayloadStore): KeyboardConverter 
           rows.push(await Promise.all(row.map(inlineButton)));
         }
         if (rows.every((r) => r.length === 0)) return { inline: true };
-        return paginate(rows, true, false, message);
+        return paginate(rows, true, false, target);
       }
       if (Array.isArray(m.keyboard)) {
         const rows: VkButton[][] = [];
         for (const row of m.keyboard as (TgReplyButton | string)[][]) rows.push(await Promise.all(row.map(replyButton)));
-        return paginate(rows, false, m.one_time_keyboard === true, message);
+        return paginate(rows, false, m.one_time_keyboard === true, target);
       }
       if (m.remove_keyboard === true) return { inline: false, keyboard: JSON.stringify({ one_time: true, buttons: [] }) };
       // force_reply: VK has no such thing; the next typed message reaches the brain anyway.
@@ -163,7 +173,7 @@ export function createKeyboardConverter(store: PayloadStore): KeyboardConverter 
     },
   };
 
-  async function paginate(rawRows: VkButton[][], inline: boolean, oneTime: boolean, message: { text?: string; attachment?: string }): Promise<ConvertedMarkup> {
+  async function paginate(rawRows: VkButton[][], inline: boolean, oneTime: boolean, target: KeyboardTarget): Promise<ConvertedMarkup> {
     const limits = inline ? VK_LIMITS.inline : VK_LIMITS.persistent;
     // Wrap rows wider than VK allows.
     const rows: VkButton[][] = [];
@@ -188,7 +198,8 @@ export function createKeyboardConverter(store: PayloadStore): KeyboardConverter 
       count += row.length;
     }
     if (page.length) pages.push(page);
-    const token = store.newToken();
+    // A new message has no id yet: its record gets a fresh token (still one per message).
+    const token = !inline ? PERSISTENT_PAGES_TOKEN : target.conversationMessageId !== undefined ? messagePagesToken(target.conversationMessageId) : store.newToken();
     // Arrows and numbers read the same in every language.
     const nav = (n: number, label: string): VkButton => ({
       action: { type: inline ? 'callback' : 'text', label, payload: JSON.stringify({ vkp: token, n }) },
@@ -199,8 +210,8 @@ export function createKeyboardConverter(store: PayloadStore): KeyboardConverter 
       if (i < pages.length - 1) navRow.push(nav(i + 1, `▶ ${i + 2}/${pages.length}`));
       return base([...buttons, navRow]);
     });
-    const record: KeyboardPages = { inline, pages: keyboards, ...(message.text !== undefined ? { text: message.text } : {}), ...(message.attachment ? { attachment: message.attachment } : {}) };
-    await store.set(PAGES_KIND, token, record);
+    const record: KeyboardPages = { inline, pages: keyboards };
+    await store.set(pagesKind(target.peerId), token, record, PAGES_TTL_SECONDS);
     return { inline, keyboard: JSON.stringify(keyboards[0]), pagesToken: token };
   }
 }

@@ -22,10 +22,11 @@
  * edits, deletes and callback messages map both ways with no lookup table.
  */
 import { randomInt } from 'node:crypto';
+import { clip } from '../../lib/clip.js';
 import type { VK } from 'vk-io';
 import { UnsupportedBotApiMethodError, UnsupportedPayloadError, VkCallError, toVkCallError } from './errors.js';
 import { toPlainText } from './format.js';
-import { createKeyboardConverter, PAGES_KIND, type KeyboardPages } from './keyboard.js';
+import { createKeyboardConverter, pagesKind, type KeyboardPages } from './keyboard.js';
 import type { PayloadStore } from './payload-store.js';
 import { parseCallbackQueryId } from './update-converter.js';
 
@@ -171,7 +172,7 @@ export function createVkBridge(deps: VkBridgeDeps): VkBridge {
     async sendMessage(p) {
       const peerId = peerOf(p.chat_id);
       const text = toPlainText(String(p.text ?? ''), p.parse_mode);
-      const markup = await keyboards.convert(p.reply_markup, { text });
+      const markup = await keyboards.convert(p.reply_markup, { peerId });
       const cmid = await send(peerId, { message: text, ...(markup.keyboard ? { keyboard: markup.keyboard } : {}) });
       return tgMessage(peerId, cmid, { text });
     },
@@ -180,7 +181,7 @@ export function createVkBridge(deps: VkBridgeDeps): VkBridge {
       const peerId = peerOf(p.chat_id);
       const caption = toPlainText(String(p.caption ?? ''), p.parse_mode);
       const attachment = await uploadPhoto(peerId, p.photo);
-      const markup = await keyboards.convert(p.reply_markup, { text: caption, attachment });
+      const markup = await keyboards.convert(p.reply_markup, { peerId });
       const cmid = await send(peerId, { message: caption, attachment, ...(markup.keyboard ? { keyboard: markup.keyboard } : {}) });
       return tgMessage(peerId, cmid, { caption, photo: [{ file_id: attachment, file_unique_id: attachment, width: 0, height: 0 }] });
     },
@@ -190,7 +191,7 @@ export function createVkBridge(deps: VkBridgeDeps): VkBridge {
       const peerId = peerOf(p.chat_id);
       const cmid = messageIdOf(p.message_id);
       const text = toPlainText(String(p.text ?? ''), p.parse_mode);
-      const markup = await keyboards.convert(p.reply_markup, { text });
+      const markup = await keyboards.convert(p.reply_markup, { peerId, conversationMessageId: cmid });
       if (markup.keyboard && !markup.inline) throw new UnsupportedPayloadError('editMessageText: only an inline keyboard belongs to a message');
       await edit(peerId, cmid, { message: text, ...(markup.keyboard ? { keyboard: markup.keyboard } : {}) });
       return tgMessage(peerId, cmid, { text, edit_date: unix() });
@@ -202,7 +203,7 @@ export function createVkBridge(deps: VkBridgeDeps): VkBridge {
       const cmid = messageIdOf(p.message_id);
       const { attachment } = await current(peerId, cmid);
       const caption = toPlainText(String(p.caption ?? ''), p.parse_mode);
-      const markup = await keyboards.convert(p.reply_markup, { text: caption, attachment });
+      const markup = await keyboards.convert(p.reply_markup, { peerId, conversationMessageId: cmid });
       await edit(peerId, cmid, { message: caption, attachment, ...(markup.keyboard ? { keyboard: markup.keyboard } : {}) });
       return tgMessage(peerId, cmid, { caption, edit_date: unix() });
     },
@@ -212,7 +213,7 @@ export function createVkBridge(deps: VkBridgeDeps): VkBridge {
       const peerId = peerOf(p.chat_id);
       const cmid = messageIdOf(p.message_id);
       const { text, attachment } = await current(peerId, cmid);
-      const markup = await keyboards.convert(p.reply_markup, { text, attachment });
+      const markup = await keyboards.convert(p.reply_markup, { peerId, conversationMessageId: cmid });
       if (markup.keyboard && !markup.inline) throw new UnsupportedPayloadError('editMessageReplyMarkup: only an inline keyboard belongs to a message');
       await edit(peerId, cmid, { message: text, ...(attachment ? { attachment } : {}), ...(markup.keyboard ? { keyboard: markup.keyboard } : {}) });
       return tgMessage(peerId, cmid, { text, edit_date: unix() });
@@ -231,9 +232,8 @@ export function createVkBridge(deps: VkBridgeDeps): VkBridge {
       let eventData: Payload | undefined;
       if (typeof p.url === 'string') eventData = { type: 'open_link', link: p.url };
       else if (typeof p.text === 'string' && p.text !== '') {
-        const chars = Array.from(p.text);
         // VK's snackbar holds 90 characters; Telegram's alert up to 200.
-        eventData = { type: 'show_snackbar', text: chars.length <= SNACKBAR_MAX ? p.text : `${chars.slice(0, SNACKBAR_MAX - 1).join('')}…` };
+        eventData = { type: 'show_snackbar', text: clip(p.text, SNACKBAR_MAX) };
       }
       await call('messages.sendMessageEventAnswer', {
         event_id: q.eventId,
@@ -258,15 +258,13 @@ export function createVkBridge(deps: VkBridgeDeps): VkBridge {
       return handler(payload);
     },
     async turnPage({ token, page, peerId, conversationMessageId }) {
-      const record = await store.get<KeyboardPages>(PAGES_KIND, token);
+      const record = await store.get<KeyboardPages>(pagesKind(peerId), token);
       const keyboard = record?.pages[page];
       if (!record || !keyboard) return false;
       if (record.inline && conversationMessageId !== undefined) {
-        await edit(peerId, conversationMessageId, {
-          message: record.text ?? '',
-          ...(record.attachment ? { attachment: record.attachment } : {}),
-          keyboard: JSON.stringify(keyboard),
-        });
+        // The text is not kept with the pages (personal data stays out of Redis): VK has it.
+        const { text, attachment } = await current(peerId, conversationMessageId);
+        await edit(peerId, conversationMessageId, { message: text, ...(attachment ? { attachment } : {}), keyboard: JSON.stringify(keyboard) });
       } else {
         // A persistent keyboard changes only with a new message.
         await send(peerId, { message: `${page + 1}/${record.pages.length}`, keyboard: JSON.stringify(keyboard) });

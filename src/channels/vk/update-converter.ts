@@ -16,7 +16,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Update } from 'grammy/types';
-import { CALLBACK_KIND, PAGES_KIND, TEXT_KIND, parseBridgePayload } from './keyboard.js';
+import { CALLBACK_KIND, TEXT_KIND, pagesKind, parseBridgePayload } from './keyboard.js';
 import type { PayloadStore } from './payload-store.js';
 
 export interface VkCallbackEvent {
@@ -84,7 +84,7 @@ export function createUpdateConverter(deps: UpdateConverterDeps) {
     };
   }
 
-  const pagesExist = async (token: string) => (await deps.store.get(PAGES_KIND, token)) !== undefined;
+  const pagesExist = async (peerId: number, token: string) => (await deps.store.get(pagesKind(peerId), token)) !== undefined;
 
   async function messageNew(event: VkCallbackEvent): Promise<ConvertedEvent> {
     const message = event.object?.message as Record<string, unknown> | undefined;
@@ -98,7 +98,7 @@ export function createUpdateConverter(deps: UpdateConverterDeps) {
     let text = typeof message.text === 'string' ? message.text : '';
     const payload = message.payload === undefined ? undefined : parseBridgePayload(message.payload);
     // A page button of an expired keyboard reaches the brain as the text it shows (a helpful reply).
-    if (payload && 'vkp' in payload && (await pagesExist(payload.vkp))) return { kind: 'page', token: payload.vkp, page: payload.n, peerId, userId };
+    if (payload && 'vkp' in payload && (await pagesExist(peerId, payload.vkp))) return { kind: 'page', token: payload.vkp, page: payload.n, peerId, userId };
     if (payload && 'x' in payload) text = payload.x;
     if (payload && 'xt' in payload) text = (await deps.store.get<string>(TEXT_KIND, payload.xt)) ?? text;
     if (payload && 'command' in payload && payload.command === 'start') text = '/start';
@@ -131,7 +131,7 @@ export function createUpdateConverter(deps: UpdateConverterDeps) {
     if (peerId !== userId) return { kind: 'ignored', reason: 'not a private dialog' };
     const payload = parseBridgePayload(o.payload);
     // An expired page button goes to the brain as a stale button: it answers politely.
-    if (payload && 'vkp' in payload && (await pagesExist(payload.vkp))) {
+    if (payload && 'vkp' in payload && (await pagesExist(peerId, payload.vkp))) {
       return { kind: 'page', token: payload.vkp, page: payload.n, peerId, userId, conversationMessageId: cmid, eventId };
     }
     let data = STALE_CALLBACK_DATA;

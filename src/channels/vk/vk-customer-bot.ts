@@ -76,6 +76,7 @@ export function createVkCustomerBot(infra: Infrastructure, options: VkCustomerBo
     clock,
     resolveLanguage: (c) => translator.resolveLanguage(c),
     outbox: afterCommitDispatcher(outbox, (err) => logger.warn({ err }, 'outbox dispatch failed; the sweeper will deliver')),
+    dormantAfterDays: config.login.dormantAfterDays,
   });
   const phoneLogin = createPhoneLoginService({
     prisma,

@@ -3,6 +3,7 @@
  * Every change is recorded for the shop (customer.updated) in the same transaction.
  */
 import { DomainError } from '../../errors.js';
+import { clip } from '../../lib/clip.js';
 import type { Clock } from '../../infra/clock.js';
 import type { PrismaClient } from '../../infra/prisma.js';
 import { noOutboxDispatch, transactionWithOutbox, type OutboxDispatcher } from '../../outbox/enqueue.js';
@@ -98,8 +99,8 @@ export function createProfileService(deps: { prisma: PrismaClient; clock: Clock;
     async setName(customerId: string, raw: string): Promise<ProfileDto> {
       const parts = raw.trim().split(/\s+/).filter(Boolean);
       if (parts.length === 0 || raw.trim().length > NAME_MAX * 2) throw new DomainError('invalid_input', 'Name is empty or too long', { field: 'name' });
-      const firstName = (parts.length > 1 ? parts.slice(0, -1).join(' ') : parts[0]!).slice(0, NAME_MAX);
-      const lastName = parts.length > 1 ? parts[parts.length - 1]!.slice(0, NAME_MAX) : null;
+      const firstName = clip(parts.length > 1 ? parts.slice(0, -1).join(' ') : parts[0]!, NAME_MAX);
+      const lastName = parts.length > 1 ? clip(parts[parts.length - 1]!, NAME_MAX) : null;
       return update(customerId, { firstName, lastName }, ['firstName', 'lastName']);
     },
 

@@ -22,6 +22,8 @@ export function vkClient(fake: FakeVk, token = TOKEN): VK {
 
 export interface BridgeHarness {
   redis: Redis;
+  /** The store's Redis key prefix (this harness's own). */
+  prefix: string;
   store: PayloadStore;
   vk: VK;
   bridge: VkBridge;
@@ -39,6 +41,7 @@ export function bridgeHarness(fake: FakeVk): BridgeHarness {
   bot.api.config.use(createVkTransformer(bridge));
   return {
     redis,
+    prefix,
     store,
     vk,
     bridge,

@@ -45,7 +45,8 @@ describe('phone login by one-time code', () => {
     const customer = await createCustomer(ctx.prisma, { phone: '+79167770001' });
     const identity = await vkIdentity();
     const sent = await service.requestCode(identity.id, '8 (916) 777-00-01', 'ru');
-    expect(sent).toMatchObject({ via: 'sms', maskedPhone: '+7********01', expiresInSeconds: 300, resendInSeconds: 60 });
+    expect(sent).toEqual({ maskedPhone: '+7********01', expiresInSeconds: 300, resendInSeconds: 60 });
+    expect(sms.at(-1)!.to).toBe('+79167770001');
     const code = lastSms();
     const row = await ctx.prisma.otpCode.findFirstOrThrow({ where: { identityId: identity.id } });
     expect(row.codeHash).not.toContain(code);
@@ -63,7 +64,8 @@ describe('phone login by one-time code', () => {
     await service.requestCode(identity.id, '+79167770009', 'ru');
     await service.verifyCode(identity.id, lastSms());
     const again = await service.requestCode(identity.id, '+79167770009', 'ru');
-    expect(again.via).toBe('sms');
+    expect(again.maskedPhone).toBe('+7********09');
+    expect(sms.at(-1)!.to).toBe('+79167770009');
     expect(Number(await ctx.redis.get(`${ctx.config.redisKeyPrefix}otp:identity:${identity.id}`))).toBe(2);
   });
 
@@ -93,21 +95,23 @@ describe('phone login by one-time code', () => {
     const before = { sms: sms.length, rows: await ctx.prisma.otpCode.count() };
     expect(await refusal(service.requestCode(identity.id, '+79167770004', 'ru'))).toMatchObject({ code: 'rate_limited', reason: 'cooldown' });
     expect({ sms: sms.length, rows: await ctx.prisma.otpCode.count() }).toEqual(before);
-    // Another number (a typo corrected) is not held by the first number's cooldown, and the
-    // new code replaces the old one; its own resend waits again.
-    await service.requestCode(identity.id, '+79167770014', 'ru');
-    expect(sms.length).toBe(before.sms + 1);
-    expect(await refusal(service.requestCode(identity.id, '+79167770014', 'ru'))).toMatchObject({ reason: 'cooldown' });
 
-    // Per phone: many VK accounts pumping one number stop at 5 an hour.
+    // Per phone: many VK accounts pumping one number stop at 10 an hour; one account at 5.
     const phone = '+79167770005';
-    for (let i = 0; i < 5; i++) await service.requestCode((await vkIdentity()).id, phone, 'ru');
+    for (let i = 0; i < 10; i++) await service.requestCode((await vkIdentity()).id, phone, 'ru');
     expect(await refusal(service.requestCode((await vkIdentity()).id, phone, 'ru'))).toMatchObject({ reason: 'phone_limit' });
+    const one = await vkIdentity();
+    for (let i = 0; i < 5; i++) {
+      await service.requestCode(one.id, '+79167770006', 'ru');
+      await ctx.redis.del(`${ctx.config.redisKeyPrefix}otp:cooldown:${one.id}`);
+    }
+    expect(await refusal(service.requestCode(one.id, '+79167770006', 'ru'))).toMatchObject({ reason: 'phone_limit' });
 
     // Per identity: one account cycling numbers stops at 10 an hour.
     const cycler = await vkIdentity();
     for (let i = 0; i < 10; i++) {
       await service.requestCode(cycler.id, `+7916777${String(1000 + i).slice(-4)}`, 'ru');
+      await ctx.redis.del(`${ctx.config.redisKeyPrefix}otp:cooldown:${cycler.id}`);
     }
     expect(await refusal(service.requestCode(cycler.id, '+79167778888', 'ru'))).toMatchObject({ reason: 'identity_limit' });
     expect(await refusal(service.requestCode(cycler.id, 'not a phone', 'ru'))).toMatchObject({ code: 'invalid_input' });
@@ -119,26 +123,53 @@ describe('phone login by one-time code', () => {
     const identity = await vkIdentity();
     const smsBefore = sms.length;
     const sent = await service.requestCode(identity.id, '+79167770099', 'ru');
-    expect(sent.via).toBe('telegram');
+    // Where the code went is not in the answer: the same words for every phone.
+    expect(sent).toEqual({ maskedPhone: '+7********99', expiresInSeconds: 300, resendInSeconds: 60 });
     expect(sms.length).toBe(smsBefore);
     const code = /code (\d{6})/.exec(messenger.at(-1)!.text)![1]!;
     expect(messenger.at(-1)!.chatId).toBe('5550099');
     expect((await service.verifyCode(identity.id, code)).customerId).toBe(customer.id);
   });
 
-  it('stops every code request past the hourly ceiling for all callers (SMS pumping through many accounts)', async () => {
+  it('the hourly ceiling degrades: a flood of fresh accounts exhausts its own age band, not older newcomers nor known accounts', async () => {
     const capped = createPhoneLoginService({
       prisma: ctx.prisma, redis: ctx.redis, clock, logger: ctx.logger,
       delivery: { sms: { kind: 'sms', send: async (m) => { sms.push(m); } }, text: ({ code }) => `code ${code}` },
-      secret: 'test-otp-secret-0123456789', keyPrefix: `${ctx.config.redisKeyPrefix}capped:`, limits: { globalPerHour: 3 },
+      secret: 'test-otp-secret-0123456789', keyPrefix: `${ctx.config.redisKeyPrefix}capped:`, limits: { globalPerHour: 8 },
       identities: createIdentitiesService({ prisma: ctx.prisma, clock, resolveLanguage: (c) => ctx.translator.resolveLanguage(c) }),
     });
+    let fresh = 0;
+    const vkUser = (id: number, createdAt = clock.now()) => ctx.prisma.channelIdentity.create({ data: { platform: 'vk', externalId: String(id), chatId: String(id), createdAt } });
     const before = sms.length;
-    // Three different accounts, three different numbers: each under its own limits.
-    for (let i = 0; i < 3; i++) await capped.requestCode((await vkIdentity()).id, `+7916555000${i}`, 'ru');
-    const refused = await refusal(capped.requestCode((await vkIdentity()).id, '+79165550009', 'ru'));
+    // Throwaway accounts just registered (ids of the newest band): 8 / 4 = 2 codes an hour for the band.
+    for (let i = 0; i < 2; i++) await capped.requestCode((await vkUser(1_050_000_000 + ++fresh)).id, `+7916556000${i}`, 'ru');
+    const refused = await refusal(capped.requestCode((await vkUser(1_050_000_000 + ++fresh)).id, '+79165560009', 'ru'));
     expect(refused).toMatchObject({ code: 'rate_limited', reason: 'global_limit' });
     expect(Number(refused.details.retryAfterSeconds)).toBeGreaterThan(0);
-    expect(sms.length - before).toBe(3);
+    expect(sms.length - before).toBe(2);
+    // A newcomer with an old VK account still gets a code; so does an account we have known for long.
+    await capped.requestCode((await vkUser(12_345)).id, '+79165560011', 'ru');
+    await capped.requestCode((await vkUser(1_050_900_000, new Date(clock.now().getTime() - 60 * 86_400_000))).id, '+79165560012', 'ru');
+    expect(sms.length - before).toBe(4);
+    // Newcomers of every band together stop at the ceiling; known accounts have their own.
+    for (let band = 2; band < 9; band++) await capped.requestCode((await vkUser(band * 100_000_000 + 7)).id, `+791655601${band}0`, 'ru').catch(() => undefined);
+    expect(await refusal(capped.requestCode((await vkUser(9 * 100_000_000 + 7)).id, '+79165560190', 'ru'))).toMatchObject({ reason: 'global_limit' });
+    await capped.requestCode((await vkUser(1_050_900_001, new Date(clock.now().getTime() - 60 * 86_400_000))).id, '+79165560013', 'ru');
+  });
+
+  it("strangers cannot lock the owner out: throwaway accounts are refused, the owner's account still gets and uses a code", async () => {
+    const phone = '+79167770200';
+    const customer = await createCustomer(ctx.prisma, { phone });
+    const owner = await vkIdentity();
+    await service.requestCode(owner.id, phone, 'ru');
+    await service.verifyCode(owner.id, lastSms());
+    await ctx.prisma.channelIdentity.update({ where: { id: owner.id }, data: { customerId: null, linkedAt: null } }); // logged out
+    // The owner's own first request counted as a stranger's (it had not logged in yet): 9 left.
+    for (let i = 0; i < 9; i++) await service.requestCode((await vkIdentity()).id, phone, 'ru');
+    expect(await refusal(service.requestCode((await vkIdentity()).id, phone, 'ru'))).toMatchObject({ code: 'rate_limited', reason: 'phone_limit' });
+    await ctx.redis.del(`${ctx.config.redisKeyPrefix}otp:cooldown:${owner.id}`);
+    await service.requestCode(owner.id, phone, 'ru');
+    expect(sms.at(-1)!.to).toBe(phone);
+    expect((await service.verifyCode(owner.id, lastSms())).customerId).toBe(customer.id);
   });
 });
