@@ -4,12 +4,13 @@
  * BENCH_UPDATES, BENCH_BURST and BENCH_NOTIFICATIONS.
  */
 import { performance } from 'node:perf_hooks';
-import { deleteBenchKeys, dropDatabase, freshDatabase, machine, memory } from './lib/setup.js';
+import { DATABASE_NAME, deleteBenchKeys, dropDatabase, freshDatabase, machine, memory } from './lib/setup.js';
 import { mib, ms, rate, ratio, summarize, table } from './lib/stats.js';
 import { runNotificationBenchmark, type NotificationFigures, type NotificationOptions } from './scenarios/notifications.js';
+import { OPEN_LOOP_P99_MS } from './scenarios/open-loop.js';
 import { runUpdateBenchmarks, type BurstFigures, type SubjectFigures } from './scenarios/updates.js';
 
-const BUDGET_MS = 180_000;
+const BUDGET_MS = 600_000;
 const int = (name: string, fallback: number) => {
   const n = Number(process.env[name] ?? fallback);
   if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive whole number`);
@@ -20,10 +21,14 @@ const sizes = {
   steps: int('BENCH_UPDATES', 10),
   burst: int('BENCH_BURST', 20),
   notifications: int('BENCH_NOTIFICATIONS', 300),
+  floodPeople: int('BENCH_FLOOD_PEOPLE', 30),
+  floodPerPerson: int('BENCH_FLOOD_EVENTS', 10),
+  openLoopRates: (process.env.BENCH_OPEN_RATES ?? '50,100,150,200,300,400,500,600,800').split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0),
+  openLoopSeconds: int('BENCH_OPEN_SECONDS', 2),
 };
 
 const watchdog = setTimeout(() => {
-  console.error(`bench: still running after ${BUDGET_MS / 1000} s; giving up (the database kabinet_bench is left for inspection)`);
+  console.error(`bench: still running after ${BUDGET_MS / 1000} s; giving up (the database ${DATABASE_NAME} is left for inspection)`);
   process.exit(2);
 }, BUDGET_MS);
 watchdog.unref();
@@ -38,7 +43,7 @@ console.log(`Sizes: ${sizes.chats} chats × ${sizes.steps} updates; ${sizes.burs
 
 log(`removed ${await deleteBenchKeys()} Redis keys of earlier runs`);
 const db = await freshDatabase();
-log(`database kabinet_bench: migrated and seeded (${db.seeded.customers} customers, ${db.seeded.orders} orders, ${db.seeded.products} products)`);
+log(`database ${DATABASE_NAME}: migrated and seeded (${db.seeded.customers} customers, ${db.seeded.orders} orders, ${db.seeded.products} products)`);
 const memStart = memory();
 
 log('1–2. updates through the webhook route: bare grammY, then Kabinet');
@@ -57,7 +62,7 @@ for (const run of notificationRuns) {
 }
 const memEnd = memory();
 await dropDatabase();
-log('done; database kabinet_bench dropped\n');
+log(`done; database ${DATABASE_NAME} dropped\n`);
 
 // ───── figures ─────
 const lat = (samples: number[]) => summarize(samples);
@@ -88,19 +93,44 @@ console.log(refused.length ? `Refused replies: ${refused.map(([k, v]) => `${k}: 
 console.log(`PostgreSQL transactions per update (pg_stat_database): Kabinet /start ${kabinet.sqlPerUpdate.start.toFixed(1)}, buttons ${kabinet.sqlPerUpdate.presses.toFixed(1)}; bare grammY ${bare.sqlPerUpdate.start.toFixed(1)}.`);
 console.log(`${sizes.chats} chats concurrently, each sends its next update when the previous answer arrives. Latency: update queued at the fake → the bot's reply answered by the fake. "One chat alone": 20 updates, no other traffic (latency without queueing).\n`);
 
-const rows2: string[][] = [['2. concurrent updates', `${sizes.burst} in ONE chat: wall`, 'p50', 'max', `${sizes.burst} chats × 1: wall`, 'p50', 'max', 'one chat vs spread (wall)']];
+const rowsOpen: string[][] = [['1b. open loop (offered rate)', 'subject', 'sent', 'missing', 'p50', 'p99']];
+for (const [name, f] of [['bare grammY', updates.openLoop.bare], ['Kabinet', updates.openLoop.kabinet]] as const) {
+  for (const step of f.steps) rowsOpen.push([`${step.rate}/s`, name, String(step.sent), String(step.missing), ms(step.p50), ms(step.p99)]);
+}
+console.log(table(rowsOpen));
+const { bare: ob, kabinet: ok } = updates.openLoop;
+console.log(`Highest offered rate with p99 < ${OPEN_LOOP_P99_MS} ms: bare grammY ${ob.best}/s, Kabinet ${ok.best}/s (${ratio(ok.best, ob.best)} of the bare bot). /start to ${sizes.chats} chats round robin, ${sizes.openLoopSeconds} s per rate, rates tried in order until p99 passes ${2 * OPEN_LOOP_P99_MS} ms; update queued at the fake → reply at the fake.\n`);
+
+const rows2: string[][] = [['2. concurrent updates', `${sizes.burst} in ONE chat: wall`, 'answer p50', 'max', 'handled p50', 'max', `${sizes.burst} chats × 1: wall`, 'handled p50', 'max', 'one chat vs spread (wall)']];
 const add2 = (name: string, f: { sameChat: BurstFigures; spread: BurstFigures }) => {
   const a = lat(f.sameChat.latencies);
-  const b = lat(f.spread.latencies);
-  rows2.push([name, ms(f.sameChat.wallMs), ms(a.p50), ms(a.max), ms(f.spread.wallMs), ms(b.p50), ms(b.max), ratio(f.sameChat.wallMs, f.spread.wallMs)]);
+  const ah = lat(f.sameChat.handled ?? f.sameChat.latencies);
+  const bh = lat(f.spread.handled ?? f.spread.latencies);
+  rows2.push([name, ms(f.sameChat.wallMs), ms(a.p50), ms(a.max), ms(ah.p50), ms(ah.max), ms(f.spread.wallMs), ms(bh.p50), ms(bh.max), ratio(f.sameChat.wallMs, f.spread.wallMs)]);
 };
 add2('bare grammY (no lock)', updates.burst.bare);
-add2('Kabinet (default lock)', updates.burst.kabinet);
-add2(`Kabinet (lock poll ≤${updates.tunedPollMs} ms)`, updates.burst.kabinetFastPoll);
+add2('Kabinet (inbound queue)', updates.burst.kabinet);
+add2(`Kabinet direct (lock poll ≤${updates.tunedPollMs} ms)`, updates.burst.kabinetFastPoll);
 console.log(table(rows2));
+const hand = lat(updates.burst.kabinet.sameChat.handoverMs ?? []);
+console.log(`Inbound queue hand-over within the one chat (previous update finished → next started, ${hand.count} gaps): p50 ${ms(hand.p50)}, p95 ${ms(hand.p95)}, max ${ms(hand.max)}.`);
 const bad = Object.entries(updates.burst).flatMap(([k, v]) => [...v.sameChat.statuses, ...v.spread.statuses].filter(([s]) => s !== 200).map(([s, n]) => `${k}: ${n}×${s}`));
 console.log(bad.length ? `Non-200 webhook answers: ${bad.join(', ')}` : 'All webhook answers 200.');
-console.log('The bench POSTs the updates itself, all at once (a second instance, a retry or VK can do this; Telegram sends one chat in sequence). Latency: POST → webhook answered.\n');
+console.log('The bench POSTs the updates itself, all at once (a second instance, a retry or VK can do this; Telegram sends one chat in sequence). "answer": POST → webhook answered; "handled": POST → the reply at the fake (the direct route answers after handling, so both are the same there).\n');
+
+const rows5: string[][] = [['5. VK flood', 'events', 'answer p50', 'p99', 'max', 'reply p50', 'p99', 'max', 'wall', 'non-200', 'sends refused']];
+for (const [name, f] of [
+  ['direct (handled before "ok", previous design)', updates.vkFlood.direct],
+  ['inbound queue, brain in the same process', updates.vkFlood.queued],
+  ['inbound queue, web and brain split', updates.vkFlood.split],
+] as const) {
+  const a = lat(f.answers);
+  const r = lat(f.replies);
+  const non200 = [...f.statuses].filter(([s]) => s !== 200).reduce((n, [, c]) => n + c, 0);
+  rows5.push([name, String(f.events), ms(a.p50), ms(a.p99), ms(a.max), ms(r.p50), ms(r.p99), ms(r.max), ms(f.wallMs), String(non200), String(f.refused)]);
+}
+console.log(table(rows5));
+console.log(`${sizes.floodPeople} people × ${sizes.floodPerPerson} messages, each person's next event sent when the previous one was answered (VK's one event per peer in flight), people in parallel. Split: a web-only process records (npm run web), the other process's consumers handle (npm run worker). Replies are bounded by VK's 20 requests/s per community.\n`);
 
 const rows3: string[][] = [['3. notifications', 'TELEGRAM_RATE_LIMIT', 'fake limits', 'delivered', 'shop API', 'messages/s', 'of cap', 'peak in 1 s', '429s', 'e2e p50', 'p95', 'p99']];
 for (const n of notifications) {

@@ -62,7 +62,7 @@ async function main(): Promise<void> {
   if (sandbox) stops.push(() => sandbox.close());
 
   if (role === 'worker' || role === 'all') {
-    const worker = await createWorkerRole(infra);
+    const worker = await createWorkerRole(infra, sandbox ? { sandbox } : {});
     await worker.start();
     stops.push(() => worker.stop());
   }

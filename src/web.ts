@@ -7,12 +7,10 @@ import { buildApp, closeGracefully, type App, type AppDeps } from './server/app.
 import { postgresCheck, redisCheck } from './server/health.js';
 import { metricsPlugin } from './server/metrics.js';
 import { QueueName } from './queues/names.js';
-import { createTelegramChannel } from './channels/telegram/telegram-channel.js';
+import { createCustomerChannels } from './channels/customer-channels.js';
 import { shopApiPlugin } from './api/shop/plugin.js';
 import { adminApiPlugin } from './api/admin/plugin.js';
 import { createShopServices } from './shop-services.js';
-import { createVkCustomerBot } from './channels/vk/vk-customer-bot.js';
-import { createTelegramSender } from './channels/telegram-sender.js';
 import type { Sandbox } from './sandbox/sandbox.js';
 import { sandboxPlugin } from './sandbox/sandbox.plugin.js';
 
@@ -34,17 +32,12 @@ export async function createWeb(infra: Infrastructure, options: WebOptions = {})
   const plugins: NonNullable<AppDeps['plugins']> = [
     { plugin: metricsPlugin, options: { queues: infra.queues, queueNames: Object.values(QueueName), token: config.metricsToken, openWithoutToken: config.env !== 'production' } },
   ];
-  // The customer bot in Telegram: webhook route when a secret is set; long polling otherwise.
-  const telegram = config.telegram.token ? createTelegramChannel(infra) : undefined;
+  // The customer bot's routes (Telegram webhook when a secret is set, VK Callback API): they
+  // record updates in the durable inbound queue; the worker role runs the brain on them.
+  const channels = createCustomerChannels(infra, { sandbox: options.sandbox });
+  const telegram = channels.telegram;
   if (telegram?.plugin) plugins.push({ plugin: telegram.plugin });
-  // The same brain in VK: Callback API route; login codes may go to the customer's Telegram chat.
-  if (config.vk.token) {
-    const messengers = config.telegram.token
-      ? new Map([['telegram' as const, createTelegramSender({ token: config.telegram.token, apiRoot: config.telegram.apiRoot })]])
-      : undefined;
-    const vk = createVkCustomerBot(infra, { ...(messengers ? { messengers } : {}), ...(options.sandbox ? { sms: options.sandbox.sms } : {}) });
-    plugins.push(vk.plugin);
-  }
+  if (channels.vk) plugins.push(channels.vk.plugin);
   // The shop's API (signed, idempotent) and the admin API over the outbox.
   const shop = createShopServices(infra);
   plugins.push(

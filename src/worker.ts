@@ -7,6 +7,8 @@ import type { Infrastructure } from './infra/infrastructure.js';
 import { startShopWorkers } from './notifications/workers.js';
 import { createShopServices } from './shop-services.js';
 import { vkChannelFromInfra } from './channels/vk/vk-customer-bot.js';
+import { createCustomerChannels, type CustomerChannels } from './channels/customer-channels.js';
+import type { Sandbox } from './sandbox/sandbox.js';
 
 export interface WorkerRole {
   start(): Promise<void>;
@@ -14,10 +16,14 @@ export interface WorkerRole {
   stop(): Promise<void>;
 }
 
-export async function createWorkerRole(infra: Infrastructure): Promise<WorkerRole> {
+export async function createWorkerRole(infra: Infrastructure, options: { sandbox?: Sandbox | undefined } = {}): Promise<WorkerRole> {
   let workers: Worker[] = [];
+  let channels: CustomerChannels | undefined;
   return {
     async start() {
+      // The customer bot's brain on the updates the web role recorded (durable inbound queue).
+      channels = createCustomerChannels(infra, options);
+      await channels.startConsuming();
       // Notifications, the outbox to the shop and loyalty maintenance.
       // VK's sender executes the same Telegram-shaped calls through the bridge's method table.
       const senders = infra.config.vk.token ? new Map([['vk' as const, vkChannelFromInfra(infra).outboundSender]]) : undefined;
@@ -26,7 +32,7 @@ export async function createWorkerRole(infra: Infrastructure): Promise<WorkerRol
     },
     async stop() {
       // Each worker finishes the jobs it is running; no new ones are taken.
-      await Promise.all(workers.map((w) => w.close()));
+      await Promise.all([...workers.map((w) => w.close()), channels?.stopConsuming()]);
     },
   };
 }

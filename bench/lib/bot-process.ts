@@ -1,39 +1,85 @@
 /**
  * A bot under test in its own process, so it does not share an event loop with the fake
  * Telegram and the bench (Telegram is remote in production). Started by bots.ts with fork;
- * talks over IPC: { ready, webhookUrl, tunedWebhookUrl? }, then answers { memory } requests,
- * and closes on { stop }.
+ * talks over IPC: { ready, webhookUrl, tunedWebhookUrl?, vkCallbackUrl?, vkDirectCallbackUrl? },
+ * then answers { memory } and { handover } requests, and closes on { stop }.
  *
- *   argv: bare|kabinet <token> <apiRoot>
+ *   argv: bare|kabinet|web <token> <apiRoot> [extra env as JSON]
+ *
+ * `web`: Kabinet's web role alone (routes that record; nothing consumes here): with the
+ * Kabinet process's REDIS_KEY_PREFIX in the extra env, that process's consumers run the brain,
+ * as `npm run web` and `npm run worker` split the work in production.
+ *
+ * Kabinet runs as `npm run dev` does: the web role (routes that record updates in the inbound
+ * queue) and the brain consuming that queue, in one process. Beside it, on other ports, the
+ * same brain behind routes that handle before answering (`direct`, the previous design): the
+ * Telegram one with a lock that polls every ≤TUNED_POLL_MS, and, with VK configured, VK's.
  */
 import { startBareBot, startKabinetWeb, TUNED_POLL_MS, type RunningBot } from './bots.js';
 import { buildApp } from '../../src/server/app.js';
 import { createTelegramChannel } from '../../src/channels/telegram/telegram-channel.js';
 import { TELEGRAM_WEBHOOK_PATH } from '../../src/channels/telegram/webhook.plugin.js';
+import { createCustomerChannels } from '../../src/channels/customer-channels.js';
+import { createVkCustomerBot, VK_CALLBACK_PATH } from '../../src/channels/vk/vk-customer-bot.js';
 import { memory } from './setup.js';
 
-const [kind, token, apiRoot] = process.argv.slice(2);
-if (!token || !apiRoot || (kind !== 'bare' && kind !== 'kabinet')) throw new Error('usage: bot-process bare|kabinet <token> <apiRoot>');
+const [kind, token, apiRoot, extraEnv] = process.argv.slice(2);
+if (!token || !apiRoot || (kind !== 'bare' && kind !== 'kabinet' && kind !== 'web')) throw new Error('usage: bot-process bare|kabinet|web <token> <apiRoot> [env json]');
 
 const closers: Array<() => Promise<void>> = [];
 let bot: RunningBot;
 let tunedWebhookUrl: string | undefined;
+let vkCallbackUrl: string | undefined;
+let vkDirectCallbackUrl: string | undefined;
+/** Per chat: when its last update finished; gaps to the next one taken from the queue. */
+const lastFinished = new Map<string, number>();
+let handovers: number[] = [];
+let redisKeyPrefix: string | undefined;
 if (kind === 'bare') {
   bot = await startBareBot(token, apiRoot);
+} else if (kind === 'web') {
+  const web = await startKabinetWeb('web', token, apiRoot, extraEnv ? (JSON.parse(extraEnv) as Record<string, string>) : {});
+  bot = web;
+  if (web.phase.config.vk.token) vkCallbackUrl = `${new URL(web.webhookUrl).origin}${VK_CALLBACK_PATH}`;
 } else {
-  const kabinet = await startKabinetWeb('bot', token, apiRoot);
+  const kabinet = await startKabinetWeb('bot', token, apiRoot, extraEnv ? (JSON.parse(extraEnv) as Record<string, string>) : {});
   bot = kabinet;
-  // The same brain and Redis keys behind a second route whose lock waiters poll more often.
-  const channel = createTelegramChannel(kabinet.phase, { lock: { maxPollMs: TUNED_POLL_MS } });
-  const app = await buildApp({ logger: kabinet.phase.logger, health: [], docs: false, plugins: [{ plugin: channel.plugin! }] });
+  redisKeyPrefix = kabinet.phase.config.redisKeyPrefix;
+  // The brain on the recorded updates (the worker role's part of `npm run dev`).
+  const consumers = createCustomerChannels(kabinet.phase);
+  await consumers.startConsuming({
+    onHandled(item, startedAt, finishedAt) {
+      const last = lastFinished.get(item.chat);
+      if (last !== undefined) handovers.push(startedAt - last);
+      lastFinished.set(item.chat, finishedAt);
+    },
+  });
+  closers.push(() => consumers.stopConsuming());
+  // The previous design beside it: handled before the answer, lock polling every ≤10 ms.
+  const channel = createTelegramChannel(kabinet.phase, { lock: { maxPollMs: TUNED_POLL_MS } }, { direct: true });
+  const plugins: Array<{ plugin: any; options?: Record<string, unknown> }> = [{ plugin: channel.plugin! }];
+  if (kabinet.phase.config.vk.token) {
+    const vkDirect = createVkCustomerBot(kabinet.phase, { direct: true, path: '/vk/direct' });
+    plugins.push(vkDirect.plugin);
+    vkCallbackUrl = `${new URL(kabinet.webhookUrl).origin}${VK_CALLBACK_PATH}`;
+  }
+  const app = await buildApp({ logger: kabinet.phase.logger, health: [], docs: false, plugins });
   await channel.customerBot.bot.init();
-  tunedWebhookUrl = `${await app.listen({ host: '127.0.0.1', port: 0 })}${TELEGRAM_WEBHOOK_PATH}`;
+  const origin = await app.listen({ host: '127.0.0.1', port: 0 });
+  tunedWebhookUrl = `${origin}${TELEGRAM_WEBHOOK_PATH}`;
+  if (vkCallbackUrl) vkDirectCallbackUrl = `${origin}/vk/direct`;
   closers.push(() => app.close());
 }
-closers.push(() => bot.close());
+// Closed last (closers run in reverse): the brain and the extra routes stop before the clients close.
+closers.unshift(() => bot.close());
 
 process.on('message', async (message: { type: string }) => {
   if (message.type === 'memory') process.send!({ type: 'memory', memory: memory() });
+  if (message.type === 'handover') {
+    process.send!({ type: 'handover', handovers });
+    handovers = [];
+    lastFinished.clear();
+  }
   if (message.type === 'stop') {
     for (const close of closers.reverse()) await close();
     process.send!({ type: 'stopped' }, () => process.exit(0));
@@ -41,4 +87,4 @@ process.on('message', async (message: { type: string }) => {
 });
 // The bench died: do not outlive it.
 process.on('disconnect', () => process.exit(0));
-process.send!({ type: 'ready', webhookUrl: bot.webhookUrl, tunedWebhookUrl });
+process.send!({ type: 'ready', webhookUrl: bot.webhookUrl, tunedWebhookUrl, vkCallbackUrl, vkDirectCallbackUrl, redisKeyPrefix });

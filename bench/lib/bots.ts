@@ -51,7 +51,7 @@ export interface KabinetWeb extends RunningBot {
 }
 
 /** Kabinet's web role with the Telegram webhook, its own Redis prefixes, on a loopback port. */
-export async function startKabinetWeb(name: string, token: string, apiRoot: string): Promise<KabinetWeb> {
+export async function startKabinetWeb(name: string, token: string, apiRoot: string, extraEnv: Record<string, string> = {}): Promise<KabinetWeb> {
   const port = await freePort();
   const phase = await createPhase(name, {
     HOST: '127.0.0.1',
@@ -60,6 +60,7 @@ export async function startKabinetWeb(name: string, token: string, apiRoot: stri
     TELEGRAM_API_ROOT: apiRoot,
     TELEGRAM_WEBHOOK_URL: `http://127.0.0.1:${port}`,
     TELEGRAM_WEBHOOK_SECRET: WEBHOOK_SECRET,
+    ...extraEnv,
   });
   const web = await createWeb(phase);
   await web.start();
@@ -85,13 +86,20 @@ export interface BotProcess {
   webhookUrl: string;
   /** Kabinet only: the route whose chat lock polls every ≤TUNED_POLL_MS. */
   tunedWebhookUrl: string | undefined;
+  /** Kabinet with VK configured: the production callback route (inbound queue) and the direct one. */
+  vkCallbackUrl: string | undefined;
+  vkDirectCallbackUrl: string | undefined;
+  /** Kabinet: its Redis key prefix (a `web` process given it records into this process's queues). */
+  redisKeyPrefix: string | undefined;
   memory(): Promise<Memory>;
+  /** Kabinet only: ms between one update of a chat finishing and the next starting, since the last call. */
+  handovers(): Promise<number[]>;
   stop(): Promise<void>;
 }
 
 /** Starts bot-process.ts (bare grammY or Kabinet's web role) in a child process. */
-export function startBotProcess(kind: 'bare' | 'kabinet', token: string, apiRoot: string): Promise<BotProcess> {
-  const child = fork(new URL('./bot-process.ts', import.meta.url).pathname, [kind, token, apiRoot], {
+export function startBotProcess(kind: 'bare' | 'kabinet' | 'web', token: string, apiRoot: string, extraEnv: Record<string, string> = {}): Promise<BotProcess> {
+  const child = fork(new URL('./bot-process.ts', import.meta.url).pathname, [kind, token, apiRoot, JSON.stringify(extraEnv)], {
     // BENCH_CPU_PROF=<dir> writes a .cpuprofile per bot process (open in Chrome DevTools).
     execArgv: ['--import', 'tsx', ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -108,10 +116,18 @@ export function startBotProcess(kind: 'bare' | 'kabinet', token: string, apiRoot
       child.on('message', onMessage);
       child.once('exit', onExit);
     });
-  return once<{ webhookUrl: string; tunedWebhookUrl?: string }>('ready').then((ready) => ({
+  return once<{ webhookUrl: string; tunedWebhookUrl?: string; vkCallbackUrl?: string; vkDirectCallbackUrl?: string; redisKeyPrefix?: string }>('ready').then((ready) => ({
     pid: child.pid!,
     webhookUrl: ready.webhookUrl,
     tunedWebhookUrl: ready.tunedWebhookUrl,
+    vkCallbackUrl: ready.vkCallbackUrl,
+    vkDirectCallbackUrl: ready.vkDirectCallbackUrl,
+    redisKeyPrefix: ready.redisKeyPrefix,
+    async handovers() {
+      const answer = once<{ handovers: number[] }>('handover');
+      child.send({ type: 'handover' });
+      return (await answer).handovers;
+    },
     async memory() {
       const answer = once<{ memory: Memory }>('memory');
       child.send({ type: 'memory' });

@@ -18,9 +18,11 @@ import { seed } from '../../prisma/seed.js';
 
 export const PG_ADMIN_URL = process.env.BENCH_PG_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 export const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
-export const DATABASE_NAME = 'kabinet_bench';
+/** BENCH_RUN=<name> gives a run its own database and keys, so runs from two checkouts on one machine do not drop each other's. */
+const RUN = process.env.BENCH_RUN && /^[a-z0-9_]{1,20}$/.test(process.env.BENCH_RUN) ? process.env.BENCH_RUN : undefined;
+export const DATABASE_NAME = RUN ? `kabinet_bench_${RUN}` : 'kabinet_bench';
 /** Every Redis key of a bench run starts with this (both Kabinet's own keys and BullMQ's). */
-const KEY_MARK = 'kbench-';
+const KEY_MARK = RUN ? `kbench_${RUN}-` : 'kbench-';
 
 export function databaseUrl(name = DATABASE_NAME): string {
   const url = new URL(PG_ADMIN_URL);

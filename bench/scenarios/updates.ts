@@ -14,8 +14,11 @@ import { createPrisma } from '../../src/infra/prisma.js';
 import { createFakeTelegram, type FakeTelegram, type TgUpdate, type TgUser } from '../../src/fakes/telegram/index.js';
 import { SEED_CUSTOMERS } from '../../prisma/seed-data.js';
 import { detachWebhook, startBotProcess, TUNED_POLL_MS, WEBHOOK_SECRET, type BotProcess } from '../lib/bots.js';
-import { closedLoop, watchReplies, type LoopResult } from '../lib/replies.js';
+import { closedLoop, watchReplies, type LoopResult, type ReplyWatcher } from '../lib/replies.js';
 import { databaseTransactions, databaseUrl } from '../lib/setup.js';
+import { createFakeVk } from '../../src/fakes/vk/index.js';
+import { openLoop, type OpenLoopFigures } from './open-loop.js';
+import { vkFlood, VK_CONFIRMATION, VK_GROUP, VK_SECRET, VK_TOKEN, type FloodRun } from './vk-flood.js';
 
 const BARE_TOKEN = '7100001:AAbench-bare-grammy-bot-token';
 const KABINET_TOKEN = '7100002:AAbench-kabinet-customer-bot';
@@ -25,6 +28,12 @@ export interface UpdatesOptions {
   steps: number;
   /** Concurrent updates in benchmark 2. */
   burst: number;
+  /** Benchmark 5: people and events per person of the VK flood. */
+  floodPeople: number;
+  floodPerPerson: number;
+  /** Open loop: offered rates (updates/s), tried in order, and seconds per rate. */
+  openLoopRates: number[];
+  openLoopSeconds: number;
 }
 
 export interface SubjectFigures {
@@ -39,10 +48,15 @@ export interface SubjectFigures {
 }
 
 export interface BurstFigures {
-  /** ms from POST to the webhook's answer (the update handled), per update. */
+  /** ms from POST to the webhook's answer, per update (direct routes: the update handled). */
   latencies: number[];
+  /** ms from POST to the bot's reply at the fake, per update (when watched). */
+  handled?: number[];
+  /** Wall time until every reply arrived (or every answer, when replies are not watched). */
   wallMs: number;
   statuses: Map<number, number>;
+  /** Inbound queue: ms between one update of the chat finishing and the next starting. */
+  handoverMs?: number[];
 }
 
 export interface UpdatesFigures {
@@ -51,21 +65,38 @@ export interface UpdatesFigures {
   burst: Record<'bare' | 'kabinet' | 'kabinetFastPoll', { sameChat: BurstFigures; spread: BurstFigures }>;
   /** maxPollMs of the tuned lock (the default lock is what createWeb builds). */
   tunedPollMs: number;
+  /** Open loop: offered rate steps and the highest rate with p99 < 50 ms, per bot. */
+  openLoop: { bare: OpenLoopFigures; kabinet: OpenLoopFigures };
+  /** Benchmark 5: the VK flood against the queued route and the direct (previous) one. */
+  vkFlood: { queued: FloodRun; direct: FloodRun; split: FloodRun };
   /** Of each bot's process, after its benchmarks (after a full GC). */
   memory: Record<'bare' | 'kabinet', { rss: number; heapUsed: number; external: number }>;
 }
 
 const settle = (fake: FakeTelegram, token: string) => fake.waitForDelivery(token, { timeoutMs: 30_000 });
 
+/** Every person's bot messages grew past `before` (the webhook answers before the brain runs). */
+async function repliesArrived(fake: FakeTelegram, token: string, users: TgUser[], before: Map<number, number>): Promise<void> {
+  const outgoing = (id: number) => fake.chat(token, id).filter((m) => m.direction === 'out').length;
+  await fake.waitFor(() => users.every((u) => outgoing(u.id) > (before.get(u.id) ?? 0)), { timeoutMs: 30_000 });
+}
+const outgoingCounts = (fake: FakeTelegram, token: string, users: TgUser[]) => new Map(users.map((u) => [u.id, fake.chat(token, u.id).filter((m) => m.direction === 'out').length]));
+
 /** /start, the login button, one's own contact: the real contact-login flow, for every person. */
 async function logIn(fake: FakeTelegram, token: string, users: TgUser[]): Promise<void> {
+  let before = outgoingCounts(fake, token, users);
   for (const user of users) fake.sendText(token, user.id, '/start');
   await settle(fake, token);
+  await repliesArrived(fake, token, users, before);
+  before = outgoingCounts(fake, token, users);
   for (const user of users) fake.pressButton(token, user.id, fake.lastBotMessage(token, user.id)!.message_id, 'm:login');
   await settle(fake, token);
+  await repliesArrived(fake, token, users, before);
+  before = outgoingCounts(fake, token, users);
   // People share the phones of the seeded customers, so the orders list shows the seed's orders.
   users.forEach((user, i) => fake.sendContact(token, user.id, { phone: SEED_CUSTOMERS[i % SEED_CUSTOMERS.length]!.phone, firstName: user.first_name }));
   await settle(fake, token);
+  await repliesArrived(fake, token, users, before);
   const prisma = createPrisma({ databaseUrl: databaseUrl(), maxConnections: 1 });
   try {
     const linked = await prisma.channelIdentity.count({ where: { platform: 'telegram', externalId: { in: users.map((u) => String(u.id)) }, customerId: { not: null } } });
@@ -103,13 +134,26 @@ async function runSubject(fake: FakeTelegram, bot: { token: string }, users: TgU
   }
 }
 
-async function postAll(url: string, updates: TgUpdate[]): Promise<BurstFigures> {
+async function runOpenLoop(fake: FakeTelegram, token: string, users: TgUser[], options: UpdatesOptions): Promise<OpenLoopFigures> {
+  const watcher = watchReplies(fake, token, ['sendMessage']);
+  try {
+    return await openLoop(fake, token, users, watcher, { rates: options.openLoopRates, seconds: options.openLoopSeconds });
+  } finally {
+    watcher.close();
+  }
+}
+
+async function postAll(url: string, updates: TgUpdate[], watcher?: ReplyWatcher): Promise<BurstFigures> {
   const statuses = new Map<number, number>();
   const latencies: number[] = [];
+  const handled: number[] = [];
   const started = performance.now();
+  // Replies come in order per chat: the i-th reply to a chat answers its i-th update.
+  const replies = watcher ? updates.map((u) => watcher.next(u.message?.chat.id ?? u.callback_query!.from.id, 60_000)) : [];
   await Promise.all(
-    updates.map(async (update) => {
+    updates.map(async (update, i) => {
       const t0 = performance.now();
+      if (watcher) void replies[i]!.then((reply) => handled.push(reply.at - t0));
       const res = await fetch(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': WEBHOOK_SECRET },
@@ -120,30 +164,48 @@ async function postAll(url: string, updates: TgUpdate[]): Promise<BurstFigures> 
       statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
     }),
   );
-  return { latencies, wallMs: performance.now() - started, statuses };
+  await Promise.all(replies);
+  await new Promise((r) => setImmediate(r));
+  return { latencies, ...(watcher ? { handled } : {}), wallMs: performance.now() - started, statuses };
 }
 
-/** K updates of one chat at once, then K chats with one update each (fresh updates from the fake). */
-async function burst(fake: FakeTelegram, token: string, url: string, users: TgUser[], k: number) {
+/**
+ * K updates of one chat at once, then K chats with one update each (fresh updates from the
+ * fake). With a watcher, each update's reply at the fake is awaited too (queued routes answer
+ * before handling); with `bot`, the inbound queue's hand-overs of the one chat are collected.
+ */
+async function burst(fake: FakeTelegram, token: string, url: string, users: TgUser[], k: number, watcher?: ReplyWatcher, bot?: BotProcess) {
   const warm = users.slice(0, k).map((u) => fake.sendText(token, u.id, '/start'));
-  await postAll(url, warm);
-  const spread = await postAll(url, users.slice(0, k).map((u) => fake.sendText(token, u.id, '/start')));
-  const sameChat = await postAll(url, Array.from({ length: k }, () => fake.sendText(token, users[0]!.id, '/start')));
+  await postAll(url, warm, watcher);
+  const spread = await postAll(url, users.slice(0, k).map((u) => fake.sendText(token, u.id, '/start')), watcher);
+  await bot?.handovers();
+  const sameChat = await postAll(url, Array.from({ length: k }, () => fake.sendText(token, users[0]!.id, '/start')), watcher);
+  if (bot) sameChat.handoverMs = await bot.handovers();
   return { sameChat, spread };
 }
 
 export async function runUpdateBenchmarks(options: UpdatesOptions): Promise<UpdatesFigures> {
   const fake = createFakeTelegram({ rateLimits: false, recordCalls: false });
   const apiRoot = await fake.listen();
+  // VK's request limit on (20 requests/s per community): the flood meets what VK would do. Its
+  // flood control (the same text 5 times in 10 s to one person) off: each person sends /help 10
+  // times, which people do not; the same reply 10 times would be refused.
+  const fakeVk = createFakeVk({ floodControl: false });
+  const vkApiBaseUrl = await fakeVk.listen();
+  fakeVk.createGroup({ id: VK_GROUP, token: VK_TOKEN, confirmationCode: VK_CONFIRMATION, secret: VK_SECRET, name: 'Bench shop' });
   fake.createBot({ token: BARE_TOKEN, username: 'bench_bare_bot' });
   fake.createBot({ token: KABINET_TOKEN, username: 'bench_kabinet_bot' });
   const users = Array.from({ length: options.chats }, (_, i) => fake.createUser({ firstName: `Bench${i}`, languageCode: i % 3 === 2 ? 'en' : 'ru' }));
   const k = Math.min(options.burst, users.length);
   let bare: BotProcess | undefined;
   let kabinet: BotProcess | undefined;
+  let webOnly: BotProcess | undefined;
   try {
+    const progress = (what: string) => console.log(`      ${what}`);
+    progress('bare grammY: closed loop, open loop, bursts');
     bare = await startBotProcess('bare', BARE_TOKEN, apiRoot);
     const bareFigures = await runSubject(fake, { token: BARE_TOKEN }, users, options.steps);
+    const bareOpen = await runOpenLoop(fake, BARE_TOKEN, users, options);
     // Benchmark 2: the bench POSTs the updates itself.
     await detachWebhook(BARE_TOKEN, apiRoot);
     const bareBurst = await burst(fake, BARE_TOKEN, bare.webhookUrl, users, k);
@@ -151,12 +213,32 @@ export async function runUpdateBenchmarks(options: UpdatesOptions): Promise<Upda
     await bare.stop();
     bare = undefined;
 
-    kabinet = await startBotProcess('kabinet', KABINET_TOKEN, apiRoot);
+    progress('Kabinet: log-in, closed loop, open loop, bursts, VK flood');
+    const vkEnv = {
+      VK_GROUP_TOKEN: VK_TOKEN,
+      VK_GROUP_ID: String(VK_GROUP),
+      VK_CALLBACK_SECRET: VK_SECRET,
+      VK_CONFIRMATION_CODE: VK_CONFIRMATION,
+      VK_API_BASE_URL: vkApiBaseUrl,
+      // Production refuses to run VK with codes only logged; no code is sent in the bench.
+      SMS_PROVIDER: 'http',
+      SMS_HTTP_URL: 'http://127.0.0.1:9/sms',
+    };
+    kabinet = await startBotProcess('kabinet', KABINET_TOKEN, apiRoot, vkEnv);
     await logIn(fake, KABINET_TOKEN, users);
     const kabinetFigures = await runSubject(fake, { token: KABINET_TOKEN }, users, options.steps);
+    const kabinetOpen = await runOpenLoop(fake, KABINET_TOKEN, users, options);
     await detachWebhook(KABINET_TOKEN, apiRoot);
-    const kabinetBurst = await burst(fake, KABINET_TOKEN, kabinet.webhookUrl, users, k);
+    const watcher = watchReplies(fake, KABINET_TOKEN, ['sendMessage']);
+    const kabinetBurst = await burst(fake, KABINET_TOKEN, kabinet.webhookUrl, users, k, watcher, kabinet);
     const tunedBurst = await burst(fake, KABINET_TOKEN, kabinet.tunedWebhookUrl!, users, k);
+    watcher.close();
+    const flood = { people: options.floodPeople, perPerson: options.floodPerPerson };
+    const direct = await vkFlood(fakeVk, kabinet.vkDirectCallbackUrl!, { ...flood, userIdBase: 300_000 });
+    const queued = await vkFlood(fakeVk, kabinet.vkCallbackUrl!, { ...flood, userIdBase: 400_000 });
+    // Production's split: a web process records, the Kabinet process's consumers handle.
+    webOnly = await startBotProcess('web', KABINET_TOKEN, apiRoot, { ...vkEnv, REDIS_KEY_PREFIX: kabinet.redisKeyPrefix! });
+    const split = await vkFlood(fakeVk, webOnly.vkCallbackUrl!, { ...flood, userIdBase: 500_000 });
     const kabinetMemory = await kabinet.memory();
 
     return {
@@ -164,11 +246,15 @@ export async function runUpdateBenchmarks(options: UpdatesOptions): Promise<Upda
       kabinet: kabinetFigures,
       burst: { bare: bareBurst, kabinet: kabinetBurst, kabinetFastPoll: tunedBurst },
       tunedPollMs: TUNED_POLL_MS,
+      vkFlood: { queued, direct, split },
+      openLoop: { bare: bareOpen, kabinet: kabinetOpen },
       memory: { bare: bareMemory, kabinet: kabinetMemory },
     };
   } finally {
     await bare?.stop();
+    await webOnly?.stop();
     await kabinet?.stop();
     await fake.close();
+    await fakeVk.close();
   }
 }

@@ -100,6 +100,8 @@ export interface CustomerBot {
   bot: Bot<BotContext>;
   chatLock: ChatLock;
   services: CustomerBotServices;
+  /** This bot's Redis key namespace ("<REDIS_KEY_PREFIX>bot:<botKey>:"). */
+  keyPrefix: string;
 }
 
 const SESSION_TTL_SECONDS = 30 * 86_400;
@@ -169,7 +171,7 @@ export function createCustomerBot(deps: CustomerBotDeps): CustomerBot {
     });
     if (result.duplicate) onDuplicate(ctx.update.update_id);
   });
-  bot.use(session<SessionData, BotContext>({ initial: () => ({}), storage: createRedisStorage<SessionData>({ redis, prefix: sessionPrefix, ttlSeconds: SESSION_TTL_SECONDS, prefetched }) }));
+  bot.use(session<SessionData, BotContext>({ initial: () => ({}), storage: createRedisStorage<SessionData>({ redis, prefix: sessionPrefix, ttlSeconds: SESSION_TTL_SECONDS, prefetched, writer: chatLock.write }) }));
   bot.use(cleanUpdateText);
   bot.use(identify(deps, services));
   bot.use(autoAnswerCallbacks);
@@ -193,7 +195,7 @@ export function createCustomerBot(deps: CustomerBotDeps): CustomerBot {
     }
   });
 
-  const flowStorage = createRedisStorage<VersionedState<ConversationData>>({ redis, prefix: flowPrefix, ttlSeconds: FLOW_TTL_SECONDS, prefetched });
+  const flowStorage = createRedisStorage<VersionedState<ConversationData>>({ redis, prefix: flowPrefix, ttlSeconds: FLOW_TTL_SECONDS, prefetched, writer: chatLock.write });
   flows.use(menuAliases(kit));
   flows.use(
     conversations<BotContext, FlowContext>({
@@ -224,7 +226,7 @@ export function createCustomerBot(deps: CustomerBotDeps): CustomerBot {
     flows.use(feature);
   }
 
-  return { bot, chatLock, services };
+  return { bot, chatLock, services, keyPrefix };
 }
 
 function attachChannel(channel: Channel): MiddlewareFn<FlowContext> {

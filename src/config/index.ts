@@ -83,6 +83,8 @@ export interface Config {
   support: { autoReplyAfterSeconds: number };
   /** No bot tokens at all: Kabinet opens the browser sandbox with its own fake servers. */
   sandbox: boolean;
+  /** The durable inbound queue's consumers (worker role): chats handled at once per process. */
+  inbound: { concurrency: number };
   /** Sends to customers through the per-platform queues (issue 4). */
   notifications: {
     /** Tries for a transient failure (network, 5xx) before the notification is failed. */
@@ -240,6 +242,7 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl: r.url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
     queuePrefix: r.string('QUEUE_PREFIX', '{kabinet}'),
     redisKeyPrefix: r.string('REDIS_KEY_PREFIX', 'kabinet:'),
+    inbound: { concurrency: r.int('INBOUND_CONCURRENCY', 32, 1, 1000) },
     i18n: { defaultLanguage, languages },
     timeZone: r.optional('TIME_ZONE', (v) => { try { new Intl.DateTimeFormat('en', { timeZone: v }); return undefined; } catch { return 'is not an IANA time zone (e.g. Europe/Moscow)'; } }) ?? 'Europe/Moscow',
     telegram: {

@@ -49,7 +49,7 @@ export async function createHarness(options: { env?: Env } = {}): Promise<Harnes
     ctx,
     fake,
     async startInstance(options = {}) {
-      const channel = createTelegramChannel(ctx, { lock: { maxPollMs: 20 } });
+      const channel = createTelegramChannel(ctx, { lock: { maxPollMs: 20 } }, { direct: true });
       const app = await buildApp({ logger: ctx.logger, health: [], docs: false, plugins: [{ plugin: channel.plugin! }] });
       const address = await app.listen({ host: '127.0.0.1', port: 0 });
       await channel.customerBot.bot.init();

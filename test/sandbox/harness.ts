@@ -27,7 +27,7 @@ export async function runSandbox(): Promise<RunningSandbox> {
   const web = await createWeb(ctx, { sandbox });
   await web.start();
   await sandbox.connect(base);
-  const worker: WorkerRole = await createWorkerRole(ctx);
+  const worker: WorkerRole = await createWorkerRole(ctx, { sandbox });
   await worker.start();
   return {
     base,

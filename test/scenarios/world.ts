@@ -90,12 +90,13 @@ export async function createWorld(options: { workers?: boolean } = {}): Promise<
   });
   const sms = smsOutbox();
   const telegramSender = createTelegramSender({ token: TG_TOKEN, apiRoot });
-  const telegram = createTelegramChannel(ctx, { lock: { maxPollMs: 20 } });
+  const telegram = createTelegramChannel(ctx, { lock: { maxPollMs: 20 } }, { direct: true });
   const vkBot = createVkCustomerBot(ctx, {
     vk: vkClient(vk, VK_TOKEN),
     sms,
     messengers: new Map<Platform, OutboundSender>([['telegram', telegramSender]]),
     bot: { lock: { maxPollMs: 20 } },
+    direct: true,
   });
   const shop = createShopServices(ctx);
   await shop.ledger.syncTiers(ctx.prisma);

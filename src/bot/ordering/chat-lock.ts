@@ -10,7 +10,16 @@
  * released here (the usual case: Telegram sends one chat's updates to one instance); a
  * waiter behind another instance polls with a capped backoff, which needs no extra Redis
  * connection per waiter.
+ *
+ * Fencing: the holder's token (the queue's head) is its fencing token. The heartbeat only
+ * extends a live lease (PEXPIRE, never re-creates it); when it finds the lease gone, or cannot
+ * renew it for a whole lease (Redis unreachable, the event loop stalled), the lease is lost.
+ * State writes made through `write` (the session and flow storages) run a script that checks,
+ * atomically with the write, that the token is still the head and its lease alive: a handler
+ * that lost its lease can no longer write (LeaseLostError), so its update fails, is not marked
+ * done, and is handled again; the holder that took over keeps its state.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Redis } from '../../infra/redis.js';
@@ -32,6 +41,22 @@ export class ChatLockTimeoutError extends Error {
   override name = 'ChatLockTimeoutError';
 }
 
+/** A write by a handler whose chat lease was lost (another handler may hold the chat now). */
+export class LeaseLostError extends Error {
+  override name = 'LeaseLostError';
+}
+
+/** The lease of one running handler. */
+export interface Lease {
+  readonly chatKey: string;
+  /** The fencing token: the queue head it must still be for its writes to land. */
+  readonly token: string;
+  /** Known locally to be lost (heartbeat found it gone or could not renew it in time). */
+  readonly lost: boolean;
+  /** Aborted when the lease is known to be lost. */
+  readonly signal: AbortSignal;
+}
+
 // One round trip per attempt: (re-)enqueue when asked, drop dead heads, and, once we are the
 // head, check the update's done-mark and read the state keys the holder needs first.
 // KEYS[1] queue, KEYS[2] our heartbeat, KEYS[3] done-mark or '', KEYS[4..] keys to read.
@@ -39,9 +64,11 @@ export class ChatLockTimeoutError extends Error {
 // ARGV[5] '1' to enqueue first.
 // Returns {1, values...} when we hold the lock, {2} when the update is already done (we left
 // the queue), {0} when someone alive is ahead, {-1} when our token is gone.
+// Our heartbeat is (re)set on every attempt: a waiter is alive while it runs this script; once
+// holding, only PEXPIRE extends it, so a lost lease is never revived.
 const ACQUIRE = `
+redis.call('SET', KEYS[2], '1', 'PX', ARGV[3])
 if ARGV[5] == '1' then
-  redis.call('SET', KEYS[2], '1', 'PX', ARGV[3])
   redis.call('RPUSH', KEYS[1], ARGV[1])
   redis.call('PEXPIRE', KEYS[1], ARGV[4])
 end
@@ -65,9 +92,12 @@ return {0}
 `;
 
 // KEYS[1] queue, KEYS[2] our heartbeat, KEYS[3] done-mark or ''; ARGV[1] token, ARGV[2] mark
-// ttl seconds. The mark (when given) and the release are one step: a crash leaves neither.
+// ttl seconds. The mark (when given) and the release are one step: a crash leaves neither. A
+// holder that lost its lease marks nothing.
 const RELEASE = `
-if KEYS[3] ~= '' then redis.call('SET', KEYS[3], '1', 'EX', ARGV[2]) end
+if KEYS[3] ~= '' and redis.call('LINDEX', KEYS[1], 0) == ARGV[1] and redis.call('EXISTS', KEYS[2]) == 1 then
+  redis.call('SET', KEYS[3], '1', 'EX', ARGV[2])
+end
 redis.call('DEL', KEYS[2])
 if redis.call('LINDEX', KEYS[1], 0) == ARGV[1] then
   redis.call('LPOP', KEYS[1])
@@ -75,6 +105,15 @@ if redis.call('LINDEX', KEYS[1], 0) == ARGV[1] then
 end
 redis.call('LREM', KEYS[1], 1, ARGV[1])
 return 0
+`;
+
+// A fenced write. KEYS[1] queue, KEYS[2] holder's heartbeat, KEYS[3] target; ARGV[1] token,
+// ARGV[2] value ('' with ARGV[4] 'del' deletes), ARGV[3] ttl seconds, ARGV[4] 'set' | 'del'.
+// 1 written, 0 refused (the token is not the live holder any more).
+const FENCED_WRITE = `
+if redis.call('LINDEX', KEYS[1], 0) ~= ARGV[1] or redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
+if ARGV[4] == 'del' then redis.call('DEL', KEYS[3]) else redis.call('SET', KEYS[3], ARGV[2], 'EX', ARGV[3]) end
+return 1
 `;
 
 /** Handling one update under the chat lock, at most once to completion. */
@@ -97,7 +136,15 @@ export interface ChatLock {
    * the release, only if fn succeeded). Lock, dedup and the first state reads cost one Redis
    * round trip in the usual case, mark and release another.
    */
-  runUpdate<T>(chatKey: string, options: UpdateRunOptions, fn: (values: (string | null)[]) => Promise<T>): Promise<UpdateRunResult<T>>;
+  runUpdate<T>(chatKey: string, options: UpdateRunOptions, fn: (values: (string | null)[], lease: Lease) => Promise<T>): Promise<UpdateRunResult<T>>;
+  /**
+   * Writes a state key (SET with a TTL; null deletes). Inside `run`/`runUpdate` the write is
+   * fenced: it lands only while this handler still holds its chat, else LeaseLostError.
+   * Outside a locked handler it is a plain write.
+   */
+  write(key: string, value: string | null, ttlSeconds: number): Promise<void>;
+  /** The lease of the handler running in this async context, if any. */
+  currentLease(): Lease | undefined;
   /** How many are queued for the chat (holder included); for tests and metrics. */
   queueLength(chatKey: string): Promise<number>;
 }
@@ -127,6 +174,19 @@ export function createChatLock(options: ChatLockOptions): ChatLock {
   const queueTtlMs = Math.max(leaseMs * 20, 600_000);
   const acquireScript = scriptRunner(redis, ACQUIRE);
   const releaseScript = scriptRunner(redis, RELEASE);
+  const fencedWriteScript = scriptRunner(redis, FENCED_WRITE);
+  const leases = new AsyncLocalStorage<LeaseState>();
+  interface LeaseState extends Lease {
+    lost: boolean;
+    queue: string;
+    alive: string;
+    controller: AbortController;
+  }
+  const lose = (lease: LeaseState, reason: string) => {
+    if (lease.lost) return;
+    lease.lost = true;
+    lease.controller.abort(new LeaseLostError(reason));
+  };
   const released = new EventEmitter();
   released.setMaxListeners(0);
   /** Sleeps up to `ms`, or less if this process releases the chat meanwhile. */
@@ -141,14 +201,26 @@ export function createChatLock(options: ChatLockOptions): ChatLock {
       released.once(chatKey, wake);
     });
 
-  async function runUpdate<T>(chatKey: string, update: UpdateRunOptions | undefined, fn: (values: (string | null)[]) => Promise<T>): Promise<UpdateRunResult<T>> {
+  async function runUpdate<T>(chatKey: string, update: UpdateRunOptions | undefined, fn: (values: (string | null)[], lease: Lease) => Promise<T>): Promise<UpdateRunResult<T>> {
     const token = randomUUID();
     const queue = queueKey(chatKey);
     const alive = aliveKey(token);
     const doneKey = update?.doneKey ?? '';
     const keys = [queue, alive, doneKey, ...(update?.readKeys ?? [])];
+    const controller = new AbortController();
+    const lease: LeaseState = { chatKey, token, lost: false, signal: controller.signal, queue, alive, controller };
+    let renewedAt = Date.now();
     const heartbeat = setInterval(() => {
-      redis.set(alive, '1', 'PX', leaseMs).catch(() => undefined);
+      // Not renewed for a whole lease (Redis unreachable, the event loop stalled): another
+      // handler may have the chat already.
+      if (holding && Date.now() - renewedAt >= leaseMs) lose(lease, 'lease not renewed in time');
+      redis.pexpire(alive, leaseMs).then(
+        (extended) => {
+          if (extended === 1) renewedAt = Date.now();
+          else if (holding) lose(lease, 'lease expired');
+        },
+        () => undefined,
+      );
     }, Math.max(50, Math.floor(leaseMs / 3)));
     heartbeat.unref();
     let queued = true;
@@ -181,9 +253,10 @@ export function createChatLock(options: ChatLockOptions): ChatLock {
         delay = Math.min(maxPoll, delay * 2);
       }
       holding = true;
+      renewedAt = Date.now();
       // Lua has no null in arrays: missing keys come back as null, trailing ones not at all.
       const read = (update?.readKeys ?? []).map((_, i) => values[i] ?? null);
-      const value = await fn(read);
+      const value = await leases.run(lease, () => fn(read, lease));
       succeeded = true;
       return { duplicate: false, value };
     } finally {
@@ -201,6 +274,21 @@ export function createChatLock(options: ChatLockOptions): ChatLock {
       return result.value;
     },
     runUpdate,
+    currentLease: () => leases.getStore(),
+    async write(key, value, ttlSeconds) {
+      const lease = leases.getStore();
+      if (!lease) {
+        if (value === null) await redis.del(key);
+        else await redis.set(key, value, 'EX', ttlSeconds);
+        return;
+      }
+      if (lease.lost) throw new LeaseLostError(`chat ${lease.chatKey}: lease lost; write refused`);
+      const written = await fencedWriteScript([lease.queue, lease.alive, key], [lease.token, value ?? '', ttlSeconds, value === null ? 'del' : 'set']);
+      if (written !== 1) {
+        lose(lease, 'fenced write refused');
+        throw new LeaseLostError(`chat ${lease.chatKey}: another handler holds the chat; write refused`);
+      }
+    },
     async queueLength(chatKey) {
       return redis.llen(queueKey(chatKey));
     },

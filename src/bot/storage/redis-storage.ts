@@ -6,6 +6,10 @@
  * and the flow state in the chat lock's acquire script). A read takes its key's value once;
  * later reads go to Redis. The map is filled and cleared under the chat lock, so no other
  * update of the chat can see it.
+ *
+ * `writer`: how writes and deletes reach Redis. The customer bot passes its chat lock's
+ * fenced `write`, so a handler that lost its chat's lease cannot overwrite the state of the
+ * handler that took over (the write throws LeaseLostError instead).
  */
 import type { StorageAdapter } from 'grammy';
 import type { Redis } from '../../infra/redis.js';
@@ -17,10 +21,18 @@ export interface RedisStorageOptions {
   ttlSeconds: number;
   /** Full Redis key → raw value (null: absent), taken by the first read. */
   prefetched?: Map<string, string | null>;
+  /** SET with TTL (null: DEL); default a plain write. */
+  writer?: (key: string, value: string | null, ttlSeconds: number) => Promise<void>;
 }
 
 export function createRedisStorage<T>(options: RedisStorageOptions): StorageAdapter<T> {
   const { redis, prefix, ttlSeconds, prefetched } = options;
+  const writer =
+    options.writer ??
+    (async (key: string, value: string | null, ttl: number) => {
+      if (value === null) await redis.del(key);
+      else await redis.set(key, value, 'EX', ttl);
+    });
   return {
     async read(key) {
       const full = prefix + key;
@@ -31,11 +43,11 @@ export function createRedisStorage<T>(options: RedisStorageOptions): StorageAdap
     },
     async write(key, value) {
       prefetched?.delete(prefix + key);
-      await redis.set(prefix + key, JSON.stringify(value), 'EX', ttlSeconds);
+      await writer(prefix + key, JSON.stringify(value), ttlSeconds);
     },
     async delete(key) {
       prefetched?.delete(prefix + key);
-      await redis.del(prefix + key);
+      await writer(prefix + key, null, ttlSeconds);
     },
   };
 }

@@ -2,12 +2,18 @@
  * The Telegram mouth of the customer bot: builds the brain with Telegram's capabilities and
  * receives updates by webhook (TELEGRAM_WEBHOOK_URL set: setWebhook with the secret on start)
  * or by long polling (local runs).
+ *
+ * Webhook updates are recorded in the durable inbound queue and answered at once (`web`);
+ * `startConsuming` runs the brain on them (`worker`; `npm run dev` runs both). `direct: true`
+ * handles each update before answering instead (tests of the brain).
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { TELEGRAM_CAPABILITIES } from '../../bot/channel.js';
 import { createCustomerBot, type CustomerBot, type CustomerBotDeps } from '../../bot/customer-bot.js';
 import type { Infrastructure } from '../../infra/infrastructure.js';
 import { createOutboxFromInfra } from '../../outbox/outbox.js';
+import { createInboundQueue, type InboundConsumerOptions, type InboundQueue } from '../../bot/ordering/inbound-queue.js';
+import { consumeTelegramUpdates } from './inbound.js';
 import { TELEGRAM_WEBHOOK_PATH, telegramWebhookPlugin } from './webhook.plugin.js';
 
 export const ALLOWED_UPDATES = ['message', 'callback_query', 'my_chat_member'] as const;
@@ -16,11 +22,24 @@ export interface TelegramChannel {
   customerBot: CustomerBot;
   /** Registered on the web app when a webhook is configured. */
   plugin: FastifyPluginAsync | undefined;
+  /** Where the webhook records updates (undefined with `direct`). */
+  inbound: InboundQueue | undefined;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** Runs the brain on recorded updates in this process (the worker role). */
+  startConsuming(options?: InboundConsumerOptions): Promise<void>;
+  /** Finishes the running updates and stops taking more. */
+  stopConsuming(): Promise<void>;
 }
 
-export function createTelegramChannel(infra: Infrastructure, overrides: Partial<CustomerBotDeps> = {}): TelegramChannel {
+export interface TelegramChannelOptions {
+  /** Handle each webhook update before answering (no inbound queue). */
+  direct?: boolean;
+  /** Inbound queue tuning (tests shorten the lease). */
+  inbound?: Partial<Parameters<typeof createInboundQueue>[0]>;
+}
+
+export function createTelegramChannel(infra: Infrastructure, overrides: Partial<CustomerBotDeps> = {}, options: TelegramChannelOptions = {}): TelegramChannel {
   const { config, logger } = infra;
   const token = config.telegram.token;
   if (!token) throw new Error('TELEGRAM_BOT_TOKEN is not set');
@@ -36,12 +55,23 @@ export function createTelegramChannel(infra: Infrastructure, overrides: Partial<
   const { bot } = customerBot;
   const webhookUrl = config.telegram.webhookUrl;
   const secret = config.telegram.webhookSecret;
-  const plugin = secret ? telegramWebhookPlugin({ bot, secretToken: secret, logger }) : undefined;
+  const inbound = options.direct
+    ? undefined
+    : createInboundQueue({ redis: infra.redis, prefix: `${customerBot.keyPrefix}in:`, logger, ...options.inbound });
+  const plugin = secret ? telegramWebhookPlugin({ bot, secretToken: secret, logger, inbound }) : undefined;
   let polling: Promise<void> | undefined;
 
   return {
     customerBot,
     plugin,
+    inbound,
+    async startConsuming(consumerOptions) {
+      if (!inbound) return;
+      consumeTelegramUpdates(bot, inbound, consumerOptions);
+    },
+    async stopConsuming() {
+      await inbound?.stop();
+    },
     async start() {
       await bot.init();
       if (webhookUrl) {

@@ -1,57 +1,68 @@
 /**
- * POST /telegram/webhook: checks Telegram's secret token header in constant time, then
- * hands the update to the bot and answers when it is handled. Handling is not cut short on
- * a timeout (that would let the chat's next update run beside it); past the deadline the
- * request is answered 200 and the handling finishes in the background under the chat lock.
- * A handler failure answers 500 so Telegram retries (a failed update is not marked done).
+ * POST /telegram/webhook.
+ *
+ * The secret token header is compared (constant time) in `onRequest`, before Fastify reads
+ * or parses a byte of the body: a forged request costs a header comparison and is answered
+ * 401. A signed body is capped at TELEGRAM_WEBHOOK_BODY_LIMIT (1 MiB, 413 above it): a real
+ * update is a few KB (a 4096-character message, its entities and a replied-to message, even
+ * with every character \u-escaped, stays under ~100 KB), so 1 MiB leaves ten times that and
+ * still bounds what a leaked secret can make us parse.
+ *
+ * With an inbound queue (production): the update is recorded in the chat's durable queue in
+ * Redis (deduplicated by update_id) and answered 200 at once; workers run the brain. Without
+ * one (tests of the brain, long-polling tools): the update is handled before the answer, and
+ * a failure answers 500 so Telegram retries.
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { Bot, Context } from 'grammy';
 import type { Update } from 'grammy/types';
 import type { Logger } from '../../infra/logger.js';
 import { secretMatches } from '../../lib/secure-compare.js';
+import type { InboundQueue } from '../../bot/ordering/inbound-queue.js';
+import { telegramChatKey } from './inbound.js';
 
 export interface TelegramWebhookOptions {
   bot: Bot<any>;
   secretToken: string;
   logger: Logger;
   path?: string;
-  /** Answer 200 after this long even if handling goes on. Default 25 s (Telegram waits ~60 s). */
-  timeoutMs?: number;
+  /** Record and answer at once; workers handle. Absent: handle before answering. */
+  inbound?: InboundQueue | undefined;
+  bodyLimitBytes?: number;
 }
 
 export const TELEGRAM_WEBHOOK_PATH = '/telegram/webhook';
+export const TELEGRAM_WEBHOOK_BODY_LIMIT = 1024 * 1024;
 const HEADER = 'x-telegram-bot-api-secret-token';
 
-
 export function telegramWebhookPlugin(options: TelegramWebhookOptions): FastifyPluginAsync {
-  const timeoutMs = options.timeoutMs ?? 25_000;
   return async (app) => {
     app.post(
       options.path ?? TELEGRAM_WEBHOOK_PATH,
-      { schema: { hide: true, body: { type: 'object', required: ['update_id'], properties: { update_id: { type: 'integer' } } } } },
-      async (request, reply) => {
-        if (!secretMatches(request.headers[HEADER], options.secretToken)) {
-          return reply.status(401).send({ error: 'unauthorized', message: 'Bad secret token' });
-        }
-        const update = request.body as Update;
-        const handling = options.bot.handleUpdate(update);
-        let timer: NodeJS.Timeout | undefined;
-        const deadline = new Promise<'timeout'>((resolve) => {
-          timer = setTimeout(() => resolve('timeout'), timeoutMs);
-        });
-        try {
-          const outcome = await Promise.race([handling.then(() => 'done' as const), deadline]);
-          if (outcome === 'timeout') {
-            options.logger.warn({ updateId: update.update_id }, 'webhook update still running; answered early');
-            handling.catch((err: unknown) => options.logger.error({ err, updateId: update.update_id }, 'late webhook update failed'));
+      {
+        bodyLimit: options.bodyLimitBytes ?? TELEGRAM_WEBHOOK_BODY_LIMIT,
+        schema: { hide: true, body: { type: 'object', required: ['update_id'], properties: { update_id: { type: 'integer', minimum: 0 } } } },
+        // Before the body is read: a request without the secret never reaches the parser.
+        onRequest: async (request, reply) => {
+          if (!secretMatches(request.headers[HEADER], options.secretToken)) {
+            return reply.status(401).send({ error: 'unauthorized', message: 'Bad secret token' });
           }
+        },
+      },
+      async (request, reply) => {
+        const update = request.body as Update;
+        if (options.inbound) {
+          // A Redis failure answers 500 (below): Telegram retries, nothing is half-recorded.
+          const recorded = await options.inbound.enqueue(telegramChatKey(update), String(update.update_id), JSON.stringify(update));
+          if (recorded === 'duplicate') options.logger.info({ updateId: update.update_id }, 'telegram: duplicate update answered, not queued again');
+          return reply.status(200).send({ ok: true });
+        }
+        try {
+          await options.bot.handleUpdate(update);
           return reply.status(200).send({ ok: true });
         } catch (err) {
           options.logger.error({ err, updateId: update.update_id }, 'webhook update failed');
           return reply.status(500).send({ error: 'internal_error', message: 'Update failed' });
-        } finally {
-          clearTimeout(timer);
         }
       },
     );

@@ -12,7 +12,8 @@ import type { Logger } from '../../infra/logger.js';
 import type { PrismaClient } from '../../infra/prisma.js';
 import type { Redis } from '../../infra/redis.js';
 import type { OutboundSender } from '../outbound.js';
-import { vkCallbackPlugin, type VkCallbackDeps } from './callback-route.js';
+import { createVkEventHandler, vkCallbackPlugin, type VkCallbackDeps } from './callback-route.js';
+import type { InboundQueue } from '../../bot/ordering/inbound-queue.js';
 import { createVkBridge, type VkBridge } from './method-table.js';
 import { createVkOutboundSender } from './outbound-sender.js';
 import { createPayloadStore } from './payload-store.js';
@@ -20,7 +21,7 @@ import { createVkTransformer } from './transformer.js';
 import { createUpdateConverter, type UpdateConverter, type VkUserInfo } from './update-converter.js';
 import { createVkApi } from './vk-api.js';
 
-export { vkCallbackPlugin, createVkBridge, createVkTransformer, createVkOutboundSender, createUpdateConverter, createVkApi };
+export { vkCallbackPlugin, createVkEventHandler, createVkBridge, createVkTransformer, createVkOutboundSender, createUpdateConverter, createVkApi };
 
 export const VK_CAPABILITIES: ChannelCapabilities = {
   // A VK bot cannot receive a verified phone; login goes through a one-time code.
@@ -61,7 +62,7 @@ export interface VkChannel {
   outboundSender: OutboundSender;
   transformer: ReturnType<typeof createVkTransformer>;
   /** The Fastify plugin and its options, for buildApp's plugin list. */
-  callbackPlugin(handleUpdate: VkCallbackDeps['handleUpdate'], options?: { path?: string }): { plugin: typeof vkCallbackPlugin; options: VkCallbackDeps & Record<string, unknown> };
+  callbackPlugin(handleUpdate: VkCallbackDeps['handleUpdate'], options?: { path?: string; inbound?: InboundQueue | undefined }): { plugin: typeof vkCallbackPlugin; options: VkCallbackDeps & Record<string, unknown> };
   /** Marks the VK identity blocked / unblocked (message_deny / message_allow). */
   setPermission(userId: number, allowed: boolean): Promise<void>;
 }
@@ -99,7 +100,7 @@ export function createVkChannel(deps: VkChannelDeps): VkChannel {
     outboundSender: createVkOutboundSender(bridge),
     transformer: createVkTransformer(bridge),
     setPermission,
-    callbackPlugin(handleUpdate: (update: Update, chat: { peerId: number; userId: number }) => Promise<void>, options = {}) {
+    callbackPlugin(handleUpdate: (update: Update, chat: { peerId: number; userId: number }) => Promise<void>, options: { path?: string; inbound?: InboundQueue | undefined } = {}) {
       return {
         plugin: vkCallbackPlugin,
         options: {
@@ -114,6 +115,7 @@ export function createVkChannel(deps: VkChannelDeps): VkChannel {
           setPermission,
           logger: deps.logger,
           ...(options.path ? { path: options.path } : {}),
+          ...(options.inbound ? { inbound: options.inbound } : {}),
         },
       };
     },

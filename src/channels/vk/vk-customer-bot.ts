@@ -1,9 +1,10 @@
 /**
  * The VK mouth of the customer bot: the same brain as Telegram (createCustomerBot), with
  * VK's capabilities, the phone + one-time-code login, and the bridge's transformer installed
- * on its Api, so every outgoing call becomes a VK call. Updates arrive through the Callback
- * API plugin and are handled by `bot.handleUpdate` — which dedupes and takes the per-chat
- * lock — before the plugin answers "ok".
+ * on its Api, so every outgoing call becomes a VK call. Events arrive through the Callback
+ * API plugin, which records them in the durable inbound queue and answers "ok" at once;
+ * `startConsuming` (the worker role) converts them and runs `bot.handleUpdate` — which dedupes
+ * and takes the per-chat lock. `direct: true` handles each event before "ok" instead (tests).
  */
 import type { Update } from 'grammy/types';
 import type { VK } from 'vk-io';
@@ -17,7 +18,9 @@ import { createOutboxFromInfra } from '../../outbox/outbox.js';
 import { createCodeDelivery } from '../../sms/code-delivery.js';
 import type { SmsSender } from '../../sms/index.js';
 import type { OutboundSender, Platform } from '../outbound.js';
+import { createInboundQueue, type InboundConsumerOptions, type InboundQueue, type InboundQueueOptions } from '../../bot/ordering/inbound-queue.js';
 import { createBridgeFetch } from './bridge-fetch.js';
+import { consumeVkEvents, createVkEventHandler } from './callback-route.js';
 import { createVkChannel, VK_CHANNEL, type VkChannel } from './index.js';
 
 export const VK_CALLBACK_PATH = '/vk/callback';
@@ -32,6 +35,10 @@ export interface VkCustomerBotOptions {
   bot?: Partial<CustomerBotDeps>;
   path?: string;
   download?: (url: string) => Promise<Buffer>;
+  /** Handle each event before answering (no inbound queue). */
+  direct?: boolean;
+  /** Inbound queue tuning (tests shorten the lease). */
+  inbound?: Partial<InboundQueueOptions>;
 }
 
 export interface VkCustomerBot {
@@ -41,6 +48,11 @@ export interface VkCustomerBot {
   /** Hands one converted update to the brain; resolves when it was handled. */
   handleUpdate(update: Update): Promise<void>;
   plugin: ReturnType<VkChannel['callbackPlugin']>;
+  /** Where the callback route records events (undefined with `direct`). */
+  inbound: InboundQueue | undefined;
+  /** Runs the brain on recorded events in this process (the worker role). */
+  startConsuming(options?: InboundConsumerOptions): Promise<void>;
+  stopConsuming(): Promise<void>;
 }
 
 /** The VK channel alone (the worker needs only its OutboundSender). */
@@ -117,5 +129,24 @@ export function createVkCustomerBot(infra: Infrastructure, options: VkCustomerBo
     await bot.handleUpdate(update);
   }
 
-  return { vk, customerBot, phoneLogin, handleUpdate, plugin: vk.callbackPlugin(handleUpdate, { path: options.path ?? VK_CALLBACK_PATH }) };
+  const inbound = options.direct
+    ? undefined
+    : createInboundQueue({ redis, prefix: `${customerBot.keyPrefix}in:`, logger, ...options.inbound });
+  const plugin = vk.callbackPlugin(handleUpdate, { path: options.path ?? VK_CALLBACK_PATH, inbound });
+  return {
+    vk,
+    customerBot,
+    phoneLogin,
+    handleUpdate,
+    plugin,
+    inbound,
+    async startConsuming(consumerOptions) {
+      if (!inbound) return;
+      const handleEvent = createVkEventHandler({ converter: vk.converter, bridge: vk.bridge, handleUpdate, setPermission: vk.setPermission, logger });
+      consumeVkEvents(inbound, handleEvent, consumerOptions);
+    },
+    async stopConsuming() {
+      await inbound?.stop();
+    },
+  };
 }

@@ -1,6 +1,7 @@
 /** runUpdate: the lock, the update's done-mark and the state reads in one acquire. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createChatLock, type ChatLock } from '../../../src/bot/ordering/chat-lock.js';
+import { createChatLock, LeaseLostError, type ChatLock } from '../../../src/bot/ordering/chat-lock.js';
+import { createRedisStorage } from '../../../src/bot/storage/redis-storage.js';
 import { createTestContext, type TestContext } from '../../support/context.js';
 
 let ctx: TestContext;
@@ -49,5 +50,103 @@ describe('chat lock: runUpdate', () => {
     expect(results.map((r) => r.duplicate)).toEqual([false, true, false]);
     expect(events).toEqual(['20 start', '20 end', '21']);
     expect(await lock.queueLength('3')).toBe(0);
+  });
+});
+
+describe('chat lock: fencing', () => {
+  /** The same Redis client, except that the heartbeat (PEXPIRE) fails while `failing` is set. */
+  function flakyHeartbeat(redis: TestContext['redis']) {
+    const state = { failing: false };
+    const proxy = new Proxy(redis, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver);
+        if (prop === 'pexpire') return (...args: unknown[]) => (state.failing ? Promise.reject(new Error('injected heartbeat failure')) : (value as (...a: unknown[]) => unknown).apply(target, args));
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    return { redis: proxy, state };
+  }
+
+  it('refuses the writes of a holder whose heartbeat failed past its lease; the holder that took over keeps its state', async () => {
+    const leaseMs = 200;
+    const flaky = flakyHeartbeat(ctx.redis);
+    const a = createChatLock({ redis: flaky.redis, prefix: `${prefix}fence:`, leaseMs, maxPollMs: 10 });
+    const b = createChatLock({ redis: ctx.redis, prefix: `${prefix}fence:`, leaseMs, maxPollMs: 10 });
+    const key = `${prefix}session:f1`;
+    const events: string[] = [];
+    let bDone!: () => void;
+    const bFinished = new Promise<void>((r) => (bDone = r));
+    let aHolding!: () => void;
+    const aHolds = new Promise<void>((r) => (aHolding = r));
+
+    const first = a.runUpdate('f1', options(100), async (_values, lease) => {
+      await a.write(key, 'A1', 60);
+      events.push('A wrote A1');
+      flaky.state.failing = true; // from now on A's heartbeats fail (Redis hiccup / stalled loop)
+      aHolding();
+      await bFinished;
+      try {
+        await a.write(key, 'A2', 60); // must be refused
+        events.push('A wrote A2');
+      } finally {
+        // Refused by the script even before A's own heartbeat noticed; now A knows.
+        events.push(`A lease lost: ${lease.lost}, aborted: ${lease.signal.aborted}`);
+      }
+    });
+    await aHolds;
+    // B waits for the chat; once A's lease runs out it takes over.
+    const second = b.runUpdate('f1', options(101), async () => {
+      events.push('B holds');
+      await b.write(key, 'B1', 60);
+      bDone();
+    });
+    await expect(second).resolves.toMatchObject({ duplicate: false });
+    await expect(first).rejects.toThrow(/lease lost|write refused/);
+    expect(events).toEqual(['A wrote A1', 'B holds', 'A lease lost: true, aborted: true']);
+    expect(await ctx.redis.get(key)).toBe('B1');
+    // A failed: its update is not marked done, so it will be handled again; B's is.
+    expect(await ctx.redis.exists(`${prefix}upd:100`)).toBe(0);
+    expect(await ctx.redis.exists(`${prefix}upd:101`)).toBe(1);
+    flaky.state.failing = false;
+  });
+
+  it('refuses a write after the lease expired during a stall even when nobody took over', async () => {
+    const leaseMs = 100;
+    const lockS = createChatLock({ redis: ctx.redis, prefix: `${prefix}stall:`, leaseMs, maxPollMs: 10 });
+    const key = `${prefix}session:s1`;
+    const run = lockS.run('s1', async () => {
+      await lockS.write(key, 'before', 60);
+      // A synchronous stall longer than the lease: no heartbeat can run.
+      const until = Date.now() + leaseMs * 3;
+      while (Date.now() < until) { /* stalled event loop */ }
+      await lockS.write(key, 'after', 60);
+    });
+    await expect(run).rejects.toThrow(/write refused|lease lost/);
+    expect(await ctx.redis.get(key)).toBe('before');
+  });
+
+  it('fences the session/flow storage the bot uses: a write after the lease was lost throws', async () => {
+    const lockS = createChatLock({ redis: ctx.redis, prefix: `${prefix}store:`, leaseMs: 100, maxPollMs: 10 });
+    const storage = createRedisStorage<{ step: number }>({ redis: ctx.redis, prefix: `${prefix}flow:`, ttlSeconds: 60, writer: lockS.write });
+    const run = lockS.run('st1', async () => {
+      await storage.write('st1', { step: 1 });
+      // The lease runs out (the key expires as if the heartbeat had failed).
+      await ctx.redis.del(`${prefix}store:alive:${lockS.currentLease()!.token}`);
+      await storage.write('st1', { step: 2 });
+    });
+    await expect(run).rejects.toBeInstanceOf(LeaseLostError);
+    expect(await storage.read('st1')).toEqual({ step: 1 });
+  });
+
+  it('writes plainly outside a locked handler, and deletes through the fence inside one', async () => {
+    const key = `${prefix}session:p1`;
+    await lock.write(key, 'plain', 60);
+    expect(await ctx.redis.get(key)).toBe('plain');
+    await lock.run('p1', async () => {
+      expect(lock.currentLease()?.chatKey).toBe('p1');
+      await lock.write(key, null, 60);
+    });
+    expect(await ctx.redis.exists(key)).toBe(0);
+    expect(lock.currentLease()).toBeUndefined();
   });
 });

@@ -1,0 +1,90 @@
+/**
+ * Benchmark 5: a flood of VK Callback API events (30 people × 10 messages = 300 events) against
+ * Kabinet's VK route, the production one (recorded in the durable inbound queue, "ok" at once,
+ * the brain consuming in the same process, as `npm run dev` runs) next to the previous design
+ * (handled before "ok") on the same process. Each person's events are sent one after the other
+ * (VK keeps one event per peer in flight), people in parallel; the bench POSTs them itself.
+ *
+ * All events are written at once (the flood); VK then delivers each person's events one
+ * after the other. Per event: ms from POST to the route's answer (what VK waits for), and from
+ * the moment the person sent it to the brain's reply (messages.send to that person at the fake
+ * VK, matched in order per person): what the person waits for, VK's own queueing included. The brain's
+ * replies are bounded by VK's 20 requests/s per community (vk-io's limiter, the fake's window),
+ * so 300 replies take at least 15 s whatever the route does.
+ */
+import { performance } from 'node:perf_hooks';
+import type { FakeVk } from '../../src/fakes/vk/index.js';
+
+export const VK_GROUP = 7200;
+export const VK_TOKEN = 'vk-bench-community-token';
+export const VK_SECRET = 'vk-bench-callback-secret';
+export const VK_CONFIRMATION = 'bench-confirm';
+
+export interface FloodRun {
+  /** POST → the route's answer, ms. */
+  answers: number[];
+  /** The person sent it → the reply at the fake, ms. */
+  replies: number[];
+  wallMs: number;
+  statuses: Map<number, number>;
+  /** messages.send calls the fake refused (rate limit …). */
+  refused: number;
+  events: number;
+}
+
+export interface FloodOptions {
+  people: number;
+  perPerson: number;
+  /** First fake VK user id of this run (each run its own people: names are cached per person). */
+  userIdBase: number;
+}
+
+export async function vkFlood(fake: FakeVk, url: string, options: FloodOptions): Promise<FloodRun> {
+  const people = Array.from({ length: options.people }, (_, i) => fake.createUser({ id: options.userIdBase + i, firstName: `Flood${i}`, langId: 0 }));
+  const waiting = new Map<number, Array<(at: number) => void>>();
+  let refused = 0;
+  const off = fake.onCall((call) => {
+    if (call.method !== 'messages.send' || call.groupId !== VK_GROUP) return;
+    if (call.error) {
+      refused += 1;
+      return;
+    }
+    const at = performance.now();
+    for (const peer of String(call.params.peer_ids ?? call.params.peer_id ?? '').split(',')) waiting.get(Number(peer))?.shift()?.(at);
+  });
+  const answers: number[] = [];
+  const replies: Promise<void>[] = [];
+  const replyMs: number[] = [];
+  const statuses = new Map<number, number>();
+  const started = performance.now();
+  try {
+    await Promise.all(
+      people.map(async (person) => {
+        const queue: Array<(at: number) => void> = [];
+        waiting.set(person.id, queue);
+        const events = Array.from({ length: options.perPerson }, () => ({ event: fake.sendText(VK_GROUP, person.id, '/help').event, sentAt: performance.now() }));
+        for (const { event, sentAt } of events) {
+          replies.push(
+            new Promise<void>((resolve, reject) => {
+              const timer = setTimeout(() => reject(new Error(`no reply to ${person.id} within 120 s`)), 120_000);
+              queue.push((at) => {
+                clearTimeout(timer);
+                replyMs.push(at - sentAt);
+                resolve();
+              });
+            }),
+          );
+          const t0 = performance.now();
+          const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(event) });
+          await res.text();
+          answers.push(performance.now() - t0);
+          statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+        }
+      }),
+    );
+    await Promise.all(replies);
+    return { answers, replies: replyMs, wallMs: performance.now() - started, statuses, refused, events: options.people * options.perPerson };
+  } finally {
+    off();
+  }
+}

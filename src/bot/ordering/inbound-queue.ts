@@ -1,0 +1,408 @@
+/**
+ * The durable, per-chat ordered inbound queue: webhooks record an update here and answer at
+ * once; consumers (the worker role) run the brain. Redis is the only shared state, so any
+ * number of web instances record and any number of consumers handle.
+ *
+ * Keys (under `prefix`):
+ * - `seen:<id>`   dedup of the platform's id (update_id, VK event_id), set with the record;
+ * - `item:<id>`   hash { p: payload, a: attempts, e: last error };
+ * - `q:<chat>`    list of the chat's item ids, in arrival order;
+ * - `sched`       set of chats that have items (each is in exactly one of ready, claims, delayed);
+ * - `ready`       list of chats waiting for a consumer;
+ * - `claims`      zset chat → lease expiry (ms, Redis time); `owners` hash chat → fencing token;
+ * - `delayed`     zset chat → when to retry (after a failed attempt);
+ * - `dead`        list of item ids given up after `maxAttempts` (kept with their error; requeueDead).
+ *
+ * Guarantees:
+ * - recorded means recorded: the webhook answers only after the enqueue script ran, and an item
+ *   leaves its chat's list only when a consumer acknowledges it after the handler returned;
+ * - one consumer per chat at a time (the claim), so one chat's updates run one by one in
+ *   arrival order across every process; other chats run in parallel (`concurrency` per process);
+ * - a consumer that dies or stalls past its lease loses the claim: the sweep (every consumer,
+ *   every `sweepMs`) gives the chat to another, which runs the unacknowledged item again. The
+ *   stale consumer's acknowledgement is refused by its fencing token (and the brain's writes by
+ *   the chat lock's);
+ * - the next update of a chat is taken in the same round trip that acknowledges the previous
+ *   one: the hand-over costs one Redis call;
+ * - a failing item is retried with backoff (the chat waits, others go on); after `maxAttempts`
+ *   (counted in Redis, so a handler that crashes its process counts too) it moves to `dead` with
+ *   its error, logged, and the chat goes on.
+ */
+import { createHash } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { Logger } from '../../infra/logger.js';
+import type { Redis } from '../../infra/redis.js';
+
+export interface InboundItem {
+  chat: string;
+  id: string;
+  payload: string;
+  /** 1 on the first run. */
+  attempt: number;
+}
+
+export interface InboundQueueOptions {
+  redis: Redis;
+  /** e.g. "kabinet:bot:telegram:123:in:" */
+  prefix: string;
+  logger: Logger;
+  /** Dedup window for platform ids (Telegram keeps undelivered updates for 24 h). */
+  dedupTtlSeconds?: number;
+  /** A claim not extended for this long is given to another consumer. */
+  leaseMs?: number;
+  maxAttempts?: number;
+  /** Backoff after the n-th failure: min(maxBackoffMs, baseBackoffMs·2^(n-1)). */
+  baseBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** How often each consumer looks for expired claims and due retries (also a wake-up fallback). */
+  sweepMs?: number;
+}
+
+export interface InboundConsumerOptions {
+  /** Chats handled at once by this process. */
+  concurrency?: number;
+  /** Optional timing hook (bench): called after each handled item. */
+  onHandled?(item: InboundItem, startedAt: number, finishedAt: number): void;
+}
+
+export interface InboundQueue {
+  /** Records one update of a chat; 'duplicate' when this id was recorded before. */
+  enqueue(chat: string, id: string, payload: string): Promise<'queued' | 'duplicate'>;
+  /** Starts consuming in this process. */
+  consume(handler: (item: InboundItem) => Promise<void>, options?: InboundConsumerOptions): void;
+  /** Stops taking chats and waits for the running items (their chats are released). */
+  stop(): Promise<void>;
+  /** Chats with items waiting or running, across all processes. */
+  pendingChats(): Promise<number>;
+  /** Ids given up after maxAttempts, newest last. */
+  dead(): Promise<string[]>;
+  /** Puts dead items back at the end of their chats' queues. */
+  requeueDead(): Promise<number>;
+}
+
+const NOW = `local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
+
+// KEYS: seen, item, q, sched, ready; ARGV: id, payload, dedup ttl, chat, channel
+const ENQUEUE = `
+if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[3]) == false then return 0 end
+redis.call('HSET', KEYS[2], 'p', ARGV[2], 'a', 0, 'c', ARGV[4])
+redis.call('RPUSH', KEYS[3], ARGV[1])
+if redis.call('SADD', KEYS[4], ARGV[4]) == 1 then
+  redis.call('RPUSH', KEYS[5], ARGV[4])
+  redis.call('PUBLISH', ARGV[5], ARGV[4])
+end
+return 1
+`;
+
+// Starts the head item of a claimed chat: counts the attempt, returns {id, payload, attempts}.
+// Used by CLAIM and ACK (prefix in ARGV[1]); `chat` and `owner` already checked.
+const BEGIN_HEAD = `
+local function begin_head(prefix, chat)
+  local id = redis.call('LINDEX', prefix .. 'q:' .. chat, 0)
+  if not id then return nil end
+  local a = redis.call('HINCRBY', prefix .. 'item:' .. id, 'a', 1)
+  local p = redis.call('HGET', prefix .. 'item:' .. id, 'p')
+  return {id, p or '', a}
+end
+`;
+
+// KEYS: ready, claims, owners, fence; ARGV: prefix, lease ms
+const CLAIM = `
+${BEGIN_HEAD}
+${NOW}
+while true do
+  local chat = redis.call('LPOP', KEYS[1])
+  if not chat then return nil end
+  local head = begin_head(ARGV[1], chat)
+  if head then
+    local token = redis.call('INCR', KEYS[4])
+    redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), chat)
+    redis.call('HSET', KEYS[3], chat, token)
+    return {chat, tostring(token), head[1], head[2], head[3]}
+  end
+  -- An empty chat left in ready (should not happen): forget it.
+  redis.call('SREM', ARGV[1] .. 'sched', chat)
+end
+`;
+
+// Acknowledges the head (handled, or given up: ARGV[5] = error) and begins the next one.
+// KEYS: q, claims, owners, sched, item, dead, ready; ARGV: prefix, chat, token, id, dead error
+// or '', lease, '1' to release the chat instead of taking its next item, dead item ttl seconds.
+// Returns {-1} fenced out, {0} chat released, {1, id, payload, attempts} next item.
+const ACK = `
+${BEGIN_HEAD}
+${NOW}
+if redis.call('HGET', KEYS[3], ARGV[2]) ~= ARGV[3] then return {-1} end
+if redis.call('LINDEX', KEYS[1], 0) == ARGV[4] then
+  redis.call('LPOP', KEYS[1])
+  if ARGV[5] ~= '' then
+    redis.call('HSET', KEYS[5], 'e', ARGV[5])
+    redis.call('EXPIRE', KEYS[5], ARGV[8])
+    redis.call('RPUSH', KEYS[6], ARGV[4])
+  else
+    redis.call('DEL', KEYS[5])
+  end
+end
+local more = redis.call('LLEN', KEYS[1]) > 0
+if ARGV[7] == '1' or not more then
+  redis.call('ZREM', KEYS[2], ARGV[2])
+  redis.call('HDEL', KEYS[3], ARGV[2])
+  if more then redis.call('LPUSH', KEYS[7], ARGV[2]) else redis.call('SREM', KEYS[4], ARGV[2]) end
+  return {0}
+end
+local head = begin_head(ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[6]), ARGV[2])
+return {1, head[1], head[2], head[3]}
+`;
+
+// Keeps a claim alive. KEYS: claims, owners; ARGV: chat, token, lease. 1 ok, 0 lost.
+const EXTEND = `
+${NOW}
+if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[2] then return 0 end
+redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[3]), ARGV[1])
+return 1
+`;
+
+// Gives the chat back to retry later. KEYS: claims, owners, delayed, item; ARGV: chat, token, delay ms, error
+const RETRY_LATER = `
+${NOW}
+if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[2] then return 0 end
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[2], ARGV[1])
+redis.call('ZADD', KEYS[3], now + tonumber(ARGV[3]), ARGV[1])
+redis.call('HSET', KEYS[4], 'e', ARGV[4])
+return 1
+`;
+
+// Expired claims and due retries → ready. KEYS: claims, owners, delayed, ready; ARGV: channel
+const SWEEP = `
+${NOW}
+local moved = 0
+for _, chat in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, 100)) do
+  redis.call('ZREM', KEYS[1], chat)
+  redis.call('HDEL', KEYS[2], chat)
+  redis.call('RPUSH', KEYS[4], chat)
+  moved = moved + 1
+end
+for _, chat in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, 100)) do
+  redis.call('ZREM', KEYS[3], chat)
+  redis.call('RPUSH', KEYS[4], chat)
+  moved = moved + 1
+end
+if moved > 0 then redis.call('PUBLISH', ARGV[1], '*') end
+return moved
+`;
+
+// Dead items back to their chats. KEYS: dead, sched, ready; ARGV: prefix, channel
+const REQUEUE_DEAD = `
+local n = 0
+while true do
+  local id = redis.call('LPOP', KEYS[1])
+  if not id then break end
+  local item = ARGV[1] .. 'item:' .. id
+  local chat = redis.call('HGET', item, 'c')
+  if chat then
+    redis.call('HSET', item, 'a', 0)
+    redis.call('RPUSH', ARGV[1] .. 'q:' .. chat, id)
+    if redis.call('SADD', KEYS[2], chat) == 1 then redis.call('RPUSH', KEYS[3], chat) end
+    n = n + 1
+  end
+end
+if n > 0 then redis.call('PUBLISH', ARGV[2], '*') end
+return n
+`;
+
+/** Dead items (they hold personal data) are kept this long for inspection and requeueDead. */
+const DEAD_TTL_SECONDS = 7 * 86_400;
+
+/** EVALSHA with a fallback to EVAL when the server does not know the script yet. */
+export function scriptRunner(redis: Redis, body: string) {
+  const sha = createHash('sha1').update(body).digest('hex');
+  return async (keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> => {
+    try {
+      return await redis.evalsha(sha, keys.length, ...keys, ...args);
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+      return redis.eval(body, keys.length, ...keys, ...args);
+    }
+  };
+}
+
+export function createInboundQueue(options: InboundQueueOptions): InboundQueue {
+  const { redis, prefix, logger } = options;
+  const dedupTtl = options.dedupTtlSeconds ?? 86_400;
+  const leaseMs = options.leaseMs ?? 15_000;
+  const maxAttempts = options.maxAttempts ?? 10;
+  const baseBackoff = options.baseBackoffMs ?? 1_000;
+  const maxBackoff = options.maxBackoffMs ?? 60_000;
+  const sweepMs = options.sweepMs ?? 1_000;
+  const k = {
+    seen: (id: string) => `${prefix}seen:${id}`,
+    item: (id: string) => `${prefix}item:${id}`,
+    q: (chat: string) => `${prefix}q:${chat}`,
+    sched: `${prefix}sched`,
+    ready: `${prefix}ready`,
+    claims: `${prefix}claims`,
+    owners: `${prefix}owners`,
+    fence: `${prefix}fence`,
+    delayed: `${prefix}delayed`,
+    dead: `${prefix}dead`,
+    channel: `${prefix}wake`,
+  };
+  const run = {
+    enqueue: scriptRunner(redis, ENQUEUE),
+    claim: scriptRunner(redis, CLAIM),
+    ack: scriptRunner(redis, ACK),
+    extend: scriptRunner(redis, EXTEND),
+    retryLater: scriptRunner(redis, RETRY_LATER),
+    sweep: scriptRunner(redis, SWEEP),
+    requeueDead: scriptRunner(redis, REQUEUE_DEAD),
+  };
+  // Wakes this process's consumer when this process records (no pub/sub round trip needed).
+  const local = new EventEmitter();
+
+  let consumer: { stop(): Promise<void> } | undefined;
+
+  function consume(handler: (item: InboundItem) => Promise<void>, consumerOptions: InboundConsumerOptions = {}): void {
+    if (consumer) throw new Error('this inbound queue is already consuming');
+    const concurrency = consumerOptions.concurrency ?? 32;
+    let running = 0;
+    let stopping = false;
+    let filling = false;
+    let again = false;
+    const chats = new Set<Promise<void>>();
+    const subscriber = redis.duplicate();
+    subscriber.on('error', (err) => logger.warn({ err }, 'inbound: subscriber connection error'));
+    subscriber.subscribe(k.channel).catch((err: unknown) => logger.warn({ err }, 'inbound: subscribe failed; polling only'));
+    subscriber.on('message', () => void fill());
+    const wake = () => void fill();
+    local.on('queued', wake);
+
+    async function fill(): Promise<void> {
+      if (filling) {
+        again = true;
+        return;
+      }
+      filling = true;
+      try {
+        do {
+          again = false;
+          while (!stopping && running < concurrency) {
+            const claimed = (await run.claim([k.ready, k.claims, k.owners, k.fence], [prefix, leaseMs])) as [string, string, string, string, number] | null;
+            if (!claimed) break;
+            const [chat, token, id, payload, attempt] = claimed;
+            running += 1;
+            const p = runChat(chat, token, { chat, id, payload, attempt: Number(attempt) }).finally(() => {
+              running -= 1;
+              chats.delete(p);
+              if (!stopping) void fill();
+            });
+            chats.add(p);
+          }
+        } while (again && !stopping);
+      } catch (err) {
+        logger.warn({ err }, 'inbound: claiming failed; the sweep retries');
+      } finally {
+        filling = false;
+      }
+    }
+
+    async function runChat(chat: string, token: string, first: InboundItem): Promise<void> {
+      let item: InboundItem | undefined = first;
+      let lost = false;
+      const heartbeat = setInterval(() => {
+        run.extend([k.claims, k.owners], [chat, token, leaseMs]).then(
+          (ok) => {
+            if (ok !== 1) lost = true;
+          },
+          (err: unknown) => logger.warn({ err, chat }, 'inbound: could not extend a claim'),
+        );
+      }, Math.max(50, Math.floor(leaseMs / 3)));
+      heartbeat.unref();
+      try {
+        while (item) {
+          let deadError = '';
+          if (item.attempt > maxAttempts) {
+            deadError = 'gave up: the handler did not finish in earlier attempts (its process may have died)';
+          } else {
+            const startedAt = performance.now();
+            try {
+              await handler(item);
+              consumerOptions.onHandled?.(item, startedAt, performance.now());
+            } catch (err) {
+              const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+              if (item.attempt >= maxAttempts) {
+                deadError = message.slice(0, 1000);
+              } else {
+                const delay = Math.min(maxBackoff, baseBackoff * 2 ** (item.attempt - 1));
+                logger.warn({ err, chat, id: item.id, attempt: item.attempt, retryInMs: delay }, 'inbound: update failed; retrying later');
+                await run.retryLater([k.claims, k.owners, k.delayed, k.item(item.id)], [chat, token, delay, message.slice(0, 1000)]);
+                return;
+              }
+            }
+          }
+          if (deadError) logger.error({ chat, id: item.id, attempts: item.attempt, error: deadError }, 'inbound: update given up (kept in the dead list)');
+          // Stopping: acknowledge what was handled and hand the rest of the chat on.
+          const next = (await run.ack(
+            [k.q(chat), k.claims, k.owners, k.sched, k.item(item.id), k.dead, k.ready],
+            [prefix, chat, token, item.id, deadError, leaseMs, stopping || lost ? '1' : '0', DEAD_TTL_SECONDS],
+          )) as [number, string?, string?, number?];
+          if (next[0] === -1) {
+            logger.warn({ chat, id: item.id }, 'inbound: claim lost while handling; another consumer has the chat');
+            return;
+          }
+          item = next[0] === 1 ? { chat, id: next[1]!, payload: next[2]!, attempt: Number(next[3]) } : undefined;
+        }
+      } catch (err) {
+        // Redis is unreachable: the claim expires and the sweep hands the chat on.
+        logger.error({ err, chat }, 'inbound: queue bookkeeping failed; the chat is retried after its lease');
+      } finally {
+        clearInterval(heartbeat);
+      }
+    }
+
+    const sweeper = setInterval(() => {
+      run.sweep([k.claims, k.owners, k.delayed, k.ready], [k.channel]).then(
+        () => fill(),
+        (err: unknown) => logger.warn({ err }, 'inbound: sweep failed'),
+      );
+    }, sweepMs);
+    sweeper.unref();
+    void fill();
+
+    consumer = {
+      async stop() {
+        stopping = true;
+        clearInterval(sweeper);
+        local.off('queued', wake);
+        await Promise.allSettled([...chats]);
+        await subscriber.quit().catch(() => subscriber.disconnect());
+      },
+    };
+  }
+
+  return {
+    async enqueue(chat, id, payload) {
+      const added = await run.enqueue([k.seen(id), k.item(id), k.q(chat), k.sched, k.ready], [id, payload, dedupTtl, chat, k.channel]);
+      if (added === 1) {
+        local.emit('queued');
+        return 'queued';
+      }
+      return 'duplicate';
+    },
+    consume,
+    async stop() {
+      await consumer?.stop();
+      consumer = undefined;
+    },
+    async pendingChats() {
+      return redis.scard(k.sched);
+    },
+    async dead() {
+      return redis.lrange(k.dead, 0, -1);
+    },
+    async requeueDead() {
+      return Number(await run.requeueDead([k.dead, k.sched, k.ready], [prefix, k.channel]));
+    },
+  };
+}

@@ -1,0 +1,45 @@
+/**
+ * The customer bot's mouths as configured: Telegram when TELEGRAM_BOT_TOKEN is set, VK when
+ * VK_GROUP_TOKEN is. The `web` role mounts their routes (which record updates in the durable
+ * inbound queue and answer at once); the `worker` role runs the brain on what was recorded
+ * (`startConsuming`). `npm run dev` does both in one process.
+ */
+import type { InboundConsumerOptions } from '../bot/ordering/inbound-queue.js';
+import type { Infrastructure } from '../infra/infrastructure.js';
+import type { Sandbox } from '../sandbox/sandbox.js';
+import { createTelegramSender } from './telegram-sender.js';
+import { createTelegramChannel, type TelegramChannel } from './telegram/telegram-channel.js';
+import { createVkCustomerBot, type VkCustomerBot } from './vk/vk-customer-bot.js';
+
+export interface CustomerChannels {
+  telegram: TelegramChannel | undefined;
+  vk: VkCustomerBot | undefined;
+  /** Runs the brain on recorded updates of every channel, in this process. */
+  startConsuming(options?: Omit<InboundConsumerOptions, 'concurrency'>): Promise<void>;
+  stopConsuming(): Promise<void>;
+}
+
+export function createCustomerChannels(infra: Infrastructure, options: { sandbox?: Sandbox | undefined } = {}): CustomerChannels {
+  const { config } = infra;
+  const telegram = config.telegram.token ? createTelegramChannel(infra) : undefined;
+  let vk: VkCustomerBot | undefined;
+  if (config.vk.token) {
+    // Login codes may go to the customer's Telegram chat.
+    const messengers = config.telegram.token
+      ? new Map([['telegram' as const, createTelegramSender({ token: config.telegram.token, apiRoot: config.telegram.apiRoot })]])
+      : undefined;
+    vk = createVkCustomerBot(infra, { ...(messengers ? { messengers } : {}), ...(options.sandbox ? { sms: options.sandbox.sms } : {}) });
+  }
+  const concurrency = config.inbound.concurrency;
+  return {
+    telegram,
+    vk,
+    async startConsuming(options = {}) {
+      await telegram?.startConsuming({ ...options, concurrency });
+      await vk?.startConsuming({ ...options, concurrency });
+    },
+    async stopConsuming() {
+      await Promise.all([telegram?.stopConsuming(), vk?.stopConsuming()]);
+    },
+  };
+}

@@ -1,0 +1,119 @@
+/** The durable inbound queue: order per chat, dedup, retries, dead letters, fencing, take-over. */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createInboundQueue, type InboundItem, type InboundQueue, type InboundQueueOptions } from '../../../src/bot/ordering/inbound-queue.js';
+import { createTestContext, type TestContext } from '../../support/context.js';
+import { eventually } from '../harness.js';
+
+let ctx: TestContext;
+let n = 0;
+const queues: InboundQueue[] = [];
+beforeAll(async () => {
+  ctx = await createTestContext();
+});
+afterEach(async () => {
+  for (const q of queues.splice(0)) await q.stop();
+});
+afterAll(async () => {
+  await ctx?.close();
+});
+
+function queue(prefix: string, options: Partial<InboundQueueOptions> = {}): InboundQueue {
+  const q = createInboundQueue({ redis: ctx.redis, prefix, logger: ctx.logger, sweepMs: 50, ...options });
+  queues.push(q);
+  return q;
+}
+const fresh = () => `${ctx.config.redisKeyPrefix}inq-${++n}:`;
+
+describe('inbound queue', () => {
+  it('records an id once, and hands each chat its updates one at a time in arrival order', async () => {
+    const prefix = fresh();
+    const producer = queue(prefix);
+    for (let i = 0; i < 10; i++) {
+      for (const chat of ['a', 'b', 'c']) expect(await producer.enqueue(chat, `${chat}${i}`, `${chat}:${i}`)).toBe('queued');
+    }
+    expect(await producer.enqueue('a', 'a3', 'a:3 again')).toBe('duplicate');
+    // Two consumers (two processes' worth) share the work.
+    const seen = new Map<string, string[]>();
+    const running = new Set<string>();
+    let overlap = false;
+    const handler = async (item: InboundItem) => {
+      if (running.has(item.chat)) overlap = true;
+      running.add(item.chat);
+      await new Promise((r) => setTimeout(r, 2));
+      seen.set(item.chat, [...(seen.get(item.chat) ?? []), item.payload]);
+      running.delete(item.chat);
+    };
+    queue(prefix).consume(handler, { concurrency: 2 });
+    queue(prefix).consume(handler, { concurrency: 2 });
+    await eventually(async () => (await producer.pendingChats()) === 0);
+    expect(overlap).toBe(false);
+    for (const chat of ['a', 'b', 'c']) expect(seen.get(chat)).toEqual(Array.from({ length: 10 }, (_, i) => `${chat}:${i}`));
+    expect(await ctx.redis.keys(`${prefix}item:*`)).toEqual([]);
+  });
+
+  it('retries a failing update with backoff, the chat waiting, then gives it up into the dead list', async () => {
+    const prefix = fresh();
+    const q = queue(prefix, { maxAttempts: 3, baseBackoffMs: 10, maxBackoffMs: 20 });
+    const attempts: string[] = [];
+    await q.enqueue('x', 'x1', 'poison');
+    await q.enqueue('x', 'x2', 'fine');
+    await q.enqueue('y', 'y1', 'flaky');
+    q.consume(async (item) => {
+      attempts.push(`${item.payload}#${item.attempt}`);
+      if (item.payload === 'poison') throw new Error('always fails');
+      if (item.payload === 'flaky' && item.attempt === 1) throw new Error('fails once');
+    });
+    await eventually(async () => (await q.pendingChats()) === 0);
+    expect(attempts.filter((a) => a.startsWith('poison'))).toEqual(['poison#1', 'poison#2', 'poison#3']);
+    // "fine" waited for the poison item (order) and ran once after it was given up.
+    expect(attempts.indexOf('fine#1')).toBeGreaterThan(attempts.indexOf('poison#3'));
+    expect(attempts.filter((a) => a.startsWith('flaky'))).toEqual(['flaky#1', 'flaky#2']);
+    expect(await q.dead()).toEqual(['x1']);
+    expect(await ctx.redis.hget(`${prefix}item:x1`, 'e')).toContain('always fails');
+
+    // Requeued, it runs again (here it fails again and is dead again).
+    expect(await q.requeueDead()).toBe(1);
+    await eventually(async () => (await q.pendingChats()) === 0 && (await q.dead()).length === 1);
+    expect(attempts.filter((a) => a.startsWith('poison')).length).toBe(6);
+  });
+
+  it('gives the chat to another consumer when the holder stalls past its lease, and refuses the stale acknowledgement', async () => {
+    const prefix = fresh();
+    const leaseMs = 150;
+    const first = queue(prefix, { leaseMs });
+    const handled: string[] = [];
+    let releaseStalled!: () => void;
+    const stalled = new Promise<void>((r) => (releaseStalled = r));
+    let reached!: () => void;
+    const atStall = new Promise<void>((r) => (reached = r));
+    await first.enqueue('s', 's1', 'one');
+    await first.enqueue('s', 's2', 'two');
+    // The holder's heartbeats stop (a frozen process): simulated by a consumer whose handler
+    // never returns in time while its claim's lease is not extended.
+    const frozen = createInboundQueue({ redis: new Proxy(ctx.redis, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver);
+        if (prop !== 'evalsha' && prop !== 'eval') return typeof value === 'function' ? value.bind(target) : value;
+        // Heartbeat (EXTEND) calls fail, as when Redis is unreachable from this process.
+        return (...args: unknown[]) => (String(args[2]).endsWith(':claims') && args[1] === 2 ? Promise.reject(new Error('injected heartbeat failure')) : (value as (...a: unknown[]) => unknown).apply(target, args));
+      },
+    }), prefix, logger: ctx.logger, leaseMs, sweepMs: 10_000 });
+    queues.push(frozen);
+    frozen.consume(async (item) => {
+      handled.push(`frozen:${item.payload}`);
+      reached();
+      await stalled;
+    });
+    await atStall;
+    // Another consumer sweeps the expired claim and runs the same update again, then the next.
+    queue(prefix, { leaseMs }).consume(async (item) => {
+      handled.push(`second:${item.payload}#${item.attempt}`);
+    });
+    await eventually(async () => (await first.pendingChats()) === 0);
+    releaseStalled();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(handled).toEqual(['frozen:one', 'second:one#2', 'second:two#1']);
+    expect(await ctx.redis.llen(`${prefix}q:s`)).toBe(0);
+    expect(await first.dead()).toEqual([]);
+  });
+});
