@@ -10,9 +10,13 @@ import { QueueName } from './queues/names.js';
 import { createCustomerChannels } from './channels/customer-channels.js';
 import { shopApiPlugin } from './api/shop/plugin.js';
 import { adminApiPlugin } from './api/admin/plugin.js';
+import { adminConversationsPlugin } from './api/admin/conversations.js';
+import { createTranscriptQueries } from './domain/support/transcripts.js';
 import { createShopServices } from './shop-services.js';
 import type { Sandbox } from './sandbox/sandbox.js';
 import { sandboxPlugin } from './sandbox/sandbox.plugin.js';
+import { staffSandboxPlugin } from './sandbox/staff.plugin.js';
+import { createStaffChannel } from './staff/staff-side.js';
 
 export interface Web {
   app: App;
@@ -38,6 +42,9 @@ export async function createWeb(infra: Infrastructure, options: WebOptions = {})
   const telegram = channels.telegram;
   if (telegram?.plugin) plugins.push({ plugin: telegram.plugin });
   if (channels.vk) plugins.push(channels.vk.plugin);
+  // The staff bot (operators answer customers from forum topics): webhook route or long polling.
+  const staff = config.staff.token ? createStaffChannel(infra) : undefined;
+  if (staff?.plugin) plugins.push({ plugin: staff.plugin });
   // The shop's API (signed, idempotent) and the admin API over the outbox.
   const shop = createShopServices(infra);
   plugins.push(
@@ -46,8 +53,10 @@ export async function createWeb(infra: Infrastructure, options: WebOptions = {})
       options: { prefix: '/api/v1', prisma, sync: shop.sync, ledger: shop.ledger, notifications: shop.notifications, clock: infra.clock, secret: config.shop.apiSecret, toleranceSeconds: config.shop.signatureToleranceSeconds },
     },
     { plugin: adminApiPlugin, options: { prefix: '/api/admin', token: config.adminApiToken, outbox: shop.outbox } },
+    { plugin: adminConversationsPlugin, options: { prefix: '/api/admin', token: config.adminApiToken, transcripts: createTranscriptQueries({ prisma }) } },
   );
   if (options.sandbox) plugins.push({ plugin: sandboxPlugin, options: { sandbox: options.sandbox, prisma, redis, config } });
+  if (options.sandbox) plugins.push({ plugin: staffSandboxPlugin, options: { sandbox: options.sandbox, prisma } });
   const app = await buildApp({
     logger,
     bodyLimitBytes: config.http.bodyLimitBytes,
@@ -59,9 +68,11 @@ export async function createWeb(infra: Infrastructure, options: WebOptions = {})
     async start() {
       await app.listen({ host: config.http.host, port: config.http.port });
       await telegram?.start();
+      await staff?.start();
     },
     async stop() {
       await telegram?.stop();
+      await staff?.stop();
       await closeGracefully(app);
     },
   };

@@ -9,6 +9,7 @@ import { createShopServices } from './shop-services.js';
 import { vkChannelFromInfra } from './channels/vk/vk-customer-bot.js';
 import { createCustomerChannels, type CustomerChannels } from './channels/customer-channels.js';
 import type { Sandbox } from './sandbox/sandbox.js';
+import { startStaffWorkers } from './staff/staff-side.js';
 
 export interface WorkerRole {
   start(): Promise<void>;
@@ -28,6 +29,8 @@ export async function createWorkerRole(infra: Infrastructure, options: { sandbox
       // VK's sender executes the same Telegram-shaped calls through the bridge's method table.
       const senders = infra.config.vk.token ? new Map([['vk' as const, vkChannelFromInfra(infra).outboundSender]]) : undefined;
       ({ workers } = await startShopWorkers(infra, createShopServices(infra), senders ? { senders } : {}));
+      // Staff groups (paced posting) and the support sweeper (auto-replies, reminders).
+      workers.push(...(await startStaffWorkers(infra)));
       infra.logger.info({ workers: workers.length }, 'worker started');
     },
     async stop() {

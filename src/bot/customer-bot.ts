@@ -46,6 +46,8 @@ import { createUpdateDedup } from './ordering/update-dedup.js';
 import { createCustomerBotServices, type CustomerBotServices } from './services.js';
 import type { OutboxDispatcher } from '../outbox/enqueue.js';
 import { createRedisStorage } from './storage/redis-storage.js';
+import type { QueueFactory } from '../infra/queues.js';
+import { createSupportFeature } from './features/support.feature.js';
 
 /**
  * Bump when a conversation's steps change incompatibly: flows stored under the old version
@@ -87,6 +89,8 @@ export interface CustomerBotDeps {
   services?: CustomerBotServices;
   /** Delivers the shop webhooks the services write right after commit (see bot/services.ts). */
   outbox?: OutboxDispatcher | undefined;
+  /** Queues: support messages go to the staff groups through them (bot/services.ts). */
+  queues?: QueueFactory | undefined;
   phoneLogin?: PhoneLoginStrategy | undefined;
   /** Time zone for dates shown to customers. Default: config.timeZone (TIME_ZONE). */
   timeZone?: string;
@@ -221,6 +225,7 @@ export function createCustomerBot(deps: CustomerBotDeps): CustomerBot {
     createProfileFeature(kit),
     createAddressesFeature(kit),
     createHelpFeature(kit),
+    createSupportFeature(kit),
     createUnhandledFeature(kit),
   ]) {
     flows.use(feature);

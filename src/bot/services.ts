@@ -11,7 +11,10 @@ import { createProfileService, type ProfileService } from '../domain/customers/p
 import { createOrdersService, type OrdersService } from '../domain/orders/orders.service.js';
 import { createWishlistService, type WishlistService } from '../domain/catalog/wishlist.service.js';
 import { createLoyaltyAccountService, type LoyaltyAccountService } from '../domain/loyalty/account.js';
-import { createSupportRequestsService, type SupportRequestsService } from '../domain/support/support-requests.js';
+import { createSupportService, type SupportService } from '../domain/support/support.service.js';
+import { parseWorkingHours, type WorkingHours } from '../domain/support/hours.js';
+import type { QueueFactory } from '../infra/queues.js';
+import { createStaffGroupPoster, type StaffGroupPoster } from '../staff/staff-posts.js';
 
 export interface CustomerBotServices {
   identities: IdentitiesService;
@@ -20,7 +23,9 @@ export interface CustomerBotServices {
   orders: OrdersService;
   wishlist: WishlistService;
   loyalty: LoyaltyAccountService;
-  support: SupportRequestsService;
+  support: SupportService;
+  /** Where support messages go: the staff groups' poster (none without STAFF_CHAT_ID) and the working hours. */
+  desk: { poster: StaffGroupPoster | undefined; hours: WorkingHours };
 }
 
 export interface CustomerBotServicesDeps {
@@ -34,6 +39,8 @@ export interface CustomerBotServicesDeps {
    * right after their transaction commits. Without it they wait for the outbox sweeper.
    */
   outbox?: OutboxDispatcher | undefined;
+  /** Queues, for posting support messages into the staff groups (when STAFF_CHAT_ID is set). */
+  queues?: QueueFactory | undefined;
 }
 
 export function createCustomerBotServices(deps: CustomerBotServicesDeps): CustomerBotServices {
@@ -42,6 +49,7 @@ export function createCustomerBotServices(deps: CustomerBotServicesDeps): Custom
   const outbox = deps.outbox
     ? afterCommitDispatcher(deps.outbox, (err, ids) => logger?.warn({ err, outboxIds: ids }, 'outbox dispatch failed; the sweeper will deliver'))
     : noOutboxDispatch;
+  const support = createSupportService({ prisma, clock, outbox });
   return {
     identities: createIdentitiesService({ prisma, clock, resolveLanguage: (c) => translator.resolveLanguage(c), outbox, dormantAfterDays: config.login.dormantAfterDays }),
     profile: createProfileService({ prisma, clock, outbox }),
@@ -49,6 +57,10 @@ export function createCustomerBotServices(deps: CustomerBotServicesDeps): Custom
     orders: createOrdersService({ prisma, clock, config, outbox }),
     wishlist: createWishlistService({ prisma }),
     loyalty: createLoyaltyAccountService({ prisma, clock, config }),
-    support: createSupportRequestsService({ prisma, clock, outbox }),
+    support,
+    desk: {
+      poster: deps.queues && config.staff.chatIds.length > 0 ? createStaffGroupPoster({ queues: deps.queues, support, chatIds: config.staff.chatIds }) : undefined,
+      hours: parseWorkingHours(config.support.hours, config.timeZone),
+    },
   };
 }

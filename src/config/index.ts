@@ -3,6 +3,7 @@
  * the start with a message naming the variable. Lists are comma-separated.
  */
 import { existsSync } from 'node:fs';
+import { parseWorkingHours } from '../domain/support/hours.js';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -45,9 +46,17 @@ export interface Config {
   };
   staff: {
     token: string | undefined;
-    chatId: string | undefined;
+    /** Staff supergroups with topics (STAFF_CHAT_ID, comma-separated); new conversations are spread across them. */
+    chatIds: string[];
     webhookUrl: string | undefined;
     webhookSecret: string | undefined;
+    /** Telegram user ids allowed to act; empty = every member of a staff group. */
+    userIds: string[];
+    /** Telegram user ids of admins (reassigning, broadcasts). */
+    adminIds: string[];
+    /** Messages per window into one staff group (Telegram: 20 a minute). */
+    groupRateLimit: number;
+    groupRateWindowMs: number;
   };
   vk: {
     groupId: number | undefined;
@@ -80,7 +89,15 @@ export interface Config {
   };
   /** Recycled numbers: a new messenger account on a customer dormant this long must confirm it is the owner (0 = off). */
   login: { dormantAfterDays: number };
-  support: { autoReplyAfterSeconds: number };
+  support: {
+    autoReplyAfterSeconds: number;
+    /** SUPPORT_HOURS as written ("mon-fri 09:00-18:00, sat 10:00-16:00"); empty = always. */
+    hours: string;
+    /** A reminder in the staff topic for a conversation waiting this long with no answer. */
+    reminderAfterSeconds: number;
+    /** How often auto-replies and reminders are looked for. */
+    sweepIntervalMs: number;
+  };
   /** No bot tokens at all: Kabinet opens the browser sandbox with its own fake servers. */
   sandbox: boolean;
   /** The durable inbound queue's consumers (worker role): chats handled at once per process. */
@@ -215,6 +232,14 @@ function parseTiers(reader: Reader, raw: string[]): LoyaltyTierConfig[] {
   return tiers;
 }
 
+/** A comma-separated list of ids, each checked. */
+function idList(r: Reader, name: string, pattern: RegExp, what: string): string[] {
+  const ids = r.list(name, []);
+  const bad = ids.filter((id) => !pattern.test(id));
+  if (bad.length > 0) r.problems.push(`${name}: expected ${what}, got "${bad.join('", "')}"`);
+  return [...new Set(ids.filter((id) => pattern.test(id)))];
+}
+
 /** Parses and validates the environment. Throws ConfigError naming every bad variable. */
 export function loadConfig(env: Env = process.env): Config {
   const r = new Reader(env);
@@ -255,9 +280,13 @@ export function loadConfig(env: Env = process.env): Config {
     },
     staff: {
       token: staffToken,
-      chatId: r.optional('STAFF_CHAT_ID', (v) => (/^-?\d+$/.test(v) ? undefined : 'expected a numeric chat id')),
+      chatIds: idList(r, 'STAFF_CHAT_ID', /^-\d+$/, 'a negative group chat id (e.g. -1001234567890)'),
       webhookUrl: r.url('STAFF_WEBHOOK_URL', undefined),
       webhookSecret: r.optional('STAFF_WEBHOOK_SECRET', secretToken),
+      userIds: idList(r, 'STAFF_USER_IDS', /^\d{1,20}$/, 'a Telegram user id'),
+      adminIds: idList(r, 'STAFF_ADMIN_IDS', /^\d{1,20}$/, 'a Telegram user id'),
+      groupRateLimit: r.int('STAFF_GROUP_RATE_LIMIT', 20, 1, 1000),
+      groupRateWindowMs: r.int('STAFF_GROUP_RATE_WINDOW_MS', 60_000, 100, 3_600_000),
     },
     vk: {
       groupId: vkGroupId === 0 ? undefined : vkGroupId,
@@ -307,7 +336,12 @@ export function loadConfig(env: Env = process.env): Config {
       knownAfterDays: r.int('OTP_KNOWN_AFTER_DAYS', 30, 0, 3650),
     },
     login: { dormantAfterDays: r.int('LOGIN_DORMANT_AFTER_DAYS', 180, 0, 3650) },
-    support: { autoReplyAfterSeconds: r.int('SUPPORT_AUTO_REPLY_AFTER_SECONDS', 300, 1) },
+    support: {
+      autoReplyAfterSeconds: r.int('SUPPORT_AUTO_REPLY_AFTER_SECONDS', 300, 1),
+      hours: r.string('SUPPORT_HOURS', ''),
+      reminderAfterSeconds: r.int('SUPPORT_REMINDER_AFTER_SECONDS', 900, 1),
+      sweepIntervalMs: r.int('SUPPORT_SWEEP_INTERVAL_MS', 15_000, 100),
+    },
     sandbox: false,
     notifications: {
       sendAttempts: r.int('NOTIFICATION_SEND_ATTEMPTS', 8, 1, 100),
@@ -329,7 +363,13 @@ export function loadConfig(env: Env = process.env): Config {
 
   // Pairs that only make sense together.
   if (config.telegram.webhookUrl && !config.telegram.webhookSecret) r.problems.push('TELEGRAM_WEBHOOK_SECRET: required when TELEGRAM_WEBHOOK_URL is set');
-  if (config.staff.token && !config.staff.chatId) r.problems.push('STAFF_CHAT_ID: required when STAFF_BOT_TOKEN is set');
+  if (config.staff.token && config.staff.chatIds.length === 0) r.problems.push('STAFF_CHAT_ID: required when STAFF_BOT_TOKEN is set');
+  if (config.staff.webhookUrl && !config.staff.webhookSecret) r.problems.push('STAFF_WEBHOOK_SECRET: required when STAFF_WEBHOOK_URL is set');
+  try {
+    parseWorkingHours(config.support.hours, config.timeZone);
+  } catch (err) {
+    r.problems.push(`SUPPORT_HOURS: ${(err as Error).message}`);
+  }
   if (vkToken && (!config.vk.groupId || !config.vk.callbackSecret || !config.vk.confirmationCode)) {
     r.problems.push('VK_GROUP_ID, VK_CALLBACK_SECRET and VK_CONFIRMATION_CODE: required when VK_GROUP_TOKEN is set');
   }

@@ -64,14 +64,55 @@ export interface RepeatOrderRequestedPayload {
   cartUrl: string;
 }
 
+export interface SupportAttachmentRef {
+  kind: string;
+  fileName: string | null;
+}
+
 export interface SupportRequestedPayload {
   conversationId: string;
   messageId: string;
   /** Null when the person wrote before logging in. */
   customerId: string | null;
   platform: WebhookPlatform;
+  /** The question as the customer wrote it (null when only files were sent). */
+  text: string | null;
+  attachments: SupportAttachmentRef[];
   /** True when the message joined an open conversation. */
   reused: boolean;
+}
+
+export interface SupportMessagePayload {
+  conversationId: string;
+  messageId: string;
+  customerId: string | null;
+  platform: WebhookPlatform;
+  /** inbound: the customer wrote; outbound: an operator answered (private notes are never sent). */
+  direction: 'inbound' | 'outbound';
+  text: string | null;
+  attachments: SupportAttachmentRef[];
+  operator: { id: string; name: string } | null;
+}
+
+export interface SupportClosedPayload {
+  conversationId: string;
+  customerId: string | null;
+  platform: WebhookPlatform;
+  closedBy: 'operator' | 'customer';
+  operator: { id: string; name: string } | null;
+  closedAt: string;
+  /** Messages exchanged (notes excluded). */
+  messages: number;
+  /** Always null at close: the customer is asked afterwards; `support.rated` carries it. */
+  rating: number | null;
+}
+
+export interface SupportRatedPayload {
+  conversationId: string;
+  customerId: string | null;
+  platform: WebhookPlatform;
+  rating: number | null;
+  comment: string | null;
 }
 
 export interface OutboxEventPayloads {
@@ -80,9 +121,12 @@ export interface OutboxEventPayloads {
   'customer.address_changed': CustomerAddressChangedPayload;
   'repeat_order.requested': RepeatOrderRequestedPayload;
   'support.requested': SupportRequestedPayload;
+  'support.message': SupportMessagePayload;
+  'support.closed': SupportClosedPayload;
+  'support.rated': SupportRatedPayload;
 }
 
 /** Webhook event types Kabinet sends to the shop. The shop dispatches on `type`. */
 export type OutboxEventType = keyof OutboxEventPayloads;
 
-export const OUTBOX_EVENT_TYPES: readonly OutboxEventType[] = ['customer.linked', 'customer.updated', 'customer.address_changed', 'repeat_order.requested', 'support.requested'];
+export const OUTBOX_EVENT_TYPES: readonly OutboxEventType[] = ['customer.linked', 'customer.updated', 'customer.address_changed', 'repeat_order.requested', 'support.requested', 'support.message', 'support.closed', 'support.rated'];

@@ -11,6 +11,14 @@ export const QueueName = {
   broadcasts: 'broadcasts',
   /** Periodic housekeeping: points expiry, support auto-replies, dedup cleanup. */
   maintenance: 'maintenance',
+  /** Support auto-replies and staff reminders, on a schedule. */
+  supportSweep: 'support-sweep',
 } as const;
+
+/**
+ * One queue per staff group: everything posted or edited in it, paced to Telegram's 20
+ * messages a minute per group (a pause for one group holds no other).
+ */
+export const staffGroupQueueName = (chatId: string): string => `staff-group-${chatId.replace(/^-/, 'm')}`;
 
 export type QueueName = (typeof QueueName)[keyof typeof QueueName];

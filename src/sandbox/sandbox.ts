@@ -6,6 +6,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { VK_CALLBACK_PATH } from '../channels/vk/vk-customer-bot.js';
 import { TELEGRAM_WEBHOOK_PATH } from '../channels/telegram/webhook.plugin.js';
+import { STAFF_WEBHOOK_PATH } from '../staff/webhook.plugin.js';
 import type { Env } from '../config/index.js';
 import type { SmsMessage, SmsSender } from '../sms/index.js';
 import { createFakeTelegram, type FakeTelegram } from '../fakes/telegram/index.js';
@@ -44,6 +45,8 @@ export interface Sandbox {
   push(event: SandboxEvent): void;
   /** Forgets every chat and SMS (the database and Redis are reset by the caller). */
   clearConversations(): void;
+  /** The staff side: the staff bot, its forum group, a demo operator (an admin too) answering from the page. */
+  staff: { token: string; groupId: number; operator: { id: number; name: string } };
   /** Configuration that points Kabinet at the fakes; merged over the real environment. */
   env(publicBaseUrl: string): Env;
   /** After Kabinet listens: VK confirms the Callback URL (Telegram's webhook is set by the bot). */
@@ -109,6 +112,13 @@ export async function startSandbox(options: { host?: string } = {}): Promise<San
 
   const inbox: SandboxSms[] = [];
   let smsSeq = 0;
+  // The staff group: a forum with the staff bot (admin, can manage topics) and a demo operator.
+  const staffToken = `${randomInt(100_000_000, 999_999_999)}:STAFF${randomBytes(12).toString('hex')}`;
+  const staffSecret = randomBytes(16).toString('hex');
+  const staffBot = telegram.createBot({ token: staffToken, username: 'kabinet_staff_sandbox_bot', firstName: 'Kabinet Staff' });
+  const operator = telegram.createUser({ id: 9001, firstName: 'Оля', lastName: 'Оператор', languageCode: 'ru' });
+  const staffGroup = telegram.createGroup({ id: -1009001, title: 'Kabinet — поддержка', isForum: true, members: [staffBot.id, { id: operator.id, status: 'administrator' }] });
+
   const sms: Sandbox['sms'] = {
     kind: 'sandbox',
     async send(message) {
@@ -136,7 +146,14 @@ export async function startSandbox(options: { host?: string } = {}): Promise<San
       vk.reset();
       sms.clear();
     },
+    staff: { token: staffToken, groupId: staffGroup.id, operator: { id: operator.id, name: 'Оля Оператор' } },
     env: (publicBaseUrl) => ({
+      STAFF_BOT_TOKEN: staffToken,
+      STAFF_CHAT_ID: String(staffGroup.id),
+      STAFF_WEBHOOK_URL: `${publicBaseUrl}${STAFF_WEBHOOK_PATH}`,
+      STAFF_WEBHOOK_SECRET: staffSecret,
+      STAFF_USER_IDS: String(operator.id),
+      STAFF_ADMIN_IDS: String(operator.id),
       SANDBOX: 'true',
       TELEGRAM_BOT_TOKEN: telegramToken,
       TELEGRAM_API_ROOT: telegramRoot,

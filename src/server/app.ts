@@ -101,7 +101,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   if (deps.docs !== false) {
     await app.register(swagger, {
       openapi: {
-        info: { title: 'Kabinet API', description: 'The shop backend API (signed with Kabinet-Signature) and the admin API of Kabinet. Webhooks Kabinet sends to the shop (SHOP_WEBHOOK_URL), signed the same way: customer.linked, customer.updated, customer.address_changed, repeat_order.requested, support.requested; envelope { id, type, createdAt, data }, payloads and retries in src/outbox/README.md.', version: '1.0.0' },
+        info: { title: 'Kabinet API', description: 'The shop backend API (signed with Kabinet-Signature) and the admin API of Kabinet. Webhooks Kabinet sends to the shop (SHOP_WEBHOOK_URL), signed the same way: customer.linked, customer.updated, customer.address_changed, repeat_order.requested, support.requested, support.message, support.closed, support.rated; envelope { id, type, createdAt, data }, payloads and retries in src/outbox/README.md.', version: '1.0.0' },
         components: {
           securitySchemes: {
             shopSignature: { type: 'apiKey', in: 'header', name: 'Kabinet-Signature', description: 't=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>"> with SHOP_API_SECRET' },

@@ -63,6 +63,80 @@ export function parseCallbackQueryId(id: string): { eventId: string; userId: num
   return { eventId: m[1]!, userId: Number(m[2]), peerId: Number(m[3]) };
 }
 
+/** A file a VK message carried: `url` downloads it (VK's own CDN links). */
+export interface VkFile {
+  kind: 'photo' | 'document' | 'voice' | 'sticker';
+  url: string;
+  fileName?: string;
+  size?: number;
+}
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' && /^https?:\/\//.test(v) && v.length <= 2048 ? v : undefined);
+const obj = (v: unknown): Record<string, unknown> | undefined => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined);
+
+/** The biggest size of a VK photo / sticker image list. */
+function largest(sizes: unknown): { url: string; width: number; height: number } | undefined {
+  if (!Array.isArray(sizes)) return undefined;
+  let best: { url: string; width: number; height: number } | undefined;
+  for (const s of sizes) {
+    const o = obj(s);
+    const url = str(o?.url) ?? str(o?.src);
+    const width = typeof o?.width === 'number' ? o.width : 0;
+    const height = typeof o?.height === 'number' ? o.height : 0;
+    if (url && (!best || width * height >= best.width * best.height)) best = { url, width, height };
+  }
+  return best;
+}
+
+/**
+ * VK attachments → Telegram's fields (photo, document, voice, sticker; the first of each, so
+ * the brain sees "a photo") plus `vk_files` (all of them) and `vk_unsupported` (types that
+ * carry no downloadable file: video, wall posts, links...), so support can relay everything.
+ */
+export function filesOf(raw: unknown): Record<string, unknown> {
+  if (!Array.isArray(raw)) return {};
+  const files: VkFile[] = [];
+  const unsupported: string[] = [];
+  for (const item of raw.slice(0, 10)) {
+    const a = obj(item);
+    const type = typeof a?.type === 'string' ? a.type : undefined;
+    const body = type ? obj(a?.[type]) : undefined;
+    if (!type) continue;
+    if (type === 'photo') {
+      const size = largest(body?.sizes);
+      if (size) files.push({ kind: 'photo', url: size.url });
+      else unsupported.push(type);
+    } else if (type === 'doc') {
+      const url = str(body?.url);
+      if (url) files.push({ kind: 'document', url, ...(typeof body?.title === 'string' ? { fileName: body.title.slice(0, 200) } : {}), ...(typeof body?.size === 'number' ? { size: body.size } : {}) });
+      else unsupported.push(type);
+    } else if (type === 'audio_message') {
+      const url = str(body?.link_ogg) ?? str(body?.link_mp3);
+      if (url) files.push({ kind: 'voice', url });
+      else unsupported.push(type);
+    } else if (type === 'sticker') {
+      const image = largest(body?.images_with_background) ?? largest(body?.images);
+      if (image) files.push({ kind: 'sticker', url: image.url });
+      else unsupported.push(type);
+    } else unsupported.push(type.slice(0, 32));
+  }
+  const out: Record<string, unknown> = {};
+  const first = (kind: VkFile['kind']) => files.find((f) => f.kind === kind);
+  const photo = first('photo');
+  if (photo) out.photo = [{ file_id: photo.url, file_unique_id: photo.url.slice(-32), width: 0, height: 0 }];
+  const doc = first('document');
+  if (doc) out.document = { file_id: doc.url, file_unique_id: doc.url.slice(-32), ...(doc.fileName ? { file_name: doc.fileName } : {}) };
+  const voice = first('voice');
+  if (voice) out.voice = { file_id: voice.url, file_unique_id: voice.url.slice(-32), duration: 0 };
+  const sticker = first('sticker');
+  if (sticker) out.sticker = { file_id: sticker.url, file_unique_id: sticker.url.slice(-32), type: 'regular', width: 0, height: 0, is_animated: false, is_video: false };
+  if (files.length) out.vk_files = files;
+  if (unsupported.length) out.vk_unsupported = unsupported;
+  return out;
+}
+
+const hasFile = (m: object) => ['photo', 'document', 'voice', 'sticker'].some((k) => k in m);
+
 export interface UpdateConverterDeps {
   store: PayloadStore;
   /** Names for `from` (VK events carry only ids); cached by the caller. */
@@ -115,8 +189,15 @@ export function createUpdateConverter(deps: UpdateConverterDeps) {
         from: await from(userId, int(clientInfo?.lang_id)),
         ...(text !== '' ? { text } : {}),
         ...(text.startsWith('/') ? { entities: [{ type: 'bot_command' as const, offset: 0, length: text.split(/\s/)[0]!.length }] } : {}),
+        ...filesOf(message.attachments),
       } as NonNullable<Update['message']>,
     };
+    // A caption, as Telegram has it, when the text came with files.
+    if (text !== '' && update.message && hasFile(update.message)) {
+      const m = update.message as unknown as Record<string, unknown>;
+      m.caption = text;
+      delete m.text;
+    }
     update.message!.chat = { id: peerId, type: 'private', first_name: update.message!.from!.first_name };
     return { kind: 'update', update, peerId, userId };
   }

@@ -5,7 +5,7 @@ import { UpdateDelivery } from './delivery.js';
 import type { WebhookRetryOptions } from './delivery.js';
 import { detectCommands } from './entities.js';
 import { badRequest, notFound, TelegramApiError, unauthorized } from './errors.js';
-import { Described, LOWERCASE_METHODS } from './methods.js';
+import { Described, LOWERCASE_METHODS, mediaOf, type MediaKind } from './methods.js';
 import type { MethodContext } from './methods.js';
 import { Params } from './params.js';
 import { createRateLimiter, DEFAULT_RATE_LIMITS } from './rate-limiter.js';
@@ -128,6 +128,8 @@ export interface FakeTelegram {
   sendText(token: string, userId: number, text: string, options?: MessageOptions): TgUpdate;
   sendContact(token: string, userId: number, contact: ContactInput, options?: MessageOptions): TgUpdate;
   sendPhoto(token: string, userId: number, options?: MessageOptions & { caption?: string; data?: Buffer }): TgUpdate;
+  /** A file of another kind (document, voice, sticker, ...), as the person sends it. */
+  sendFile(token: string, userId: number, kind: 'document' | MediaKind, options?: MessageOptions & { caption?: string; data?: Buffer; fileName?: string; mimeType?: string }): TgUpdate;
   startWithPayload(token: string, userId: number, payload: string): TgUpdate;
   pressButton(token: string, userId: number, messageId: number, callbackData: string, options?: { chatId?: number; force?: boolean }): TgUpdate;
   blockBot(token: string, userId: number): TgUpdate | undefined;
@@ -588,6 +590,14 @@ export function createFakeTelegram(options: FakeTelegramOptions = {}): FakeTeleg
         ],
       };
       if (opts.caption !== undefined) body.caption = opts.caption;
+      return userMessage(token, userId, body, opts);
+    },
+
+    sendFile(token, userId, kind, opts = {}) {
+      const data = opts.data ?? Buffer.from(`fake-${kind}-${userId}-${now()}`);
+      const file = world.addFile(data, `${kind}s`, opts.fileName, opts.mimeType);
+      const body: Partial<TgMessage> = kind === 'document' ? { document: { file_id: file.fileId, file_unique_id: file.uniqueId, file_size: data.length, ...(opts.fileName ? { file_name: opts.fileName } : {}), ...(opts.mimeType ? { mime_type: opts.mimeType } : {}) } } : mediaOf(kind, file);
+      if (opts.caption !== undefined && kind !== 'sticker' && kind !== 'video_note') body.caption = opts.caption;
       return userMessage(token, userId, body, opts);
     },
 

@@ -187,8 +187,41 @@ function documentOf(file: FileRecord): TgMessage['document'] {
 function mediaBody(ctx: MethodContext, type: string, value: unknown, field: string): Partial<TgMessage> {
   if (type === 'photo') return { photo: photoSizes(ctx.world, inputFile(ctx, value, field, 'photos')) };
   if (type === 'document') return { document: documentOf(inputFile(ctx, value, field, 'documents')) };
-  // Video, audio, animation: stored as documents; bots here do not send them.
+  if (MEDIA_KINDS.includes(type as MediaKind)) return mediaOf(type as MediaKind, inputFile(ctx, value, field, `${type}s`));
   return { document: documentOf(inputFile(ctx, value, field, `${type}s`)) };
+}
+
+/** File kinds beyond photo and document, with the fields their objects carry. */
+export const MEDIA_KINDS = ['voice', 'audio', 'video', 'animation', 'video_note', 'sticker'] as const;
+export type MediaKind = (typeof MEDIA_KINDS)[number];
+
+export function mediaOf(kind: MediaKind, file: FileRecord): Partial<TgMessage> {
+  const base = documentOf(file)!;
+  switch (kind) {
+    case 'voice':
+    case 'audio':
+      return { [kind]: { ...base, duration: 1 } };
+    case 'video':
+    case 'animation':
+      return { [kind]: { ...base, duration: 1, width: 640, height: 480 } };
+    case 'video_note':
+      return { video_note: { file_id: base.file_id, file_unique_id: base.file_unique_id, file_size: base.file_size, duration: 1, length: 240 } };
+    case 'sticker':
+      return { sticker: { file_id: base.file_id, file_unique_id: base.file_unique_id, file_size: base.file_size, type: 'regular', width: 512, height: 512, is_animated: false, is_video: false } };
+  }
+}
+
+/** sendVoice, sendAudio, sendVideo, sendAnimation, sendVideoNote, sendSticker (stickers have no caption). */
+function sendMedia(kind: MediaKind): Handler {
+  return (ctx) => {
+    const target = sendTarget(ctx);
+    const text = kind === 'sticker' || kind === 'video_note' ? undefined : caption(ctx.params);
+    const markup = replyMarkupOf(ctx, target);
+    const thread = threadFields(target, threadId(ctx, target));
+    const media = mediaBody(ctx, kind, ctx.params.raw[kind], kind);
+    spend(ctx, target);
+    return postMessage(ctx, target, { ...thread, ...replyTo(ctx, target), ...media, ...withCaption(text) }, markup);
+  };
 }
 
 /** The bot's own message, as edit methods require. */
@@ -244,7 +277,7 @@ function replyMarkupOf(ctx: MethodContext, target: Target): TgReplyMarkup | unde
 function copyable(stored: StoredMessage | undefined, notFound: string): StoredMessage {
   if (stored === undefined) throw badRequest(notFound);
   const m = stored.message;
-  if (m.text === undefined && m.photo === undefined && m.document === undefined && m.contact === undefined) {
+  if (m.text === undefined && m.photo === undefined && m.document === undefined && m.contact === undefined && !MEDIA_KINDS.some((k) => m[k] !== undefined)) {
     throw badRequest("message can't be copied");
   }
   return stored;
@@ -252,7 +285,7 @@ function copyable(stored: StoredMessage | undefined, notFound: string): StoredMe
 
 function contentOf(message: TgMessage): Partial<TgMessage> {
   const body: Partial<TgMessage> = {};
-  for (const key of ['text', 'entities', 'caption', 'caption_entities', 'photo', 'document', 'contact'] as const) {
+  for (const key of ['text', 'entities', 'caption', 'caption_entities', 'photo', 'document', 'contact', ...MEDIA_KINDS] as const) {
     if (message[key] !== undefined) (body as Record<string, unknown>)[key] = message[key];
   }
   return body;
@@ -412,6 +445,12 @@ export const METHODS: Record<string, Handler> = {
     spend(ctx, target);
     return postMessage(ctx, target, { ...thread, ...replyTo(ctx, target), ...media, ...withCaption(text) }, markup);
   },
+  sendVoice: sendMedia('voice'),
+  sendAudio: sendMedia('audio'),
+  sendVideo: sendMedia('video'),
+  sendAnimation: sendMedia('animation'),
+  sendVideoNote: sendMedia('video_note'),
+  sendSticker: sendMedia('sticker'),
   sendMediaGroup: (ctx) => {
     const target = sendTarget(ctx);
     const media = ctx.params.json('media', () => badRequest("can't parse InputMedia JSON object"));

@@ -107,6 +107,13 @@ export interface TgMessage {
   caption_entities?: TgMessageEntity[];
   photo?: TgPhotoSize[];
   document?: TgDocument;
+  /** Voice, audio, video, animation, video notes and stickers carry a file like a document. */
+  voice?: TgDocument & { duration: number };
+  audio?: TgDocument & { duration: number };
+  video?: TgDocument & { duration: number; width: number; height: number };
+  animation?: TgDocument & { duration: number; width: number; height: number };
+  video_note?: TgDocument & { duration: number; length: number };
+  sticker?: TgDocument & { type: 'regular'; width: number; height: number; is_animated: boolean; is_video: boolean; emoji?: string };
   contact?: TgContact;
   /** Only inline keyboards appear in Message objects, as in the real API. */
   reply_markup?: TgInlineKeyboardMarkup;

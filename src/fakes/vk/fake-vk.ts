@@ -61,6 +61,11 @@ export interface FakeVk {
     /** `ref`/`refSource`: the user came through a link with ?ref=… (VK puts them on the message). */
     extra?: { payload?: string | object; attachments?: FakeVkAttachment[]; ref?: string; refSource?: string },
   ): UserAction<FakeVkMessage>;
+  /**
+   * A file as a user attaches it: stored by the fake and served at its URL, shaped as VK's
+   * message_new carries it (photo sizes, doc url, audio_message link_ogg/link_mp3, sticker images).
+   */
+  userFile(input: { type: 'photo' | 'doc' | 'audio_message' | 'sticker'; data: Buffer; title?: string; ownerId: number }): FakeVkAttachment;
   pressCallback(
     groupId: number,
     userId: number,
@@ -233,6 +238,8 @@ export function createFakeVk(options: FakeVkOptions = {}): FakeVk {
   const rateWindows = new Map<string, (at: number) => boolean>();
   const photos = new Map<string, StoredPhoto>();
   const pendingUploads = new Map<string, PendingUpload>();
+  const userFiles = new Map<string, { data: Buffer; mime: string }>();
+  let nextUserFileId = 1;
   let faults: Fault[] = [];
   let callLog: FakeVkCallRecord[] = [];
   let eventLog: FakeVkCallbackEvent[] = [];
@@ -348,6 +355,7 @@ export function createFakeVk(options: FakeVkOptions = {}): FakeVk {
 
   function rawAttachment(attachment: FakeVkAttachment): Record<string, unknown> {
     if ('photo' in attachment) return { type: 'photo', photo: attachment.photo };
+    if ('object' in attachment) return { type: attachment.type, [attachment.type]: attachment.object };
     return { type: attachment.type };
   }
 
@@ -1000,6 +1008,12 @@ export function createFakeVk(options: FakeVkOptions = {}): FakeVk {
     return { server: Number(serverId), photo, hash: uploadHash(serverId, photo) };
   });
 
+  app.get('/files/:id', async (request, reply) => {
+    const stored = userFiles.get((request.params as { id: string }).id.replace(/\.[a-z0-9]+$/, ''));
+    if (!stored) return reply.code(404).send('not found');
+    return reply.type(stored.mime).send(stored.data);
+  });
+
   app.get('/photos/:file', async (request, reply) => {
     const { file } = request.params as { file: string };
     const stored = photos.get(file.replace(/\.[a-z]+$/, ''));
@@ -1126,6 +1140,25 @@ export function createFakeVk(options: FakeVkOptions = {}): FakeVk {
 
     events(groupId) {
       return groupId === undefined ? [...eventLog] : eventLog.filter((e) => e.group_id === groupId);
+    },
+
+    userFile({ type, data, title, ownerId }) {
+      const id = nextUserFileId++;
+      const ext = type === 'photo' ? 'jpg' : type === 'audio_message' ? 'ogg' : type === 'sticker' ? 'png' : (title?.split('.').pop() ?? 'bin');
+      const mime = type === 'photo' ? 'image/jpeg' : type === 'audio_message' ? 'audio/ogg' : type === 'sticker' ? 'image/png' : 'application/octet-stream';
+      userFiles.set(String(id), { data: Buffer.from(data), mime });
+      const url = `${publicOrigin()}/files/${id}.${ext}`;
+      const accessKey = randomBytes(8).toString('hex');
+      switch (type) {
+        case 'photo':
+          return { type, object: { id, owner_id: ownerId, access_key: accessKey, date: Math.floor(now() / 1000), sizes: [{ type: 'x', url, width: 604, height: 453 }] } };
+        case 'doc':
+          return { type, object: { id, owner_id: ownerId, access_key: accessKey, title: title ?? `file.${ext}`, ext, size: data.length, type: 8, url } };
+        case 'audio_message':
+          return { type, object: { id, owner_id: ownerId, access_key: accessKey, duration: 1, waveform: [0], link_ogg: url, link_mp3: url.replace(/\.ogg$/, '.mp3') } };
+        case 'sticker':
+          return { type, object: { product_id: 1, sticker_id: id, images: [{ url, width: 128, height: 128 }] } };
+      }
     },
 
     sendText(groupId, userId, text, extra = {}) {

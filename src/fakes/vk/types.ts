@@ -94,6 +94,8 @@ export interface FakeVkPhoto {
 
 export type FakeVkAttachment =
   | { type: 'photo'; photo: FakeVkPhoto }
+  /** A file a user sent (doc, audio_message, sticker, photo), with the object VK puts in message_new. */
+  | { type: string; object: Record<string, unknown> }
   /** An attachment string the fake does not know (kept as sent). */
   | { type: string; raw: string };
 
