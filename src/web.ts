@@ -50,7 +50,7 @@ export async function createWeb(infra: Infrastructure, options: WebOptions = {})
   plugins.push(
     {
       plugin: shopApiPlugin,
-      options: { prefix: '/api/v1', prisma, sync: shop.sync, ledger: shop.ledger, notifications: shop.notifications, clock: infra.clock, secret: config.shop.apiSecret, toleranceSeconds: config.shop.signatureToleranceSeconds },
+      options: { prefix: '/api/v1', prisma, services: shop, clock: infra.clock, secrets: config.shop.apiSecrets, toleranceSeconds: config.shop.signatureToleranceSeconds, bodyLimitBytes: config.shop.bodyLimitBytes, batchBodyLimitBytes: config.shop.batchBodyLimitBytes },
     },
     { plugin: adminApiPlugin, options: { prefix: '/api/admin', token: config.adminApiToken, outbox: shop.outbox } },
     { plugin: adminConversationsPlugin, options: { prefix: '/api/admin', token: config.adminApiToken, transcripts: createTranscriptQueries({ prisma }) } },

@@ -10,7 +10,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { createFakeTelegram } from '../../src/fakes/telegram/index.js';
-import { signPayload } from '../../src/lib/signature.js';
+import { signRequest } from '../../src/lib/signature.js';
 import { createWeb } from '../../src/web.js';
 import { createWorkerRole } from '../../src/worker.js';
 import { pool } from '../lib/replies.js';
@@ -56,7 +56,7 @@ async function signedPost(base: string, path: string, body: unknown): Promise<vo
   const raw = JSON.stringify(body);
   const res = await fetch(`${base}/api/v1${path}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'kabinet-signature': signPayload(SHOP_SECRET, raw) },
+    headers: { 'content-type': 'application/json', 'kabinet-signature': signRequest(SHOP_SECRET, { method: 'POST', path: `/api/v1${path}`, body: raw }) },
     body: raw,
   });
   const text = await res.text();

@@ -68,8 +68,16 @@ export interface Config {
   };
   shop: {
     name: string;
+    /** The first of `apiSecrets` (what Kabinet's own tools sign with). */
     apiSecret: string | undefined;
+    /** Secrets the shop API accepts: one, or two while rotating (SHOP_API_SECRET, comma-separated). */
+    apiSecrets: string[];
+    /** Secrets webhooks to the shop are signed with, one `v1` each (SHOP_WEBHOOK_SECRET, else SHOP_API_SECRET). */
+    webhookSecrets: string[];
     signatureToleranceSeconds: number;
+    /** Body caps of the shop API, read before the signature is checked: single routes, batch routes. */
+    bodyLimitBytes: number;
+    batchBodyLimitBytes: number;
     webhookUrl: string | undefined;
     /** Cart link for a repeat order; {items} becomes "sku:qty,sku:qty", {order} the order number. */
     cartUrlTemplate: string;
@@ -298,8 +306,12 @@ export function loadConfig(env: Env = process.env): Config {
     },
     shop: {
       name: r.string('SHOP_NAME', 'Kabinet Demo Shop'),
-      apiSecret: r.optional('SHOP_API_SECRET', (v) => (v.length >= 16 ? undefined : 'must be at least 16 characters')),
+      apiSecret: undefined as string | undefined,
+      apiSecrets: r.list('SHOP_API_SECRET', []),
+      webhookSecrets: r.list('SHOP_WEBHOOK_SECRET', []),
       signatureToleranceSeconds: r.int('SHOP_SIGNATURE_TOLERANCE_SECONDS', 300, 1, 3600),
+      bodyLimitBytes: r.int('SHOP_API_BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+      batchBodyLimitBytes: r.int('SHOP_API_BATCH_BODY_LIMIT_BYTES', 32 * 1024 * 1024, 1024, 256 * 1024 * 1024),
       webhookUrl: r.url('SHOP_WEBHOOK_URL', undefined),
       cartUrlTemplate: r.string('SHOP_CART_URL_TEMPLATE', 'https://shop.example/cart?items={items}&ref=kabinet'),
       productUrlTemplate: r.optional('SHOP_PRODUCT_URL_TEMPLATE'),
@@ -376,6 +388,13 @@ export function loadConfig(env: Env = process.env): Config {
   if (config.sms.provider === 'http' && !config.sms.httpUrl) r.problems.push('SMS_HTTP_URL: required when SMS_PROVIDER=http');
   if (config.otp.secret.length < 16) r.problems.push('OTP_SECRET: must be at least 16 characters');
   if (nodeEnv === 'production' && config.otp.secret === DEV_OTP_SECRET) r.problems.push('OTP_SECRET: required in production');
+  // Rotation: at most two secrets at once (the old and the new), each long enough.
+  for (const [name, secrets] of [['SHOP_API_SECRET', config.shop.apiSecrets], ['SHOP_WEBHOOK_SECRET', config.shop.webhookSecrets]] as const) {
+    if (secrets.length > 2) r.problems.push(`${name}: at most two comma-separated secrets (the old and the new one while rotating)`);
+    if (secrets.some((s) => s.length < 16)) r.problems.push(`${name}: each secret must be at least 16 characters`);
+  }
+  config.shop.apiSecret = config.shop.apiSecrets[0];
+  if (config.shop.webhookSecrets.length === 0) config.shop.webhookSecrets = config.shop.apiSecrets;
   if (nodeEnv === 'production' && !config.shop.apiSecret) r.problems.push('SHOP_API_SECRET: required in production');
 
   // The sandbox exposes a shop panel and chat-as-anyone pages: never by default in production.

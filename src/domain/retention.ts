@@ -32,6 +32,9 @@ const RULES = {
   otpCodes: { table: 'otp_codes', where: '"expiresAt" < $1' },
   // An owner check counts wrong answers for a day; two days later it has no use.
   loginChallenges: { table: 'login_challenges', where: '"createdAt" < $1' },
+  // Finished shop import jobs and alert fan-outs live as long as the event ids that made them.
+  importJobs: { table: 'import_jobs', where: `status IN ('done', 'failed') AND "finishedAt" < $1` },
+  alertFanouts: { table: 'alert_fanouts', where: '"finishedAt" < $1' },
 } as const;
 
 /** Deletes what is past its retention; returns how many rows per kind. Idempotent. */
@@ -43,8 +46,10 @@ export async function pruneExpiredRecords(prisma: PrismaClient, clock: Clock, se
     notifications: new Date(now - settings.notificationsDays * DAY),
     otpCodes: new Date(now - settings.otpCodesDays * DAY),
     loginChallenges: new Date(now - 2 * DAY),
+    importJobs: new Date(now - settings.processedEventsDays * DAY),
+    alertFanouts: new Date(now - settings.processedEventsDays * DAY),
   };
-  const deleted = { processedEvents: 0, outbox: 0, notifications: 0, otpCodes: 0, loginChallenges: 0 };
+  const deleted = { processedEvents: 0, outbox: 0, notifications: 0, otpCodes: 0, loginChallenges: 0, importJobs: 0, alertFanouts: 0 };
   for (const kind of Object.keys(RULES) as Array<keyof typeof RULES>) {
     const { table, where } = RULES[kind];
     for (;;) {

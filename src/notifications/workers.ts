@@ -38,9 +38,20 @@ export async function startShopWorkers(infra: Infrastructure, shop: ShopServices
     lockDurationMs: config.queueLockDurationMs,
   });
   workers.push(queues.worker(QueueName.outbox, shop.outbox.processor, { concurrency: 5, lockDuration: Math.max(config.queueLockDurationMs, config.outbox.timeoutMs * 2) }) as unknown as Worker);
+  // Alert fan-outs and asynchronous imports are long, set-based jobs: a couple at a time.
+  workers.push(queues.worker(QueueName.alertFanout, shop.fanouts.processor, { concurrency: 2, lockDuration: Math.max(config.queueLockDurationMs, 60_000) }) as unknown as Worker);
+  workers.push(queues.worker(QueueName.shopImport, shop.importQueue.processor, { concurrency: 1, lockDuration: Math.max(config.queueLockDurationMs, 120_000) }) as unknown as Worker);
   workers.push(
     await startMaintenance(queues, logger, {
       'outbox-sweep': { everyMs: config.outbox.sweepIntervalMs, run: () => shop.outbox.sweep() },
+      // Fan-outs and imports whose job was lost (a crash between commit and queueing).
+      'shop-jobs-sweep': {
+        everyMs: config.notifications.sweepIntervalMs,
+        run: async () => {
+          const olderThan = new Date(clock.now().getTime() - config.notifications.sweepGraceMs);
+          return { fanouts: await shop.fanouts.sweep(olderThan), imports: await shop.importQueue.sweep(new Date(clock.now().getTime() - 15 * 60_000)) };
+        },
+      },
       'notification-sweep': { everyMs: config.notifications.sweepIntervalMs, run: () => shop.notifications.sweep(new Date(clock.now().getTime() - config.notifications.sweepGraceMs)) },
       // Dedup ids, delivered webhooks (they carry phones), sent notifications, used login codes.
       retention: { everyMs: 6 * 3600 * 1000, run: () => pruneExpiredRecords(prisma, clock, config.retention) },

@@ -8,7 +8,13 @@
  *    sweeper re-adds it once the time has passed.
  * Webhooks are delivered at least once (a crash after the shop answered 2xx but before the
  * row was marked repeats the POST); the envelope's `id` lets the shop drop the repeat.
+ *
+ * An attempt owns its row until it ends: the claim moves `nextAttemptAt` past the attempt's
+ * own timeout (a lease), so the sweeper cannot start a second attempt while the first is still
+ * waiting for a slow endpoint. The outcome is written only if the row is still at this
+ * attempt, so a late result never overwrites a newer one (nor a delivered row).
  */
+import { randomUUID } from 'node:crypto';
 import type { Job } from 'bullmq';
 import type { OutboxEvent, PrismaClient } from '../generated/prisma/client.js';
 import type { OutboxStatus } from '../generated/prisma/enums.js';
@@ -18,10 +24,12 @@ import type { Logger } from '../infra/logger.js';
 import type { QueueFactory } from '../infra/queues.js';
 import { signPayload, SIGNATURE_HEADER } from '../lib/signature.js';
 import { QueueName } from '../queues/names.js';
+import { DomainError } from '../errors.js';
 
 export interface OutboxSettings {
   webhookUrl: string | undefined;
-  secret: string | undefined;
+  /** Each signs one `v1` (two while the shop rotates: SHOP_WEBHOOK_SECRET="old,new"). */
+  secrets: readonly string[];
   maxAttempts: number;
   backoffBaseMs: number;
   backoffMaxMs: number;
@@ -57,12 +65,15 @@ export function webhookEnvelope(row: Pick<OutboxEvent, 'id' | 'eventType' | 'pay
   return JSON.stringify({ id: row.id, type: row.eventType, createdAt: row.createdAt.toISOString(), data: row.payload });
 }
 
+/** How long past its timeout an attempt keeps its row: covers the writes after the POST. */
+export const LEASE_MARGIN_MS = 30_000;
+
 export type Outbox = ReturnType<typeof createOutbox>;
 
 /** The outbox as configured (SHOP_WEBHOOK_URL, SHOP_API_SECRET, OUTBOX_*): web, worker and bots share this. */
 export function createOutboxFromInfra(infra: Pick<Infrastructure, 'config' | 'prisma' | 'queues' | 'logger' | 'clock'>): Outbox {
   const { config, prisma, queues, logger, clock } = infra;
-  return createOutbox({ prisma, queues, logger, clock, settings: { webhookUrl: config.shop.webhookUrl, secret: config.shop.apiSecret, ...config.outbox } });
+  return createOutbox({ prisma, queues, logger, clock, settings: { webhookUrl: config.shop.webhookUrl, secrets: config.shop.webhookSecrets, ...config.outbox } });
 }
 
 export function createOutbox(deps: OutboxDeps) {
@@ -75,28 +86,14 @@ export function createOutbox(deps: OutboxDeps) {
     await queue().add(OUTBOX_JOB, { outboxId, attempt }, { jobId: attemptJobId(outboxId, attempt), delay, attempts: 1 });
   }
 
-  /** One attempt for one row. Returns what happened, for logs and tests. */
-  async function deliver(outboxId: string, attempt: number): Promise<'delivered' | 'retry' | 'dead' | 'skipped'> {
-    const row = await prisma.outboxEvent.findUnique({ where: { id: outboxId } });
-    if (!row || row.status !== 'pending' || row.attempts !== attempt) return 'skipped';
-    if (!settings.webhookUrl || !settings.secret) {
-      // Nowhere to send yet: keep the row pending; the sweeper tries again later.
-      logger.warn({ outboxId }, 'SHOP_WEBHOOK_URL or SHOP_API_SECRET not set; outbox row waits');
-      return 'skipped';
-    }
-    const next = attempt + 1;
-    // Claim this attempt before the POST: a re-run of the same job sees attempts moved on.
-    const nextAttemptAt = new Date(clock.now().getTime() + backoffDelay(next, settings.backoffBaseMs, settings.backoffMaxMs, random));
-    const claimed = await prisma.outboxEvent.updateMany({ where: { id: outboxId, status: 'pending', attempts: attempt }, data: { attempts: next, nextAttemptAt } });
-    if (claimed.count === 0) return 'skipped';
-
-    const body = webhookEnvelope(row);
+  /** POSTs one signed envelope; the outcome, never a throw. */
+  async function post(body: string, id: string, type: string): Promise<{ statusCode: number | null; error: string | null }> {
     let statusCode: number | null = null;
     let error: string | null = null;
     try {
-      const response = await fetch(settings.webhookUrl, {
+      const response = await fetch(settings.webhookUrl!, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signPayload(settings.secret, body, clock.now()), 'Kabinet-Event-Id': row.id, 'Kabinet-Event-Type': row.eventType },
+        headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signPayload(settings.secrets, body, clock.now()), 'Kabinet-Event-Id': id, 'Kabinet-Event-Type': type },
         body,
         signal: AbortSignal.timeout(settings.timeoutMs),
         redirect: 'manual',
@@ -107,13 +104,36 @@ export function createOutbox(deps: OutboxDeps) {
     } catch (err) {
       error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
     }
+    return { statusCode, error };
+  }
 
+  /** One attempt for one row. Returns what happened, for logs and tests. */
+  async function deliver(outboxId: string, attempt: number): Promise<'delivered' | 'retry' | 'dead' | 'skipped'> {
+    const row = await prisma.outboxEvent.findUnique({ where: { id: outboxId } });
+    if (!row || row.status !== 'pending' || row.attempts !== attempt) return 'skipped';
+    if (!settings.webhookUrl || settings.secrets.length === 0) {
+      // Nowhere to send yet: keep the row pending; the sweeper tries again later.
+      logger.warn({ outboxId }, 'SHOP_WEBHOOK_URL or SHOP_WEBHOOK_SECRET/SHOP_API_SECRET not set; outbox row waits');
+      return 'skipped';
+    }
+    const next = attempt + 1;
+    // Claim this attempt before the POST, with a lease past its timeout: a re-run of the same
+    // job sees attempts moved on, and the sweeper leaves the row alone while the POST is open.
+    const lease = new Date(clock.now().getTime() + settings.timeoutMs + LEASE_MARGIN_MS);
+    const claimed = await prisma.outboxEvent.updateMany({ where: { id: outboxId, status: 'pending', attempts: attempt }, data: { attempts: next, nextAttemptAt: lease } });
+    if (claimed.count === 0) return 'skipped';
+
+    const { statusCode, error } = await post(webhookEnvelope(row), row.id, row.eventType);
+    // Only the attempt that still owns the row writes its outcome.
+    const mine = { id: outboxId, status: 'pending' as const, attempts: next };
     if (!error) {
-      await prisma.outboxEvent.update({ where: { id: outboxId }, data: { status: 'delivered', deliveredAt: clock.now(), lastStatusCode: statusCode, lastError: null } });
-      return 'delivered';
+      const done = await prisma.outboxEvent.updateMany({ where: mine, data: { status: 'delivered', deliveredAt: clock.now(), lastStatusCode: statusCode, lastError: null } });
+      return done.count ? 'delivered' : 'skipped';
     }
     const dead = next >= settings.maxAttempts;
-    await prisma.outboxEvent.update({ where: { id: outboxId }, data: { status: dead ? 'dead' : 'pending', lastError: error.slice(0, 500), lastStatusCode: statusCode } });
+    const nextAttemptAt = new Date(clock.now().getTime() + backoffDelay(next, settings.backoffBaseMs, settings.backoffMaxMs, random));
+    const failed = await prisma.outboxEvent.updateMany({ where: mine, data: { status: dead ? 'dead' : 'pending', lastError: error.slice(0, 500), lastStatusCode: statusCode, ...(dead ? {} : { nextAttemptAt }) } });
+    if (failed.count === 0) return 'skipped';
     if (dead) {
       logger.error({ outboxId, attempts: next, statusCode }, 'outbox webhook is dead after max attempts');
       return 'dead';
@@ -125,6 +145,19 @@ export function createOutbox(deps: OutboxDeps) {
   return {
     queue,
     deliver,
+
+    /**
+     * Sends a `webhook.test` event now, outside the outbox (nothing stored, nothing retried),
+     * so a shop can check its endpoint and signature code. Answers what the endpoint said.
+     */
+    async sendTest(): Promise<{ delivered: boolean; eventId: string; statusCode: number | null; error: string | null; durationMs: number }> {
+      if (!settings.webhookUrl || settings.secrets.length === 0) throw new DomainError('unavailable', 'SHOP_WEBHOOK_URL is not set: there is nowhere to send webhooks');
+      const id = randomUUID();
+      const body = JSON.stringify({ id, type: 'webhook.test', createdAt: clock.now().toISOString(), data: { message: 'A test webhook from Kabinet. Verify its signature and answer 2xx.' } });
+      const started = performance.now();
+      const { statusCode, error } = await post(body, id, 'webhook.test');
+      return { delivered: error === null, eventId: id, statusCode, error, durationMs: Math.round(performance.now() - started) };
+    },
 
     /** Queues the first attempt of rows written by a committed transaction. */
     async dispatch(ids: string[]): Promise<void> {

@@ -7,6 +7,10 @@ export const QueueName = {
   sendVk: 'send-vk',
   /** Signed webhooks back to the shop, retried with exponential backoff. */
   outbox: 'outbox',
+  /** Back-in-stock and price-drop alerts of one product change, fanned out set-based. */
+  alertFanout: 'alert-fanout',
+  /** Asynchronous batch imports from the shop API (`?async=true`). */
+  shopImport: 'shop-import',
   /** Broadcast fan-out to segments. */
   broadcasts: 'broadcasts',
   /** Periodic housekeeping: points expiry, support auto-replies, dedup cleanup. */

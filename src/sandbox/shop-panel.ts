@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { DomainError } from '../errors.js';
 import type { PrismaClient } from '../infra/prisma.js';
-import { signPayload } from '../lib/signature.js';
+import { signRequest } from '../lib/signature.js';
 import type { OrderStatus } from '../generated/prisma/enums.js';
 import { canMove, nextStatuses, paymentStatusAfter } from './shop-rules.js';
 
@@ -43,7 +43,8 @@ export function createShopPanel(deps: { app: FastifyInstance; prisma: PrismaClie
   /** One signed request to the shop API, answered as the API answered. */
   async function call(url: string, payload: Record<string, unknown>): Promise<ShopAnswer> {
     const body = JSON.stringify({ eventId: `sandbox-${randomUUID()}`, ...payload });
-    const res = await app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json', 'kabinet-signature': signPayload(deps.secret, body) }, payload: body });
+    // The signature covers the method and path too (the shop API's scheme).
+    const res = await app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json', 'kabinet-signature': signRequest(deps.secret, { method: 'POST', path: url, body }) }, payload: body });
     return { status: res.statusCode, body: res.body };
   }
 

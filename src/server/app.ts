@@ -3,12 +3,14 @@
  * Every HTTP edge (webhooks, shop API, admin API, sandbox) is a plugin registered here by
  * the composition root.
  */
+import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync, type FastifyPluginCallback, type FastifyError } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync, type FastifyPluginCallback, type FastifyError, type FastifyReply } from 'fastify';
 import { isDomainError, type DomainErrorCode } from '../errors.js';
-import { domainErrorBody, httpErrorBody, validationErrorBody } from './error-answer.js';
+import { domainErrorBody, httpErrorBody, validationErrorBody, withRequestId, REQUEST_ID_HEADER } from './error-answer.js';
+import { createValidatorCompiler } from './validation.js';
 import type { Logger } from '../infra/logger.js';
 import { runHealthChecks, type HealthCheck } from './health.js';
 
@@ -59,10 +61,11 @@ export async function closeGracefully(app: App, graceMs = 10_000): Promise<void>
  * named itself ("/product/colour"), not only the object that holds it ("/product"). The
  * answer turns it into a dot path ("product.colour").
  */
-function fieldPath(instancePath: string, params: unknown): string {
+function fieldPath(instancePath: string, params: unknown, part: string | undefined): string {
   const p = (params ?? {}) as { missingProperty?: string; additionalProperty?: string };
   const own = p.additionalProperty ?? p.missingProperty;
-  if (!own) return instancePath;
+  // The whole body (or query) is wrong, e.g. not an object: name it as the README does.
+  if (!own) return instancePath || (part === 'querystring' ? 'query' : part ?? 'body');
   return instancePath ? `${instancePath}/${own}` : own;
 }
 
@@ -70,13 +73,26 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     // Per-request lines would log URLs with ids and phones at volume; errors are logged below.
-    logController: new LogController({ disableRequestLogging: true }),
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     bodyLimit: deps.bodyLimitBytes ?? 10 * 1024 * 1024,
     // Webhook handlers must answer fast; a stuck request should not hold a connection forever.
     requestTimeout: 30_000,
     return503OnClosing: true,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
+    // A request id on every answer (header, error body, log line) so a caller can quote it.
+    genReqId: () => randomUUID(),
+    // Errors raised before routing (a malformed path encoding, a path segment over the limit)
+    // answer the documented shape too.
+    frameworkErrors: (error, request, reply) => {
+      const status = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : 400;
+      const code = status === 414 ? 'uri_too_long' : 'bad_request';
+      void (reply as unknown as FastifyReply).header(REQUEST_ID_HEADER, request.id).status(status).send(withRequestId(httpErrorBody(status, code, status === 414 ? 'The request path is too long' : 'The request path is not a valid URL'), request.id));
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  // Bodies are validated strictly (a "5" is not a number); query strings and path parameters
+  // are text by nature and are coerced ("?limit=2" is an integer).
+  app.setValidatorCompiler(createValidatorCompiler());
+
+  app.addHook('onRequest', async (request, reply) => { void reply.header(REQUEST_ID_HEADER, request.id); });
 
   const inflight = new Set<string>();
   inflightRequests.set(app, inflight);
@@ -87,24 +103,29 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // One error handler: 4xx messages are shown, 5xx details stay in the log.
   app.setErrorHandler((error: FastifyError, request, reply) => {
     // Both sources answer one shape (error-answer.ts): `fields` with dot paths, other details kept.
-    if (isDomainError(error)) return reply.status(STATUS_BY_CODE[error.code]).send(domainErrorBody(error));
+    void reply.header(REQUEST_ID_HEADER, request.id);
+    if (isDomainError(error)) return reply.status(STATUS_BY_CODE[error.code]).send(withRequestId(domainErrorBody(error), request.id));
     if (error.validation) {
-      return reply.status(400).send(validationErrorBody(error.message, error.validation.map((v) => ({ field: fieldPath(v.instancePath, v.params), message: v.message }))));
+      const part = (error as { validationContext?: string }).validationContext;
+      return reply.status(400).send(withRequestId(validationErrorBody(error.message, error.validation.map((v) => ({ field: fieldPath(v.instancePath, v.params, part), message: v.message }))), request.id));
     }
-    const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
-    if (status < 500) return reply.status(status).send(httpErrorBody(status, error.code, error.message));
+    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
+    if (status < 500) {
+      const details = (error as { details?: Record<string, unknown> }).details;
+      return reply.status(status).send(withRequestId({ ...httpErrorBody(status, error.code, error.message), ...(details ? { details } : {}) }, request.id));
+    }
     request.log.error({ err: error, url: request.routeOptions.url }, 'request failed');
-    return reply.status(status).send({ error: 'internal_error', message: 'Internal error' });
+    return reply.status(status).send(withRequestId({ error: 'internal_error', message: `Internal error; quote request id ${request.id}` }, request.id));
   });
-  app.setNotFoundHandler((request, reply) => reply.status(404).send({ error: 'not_found', message: `No route ${request.method} ${request.url.split('?')[0]}` }));
+  app.setNotFoundHandler((request, reply) => reply.status(404).send(withRequestId({ error: 'not_found', message: `No route ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}` }, request.id)));
 
   if (deps.docs !== false) {
     await app.register(swagger, {
       openapi: {
-        info: { title: 'Kabinet API', description: 'The shop backend API (signed with Kabinet-Signature) and the admin API of Kabinet. Webhooks Kabinet sends to the shop (SHOP_WEBHOOK_URL), signed the same way: customer.linked, customer.updated, customer.address_changed, repeat_order.requested, support.requested, support.message, support.closed, support.rated; envelope { id, type, createdAt, data }, payloads and retries in src/outbox/README.md.', version: '1.0.0' },
+        info: { title: 'Kabinet API', description: 'The shop backend API (signed with Kabinet-Signature) and the admin API of Kabinet. Webhooks Kabinet sends to the shop (SHOP_WEBHOOK_URL), with the same header over "<t>.<raw body>": customer.linked, customer.updated, customer.address_changed, repeat_order.requested, support.requested, support.message, support.closed, support.rated, webhook.test; envelope { id, type, createdAt, data }, payloads and retries in src/outbox/README.md.', version: '1.0.0' },
         components: {
           securitySchemes: {
-            shopSignature: { type: 'apiKey', in: 'header', name: 'Kabinet-Signature', description: 't=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>"> with SHOP_API_SECRET' },
+            shopSignature: { type: 'apiKey', in: 'header', name: 'Kabinet-Signature', description: 't=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<METHOD>.<path>.<raw body>"> with SHOP_API_SECRET; path is the request target as sent, with its query string (e.g. "1733500000.POST./api/v1/orders/A-1/status.{...}"). While rotating, SHOP_API_SECRET may hold two secrets and either is accepted. Webhooks from Kabinet sign "<t>.<raw body>" with SHOP_WEBHOOK_SECRET.' },
             adminToken: { type: 'http', scheme: 'bearer' },
           },
         },

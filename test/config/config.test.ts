@@ -37,6 +37,15 @@ describe('config', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/SHOP_API_SECRET: required in production/);
   });
 
+  it('takes two shop secrets while rotating, and webhook secrets falling back to the API ones', () => {
+    const one = loadConfig({ SHOP_API_SECRET: 'shop-secret-one-0123' });
+    expect(one.shop).toMatchObject({ apiSecret: 'shop-secret-one-0123', apiSecrets: ['shop-secret-one-0123'], webhookSecrets: ['shop-secret-one-0123'] });
+    const rotating = loadConfig({ SHOP_API_SECRET: 'shop-secret-old-0123, shop-secret-new-0123', SHOP_WEBHOOK_SECRET: 'hook-secret-only-0123' });
+    expect(rotating.shop).toMatchObject({ apiSecrets: ['shop-secret-old-0123', 'shop-secret-new-0123'], webhookSecrets: ['hook-secret-only-0123'] });
+    expect(() => loadConfig({ SHOP_API_SECRET: 'a-long-enough-secret-1,a-long-enough-secret-2,a-long-enough-secret-3' })).toThrow(/SHOP_API_SECRET: at most two/);
+    expect(() => loadConfig({ SHOP_WEBHOOK_SECRET: 'a-long-enough-secret-1,short' })).toThrow(/SHOP_WEBHOOK_SECRET: each secret must be at least 16/);
+  });
+
   it('parses lists and loyalty tiers, and refuses broken tiers', () => {
     const c = loadConfig({ LANGUAGES: 'ru, en', LOYALTY_TIERS: 'a:A:A:0:1, b:B:B:100:2' });
     expect(c.i18n.languages).toEqual(['ru', 'en']);

@@ -43,6 +43,6 @@ describe('retention', () => {
     expect((await p.processedEvent.findMany()).map((e) => e.eventId)).toEqual(['recent']);
     expect((await p.outboxEvent.findMany()).map((o) => o.status).sort()).toEqual(['dead', 'delivered', 'pending']);
     expect(await p.otpCode.count()).toBe(1);
-    expect(await pruneExpiredRecords(p, clock)).toEqual({ processedEvents: 0, outbox: 0, notifications: 0, otpCodes: 0, loginChallenges: 0 });
+    expect(await pruneExpiredRecords(p, clock)).toEqual({ processedEvents: 0, outbox: 0, notifications: 0, otpCodes: 0, loginChallenges: 0, importJobs: 0, alertFanouts: 0 });
   });
 });

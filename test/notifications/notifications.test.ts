@@ -8,6 +8,7 @@ import { createFakeTelegram, type FakeTelegram } from '../../src/fakes/telegram/
 import { createTelegramSender } from '../../src/channels/telegram-sender.js';
 import type { OutboundCall, OutboundSender, Platform } from '../../src/channels/outbound.js';
 import { createNotificationRenderer } from '../../src/notifications/render.js';
+import { QueueName } from '../../src/queues/names.js';
 import { startSendWorkers } from '../../src/notifications/send.worker.js';
 import type { App } from '../../src/server/app.js';
 import { createTestContext, type TestContext } from '../support/context.js';
@@ -27,7 +28,10 @@ beforeAll(async () => {
   fake = createFakeTelegram();
   const apiRoot = await fake.listen();
   fake.createBot({ token: TOKEN, username: 'kabinet_test_bot' });
-  ({ app } = await buildShopApp(ctx));
+  let shop: Awaited<ReturnType<typeof buildShopApp>>['shop'];
+  ({ app, shop } = await buildShopApp(ctx));
+  // Stock alerts are fanned out by their own worker, outside the shop's request.
+  ctx.queues.worker(QueueName.alertFanout, shop.fanouts.processor);
   // VK's real sender comes with the bridge (issue 5); a recording one proves the seam.
   const vkSender: OutboundSender = { platform: 'vk', send: async (call) => { vkCalls.push(call); return { messageId: String(vkCalls.length) }; } };
   workers = startSendWorkers({
@@ -183,6 +187,8 @@ describe('stock alerts', () => {
     await upsert('p-2', 0, 3000);
     await upsert('p-3', 7, 3000); // the alert was one-shot
     await upsert('p-4', 7, 2500);
+    // The drop is announced by the worker; once it has been, a rise changes nothing.
+    await vi.waitFor(async () => expect(await ctx.prisma.alertFanout.count({ where: { finishedAt: null } })).toBe(0), { timeout: 15_000, interval: 50 });
     await upsert('p-5', 7, 2600); // up again: nothing
     await settled({ customerId: who.customer.id });
     const texts = sentTo(fake, TOKEN, who.user.id).map((c) => String(c.params.text));

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { signPayload } from '../../src/lib/signature.js';
+import { signRequest } from '../../src/lib/signature.js';
 import { createCustomer, createProduct } from '../support/factories.js';
 import { telegramDriver, vkDriver } from './drivers.js';
 import { createWorld, SHOP_SECRET, TG_TOKEN, VK_GROUP, VK_SECRET, type World } from './world.js';
@@ -21,7 +21,7 @@ afterAll(async () => {
 
 const shopPost = (url: string, body: unknown) => {
   const raw = JSON.stringify(body);
-  return world.app.inject({ method: 'POST', url, payload: raw, headers: { 'content-type': 'application/json', 'kabinet-signature': signPayload(SHOP_SECRET, raw, new Date()) } });
+  return world.app.inject({ method: 'POST', url, payload: raw, headers: { 'content-type': 'application/json', 'kabinet-signature': signRequest(SHOP_SECRET, { method: 'POST', path: url, body: raw }) } });
 };
 const ru = () => world.ctx.translator.t('ru');
 

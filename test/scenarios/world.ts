@@ -107,7 +107,7 @@ export async function createWorld(options: { workers?: boolean } = {}): Promise<
     plugins: [
       { plugin: telegram.plugin! },
       vkBot.plugin,
-      { plugin: shopApiPlugin, options: { prefix: '/api/v1', prisma: ctx.prisma, sync: shop.sync, ledger: shop.ledger, notifications: shop.notifications, clock: ctx.clock, secret: SHOP_SECRET, toleranceSeconds: 300 } },
+      { plugin: shopApiPlugin, options: { prefix: '/api/v1', prisma: ctx.prisma, services: shop, clock: ctx.clock, secrets: [SHOP_SECRET], toleranceSeconds: 300 } },
     ],
   });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });

@@ -18,7 +18,7 @@ describe('app', () => {
     });
     const missing = await app.inject({ url: '/missing' });
     expect(missing.statusCode).toBe(404);
-    expect(missing.json()).toEqual({ error: 'not_found', message: 'No such order' });
+    expect(missing.json()).toEqual({ error: 'not_found', message: 'No such order', requestId: missing.headers['request-id'] });
     const boom = await app.inject({ url: '/boom' });
     expect(boom.statusCode).toBe(500);
     expect(boom.body).not.toContain('secret');
@@ -34,10 +34,53 @@ describe('app', () => {
         a.get('/slow-down', async () => { throw new DomainError('rate_limited', 'Too many codes', { reason: 'phone_hourly', retryAfterSeconds: 30 }); });
       } }],
     });
-    expect((await app.inject({ url: '/long' })).json()).toEqual({ error: 'invalid_input', message: 'street is too long', fields: [{ field: 'address.street', message: 'street is too long' }], details: { max: 200 } });
+    expect((await app.inject({ url: '/long' })).json()).toEqual({ error: 'invalid_input', message: 'street is too long', fields: [{ field: 'address.street', message: 'street is too long' }], details: { max: 200 }, requestId: expect.any(String) });
     const slow = await app.inject({ url: '/slow-down' });
     expect(slow.statusCode).toBe(429);
-    expect(slow.json()).toEqual({ error: 'rate_limited', message: 'Too many codes', details: { reason: 'phone_hourly', retryAfterSeconds: 30 } });
+    expect(slow.json()).toEqual({ error: 'rate_limited', message: 'Too many codes', details: { reason: 'phone_hourly', retryAfterSeconds: 30 }, requestId: expect.any(String) });
+    await app.close();
+  });
+
+  it('puts a request id on every answer, in the error body and the log line, and answers framework errors in the documented shape', async () => {
+    const lines: string[] = [];
+    const app = await buildApp({
+      logger: createLogger({ level: 'error', destination: { write: (l: string) => { lines.push(l); } } }), health: [], docs: false,
+      plugins: [{ plugin: async (a: FastifyInstance) => {
+        a.get('/ok', async () => ({ ok: true }));
+        a.get('/boom', async () => { throw new Error('secret database detail'); });
+        a.get('/item/:id', async () => ({ ok: true }));
+        a.get('/list', { schema: { querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1 } }, additionalProperties: false } } }, async (r) => ({ limit: (r.query as { limit?: number }).limit }));
+        a.post('/body', { schema: { body: { type: 'object', properties: { n: { type: 'integer' } }, required: ['n'] } } }, async (r) => r.body);
+      } }],
+    });
+    const ok = await app.inject({ url: '/ok' });
+    const ids = new Set<string>();
+    for (const res of [ok, await app.inject({ url: '/nope' }), await app.inject({ url: '/item/%E0%A4%A' }), await app.inject({ url: `/item/${'x'.repeat(500)}` })]) {
+      expect(res.headers['request-id']).toMatch(/^[0-9a-f-]{36}$/);
+      ids.add(res.headers['request-id'] as string);
+      if (res.statusCode >= 400) {
+        expect(Object.keys(res.json()).sort()).toEqual(['error', 'message', 'requestId']);
+        expect(res.json().requestId).toBe(res.headers['request-id']);
+      }
+    }
+    expect(ids.size).toBe(4);
+    const bad = await app.inject({ url: '/item/%E0%A4%A' });
+    expect([bad.statusCode, bad.json().error]).toEqual([400, 'bad_request']);
+    const long = await app.inject({ url: `/item/${'x'.repeat(500)}` });
+    expect([long.statusCode, long.json().error]).toEqual([414, 'uri_too_long']);
+    // The log line of a 5xx carries the id the caller was given.
+    const boom = await app.inject({ url: '/boom' });
+    expect(boom.statusCode).toBe(500);
+    expect(boom.json().requestId).toBe(boom.headers['request-id']);
+    expect(lines.some((l) => l.includes(boom.headers['request-id'] as string))).toBe(true);
+    // Query strings coerce; bodies do not.
+    expect((await app.inject({ url: '/list?limit=2' })).json()).toEqual({ limit: 2 });
+    expect((await app.inject({ url: '/list?limit=two' })).statusCode).toBe(400);
+    const str = await app.inject({ method: 'POST', url: '/body', payload: { n: '5' } });
+    expect(str.statusCode).toBe(400);
+    expect(str.json().fields).toEqual([{ field: 'n', message: expect.any(String) }]);
+    const notObject = await app.inject({ method: 'POST', url: '/body', payload: '[1]', headers: { 'content-type': 'application/json' } });
+    expect(notObject.json().fields[0].field).toBe('body');
     await app.close();
   });
 

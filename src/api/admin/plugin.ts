@@ -8,7 +8,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { DomainError } from '../../errors.js';
 import { bearerMatches } from '../../lib/secure-compare.js';
 import type { Outbox } from '../../outbox/outbox.js';
-import { ErrorAnswer } from '../../server/error-answer.js';
+import { errorResponses } from '../../server/error-answer.js';
 
 export interface AdminApiOptions {
   token: string | undefined;
@@ -16,6 +16,8 @@ export interface AdminApiOptions {
 }
 
 const security = [{ adminToken: [] }];
+/** What every admin route can answer besides its own result (add to it, route by route). */
+export const adminErrors = errorResponses(400, 401, 500, 503);
 const OutboxRow = Type.Object({
   id: Type.String(),
   eventType: Type.String(),
@@ -55,7 +57,7 @@ export const adminApiPlugin: FastifyPluginAsync<AdminApiOptions> = async (parent
         limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
         cursor: Type.Optional(Type.String({ format: 'uuid' })),
       }),
-      response: { 200: Type.Object({ items: Type.Array(OutboxRow), nextCursor: Type.Union([Type.String(), Type.Null()]) }), 401: ErrorAnswer, 503: ErrorAnswer },
+      response: { 200: Type.Object({ items: Type.Array(OutboxRow), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...adminErrors },
     },
   }, async (request) => {
     const q = request.query;
@@ -70,7 +72,7 @@ export const adminApiPlugin: FastifyPluginAsync<AdminApiOptions> = async (parent
       summary: 'Give a dead webhook a fresh round of attempts',
       security,
       params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
-      response: { 200: OutboxRow, 401: ErrorAnswer, 404: ErrorAnswer, 503: ErrorAnswer },
+      response: { 200: OutboxRow, ...adminErrors, ...errorResponses(404) },
     },
   }, async (request) => {
     const { id } = request.params;

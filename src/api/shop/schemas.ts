@@ -8,9 +8,13 @@ if (!FormatRegistry.Has('date-time')) FormatRegistry.Set('date-time', (v) => ISO
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
 const Str = (max: number, opts: Record<string, unknown> = {}) => Type.String({ minLength: 1, maxLength: max, ...opts });
-const Money = (description?: string) => Type.Number({ minimum: 0, maximum: 1e10, ...(description ? { description } : {}) });
+/** What the money columns hold (numeric(12,2)): up to 9,999,999,999.99. */
+export const MONEY_MAX = 9_999_999_999.99;
+const Money = (description?: string) => Type.Number({ minimum: 0, maximum: MONEY_MAX, ...(description ? { description } : {}) });
+/** PostgreSQL's integer. */
+export const INT_MAX = 2_147_483_647;
 
-export const EventId = Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9._:/-]+$', description: "The shop's unique id of this event. A repeat is answered 200 with duplicate: true and changes nothing." });
+export const EventId = Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9._:/-]+$', description: "The shop's unique id of this event. A repeat with the same body changes nothing and is answered with the first answer (same ids and values) and duplicate: true; the same id with another body is a 409." });
 
 const ORDER_STATUSES: OrderStatus[] = ['created', 'confirmed', 'paid', 'assembling', 'shipped', 'ready_for_pickup', 'delivered', 'cancelled', 'returned'];
 export const OrderStatusSchema = Type.Union(ORDER_STATUSES.map((s) => Type.Literal(s)), { description: 'Order status' }) as TUnion<Array<TLiteral<OrderStatus>>>;
@@ -61,7 +65,7 @@ export const OrderSchema = Type.Object(
     itemsTotal: Money(),
     deliveryCost: Type.Optional(Money()),
     discount: Type.Optional(Money()),
-    pointsSpent: Type.Optional(Type.Integer({ minimum: 0 })),
+    pointsSpent: Type.Optional(Type.Integer({ minimum: 0, maximum: INT_MAX })),
     total: Money(),
     deliveryMethod: Type.Optional(Nullable(Str(200))),
     deliveryAddress: Type.Optional(Nullable(Str(1000))),
@@ -72,6 +76,7 @@ export const OrderSchema = Type.Object(
     paymentStatus: Type.Optional(Nullable(Str(100))),
     placedAt: Type.String({ format: 'date-time' }),
     items: Type.Array(OrderItemSchema, { minItems: 1, maxItems: 1000 }),
+    history: Type.Optional(Type.Boolean({ description: 'A past order (history import): stored as it was, without loyalty accrual and without telling the customer' })),
   },
   { additionalProperties: false },
 );
@@ -116,14 +121,99 @@ export const BatchEnvelope = <T extends ReturnType<typeof Type.Object>>(item: T,
 
 export const WriteAnswer = Type.Object({ ok: Type.Boolean(), duplicate: Type.Boolean(), id: Type.Optional(Type.String()), created: Type.Optional(Type.Boolean()) }, { additionalProperties: true });
 
+const ItemErrorSchema = Type.Object({ index: Type.Integer(), key: Type.Union([Type.String(), Type.Null()]), field: Type.Union([Type.String(), Type.Null()]), message: Type.String() });
+
+export const JobAccepted = Type.Object({ ok: Type.Boolean(), duplicate: Type.Boolean(), jobId: Type.String(), status: Type.String() });
+
+export const ImportJobAnswer = Type.Object({
+  id: Type.String(),
+  kind: Type.String(),
+  status: Type.Union([Type.Literal('queued'), Type.Literal('running'), Type.Literal('done'), Type.Literal('failed')]),
+  received: Type.Integer(),
+  processed: Type.Integer({ description: 'Items behind, refused ones included' }),
+  created: Type.Integer(),
+  updated: Type.Integer(),
+  failed: Type.Integer(),
+  errors: Type.Array(ItemErrorSchema),
+  error: Type.Union([Type.String(), Type.Null()], { description: 'Why the whole job stopped, when status is failed' }),
+  createdAt: Type.String(),
+  startedAt: Type.Union([Type.String(), Type.Null()]),
+  finishedAt: Type.Union([Type.String(), Type.Null()]),
+});
+
+const NullableStr = Type.Union([Type.String(), Type.Null()]);
+
+export const CustomerAnswer = Type.Object({
+  id: Type.String(),
+  phone: Type.String(),
+  externalId: NullableStr,
+  firstName: NullableStr,
+  lastName: NullableStr,
+  email: NullableStr,
+  language: Type.String(),
+  personalDataConsent: Type.Boolean(),
+  marketingConsent: Type.Boolean(),
+  messengers: Type.Array(Type.Object({ platform: Type.String(), linkedAt: NullableStr, blocked: Type.Boolean() })),
+  points: Type.Object({ balance: Type.Integer(), lifetimeSpend: Type.Number(), tier: Type.Union([Type.String(), Type.Null()]) }),
+  lastOrderAt: NullableStr,
+  createdAt: Type.String(),
+});
+
+export const OrderAnswer = Type.Object({
+  id: Type.String(),
+  number: Type.String(),
+  customerId: Type.String(),
+  customer: Type.Object({ externalId: NullableStr, phone: Type.String() }),
+  status: Type.String(),
+  currency: Type.String(),
+  itemsTotal: Type.Number(),
+  deliveryCost: Type.Number(),
+  discount: Type.Number(),
+  pointsSpent: Type.Integer(),
+  total: Type.Number(),
+  carrier: NullableStr,
+  trackingNumber: NullableStr,
+  trackingUrl: NullableStr,
+  placedAt: Type.String(),
+  pointsAccrued: Type.Boolean(),
+  items: Type.Array(Type.Object({ sku: Type.String(), name: Type.String(), quantity: Type.Integer(), price: Type.Number() })),
+  history: Type.Array(Type.Object({ status: Type.String(), occurredAt: Type.String(), carrier: NullableStr, trackingNumber: NullableStr, trackingUrl: NullableStr, location: NullableStr, note: NullableStr })),
+});
+
+export const ProductAnswer = Type.Object({
+  id: Type.String(),
+  sku: Type.String(),
+  name: Type.String(),
+  nameEn: NullableStr,
+  price: Type.Number(),
+  oldPrice: Type.Union([Type.Number(), Type.Null()]),
+  currency: Type.String(),
+  stock: Type.Integer(),
+  isActive: Type.Boolean(),
+  url: NullableStr,
+  imageUrl: NullableStr,
+  updatedAt: Type.String(),
+  watchers: Type.Object({ backInStock: Type.Integer(), priceDrop: Type.Integer() }, { description: 'Active alerts waiting on this product' }),
+});
+
+export const TestWebhookAnswer = Type.Object({
+  ok: Type.Boolean(),
+  delivered: Type.Boolean(),
+  eventId: Type.String(),
+  statusCode: Type.Union([Type.Integer(), Type.Null()]),
+  error: NullableStr,
+  durationMs: Type.Integer(),
+});
+
 export const BatchAnswer = Type.Object({
+  jobId: Type.Optional(Type.String()),
   ok: Type.Boolean(),
   duplicate: Type.Boolean(),
   received: Type.Optional(Type.Integer()),
   created: Type.Optional(Type.Integer()),
   updated: Type.Optional(Type.Integer()),
   failed: Type.Optional(Type.Integer()),
-  errors: Type.Optional(Type.Array(Type.Object({ index: Type.Integer(), key: Type.Union([Type.String(), Type.Null()]), field: Type.Union([Type.String(), Type.Null()]), message: Type.String() }))),
+  errors: Type.Optional(Type.Array(ItemErrorSchema)),
 });
 
 /** Every 4xx body, from schema validation and from the domain alike (src/server/error-answer.ts). */

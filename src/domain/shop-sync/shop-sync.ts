@@ -2,8 +2,12 @@
  * Mirroring what the shop's backend says: customers, products, orders and their status
  * changes. Every write runs inside the caller's transaction (with the ProcessedEvent row,
  * see processed-events.ts) and returns what must be queued after the commit: notifications
- * to customers and nothing else. Batch imports run in chunks, one transaction per chunk,
- * with a per-item error report.
+ * to customers and alert fan-outs (alert-fanout.ts). Batch imports run in chunks, one
+ * transaction per chunk, with a per-item error report.
+ *
+ * Shops send in parallel: first sight of a customer, product or order number is an
+ * `INSERT ... ON CONFLICT DO NOTHING` followed by a read, so concurrent requests meet on one
+ * row instead of failing on the unique index.
  */
 import { DomainError, isDomainError } from '../../errors.js';
 import type { Prisma, PrismaClient } from '../../generated/prisma/client.js';
@@ -11,6 +15,8 @@ import type { OrderStatus } from '../../generated/prisma/enums.js';
 import type { Clock } from '../../infra/clock.js';
 import { notifyCustomer, type PendingNotification } from '../../notifications/producer.js';
 import { normalizePhone } from '../customers/phone.js';
+import { recordAlertFanouts } from './alert-fanout.js';
+import { isRetryableRace, storeErrorAsDomain } from './processed-events.js';
 import type { LoyaltyLedger } from '../loyalty/ledger.js';
 import type { BatchReport, CustomerInput, ItemError, OrderInput, ProductInput, StatusChangeInput } from './types.js';
 
@@ -30,11 +36,24 @@ export interface WriteContext {
   eventId: string;
   /** Initial imports do not message customers about history. */
   notify: boolean;
+  /** Past orders (`history: true`): stored as they were, no points accrued, nobody told. */
+  history?: boolean;
 }
+
+/** What a committed write still has to hand to the queues. */
+export interface AfterWrite {
+  notifications: PendingNotification[];
+  fanouts: string[];
+}
+
+/** Told after each chunk of a batch how many items are done. */
+export type Progress = (done: number, report: BatchReport) => Promise<void>;
 
 export interface WriteResult<T> {
   value: T;
   notifications: PendingNotification[];
+  /** Alert fan-outs recorded by this write, to queue after the commit. */
+  fanouts?: string[];
 }
 
 /** Statuses after which a delivered order's points and spend are taken back. */
@@ -69,28 +88,27 @@ export function createShopSync(deps: ShopSyncDeps) {
       if (isDomainError(err)) throw new DomainError(err.code, err.message, { ...err.details, field: 'customerPhone' });
       throw err;
     }
-    const byPhone = await tx.customer.findUnique({ where: { phone: e164 }, select: { id: true, externalId: true } });
-    if (byPhone) {
-      if (externalId && !byPhone.externalId) await tx.customer.update({ where: { id: byPhone.id }, data: { externalId } });
-      return byPhone.id;
+    let byPhone = await tx.customer.findUnique({ where: { phone: e164 }, select: { id: true, externalId: true } });
+    if (!byPhone) {
+      // A concurrent request creating the same customer makes this wait, then do nothing.
+      const [created] = await tx.customer.createManyAndReturn({ data: [{ phone: e164, externalId: externalId ?? null }], skipDuplicates: true, select: { id: true } });
+      if (created) return created.id;
+      byPhone = await tx.customer.findUnique({ where: { phone: e164 }, select: { id: true, externalId: true } });
+      if (!byPhone) throw new DomainError('conflict', 'customerExternalId belongs to a customer with another phone', { field: 'customerExternalId' });
     }
-    const created = await tx.customer.create({ data: { phone: e164, externalId: externalId ?? null }, select: { id: true } });
-    return created.id;
+    if (externalId && !byPhone.externalId) {
+      const taken = await tx.customer.findUnique({ where: { externalId }, select: { id: true } });
+      if (!taken) await tx.customer.update({ where: { id: byPhone.id }, data: { externalId } });
+    }
+    return byPhone.id;
   }
 
   async function upsertCustomer(tx: Tx, input: CustomerInput): Promise<WriteResult<{ id: string; created: boolean }>> {
     checkLanguage(input.language);
     const phone = normalizePhone(input.phone);
-    const existing =
+    const find = async () =>
       (input.externalId ? await tx.customer.findUnique({ where: { externalId: input.externalId } }) : null) ??
       (await tx.customer.findUnique({ where: { phone } }));
-    if (existing && existing.phone !== phone) {
-      const owner = await tx.customer.findUnique({ where: { phone }, select: { id: true } });
-      if (owner && owner.id !== existing.id) throw new DomainError('conflict', 'The phone belongs to another customer', { field: 'phone' });
-    }
-    if (existing && input.externalId && existing.externalId && existing.externalId !== input.externalId) {
-      throw new DomainError('conflict', 'The phone belongs to a customer with another externalId', { field: 'externalId' });
-    }
     const data = {
       phone,
       ...(input.externalId !== undefined ? { externalId: input.externalId } : {}),
@@ -101,7 +119,24 @@ export function createShopSync(deps: ShopSyncDeps) {
       ...(input.personalDataConsent !== undefined ? { personalDataConsent: input.personalDataConsent } : {}),
       ...(input.marketingConsent !== undefined ? { marketingConsent: input.marketingConsent } : {}),
     };
-    const customer = existing ? await tx.customer.update({ where: { id: existing.id }, data }) : await tx.customer.create({ data });
+    let existing = await find();
+    let customer: { id: string } | undefined;
+    if (!existing) {
+      // First sight, written whole: a concurrent twin waits here for the winner and then finds its row.
+      [customer] = await tx.customer.createManyAndReturn({ data: [data], skipDuplicates: true, select: { id: true } });
+      if (!customer) existing = await find();
+    }
+    if (!customer) {
+      if (!existing) throw new DomainError('conflict', 'The externalId belongs to a customer with another phone', { field: 'externalId' });
+      if (existing.phone !== phone) {
+        const owner = await tx.customer.findUnique({ where: { phone }, select: { id: true } });
+        if (owner && owner.id !== existing.id) throw new DomainError('conflict', 'The phone belongs to another customer', { field: 'phone' });
+      }
+      if (input.externalId && existing.externalId && existing.externalId !== input.externalId) {
+        throw new DomainError('conflict', 'The phone belongs to a customer with another externalId', { field: 'externalId' });
+      }
+      customer = await tx.customer.update({ where: { id: existing.id }, data, select: { id: true } });
+    }
     // Consent history: only changes are events.
     const consentEvents: Prisma.ConsentEventCreateManyInput[] = [];
     if (input.personalDataConsent !== undefined && input.personalDataConsent !== (existing?.personalDataConsent ?? false)) {
@@ -112,33 +147,6 @@ export function createShopSync(deps: ShopSyncDeps) {
     }
     if (consentEvents.length) await tx.consentEvent.createMany({ data: consentEvents });
     return { value: { id: customer.id, created: !existing }, notifications: [] };
-  }
-
-  /** Fires back-in-stock and price-drop alerts for a product that changed. */
-  async function fireAlerts(tx: Tx, ctx: WriteContext, product: { id: string; price: number; stock: number; isActive: boolean }, before: { price: number; stock: number } | null): Promise<PendingNotification[]> {
-    if (!before || !ctx.notify || !product.isActive) return [];
-    const out: PendingNotification[] = [];
-    const now = clock.now();
-    if (before.stock <= 0 && product.stock > 0) {
-      const alerts = await tx.productAlert.findMany({ where: { productId: product.id, kind: 'back_in_stock', active: true }, select: { id: true, customerId: true } });
-      for (const alert of alerts) {
-        // One-shot: the flip from active is the guard, so a replay or a race fires once.
-        const flipped = await tx.productAlert.updateMany({ where: { id: alert.id, active: true }, data: { active: false, lastFiredAt: now } });
-        if (flipped.count === 0) continue;
-        out.push(...(await notifyCustomer(tx, { customerId: alert.customerId, kind: 'back-in-stock', cause: `${alert.id}:${ctx.eventId}`, payload: { productId: product.id, alertId: alert.id } })));
-      }
-    }
-    if (product.price < before.price) {
-      const alerts = await tx.productAlert.findMany({ where: { productId: product.id, kind: 'price_drop', active: true }, select: { id: true, customerId: true, basePrice: true } });
-      for (const alert of alerts) {
-        const base = alert.basePrice === null ? before.price : Number(alert.basePrice);
-        if (product.price >= base) continue;
-        // The new price becomes the base: the next drop below it notifies again.
-        await tx.productAlert.update({ where: { id: alert.id }, data: { basePrice: product.price, lastFiredAt: now } });
-        out.push(...(await notifyCustomer(tx, { customerId: alert.customerId, kind: 'price-drop', cause: `${alert.id}:${product.price.toFixed(2)}`, payload: { productId: product.id, alertId: alert.id, oldPrice: base, newPrice: product.price } })));
-      }
-    }
-    return out;
   }
 
   function productData(input: ProductInput) {
@@ -157,15 +165,17 @@ export function createShopSync(deps: ShopSyncDeps) {
   }
 
   async function upsertProduct(tx: Tx, input: ProductInput, ctx: WriteContext): Promise<WriteResult<{ id: string; created: boolean }>> {
+    const data = productData(input);
+    // First sight: created here, or (a concurrent twin won) locked and updated below.
+    const [created] = await tx.product.createManyAndReturn({ data: [{ sku: input.sku, ...data }], skipDuplicates: true, select: { id: true } });
+    if (created) return { value: { id: created.id, created: true }, notifications: [] };
     const locked = await tx.$queryRaw<Array<{ id: string; price: string; stock: number }>>`
       SELECT id, price::text AS price, stock FROM products WHERE sku = ${input.sku} FOR UPDATE`;
-    const before = locked[0];
-    const data = productData(input);
-    const product = before
-      ? await tx.product.update({ where: { id: before.id }, data })
-      : await tx.product.create({ data: { sku: input.sku, ...data } });
-    const notifications = await fireAlerts(tx, ctx, { id: product.id, price: Number(product.price), stock: product.stock, isActive: product.isActive }, before ? { price: Number(before.price), stock: before.stock } : null);
-    return { value: { id: product.id, created: !before }, notifications };
+    const before = locked[0]!;
+    const product = await tx.product.update({ where: { id: before.id }, data });
+    // Subscribers are told by the worker (set-based fan-out), never inside this transaction.
+    const fanouts = ctx.notify ? await recordAlertFanouts(tx, { id: product.id, price: Number(product.price), stock: product.stock, isActive: product.isActive }, { price: Number(before.price), stock: before.stock }) : [];
+    return { value: { id: product.id, created: false }, notifications: [], fanouts };
   }
 
   /**
@@ -207,7 +217,7 @@ export function createShopSync(deps: ShopSyncDeps) {
         notifications.push(...(await notifyCustomer(tx, { customerId: order.customerId, kind: 'order-status', cause: event.id, payload: { orderId, statusEventId: event.id, status: change.status } })));
       }
     }
-    if (change.status === 'delivered') {
+    if (change.status === 'delivered' && !ctx.history) {
       const accrued = await ledger.accrueDeliveredOrder(tx, orderId);
       if (accrued && ctx.notify) notifications.push(...accrued.notifications);
     } else if (REVERSING.has(change.status)) {
@@ -216,7 +226,8 @@ export function createShopSync(deps: ShopSyncDeps) {
     return { value: { statusEventId: event.id, current }, notifications };
   }
 
-  async function upsertOrder(tx: Tx, input: OrderInput, ctx: WriteContext): Promise<WriteResult<{ id: string; created: boolean }>> {
+  async function upsertOrder(tx: Tx, input: OrderInput, outer: WriteContext): Promise<WriteResult<{ id: string; created: boolean }>> {
+    const ctx: WriteContext = input.history ? { ...outer, notify: false, history: true } : outer;
     const customerId = await resolveCustomer(tx, input.customerPhone, input.customerExternalId);
     const placedAt = new Date(input.placedAt);
     const data = {
@@ -236,35 +247,45 @@ export function createShopSync(deps: ShopSyncDeps) {
       paymentStatus: input.paymentStatus ?? null,
       placedAt,
     };
-    const existing = await tx.order.findUnique({ where: { number: input.number }, select: { id: true, status: true, customerId: true } });
-    if (existing && existing.customerId !== customerId) throw new DomainError('conflict', 'The order belongs to another customer', { field: 'number' });
+    const lockOrder = async () => (await tx.$queryRaw<Array<{ id: string; status: OrderStatus; customerId: string }>>`
+      SELECT id, status::text AS status, "customerId"::text AS "customerId" FROM orders WHERE number = ${input.number} FOR UPDATE`)[0];
+    let existing = await lockOrder();
     const skus = [...new Set(input.items.map((i) => i.sku))];
     const products = await tx.product.findMany({ where: { sku: { in: skus } }, select: { id: true, sku: true } });
     const productBySku = new Map(products.map((p) => [p.sku, p.id]));
     const items = input.items.map((i) => ({ sku: i.sku, name: i.name, quantity: i.quantity, price: money(i.price)!, productId: productBySku.get(i.sku) ?? null }));
-    let orderId: string;
+    let createdId: string | null = null;
+    if (!existing) {
+      // First sight: a concurrent twin with the same number waits here, then updates the winner's row.
+      const [made] = await tx.order.createManyAndReturn({ data: [{ ...data, number: input.number, status: 'created' }], skipDuplicates: true, select: { id: true } });
+      if (made) createdId = made.id;
+      else existing = await lockOrder();
+    }
+    if (existing && existing.customerId !== customerId) throw new DomainError('conflict', 'The order belongs to another customer', { field: 'number' });
     const notifications: PendingNotification[] = [];
+    const sourceEventId = `${ctx.eventId}/${input.number}`;
+    let orderId: string;
     if (existing) {
       orderId = existing.id;
       await tx.order.update({ where: { id: orderId }, data });
       await tx.orderItem.deleteMany({ where: { orderId } });
       await tx.orderItem.createMany({ data: items.map((i) => ({ ...i, orderId })) });
       if (existing.status !== input.status) {
-        const r = await applyStatus(tx, orderId, { status: input.status, occurredAt: clock.now().toISOString(), carrier: input.carrier, trackingNumber: input.trackingNumber, trackingUrl: input.trackingUrl }, `${ctx.eventId}/${input.number}`, ctx);
+        const r = await applyStatus(tx, orderId, { status: input.status, occurredAt: clock.now().toISOString(), carrier: input.carrier, trackingNumber: input.trackingNumber, trackingUrl: input.trackingUrl }, sourceEventId, ctx);
         notifications.push(...r.notifications);
       }
     } else {
-      const order = await tx.order.create({ data: { ...data, number: input.number, status: 'created', items: { createMany: { data: items } } } });
-      orderId = order.id;
-      const r = await applyStatus(tx, orderId, { status: input.status, occurredAt: placedAt.toISOString(), carrier: input.carrier, trackingNumber: input.trackingNumber, trackingUrl: input.trackingUrl }, `${ctx.eventId}/${input.number}`, { ...ctx, notify: ctx.notify });
+      orderId = createdId!;
+      await tx.orderItem.createMany({ data: items.map((i) => ({ ...i, orderId })) });
+      const r = await applyStatus(tx, orderId, { status: input.status, occurredAt: placedAt.toISOString(), carrier: input.carrier, trackingNumber: input.trackingNumber, trackingUrl: input.trackingUrl }, sourceEventId, ctx);
       // A brand-new order is announced with its status even if it is "created".
       if (ctx.notify && r.value.current && input.status === 'created') {
         notifications.push(...(await notifyCustomer(tx, { customerId, kind: 'order-status', cause: r.value.statusEventId, payload: { orderId, statusEventId: r.value.statusEventId, status: input.status } })));
       }
       notifications.push(...r.notifications);
     }
-    const last = await tx.customer.findUniqueOrThrow({ where: { id: customerId }, select: { lastOrderAt: true } });
-    if (!last.lastOrderAt || last.lastOrderAt < placedAt) await tx.customer.update({ where: { id: customerId }, data: { lastOrderAt: placedAt } });
+    // One conditional statement: the customer's row is locked only when this order is newer.
+    await tx.$executeRaw`UPDATE customers SET "lastOrderAt" = ${placedAt}, "updatedAt" = now() WHERE id = ${customerId}::uuid AND ("lastOrderAt" IS NULL OR "lastOrderAt" < ${placedAt})`;
     return { value: { id: orderId, created: !existing }, notifications };
   }
 
@@ -275,46 +296,72 @@ export function createShopSync(deps: ShopSyncDeps) {
     return { value: { orderId: order.id, ...r.value }, notifications: r.notifications };
   }
 
-  /** Maps an item failure to the report (domain errors carry the field). */
+  /** Maps an item failure to the report (domain errors and refused values carry the field). */
   function itemError(index: number, key: string | null, err: unknown): ItemError {
-    if (isDomainError(err)) return { index, key, field: typeof err.details?.field === 'string' ? err.details.field : null, message: err.message };
+    const domain = isDomainError(err) ? err : storeErrorAsDomain(err);
+    if (domain) return { index, key, field: typeof domain.details?.field === 'string' ? domain.details.field : null, message: domain.message };
     throw err;
   }
 
+  /** One item in its own transaction, run again when it loses a race with a concurrent writer. */
+  async function writeAlone<I>(item: I, write: (tx: Tx, item: I) => Promise<WriteResult<{ created: boolean }>>): Promise<WriteResult<{ created: boolean }>> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await prisma.$transaction((tx) => write(tx, item), { timeout: 15_000, maxWait: 10_000 });
+      } catch (err) {
+        if (!isRetryableRace(err) || attempt >= 4) throw err;
+      }
+    }
+  }
+
   /**
-   * Runs `write` for each item, a chunk per transaction. A chunk that fails on one item is
-   * replayed item by item (each in its own transaction) so the others still land and the
-   * bad one is reported.
+   * Runs `write` for each item, a chunk per transaction, each item behind a savepoint: an
+   * item the domain refuses is rolled back to its savepoint and reported, and the chunk goes
+   * on. A chunk that fails otherwise (a lost race) is replayed item by item, each in its own
+   * transaction. `progress` hears how many items are behind after each chunk.
    */
-  async function runChunks<I>(items: Array<{ index: number; item: I }>, keyOf: (item: I) => string | null, write: (tx: Tx, item: I) => Promise<WriteResult<{ created: boolean }>>, report: BatchReport): Promise<PendingNotification[]> {
-    const pending: PendingNotification[] = [];
+  async function runChunks<I>(items: Array<{ index: number; item: I }>, keyOf: (item: I) => string | null, write: (tx: Tx, item: I) => Promise<WriteResult<{ created: boolean }>>, report: BatchReport, progress?: Progress): Promise<AfterWrite> {
+    const after: AfterWrite = { notifications: [], fanouts: [] };
+    const take = (r: WriteResult<{ created: boolean }>) => {
+      if (r.value.created) report.created += 1;
+      else report.updated += 1;
+      after.notifications.push(...r.notifications);
+      after.fanouts.push(...(r.fanouts ?? []));
+    };
     for (let start = 0; start < items.length; start += chunkSize) {
       const chunk = items.slice(start, start + chunkSize);
       try {
-        const results = await prisma.$transaction(async (tx) => {
+        const { results, refused } = await prisma.$transaction(async (tx) => {
           const out: Array<WriteResult<{ created: boolean }>> = [];
-          for (const { item } of chunk) out.push(await write(tx, item));
-          return out;
+          const bad: ItemError[] = [];
+          for (const { index, item } of chunk) {
+            await tx.$executeRawUnsafe('SAVEPOINT batch_item');
+            try {
+              out.push(await write(tx, item));
+              await tx.$executeRawUnsafe('RELEASE SAVEPOINT batch_item');
+            } catch (err) {
+              // Not an item's own fault (a race, a lost connection): the chunk is replayed below.
+              if (!isDomainError(err) && !storeErrorAsDomain(err)) throw err;
+              await tx.$executeRawUnsafe('ROLLBACK TO SAVEPOINT batch_item');
+              bad.push(itemError(index, keyOf(item), err));
+            }
+          }
+          return { results: out, refused: bad };
         }, { timeout: 120_000, maxWait: 10_000 });
-        for (const r of results) {
-          if (r.value.created) report.created += 1;
-          else report.updated += 1;
-          pending.push(...r.notifications);
-        }
+        results.forEach(take);
+        report.errors.push(...refused);
       } catch {
         for (const { index, item } of chunk) {
           try {
-            const r = await prisma.$transaction((tx) => write(tx, item), { timeout: 15_000 });
-            if (r.value.created) report.created += 1;
-            else report.updated += 1;
-            pending.push(...r.notifications);
+            take(await writeAlone(item, write));
           } catch (err) {
             report.errors.push(itemError(index, keyOf(item), err));
           }
         }
       }
+      await progress?.(Math.min(items.length, start + chunk.length), report);
     }
-    return pending;
+    return after;
   }
 
   return {
@@ -324,51 +371,44 @@ export function createShopSync(deps: ShopSyncDeps) {
     changeOrderStatus,
 
     /**
-     * Initial catalog import. New products go in with createMany per chunk; existing ones
-     * are updated one by one (they may fire alerts). Items already refused by validation
-     * arrive as `invalid` and are only reported.
+     * Catalog import. New products go in with one INSERT per chunk; existing ones are updated
+     * one by one (a restock or price drop records an alert fan-out). Items must be unique by
+     * sku (the API refuses repeats within a batch before calling this).
      */
-    async importProducts(items: Array<{ index: number; item: ProductInput }>, ctx: WriteContext, report: BatchReport): Promise<PendingNotification[]> {
-      const pending: PendingNotification[] = [];
-      const seen = new Map<string, number>();
-      const unique: typeof items = [];
-      for (const entry of items) {
-        const prev = seen.get(entry.item.sku);
-        if (prev !== undefined) {
-          report.errors.push({ index: entry.index, key: entry.item.sku, field: 'sku', message: `duplicate sku in this batch (first at item ${prev})` });
-          continue;
-        }
-        seen.set(entry.item.sku, entry.index);
-        unique.push(entry);
-      }
-      for (let start = 0; start < unique.length; start += chunkSize) {
-        const chunk = unique.slice(start, start + chunkSize);
+    async importProducts(items: Array<{ index: number; item: ProductInput }>, ctx: WriteContext, report: BatchReport, progress?: Progress): Promise<AfterWrite> {
+      const after: AfterWrite = { notifications: [], fanouts: [] };
+      for (let start = 0; start < items.length; start += chunkSize) {
+        const chunk = items.slice(start, start + chunkSize);
         const existing = await prisma.product.findMany({ where: { sku: { in: chunk.map((c) => c.item.sku) } }, select: { sku: true } });
         const known = new Set(existing.map((p) => p.sku));
         const fresh = chunk.filter((c) => !known.has(c.item.sku));
         const stale = chunk.filter((c) => known.has(c.item.sku));
         if (fresh.length) {
-          const created = await prisma.product.createMany({ data: fresh.map((c) => ({ sku: c.item.sku, ...productData(c.item) })), skipDuplicates: true });
-          report.created += created.count;
-          // Lost a race with another writer: treat those as updates.
-          if (created.count < fresh.length) stale.push(...fresh);
+          const created = await prisma.product.createManyAndReturn({ data: fresh.map((c) => ({ sku: c.item.sku, ...productData(c.item) })), skipDuplicates: true, select: { sku: true } });
+          report.created += created.length;
+          // Lost a race with another writer: those are updates.
+          const made = new Set(created.map((p) => p.sku));
+          stale.push(...fresh.filter((c) => !made.has(c.item.sku)));
         }
         if (stale.length) {
           const sub: BatchReport = { ...report, created: 0, updated: 0, errors: [] };
-          pending.push(...(await runChunks(stale, (p) => p.sku, (tx, item) => upsertProduct(tx, item, ctx), sub)));
+          const r = await runChunks(stale, (p) => p.sku, (tx, item) => upsertProduct(tx, item, ctx), sub);
+          after.notifications.push(...r.notifications);
+          after.fanouts.push(...r.fanouts);
           report.updated += sub.updated + sub.created;
           report.errors.push(...sub.errors);
         }
+        await progress?.(Math.min(items.length, start + chunk.length), report);
       }
-      return pending;
+      return after;
     },
 
-    async importOrders(items: Array<{ index: number; item: OrderInput }>, ctx: WriteContext, report: BatchReport): Promise<PendingNotification[]> {
-      return runChunks(items, (o) => o.number, (tx, item) => upsertOrder(tx, item, ctx), report);
+    async importOrders(items: Array<{ index: number; item: OrderInput }>, ctx: WriteContext, report: BatchReport, progress?: Progress): Promise<AfterWrite> {
+      return runChunks(items, (o) => o.number, (tx, item) => upsertOrder(tx, item, ctx), report, progress);
     },
 
-    async importCustomers(items: Array<{ index: number; item: CustomerInput }>, report: BatchReport): Promise<void> {
-      await runChunks(items, (c) => c.externalId ?? null, (tx, item) => upsertCustomer(tx, item), report);
+    async importCustomers(items: Array<{ index: number; item: CustomerInput }>, report: BatchReport, progress?: Progress): Promise<AfterWrite> {
+      return runChunks(items, (c) => c.externalId ?? null, (tx, item) => upsertCustomer(tx, item), report, progress);
     },
   };
 }

@@ -54,6 +54,8 @@ export interface OrderInput {
   paymentStatus?: string | null;
   placedAt: string;
   items: OrderItemInput[];
+  /** A past order (history import): stored without loyalty accrual and without telling the customer. */
+  history?: boolean;
 }
 
 export interface StatusChangeInput {

@@ -40,6 +40,19 @@ describe('admin API bearer token', () => {
     expect((await unconfigured.inject({ method: 'GET', url: '/api/admin/outbox', headers: { authorization: `Bearer ${TOKEN}` } })).statusCode).toBe(503);
   });
 
+  it('coerces query numbers (?limit=2) and documents its error answers', async () => {
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    expect((await app.inject({ method: 'GET', url: '/api/admin/outbox?limit=2', headers: auth })).statusCode).toBe(200);
+    const tooMany = await app.inject({ method: 'GET', url: '/api/admin/outbox?limit=501', headers: auth });
+    expect(tooMany.statusCode).toBe(400);
+    expect(tooMany.json().fields).toEqual([{ field: 'limit', message: expect.any(String) }]);
+    expect((await app.inject({ method: 'GET', url: '/api/admin/outbox?limit=two', headers: auth })).statusCode).toBe(400);
+    const withDocs = await buildApp({ logger: createLogger({ level: 'silent' }), health: [], plugins: [{ plugin: adminApiPlugin, options: { prefix: '/api/admin', token: TOKEN, outbox } }] });
+    const spec = (await withDocs.inject({ url: '/docs/json' })).json();
+    expect(Object.keys(spec.paths['/api/admin/outbox'].get.responses).sort()).toEqual(['200', '400', '401', '500', '503']);
+    await withDocs.close();
+  });
+
   it('answers 400 naming a bad query field', async () => {
     const res = await app.inject({ method: 'GET', url: '/api/admin/outbox?status=lost', headers: { authorization: `Bearer ${TOKEN}` } });
     expect(res.statusCode).toBe(400);

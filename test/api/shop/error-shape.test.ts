@@ -26,10 +26,11 @@ describe('one error shape for every 400', () => {
     for (const res of [schema, domain]) {
       expect(res.statusCode).toBe(400);
       expect(documented.Check(res.json())).toBe(true);
-      expect(Object.keys(res.json()).sort()).toEqual(['error', 'fields', 'message']);
+      expect(Object.keys(res.json()).sort()).toEqual(['error', 'fields', 'message', 'requestId']);
+      expect(res.json().requestId).toBe(res.headers['request-id']);
     }
-    expect(schema.json()).toEqual({ error: 'invalid_request', message: expect.any(String), fields: [{ field: 'product.colour', message: expect.any(String) }] });
-    expect(domain.json()).toEqual({ error: 'invalid_input', message: expect.any(String), fields: [{ field: 'customer.phone', message: expect.any(String) }] });
+    expect(schema.json()).toEqual({ error: 'invalid_request', message: expect.any(String), fields: [{ field: 'product.colour', message: expect.any(String) }], requestId: expect.any(String) });
+    expect(domain.json()).toEqual({ error: 'invalid_input', message: expect.any(String), fields: [{ field: 'customer.phone', message: expect.any(String) }], requestId: expect.any(String) });
   });
 
   it("names an order's bad customer phone as order.customerPhone, where it is in the body", async () => {
@@ -41,13 +42,13 @@ describe('one error shape for every 400', () => {
   it('keeps other details beside the shape (the reason of a 401)', async () => {
     const res = await signedPost(app, '/api/v1/products', { eventId: 'evt-shape-4', product: productInput('SH-2') }, { header: null });
     expect(res.statusCode).toBe(401);
-    expect(res.json()).toEqual({ error: 'unauthorized', message: expect.any(String), details: { reason: 'missing' } });
+    expect(res.json()).toEqual({ error: 'unauthorized', message: expect.any(String), details: { reason: 'missing' }, requestId: expect.any(String) });
   });
 
   it('documents the shape in OpenAPI', async () => {
     const spec = (await app.inject({ url: '/docs/json' })).json();
     const answer = spec.paths['/api/v1/products'].post.responses['400'].content['application/json'].schema;
-    expect(Object.keys(answer.properties).sort()).toEqual(['details', 'error', 'fields', 'message']);
+    expect(Object.keys(answer.properties).sort()).toEqual(['details', 'error', 'fields', 'message', 'requestId']);
     expect(Object.keys(answer.properties.fields.items.properties).sort()).toEqual(['field', 'message']);
   });
 });

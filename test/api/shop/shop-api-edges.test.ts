@@ -1,10 +1,9 @@
 /** Edges of the shop API the issue names: body limits, media types, field names in 400s, loyalty at checkout. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signPayload } from '../../../src/lib/signature.js';
 import type { App } from '../../../src/server/app.js';
 import { createTestContext, type TestContext } from '../../support/context.js';
 import { createCustomer } from '../../support/factories.js';
-import { buildShopApp, productInput, rowCounts, signedPost, SECRET } from './helpers.js';
+import { buildShopApp, productInput, rowCounts, signedPost } from './helpers.js';
 
 let ctx: TestContext;
 let app: App;
@@ -27,13 +26,13 @@ describe('transport', () => {
     const items = Array.from({ length: 2000 }, (_, i) => product(`BIG-${i}`, { description: 'x'.repeat(40) }));
     const res = await signedPost(app, '/api/v1/products/batch', { eventId: 'evt-big', items });
     expect(res.statusCode).toBe(413);
-    expect(res.json()).toEqual({ error: 'payload_too_large', message: expect.any(String) });
+    expect(res.json()).toEqual({ error: 'payload_too_large', message: expect.any(String), details: { max: 64 * 1024 }, requestId: expect.any(String) });
     expect(await counts()).toEqual(before);
   });
 
   it('answers 415 to a body that is not JSON by media type', async () => {
     const raw = 'sku=1';
-    const res = await app.inject({ method: 'POST', url: '/api/v1/products', payload: raw, headers: { 'content-type': 'text/plain', 'kabinet-signature': signPayload(SECRET, raw) } });
+    const res = await signedPost(app, '/api/v1/products', null, { raw, contentType: 'text/plain' });
     expect(res.statusCode).toBe(415);
     // Unsigned, the same request is refused for its signature first.
     expect((await app.inject({ method: 'POST', url: '/api/v1/products', payload: raw, headers: { 'content-type': 'text/plain' } })).statusCode).toBe(401);

@@ -39,7 +39,7 @@ describe('signature', () => {
   it('refuses a body changed after signing', async () => {
     const raw = JSON.stringify(body);
     const t = Math.floor(Date.now() / 1000);
-    const header = `t=${t},v1=${computeSignature(SECRET, t, raw)}`;
+    const header = `t=${t},v1=${computeSignature(SECRET, t, raw, { method: 'POST', path: '/api/v1/products' })}`;
     const before = await counts();
     const res = await signedPost(app, '/api/v1/products', null, { raw: raw.replace('1990', '1', ), header });
     expect(res.statusCode).toBe(401);
@@ -78,14 +78,14 @@ describe('validation', () => {
 });
 
 describe('idempotency', () => {
-  it('processes an event id once, answers a replay 200 duplicate, and a different body with the same id 409', async () => {
+  it('processes an event id once, answers a replay 200 duplicate with the first answer, and a different body with the same id 409', async () => {
     const body = { eventId: 'evt-idem-1', customer: { phone: '+7 (912) 345-67-89', firstName: 'Анна', language: 'ru', marketingConsent: true } };
     const first = await signedPost(app, '/api/v1/customers', body);
     expect(first.statusCode).toBe(200);
     expect(first.json()).toMatchObject({ ok: true, duplicate: false, created: true });
     const replay = await signedPost(app, '/api/v1/customers', body);
     expect(replay.statusCode).toBe(200);
-    expect(replay.json()).toMatchObject({ ok: true, duplicate: true });
+    expect(replay.json()).toEqual({ ...first.json(), duplicate: true });
     const conflict = await signedPost(app, '/api/v1/customers', { ...body, customer: { ...body.customer, firstName: 'Мария' } });
     expect(conflict.statusCode).toBe(409);
     const customer = await ctx.prisma.customer.findUniqueOrThrow({ where: { phone: '+79123456789' } });
@@ -182,9 +182,15 @@ describe('batch import', () => {
 describe('OpenAPI', () => {
   it('documents the shop routes with their security scheme', async () => {
     const doc = (await app.inject({ method: 'GET', url: '/docs/json' })).json();
-    for (const path of ['/api/v1/customers', '/api/v1/products', '/api/v1/products/batch', '/api/v1/orders', '/api/v1/orders/{number}/status', '/api/v1/loyalty/transactions', '/api/v1/loyalty/balance', '/api/admin/outbox']) {
+    for (const path of ['/api/v1/customers', '/api/v1/products', '/api/v1/products/batch', '/api/v1/orders', '/api/v1/orders/{number}/status', '/api/v1/loyalty/transactions', '/api/v1/loyalty/balance', '/api/admin/outbox', '/api/v1/jobs/{id}', '/api/v1/customers/lookup', '/api/v1/orders/{number}', '/api/v1/products/{sku}', '/api/v1/webhooks/test']) {
       expect(doc.paths[path], path).toBeDefined();
     }
     expect(doc.paths['/api/v1/products'].post.security).toEqual([{ shopSignature: [] }]);
+    // Every answer a signed route can give is documented, whatever its origin.
+    for (const [path, method] of [['/api/v1/products', 'post'], ['/api/v1/products/batch', 'post'], ['/api/v1/orders/{number}', 'get']] as const) {
+      expect(Object.keys(doc.paths[path][method].responses), path).toEqual(expect.arrayContaining(['200', '400', '401', '404', '409', '413', '414', '415', '500', '503']));
+    }
+    expect(doc.paths['/api/v1/products/batch'].post.responses['202']).toBeDefined();
+    expect(doc.components.securitySchemes.shopSignature.description).toContain('<t>.<METHOD>.<path>.<raw body>');
   });
 });
