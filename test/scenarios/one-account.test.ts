@@ -125,7 +125,7 @@ describe('VK Callback API route', () => {
     await vk.press(ru()('otp.resend'));
     expect(vk.lastText()).toMatch(/Новый код можно запросить через \d+ с\./);
     expect(world.sms.sent.length).toBe(sentBefore);
-    await world.ctx.redis.del(`${world.ctx.config.redisKeyPrefix}otp:cooldown:${identity.id}`);
+    await world.ctx.redis.del(`${world.ctx.config.redisKeyPrefix}otp:cooldown:${identity.id}:${phone}`);
     await vk.press(ru()('otp.resend'));
     const fresh = world.sms.lastCodeFor(phone)!;
     await vk.say(fresh);

@@ -188,10 +188,12 @@ export function createPhoneLoginService(deps: PhoneLoginDeps) {
       const phone = normalizePhone(rawPhone);
       const who = await requester(identityId, phone);
       const list = counters(identityId, phone, who);
+      // The cooldown paces resends of one number's code; a person who mistyped the number may
+      // ask for another at once (the hourly limits per account still bound SMS pumping).
       const [verdict, ttl] = (await redis.eval(
         TAKE,
         1 + list.length,
-        key(`cooldown:${identityId}`),
+        key(`cooldown:${identityId}:${phone}`),
         ...list.map((c) => c.key),
         limits.resendCooldownSeconds,
         3600,
@@ -222,7 +224,7 @@ export function createPhoneLoginService(deps: PhoneLoginDeps) {
         }
       } catch (err) {
         // Nothing went out: let the person retry at once.
-        await redis.del(key(`cooldown:${identityId}`)).catch(() => undefined);
+        await redis.del(key(`cooldown:${identityId}:${phone}`)).catch(() => undefined);
         deps.logger.warn({ err: { message: err instanceof Error ? err.message : String(err) }, identityId, via }, 'otp: sending the code failed');
         throw refuse('unavailable', 'send_failed');
       }
@@ -260,7 +262,7 @@ export function createPhoneLoginService(deps: PhoneLoginDeps) {
       if (consumed.count === 0) throw refuse('not_found', 'no_code');
       // The cooldown paces resends of a pending code; none is pending now. A person who logs
       // out and back in may ask at once (the hourly limits still bound SMS pumping).
-      await redis.del(key(`cooldown:${identityId}`)).catch(() => undefined);
+      await redis.del(key(`cooldown:${identityId}:${row.phone}`)).catch(() => undefined);
       const identity = await prisma.channelIdentity.findUnique({ where: { id: identityId }, select: { firstName: true, lastName: true } });
       const result = await deps.identities.loginWithPhone(identityId, row.phone, { firstName: identity?.firstName ?? undefined, lastName: identity?.lastName ?? undefined }, 'code');
       deps.logger.info({ identityId, customerId: result.customerId }, 'otp: identity logged in by code');
