@@ -121,7 +121,15 @@ export function createBroadcastWizardFeature(deps: BroadcastWizardDeps): StaffFe
         await save(userId, stored);
         const effect = result.effects[0]!;
         if (effect.type === 'count') {
-          result = advance(result.state, { type: 'counted', count: await deps.broadcasts.count(effect.segment) }, settings());
+          let count;
+          try {
+            count = await deps.broadcasts.count(effect.segment);
+          } catch (err) {
+            // Back a step, so the retried update (or the admin) can pick the segment again.
+            await save(userId, { ...stored, state: before });
+            throw err;
+          }
+          result = advance(result.state, { type: 'counted', count }, settings());
         } else if (effect.type === 'preview') {
           try {
             await preview(ctx, effect);
@@ -136,14 +144,22 @@ export function createBroadcastWizardFeature(deps: BroadcastWizardDeps): StaffFe
           break;
         } else {
           let created: { id: string; status: string };
+          let draftId: string | undefined;
           try {
-            const draft = await deps.broadcasts.create({ ...effect.input, createdById: ctx.staff.id });
-            const started = await deps.broadcasts.start(draft.id);
-            created = { id: draft.id, status: started.status };
+            draftId = (await deps.broadcasts.create({ ...effect.input, createdById: ctx.staff.id })).id;
+            const started = await deps.broadcasts.start(draftId);
+            created = { id: draftId, status: started.status };
           } catch (err) {
-            if (!isDomainError(err)) throw err;
-            stored = { ...stored, state: { ...before, step: 'confirm' } };
+            if (draftId) {
+              // It exists as a draft and did not start: never create it a second time.
+              kit.logger.error({ err, adminId: userId, broadcastId: draftId }, 'broadcast wizard: created but not started');
+              await save(userId, { ...stored, state: { ...result.state, step: 'done', broadcastId: draftId } });
+              await ctx.reply(ctx.t(`${W}.error.notStarted`, { id: draftId }));
+              return;
+            }
+            stored = { ...stored, state: before };
             await save(userId, stored);
+            if (!isDomainError(err)) throw err;
             await say(ctx, stored.run, { ...promptFor(stored.state, settings()), error: `${W}.error.create`, errorValues: { problem: err.message } });
             return;
           }
@@ -161,7 +177,8 @@ export function createBroadcastWizardFeature(deps: BroadcastWizardDeps): StaffFe
 
     c.command('broadcast', async (ctx) => {
       if (ctx.chat.type !== 'private') {
-        await kit.services.poster.post({ chatId: String(ctx.chat.id), ...threadOf(ctx), text: ctx.t(`${W}.privateOnly`, { bot: ctx.botInfo?.username ?? '' }) });
+        const text = isAdmin(ctx) ? ctx.t(`${W}.privateOnly`, { bot: ctx.botInfo?.username ?? '' }) : ctx.t(`${W}.notAdmin`);
+        await kit.services.poster.post({ chatId: String(ctx.chat.id), ...threadOf(ctx), text });
         return;
       }
       const userId = String(ctx.from.id);

@@ -162,8 +162,11 @@ describe('the broadcast wizard in the staff bot', () => {
     expect(await w.ctx.prisma.broadcast.count({ where: { title: { in: ['Отменяемая', 'Ещё одна'] } } })).toBe(0);
   });
 
-  it('in a staff group points to the private chat', async () => {
+  it('in a staff group points an admin to the private chat and refuses an operator', async () => {
     w.tg.sendText(STAFF_TOKEN, w.alla.id, '/broadcast', { chatId: w.groups[0]! });
-    await eventually(() => w.topicLog(w.groups[0]!).some((m) => m.direction === 'out' && (m.text ?? '').includes('в личном чате')));
+    await eventually(() => w.topicLog(w.groups[0]!).some((m) => m.direction === 'out' && (m.text ?? '').includes('в личном чате') && (m.text ?? '').includes('@kabinet_staff_bot')));
+    w.tg.sendText(STAFF_TOKEN, w.boris.id, '/broadcast', { chatId: w.groups[0]! });
+    await eventually(() => w.topicLog(w.groups[0]!).some((m) => m.direction === 'out' && m.text === 'Рассылки доступны только администраторам.'));
+    expect(await w.ctx.redis.exists(wizardKey(w.alla))).toBe(0);
   });
 });
