@@ -9,34 +9,39 @@ export interface SeedProduct {
   stock: number;
 }
 
-const BASE: Array<[string, string, number]> = [
-  ['Кружка керамическая', 'Ceramic mug', 590],
-  ['Чайник заварочный', 'Teapot', 1490],
-  ['Плед шерстяной', 'Wool throw', 3990],
-  ['Подушка декоративная', 'Cushion', 1290],
-  ['Свеча ароматическая', 'Scented candle', 890],
-  ['Полотенце банное', 'Bath towel', 1190],
-  ['Набор бокалов', 'Set of glasses', 2490],
-  ['Тарелка обеденная', 'Dinner plate', 690],
-  ['Скатерть льняная', 'Linen tablecloth', 2990],
-  ['Корзина плетёная', 'Woven basket', 1790],
+type Gender = 'm' | 'f' | 'n' | 'pl';
+
+// Each base name carries its grammatical gender, so the colour agrees with it in Russian
+// ("Чайник заварочный, белый", "Кружка керамическая, белая").
+const BASE: Array<[string, Gender, string, number]> = [
+  ['Кружка керамическая', 'f', 'Ceramic mug', 590],
+  ['Чайник заварочный', 'm', 'Teapot', 1490],
+  ['Плед шерстяной', 'm', 'Wool throw', 3990],
+  ['Подушка декоративная', 'f', 'Cushion', 1290],
+  ['Свеча ароматическая', 'f', 'Scented candle', 890],
+  ['Полотенце банное', 'n', 'Bath towel', 1190],
+  ['Бокалы для вина, набор из 4', 'pl', 'Wine glasses, set of 4', 2490],
+  ['Тарелка обеденная', 'f', 'Dinner plate', 690],
+  ['Скатерть льняная', 'f', 'Linen tablecloth', 2990],
+  ['Корзина плетёная', 'f', 'Woven basket', 1790],
 ];
-const VARIANTS: Array<[string, string]> = [
-  ['белая', 'white'],
-  ['графит', 'graphite'],
-  ['оливковая', 'olive'],
-  ['терракота', 'terracotta'],
-  ['песочная', 'sand'],
+// Colour adjectives by gender (m, f, n, pl) and the English colour.
+const VARIANTS: Array<[Record<Gender, string>, string]> = [
+  [{ m: 'белый', f: 'белая', n: 'белое', pl: 'белые' }, 'white'],
+  [{ m: 'графитовый', f: 'графитовая', n: 'графитовое', pl: 'графитовые' }, 'graphite'],
+  [{ m: 'оливковый', f: 'оливковая', n: 'оливковое', pl: 'оливковые' }, 'olive'],
+  [{ m: 'терракотовый', f: 'терракотовая', n: 'терракотовое', pl: 'терракотовые' }, 'terracotta'],
+  [{ m: 'песочный', f: 'песочная', n: 'песочное', pl: 'песочные' }, 'sand'],
 ];
 
 export function seedProducts(): SeedProduct[] {
   const out: SeedProduct[] = [];
-  BASE.forEach(([name, nameEn, price], i) => {
+  BASE.forEach(([name, gender, nameEn, price], i) => {
     VARIANTS.forEach(([variant, variantEn], j) => {
       const n = i * VARIANTS.length + j;
       out.push({
         sku: `KB-${String(n + 1).padStart(4, '0')}`,
-        name: `${name}, ${variant}`,
+        name: `${name}, ${variant[gender]}`,
         nameEn: `${nameEn}, ${variantEn}`,
         price: price + j * 100,
         // Every seventh product is on sale, every sixth is out of stock.

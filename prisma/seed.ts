@@ -2,12 +2,19 @@
  * npm run db:seed: the demo shop (products, customers with orders in every status, tracking
  * histories, loyalty histories, wishlists). Idempotent: everything is keyed by natural ids
  * (sku, phone, order number, seed event ids), so running it again changes nothing.
+ * `npm run db:seed -- --reset` empties every table first: back to a clean demo;
+ * `-- --if-empty` (what `npm start` runs) seeds only a database without customers.
+ *
+ * Every date is relative to `now` and lies in the past: the newest order was placed nine
+ * days ago and its whole timeline (and the points it earned or lost) fits before today.
  */
 import { loadConfig, loadDotEnv, type Config } from '../src/config/index.js';
 import { createPrisma, type PrismaClient } from '../src/infra/prisma.js';
 import { ALL_STATUSES, SEED_CUSTOMERS, STATUS_PATHS, seedProducts, type SeedStatus } from './seed-data.js';
 
 const DAY = 24 * 3600 * 1000;
+/** Time between two steps of an order's timeline: the longest (7 steps) ends before the next order. */
+const STEP = 1.3 * DAY;
 const CARRIERS = [
   { name: 'СДЭК', url: (n: string) => `https://www.cdek.ru/ru/tracking?order_id=${n}` },
   { name: 'Почта России', url: (n: string) => `https://www.pochta.ru/tracking#${n}` },
@@ -81,14 +88,16 @@ export async function seed(prisma: PrismaClient, config: Pick<Config, 'loyalty'>
           trackingNumber,
           trackingUrl: trackingNumber ? carrier.url(trackingNumber) : null,
           paymentMethod: oi % 2 === 0 ? 'card' : 'sbp',
-          paymentStatus: status === 'created' || status === 'confirmed' ? 'pending' : status === 'cancelled' ? 'refunded' : 'paid',
+          // Cancelled orders were never paid (created → cancelled); returned ones were refunded.
+      paymentStatus: status === 'created' || status === 'confirmed' ? 'pending' : status === 'cancelled' ? 'cancelled' : status === 'returned' ? 'refunded' : 'paid',
           placedAt,
           items: { create: items },
         },
         update: {},
       });
+      const stepAt = (si: number) => new Date(placedAt.getTime() + si * STEP);
       for (const [si, st] of path.entries()) {
-        const at = new Date(placedAt.getTime() + si * 1.3 * DAY);
+        const at = stepAt(si);
         const isShip = st === 'shipped' || st === 'delivered' || st === 'ready_for_pickup';
         await prisma.orderStatusEvent.upsert({
           where: { sourceEventId: `seed:${number}:${st}` },
@@ -103,7 +112,7 @@ export async function seed(prisma: PrismaClient, config: Pick<Config, 'loyalty'>
         });
       }
       if (status === 'delivered' || status === 'returned') {
-        const deliveredAt = new Date(placedAt.getTime() + 5 * 1.3 * DAY);
+        const deliveredAt = stepAt((path as readonly string[]).indexOf('delivered'));
         const points = Math.floor((itemsTotal * 3) / 100);
         // The oldest accrual of the first customer expires soon, so "expiring" is visible.
         const expiresAt = ci === 0 && oi === statuses.indexOf('delivered') ? new Date(now.getTime() + 10 * DAY) : new Date(deliveredAt.getTime() + config.loyalty.pointsTtlDays * DAY);
@@ -115,7 +124,7 @@ export async function seed(prisma: PrismaClient, config: Pick<Config, 'loyalty'>
         if (status === 'returned') {
           await prisma.loyaltyTransaction.upsert({
             where: { externalId: `seed:reversal:${number}` },
-            create: { customerId: customer.id, kind: 'reversal', points: -points, orderId: order.id, reason: 'order_returned', externalId: `seed:reversal:${number}`, createdAt: new Date(deliveredAt.getTime() + 3 * DAY) },
+            create: { customerId: customer.id, kind: 'reversal', points: -points, orderId: order.id, reason: 'order_returned', externalId: `seed:reversal:${number}`, createdAt: stepAt((path as readonly string[]).indexOf('returned')) },
             update: {},
           });
         } else {
@@ -172,14 +181,40 @@ export async function seed(prisma: PrismaClient, config: Pick<Config, 'loyalty'>
   return { products: products.length, customers: SEED_CUSTOMERS.length, orders: orderCount };
 }
 
-// Run as a script (npm run db:seed), not when imported by tests.
+/**
+ * Empties every table but Prisma's migration record, in one statement (TRUNCATE ... CASCADE),
+ * so a reset never leaves half a shop behind.
+ */
+export async function resetDemoData(prisma: PrismaClient): Promise<void> {
+  const tables = await prisma.$queryRaw<Array<{ tablename: string }>>`SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename <> '_prisma_migrations'`;
+  if (tables.length === 0) return;
+  const list = tables.map((t) => `"${t.tablename.replaceAll('"', '""')}"`).join(', ');
+  await prisma.$executeRawUnsafe(`TRUNCATE TABLE ${list} RESTART IDENTITY CASCADE`);
+}
+
+// Run as a script (npm run db:seed [-- --reset | --if-empty]), not when imported by tests.
 if (import.meta.url === `file://${process.argv[1]}`) {
   loadDotEnv();
   const config = loadConfig();
   const prisma = createPrisma({ databaseUrl: config.databaseUrl });
+  const args = process.argv.slice(2);
+  const unknown = args.filter((a) => a !== '--reset' && a !== '--if-empty');
+  if (unknown.length > 0) {
+    console.error(`Unknown argument(s): ${unknown.join(' ')}. Usage: npm run db:seed [-- --reset | --if-empty]`);
+    process.exit(2);
+  }
   try {
-    const summary = await seed(prisma, config);
-    console.log(`Seeded the demo shop: ${summary.products} products, ${summary.customers} customers, ${summary.orders} orders.`);
+    // --if-empty (npm start): a database that has customers already is left as it is.
+    if (args.includes('--if-empty') && !args.includes('--reset') && (await prisma.customer.count()) > 0) {
+      console.log('The database already has the demo shop (npm run db:seed -- --reset starts over).');
+    } else {
+      if (args.includes('--reset')) {
+        await resetDemoData(prisma);
+        console.log('Emptied every table (--reset).');
+      }
+      const summary = await seed(prisma, config);
+      console.log(`Seeded the demo shop: ${summary.products} products, ${summary.customers} customers, ${summary.orders} orders.`);
+    }
   } finally {
     await prisma.$disconnect();
   }

@@ -63,7 +63,7 @@ export async function createWeb(infra: Infrastructure, options: WebOptions = {})
   if (config.integrations.woocommerce || config.integrations.shopify) {
     plugins.push({ plugin: integrationsPlugin, options: { prefix: '/integrations', config: config.integrations, prisma, sync: shop.sync, afterWrite: shop.afterWrite, logger, clock: infra.clock } });
   }
-  if (options.sandbox) plugins.push({ plugin: sandboxPlugin, options: { sandbox: options.sandbox, prisma } });
+  if (options.sandbox) plugins.push({ plugin: sandboxPlugin, options: { sandbox: options.sandbox, prisma, redis, config } });
   if (options.sandbox) plugins.push({ plugin: staffSandboxPlugin, options: { sandbox: options.sandbox, prisma } });
   if (options.sandbox) plugins.push({ plugin: sandboxBroadcastsPlugin, options: { broadcasts } });
   const app = await buildApp({

@@ -203,6 +203,8 @@ export function createCustomerBot(deps: CustomerBotDeps): CustomerBot {
   flows.use(
     conversations<BotContext, FlowContext>({
       storage: { type: 'key', version: FLOWS_VERSION, adapter: flowStorage, getStorageKey: chatKeyOf },
+      // Conversations build their own Api; it shares the client's retrying fetch (api-retry.ts),
+      // so a 429 inside a flow (the menu right after a login) is waited out there too.
       plugins: [attachChannel(channel)],
     }),
   );

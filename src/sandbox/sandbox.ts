@@ -11,6 +11,10 @@ import type { Env } from '../config/index.js';
 import type { SmsMessage, SmsSender } from '../sms/index.js';
 import { createFakeTelegram, type FakeTelegram } from '../fakes/telegram/index.js';
 import { createFakeVk, type FakeVk } from '../fakes/vk/index.js';
+import { createSandboxEvents, type SandboxEvent, type SandboxEvents } from './sandbox-events.js';
+
+/** Where the sandbox's demo shop receives Kabinet's webhooks (the outbox), under the page's routes. */
+export const SANDBOX_SHOP_WEBHOOK_PATH = '/sandbox/shop/webhook';
 
 export interface SandboxPerson {
   /** Stable key for the page: "telegram:1001", "vk:501". */
@@ -30,10 +34,19 @@ export interface Sandbox {
   vkGroupId: number;
   shopSecret: string;
   people: SandboxPerson[];
+  /** Text messages "sent by SMS" (login codes), to any number, shown on the sandbox page. */
+  sms: SmsSender & { inbox(phone?: string): SandboxSms[]; clear(): void };
+  /** The page's live channel: everything that changes is pushed as `{ type, data }`. */
+  events: SandboxEvents;
+  /**
+   * Pushes `{ type, data }` to every open sandbox page (server-sent events). Other sandbox
+   * plugins (staff, broadcasts) call this; the page hands it to `api.on(type, handler)`.
+   */
+  push(event: SandboxEvent): void;
+  /** Forgets every chat and SMS (the database and Redis are reset by the caller). */
+  clearConversations(): void;
   /** The staff side: the staff bot, its forum group, a demo operator (an admin too) answering from the page. */
   staff: { token: string; groupId: number; operator: { id: number; name: string } };
-  /** Text messages "sent by SMS" (login codes), shown on the sandbox page per phone. */
-  sms: SmsSender & { inbox(phone: string): Array<SmsMessage & { at: string }> };
   /** Configuration that points Kabinet at the fakes; merged over the real environment. */
   env(publicBaseUrl: string): Env;
   /** After Kabinet listens: VK confirms the Callback URL (Telegram's webhook is set by the bot). */
@@ -41,10 +54,19 @@ export interface Sandbox {
   close(): Promise<void>;
 }
 
+export interface SandboxSms extends SmsMessage {
+  /** Sequence number within this run (the page dedups pushed and fetched messages by it). */
+  id: number;
+  at: string;
+}
+
+/** The five seeded customers (prisma/seed-data.ts), then someone the shop does not know yet. */
 const PEOPLE: Array<Omit<SandboxPerson, 'key' | 'platform' | 'userId'>> = [
   { name: 'Анна Смирнова', phone: '+79990000001', language: 'ru' },
   { name: 'Игорь Петров', phone: '+79990000002', language: 'ru' },
   { name: 'Emily Clark', phone: '+79990000003', language: 'en' },
+  { name: 'Мария Иванова', phone: '+79990000004', language: 'ru' },
+  { name: 'David Miller', phone: '+79990000005', language: 'en' },
   { name: 'Новый покупатель', phone: '+79990000042', language: 'ru' },
 ];
 
@@ -78,6 +100,18 @@ export async function startSandbox(options: { host?: string } = {}): Promise<San
     people.push({ ...p, key: `vk:${vkId}`, platform: 'vk', userId: vkId });
   });
 
+  const events = createSandboxEvents();
+  const push = (event: SandboxEvent) => events.push(event);
+  // A chat changed (a message, an edit, a keyboard): the page re-reads that chat.
+  telegram.onChatMessage((e) => {
+    if (e.chatId > 0 && e.token === telegramToken) push({ type: 'chat', data: { person: `telegram:${e.chatId}` } });
+  });
+  vk.onConversationMessage((e) => {
+    if (e.groupId === vkGroupId) push({ type: 'chat', data: { person: `vk:${e.peerId}` } });
+  });
+
+  const inbox: SandboxSms[] = [];
+  let smsSeq = 0;
   // The staff group: a forum with the staff bot (admin, can manage topics) and a demo operator.
   const staffToken = `${randomInt(100_000_000, 999_999_999)}:STAFF${randomBytes(12).toString('hex')}`;
   const staffSecret = randomBytes(16).toString('hex');
@@ -85,14 +119,16 @@ export async function startSandbox(options: { host?: string } = {}): Promise<San
   const operator = telegram.createUser({ id: 9001, firstName: 'Оля', lastName: 'Оператор', languageCode: 'ru' });
   const staffGroup = telegram.createGroup({ id: -1009001, title: 'Kabinet — поддержка', isForum: true, members: [staffBot.id, { id: operator.id, status: 'administrator' }] });
 
-  const inbox: Array<SmsMessage & { at: string }> = [];
   const sms: Sandbox['sms'] = {
-    kind: 'log',
+    kind: 'sandbox',
     async send(message) {
-      inbox.push({ ...message, at: new Date().toISOString() });
+      const entry: SandboxSms = { ...message, id: ++smsSeq, at: new Date().toISOString() };
+      inbox.push(entry);
       if (inbox.length > 200) inbox.shift();
+      push({ type: 'sms', data: entry });
     },
-    inbox: (phone) => inbox.filter((m) => m.to === phone),
+    inbox: (phone) => (phone === undefined ? [...inbox] : inbox.filter((m) => m.to === phone)),
+    clear: () => { inbox.length = 0; },
   };
 
   return {
@@ -103,6 +139,13 @@ export async function startSandbox(options: { host?: string } = {}): Promise<San
     vkGroupId,
     shopSecret,
     people,
+    events,
+    push,
+    clearConversations() {
+      telegram.clearChats();
+      vk.reset();
+      sms.clear();
+    },
     staff: { token: staffToken, groupId: staffGroup.id, operator: { id: operator.id, name: 'Оля Оператор' } },
     env: (publicBaseUrl) => ({
       STAFF_BOT_TOKEN: staffToken,
@@ -122,6 +165,8 @@ export async function startSandbox(options: { host?: string } = {}): Promise<San
       VK_CALLBACK_SECRET: vkSecret,
       VK_CONFIRMATION_CODE: confirmation,
       SHOP_API_SECRET: shopSecret,
+      // The demo shop on the page receives Kabinet's webhooks (the outbox) and lists them.
+      SHOP_WEBHOOK_URL: `${publicBaseUrl}${SANDBOX_SHOP_WEBHOOK_PATH}`,
       SMS_PROVIDER: 'log',
     }),
     async connect(publicBaseUrl) {

@@ -155,6 +155,8 @@ export interface FakeTelegram {
   onCall(listener: (call: CallRecord) => void): () => void;
   onChatMessage(listener: (event: ChatEvent) => void): () => void;
   reset(): void;
+  /** Forgets every chat's messages (a fresh start for a demo); bots, users, groups and webhooks stay. */
+  clearChats(): void;
 }
 
 const API_PATH = /^\/bot([^/]+)\/(?:test\/)?([A-Za-z0-9_]+)\/?$/;
@@ -712,6 +714,11 @@ export function createFakeTelegram(options: FakeTelegramOptions = {}): FakeTeleg
     onChatMessage(listener) {
       events.on('chat', listener);
       return () => events.off('chat', listener);
+    },
+
+    clearChats() {
+      world.logs.clear();
+      events.emit('change');
     },
 
     reset() {
