@@ -100,6 +100,9 @@ async function main(): Promise<void> {
     VK_API_BASE_URL: vkRoot,
     VK_CALLBACK_SECRET: 's',
     VK_CONFIRMATION_CODE: 'c',
+    // Production refuses the log SMS provider with VK on; no login code is sent in this bench.
+    SMS_PROVIDER: 'http',
+    SMS_HTTP_URL: 'http://127.0.0.1:9/sms',
   };
 
   // The audience: RECIPIENTS consenting customers on each platform.

@@ -7,7 +7,7 @@ import type { Job } from 'bullmq';
 import type { VK } from 'vk-io';
 import type { OutboundSender, Platform } from '../channels/outbound.js';
 import { createTelegramSender } from '../channels/telegram-sender.js';
-import { createVkApi } from '../channels/vk/vk-api.js';
+import { applyRateBudget, createVkApi, createVkTokenBudget } from '../channels/vk/vk-api.js';
 import { createBroadcastsService, type BroadcastsService } from '../domain/broadcasts/broadcasts.service.js';
 import type { Infrastructure } from '../infra/infrastructure.js';
 import { SEND_QUEUE } from '../notifications/send-queue.js';
@@ -16,7 +16,6 @@ import { createPlaceholderSource } from './render.js';
 import { createTelegrafStaffPoster, type StaffPoster } from './reporter.js';
 import { BROADCAST_TELEGRAM_JOB, BROADCAST_VK_JOB, createBroadcastProcessors } from './send.processor.js';
 import { createVkBatchApi, type VkBatchApi } from './vk-batch.js';
-import { createVkPacer } from './vk-pacer.js';
 
 /**
  * A broadcast request gives up after this; a claim twice as old as a possible request
@@ -25,8 +24,9 @@ import { createVkPacer } from './vk-pacer.js';
 export const BROADCAST_SEND_TIMEOUT_SECONDS = 30;
 
 /**
- * The broadcast VK client does not pace itself: the shared pacer (vk-pacer.ts) already
- * spaces requests across processes, and a second, per-process queue would only bunch them.
+ * The broadcast VK client does not pace itself: the token's shared budget (createVkTokenBudget,
+ * the same one the VK channel's replies and notifications spend) already keeps every process
+ * together under VK_RATE_LIMIT, and a second, per-process queue would only bunch requests.
  */
 export const VK_CLIENT_UNTHROTTLED = 1000;
 
@@ -80,9 +80,13 @@ export function createBroadcastWorkers(infra: Infrastructure, options: Broadcast
     platforms.push('telegram');
   }
   let vk: VkBatchApi | undefined;
-  const pacer = createVkPacer({ redis, keyPrefix: config.redisKeyPrefix, token: config.vk.token ?? 'vk', ratePerSecond: config.vk.rateLimitPerSecond });
-  if (options.vk) vk = 'send' in options.vk ? options.vk : createVkBatchApi({ vk: options.vk, pacer });
-  else if (config.vk.token) vk = createVkBatchApi({ pacer, vk: createVkApi({ token: config.vk.token, apiBaseUrl: config.vk.apiBaseUrl, rateLimitPerSecond: VK_CLIENT_UNTHROTTLED, timeoutMs: BROADCAST_SEND_TIMEOUT_SECONDS * 1000, retryLimit: 0 }) });
+  // One budget per token: broadcasts, replies and notifications spend it together, in every process.
+  const budget = createVkTokenBudget({ redis, redisKeyPrefix: config.redisKeyPrefix, token: config.vk.token ?? 'vk', rateLimitPerSecond: config.vk.rateLimitPerSecond });
+  if (options.vk && 'send' in options.vk) vk = options.vk;
+  else if (options.vk) {
+    applyRateBudget(options.vk, budget);
+    vk = createVkBatchApi({ vk: options.vk });
+  } else if (config.vk.token) vk = createVkBatchApi({ vk: createVkApi({ token: config.vk.token, apiBaseUrl: config.vk.apiBaseUrl, rateLimitPerSecond: VK_CLIENT_UNTHROTTLED, timeoutMs: BROADCAST_SEND_TIMEOUT_SECONDS * 1000, retryLimit: 0, budget }) });
   if (vk) {
     extraProcessors.vk = { [BROADCAST_VK_JOB]: processors.vk(vk, queues.queue(SEND_QUEUE.vk)) as (job: Job, token?: string) => Promise<unknown> };
     platforms.push('vk');

@@ -38,7 +38,8 @@ export function executeCode(calls: VkSendCall[]): string {
 
 type PeerItem = { peer_id: number; message_id?: number; conversation_message_id?: number; error?: { code: number; description?: string; message?: string } };
 
-export function createVkBatchApi(deps: { vk: VK; download?: (url: string) => Promise<Buffer>; pacer?: { wait(): Promise<void> } }): VkBatchApi {
+/** The client's requests wait for the token's shared budget (createVkTokenBudget via createVkApi / applyRateBudget). */
+export function createVkBatchApi(deps: { vk: VK; download?: (url: string) => Promise<Buffer> }): VkBatchApi {
   const download = deps.download ?? (async (url: string) => {
     const res = await fetch(url, { signal: AbortSignal.timeout(20_000) });
     if (!res.ok) throw new SendFailure('permanent', `picture download failed: HTTP ${res.status}`);
@@ -49,7 +50,6 @@ export function createVkBatchApi(deps: { vk: VK; download?: (url: string) => Pro
       if (calls.length === 0) return [];
       if (calls.length > EXECUTE_MAX_CALLS) throw new Error(`at most ${EXECUTE_MAX_CALLS} calls per execute`);
       let answer: { response: unknown; errors: Array<{ code: number | string; message: string }> };
-      await deps.pacer?.wait();
       try {
         answer = (await deps.vk.api.call('execute', { code: executeCode(calls) })) as typeof answer;
       } catch (err) {

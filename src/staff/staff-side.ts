@@ -17,6 +17,9 @@ import { parseWorkingHours } from '../domain/support/hours.js';
 import type { Infrastructure } from '../infra/infrastructure.js';
 import { afterCommitDispatcher } from '../outbox/enqueue.js';
 import { createOutboxFromInfra } from '../outbox/outbox.js';
+import { createBroadcastsFromInfra } from '../broadcasts/index.js';
+import { createPlaceholderSource } from '../broadcasts/render.js';
+import { createBroadcastWizardFeature } from './broadcast-wizard.feature.js';
 import type { StaffFeature, StaffKit, StaffServices } from './context.js';
 import { telegramCustomerMessenger, vkCustomerMessenger, type CustomerMessenger } from './customer-delivery.js';
 import { createFileSource, telegramFiles } from './files.js';
@@ -60,6 +63,22 @@ export function createStaffServices(infra: Infrastructure, options: StaffSideOpt
   return { ...services, kit };
 }
 
+/** The staff bot's features that need more than the kit: the admins' broadcast wizard. */
+export function staffFeaturesFromInfra(infra: Infrastructure): StaffFeature[] {
+  const { config, prisma, redis, clock, translator } = infra;
+  return [
+    createBroadcastWizardFeature({
+      broadcasts: createBroadcastsFromInfra(infra),
+      redis,
+      redisKeyPrefix: config.redisKeyPrefix,
+      clock,
+      languages: config.i18n.languages,
+      defaultLanguage: config.i18n.defaultLanguage,
+      placeholders: createPlaceholderSource({ prisma, translator }),
+    }),
+  ];
+}
+
 export interface StaffChannel {
   staffBot: StaffBot;
   services: StaffServices;
@@ -82,7 +101,7 @@ export function createStaffChannel(infra: Infrastructure, options: StaffSideOpti
     adminIds: config.staff.adminIds,
     redis,
     redisKeyPrefix: config.redisKeyPrefix,
-    ...(options.features ? { features: options.features } : {}),
+    features: [...staffFeaturesFromInfra(infra), ...(options.features ?? [])],
   });
   const secret = config.staff.webhookSecret;
   const plugin = secret ? staffWebhookPlugin({ secretToken: secret, handleUpdate: staffBot.handleUpdate, logger }) : undefined;

@@ -11,9 +11,7 @@ import type { Clock } from '../../infra/clock.js';
 import type { Logger } from '../../infra/logger.js';
 import type { PrismaClient } from '../../infra/prisma.js';
 import type { Redis } from '../../infra/redis.js';
-import { createHash } from 'node:crypto';
 import type { OutboundSender } from '../outbound.js';
-import { createRateBudget } from '../rate-budget.js';
 import { createVkEventHandler, vkCallbackPlugin, type VkCallbackDeps } from './callback-route.js';
 import type { InboundQueue } from '../../bot/ordering/inbound-queue.js';
 import { createVkBridge, type VkBridge } from './method-table.js';
@@ -22,7 +20,7 @@ import { createPayloadStore } from './payload-store.js';
 import { createVkTransformer } from './transformer.js';
 import { createUpdateConverter, type UpdateConverter } from './update-converter.js';
 import { createVkUserNames } from './user-names.js';
-import { applyRateBudget, createVkApi } from './vk-api.js';
+import { applyRateBudget, createVkApi, createVkTokenBudget } from './vk-api.js';
 
 export { vkCallbackPlugin, createVkEventHandler, createVkBridge, createVkTransformer, createVkOutboundSender, createUpdateConverter, createVkApi };
 
@@ -73,7 +71,7 @@ export interface VkChannel {
 export function createVkChannel(deps: VkChannelDeps): VkChannel {
   const prefix = `${deps.redisKeyPrefix}vk:${deps.groupId}:`;
   // One request budget per token across every process (web and worker spend it together).
-  const budget = createRateBudget({ redis: deps.redis, key: `${deps.redisKeyPrefix}vk:budget:${createHash('sha256').update(deps.token).digest('hex').slice(0, 16)}`, limit: deps.rateLimitPerSecond });
+  const budget = createVkTokenBudget({ redis: deps.redis, redisKeyPrefix: deps.redisKeyPrefix, token: deps.token, rateLimitPerSecond: deps.rateLimitPerSecond });
   const vk = deps.vk ?? createVkApi({ token: deps.token, apiBaseUrl: deps.apiBaseUrl, rateLimitPerSecond: deps.rateLimitPerSecond });
   applyRateBudget(vk, budget);
   const store = createPayloadStore({ redis: deps.redis, prefix });

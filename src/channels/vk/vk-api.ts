@@ -4,11 +4,13 @@
  * and, with a RateBudget, the token's budget shared by every process (web and worker
  * together stay under VK_RATE_LIMIT, not each of them).
  */
+import { createHash } from 'node:crypto';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { VK } from 'vk-io';
 import type { Config } from '../../config/index.js';
-import type { RateBudget } from '../rate-budget.js';
+import type { Redis } from 'ioredis';
+import { createRateBudget, type RateBudget } from '../rate-budget.js';
 
 export interface VkApiOptions {
   token: string;
@@ -85,6 +87,16 @@ export function applyRateBudget(vk: VK, budget: RateBudget): void {
     }
     await execute(request);
   };
+}
+
+/**
+ * The community token's request budget (VK_RATE_LIMIT per second), one Redis key per token
+ * (a hash of it, never the token): every client of the token (the VK channel's replies and
+ * notifications, broadcasts) in every process takes its requests from this one budget.
+ */
+export function createVkTokenBudget(deps: { redis: Redis; redisKeyPrefix: string; token: string; rateLimitPerSecond: number }): RateBudget {
+  const key = `${deps.redisKeyPrefix}vk:budget:${createHash('sha256').update(deps.token).digest('hex').slice(0, 16)}`;
+  return createRateBudget({ redis: deps.redis, key, limit: deps.rateLimitPerSecond });
 }
 
 export function vkApiFromConfig(config: Config['vk']): VK | undefined {

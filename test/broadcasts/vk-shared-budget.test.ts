@@ -1,0 +1,85 @@
+/**
+ * One VK request budget per token covers broadcasts too: a VK broadcast runs on its own
+ * vk-io client while another client of the same token (the web role's replies, as another
+ * process would have: its own vk-io, its own budget object) keeps spending the token at full
+ * rate. The fake VK counts requests per token and answers error 6 to the first one over the
+ * cap; with one budget there is none, and both the broadcast and the other calls complete.
+ */
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { VK_CLIENT_UNTHROTTLED, createBroadcastWorkers, type BroadcastWorkers } from '../../src/broadcasts/index.js';
+import type { OutboundSender, Platform } from '../../src/channels/outbound.js';
+import { createTelegramSender } from '../../src/channels/telegram-sender.js';
+import { createVkApi, createVkTokenBudget } from '../../src/channels/vk/vk-api.js';
+import { vkChannelFromInfra } from '../../src/channels/vk/vk-customer-bot.js';
+import { createNotificationRenderer } from '../../src/notifications/render.js';
+import { startSendWorkers } from '../../src/notifications/send.worker.js';
+import type { Worker } from 'bullmq';
+import { TEST_REDIS_URL } from '../support/env.js';
+import { TG_TOKEN, VK_GROUP, VK_TOKEN, createBroadcastWorld, receivedCounts, seedAudience, type Audience, type BroadcastWorld } from './support.js';
+
+const CAP = 5;
+let world: BroadcastWorld;
+let broadcasts: BroadcastWorkers;
+let workers: Worker[];
+let audience: Audience;
+let otherRedis: Redis;
+
+beforeAll(async () => {
+  world = await createBroadcastWorld({ vkRate: CAP, env: { VK_RATE_LIMIT: String(CAP) } });
+  // Each customer's own name: every message differs, so each peer is its own messages.send.
+  audience = await seedAudience(world, { telegram: 0, vk: 120 });
+  const { ctx } = world;
+  const telegram: OutboundSender = createTelegramSender({ token: TG_TOKEN, apiRoot: world.tgRoot, paidBroadcast: false, timeoutSeconds: 30 });
+  // The broadcasts' own client: nothing else applies a budget to it.
+  const broadcastVk = createVkApi({ token: VK_TOKEN, apiBaseUrl: world.vkRoot, rateLimitPerSecond: VK_CLIENT_UNTHROTTLED });
+  broadcasts = createBroadcastWorkers(ctx, { telegram, vk: broadcastVk, pumpIntervalMs: 200 });
+  const channelVk = createVkApi({ token: VK_TOKEN, apiBaseUrl: world.vkRoot, rateLimitPerSecond: VK_CLIENT_UNTHROTTLED });
+  const senders = new Map<Platform, OutboundSender>([['telegram', telegram], ['vk', vkChannelFromInfra(ctx, { vk: channelVk }).outboundSender]]);
+  workers = startSendWorkers({
+    prisma: ctx.prisma,
+    queues: ctx.queues,
+    logger: ctx.logger,
+    clock: ctx.clock,
+    render: createNotificationRenderer({ prisma: ctx.prisma, translator: ctx.translator }),
+    senders,
+    ratePerSecond: { telegram: 30, vk: CAP },
+    lockDurationMs: ctx.config.queueLockDurationMs,
+    extraProcessors: broadcasts.extraProcessors,
+  });
+  broadcasts.pump.start();
+  otherRedis = new Redis(TEST_REDIS_URL);
+}, 60_000);
+afterAll(async () => {
+  await broadcasts?.pump.stop();
+  await Promise.all((workers ?? []).map((w) => w.close()));
+  await otherRedis?.quit();
+  await world?.close();
+});
+
+describe('the VK budget shared by broadcasts, replies and notifications', () => {
+  it('keeps a broadcast and another client of the token together under the cap', async () => {
+    const { ctx } = world;
+    // "The web process": its own vk-io client and budget object over its own Redis connection.
+    const web = createVkApi({
+      token: VK_TOKEN,
+      apiBaseUrl: world.vkRoot,
+      rateLimitPerSecond: VK_CLIENT_UNTHROTTLED,
+      budget: createVkTokenBudget({ redis: otherRedis, redisKeyPrefix: ctx.config.redisKeyPrefix, token: VK_TOKEN, rateLimitPerSecond: CAP }),
+    });
+    const created = await broadcasts.service.create({ title: 'Shared budget', text: { ru: 'Привет, {firstName}!' }, segment: { platforms: ['vk'] } });
+    await broadcasts.service.start(created.id);
+    // While the broadcast sends, the other client asks as fast as its budget lets it.
+    const other = await Promise.allSettled(Array.from({ length: 3 * CAP }, () => web.api.groups.getById({ group_id: VK_GROUP })));
+    await vi.waitFor(async () => expect((await broadcasts.service.status(created.id)).status).toBe('sent'), { timeout: 60_000, interval: 250 });
+
+    expect(other.filter((r) => r.status === 'rejected')).toEqual([]);
+    expect(await broadcasts.service.status(created.id)).toMatchObject({ total: 120, sent: 120, failed: 0 });
+    const got = receivedCounts(world);
+    for (const p of audience.vk) expect(got.vk.get(p.chatId), `vk ${p.chatId}`).toBe(1);
+    const calls = world.vk.calls(VK_GROUP);
+    expect(calls.filter((c) => c.method === 'execute').length).toBeGreaterThanOrEqual(5);
+    // Not one request over the token's cap in any second, summed over both clients.
+    expect(calls.filter((c) => c.error?.error_code === 6)).toEqual([]);
+  });
+});
