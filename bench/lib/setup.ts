@@ -109,6 +109,9 @@ export async function createPhase(name: string, env: Env): Promise<Phase> {
     REDIS_KEY_PREFIX: `${prefix}:`,
     OTP_SECRET: 'bench-otp-secret-0123456789abcdef',
     SHOP_API_SECRET: SHOP_SECRET,
+    // Production refuses the log provider with VK on; benchmarks send no SMS (a dead local port).
+    SMS_PROVIDER: 'http',
+    SMS_HTTP_URL: 'http://127.0.0.1:9/sms',
     ...env,
   });
   const infra = await createInfrastructure(config);
