@@ -23,6 +23,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Redis } from '../../infra/redis.js';
+import { scriptRunner } from '../../infra/redis-script.js';
 
 export interface ChatLockOptions {
   redis: Redis;
@@ -147,19 +148,6 @@ export interface ChatLock {
   currentLease(): Lease | undefined;
   /** How many are queued for the chat (holder included); for tests and metrics. */
   queueLength(chatKey: string): Promise<number>;
-}
-
-/** EVALSHA with a fallback to EVAL when the server does not know the script yet. */
-function scriptRunner(redis: Redis, body: string) {
-  const sha = createHash('sha1').update(body).digest('hex');
-  return async (keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> => {
-    try {
-      return await redis.evalsha(sha, keys.length, ...keys, ...args);
-    } catch (err) {
-      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
-      return redis.eval(body, keys.length, ...keys, ...args);
-    }
-  };
 }
 
 export function createChatLock(options: ChatLockOptions): ChatLock {

@@ -28,10 +28,10 @@
  *   (counted in Redis, so a handler that crashes its process counts too) it moves to `dead` with
  *   its error, logged, and the chat goes on.
  */
-import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../../infra/logger.js';
 import type { Redis } from '../../infra/redis.js';
+import { scriptRunner } from '../../infra/redis-script.js';
 
 export interface InboundItem {
   chat: string;
@@ -214,19 +214,6 @@ return n
 
 /** Dead items (they hold personal data) are kept this long for inspection and requeueDead. */
 const DEAD_TTL_SECONDS = 7 * 86_400;
-
-/** EVALSHA with a fallback to EVAL when the server does not know the script yet. */
-export function scriptRunner(redis: Redis, body: string) {
-  const sha = createHash('sha1').update(body).digest('hex');
-  return async (keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> => {
-    try {
-      return await redis.evalsha(sha, keys.length, ...keys, ...args);
-    } catch (err) {
-      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
-      return redis.eval(body, keys.length, ...keys, ...args);
-    }
-  };
-}
 
 export function createInboundQueue(options: InboundQueueOptions): InboundQueue {
   const { redis, prefix, logger } = options;

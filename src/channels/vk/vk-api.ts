@@ -8,7 +8,6 @@ import { createHash } from 'node:crypto';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { VK } from 'vk-io';
-import type { Config } from '../../config/index.js';
 import type { Redis } from 'ioredis';
 import { createRateBudget, type RateBudget } from '../rate-budget.js';
 
@@ -99,7 +98,3 @@ export function createVkTokenBudget(deps: { redis: Redis; redisKeyPrefix: string
   return createRateBudget({ redis: deps.redis, key, limit: deps.rateLimitPerSecond });
 }
 
-export function vkApiFromConfig(config: Config['vk']): VK | undefined {
-  if (!config.token) return undefined;
-  return createVkApi({ token: config.token, apiBaseUrl: config.apiBaseUrl, rateLimitPerSecond: config.rateLimitPerSecond });
-}
