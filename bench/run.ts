@@ -7,8 +7,9 @@ import { performance } from 'node:perf_hooks';
 import { DATABASE_NAME, deleteBenchKeys, dropDatabase, freshDatabase, machine, memory } from './lib/setup.js';
 import { mib, ms, rate, ratio, summarize, table } from './lib/stats.js';
 import { runNotificationBenchmark, type NotificationFigures, type NotificationOptions } from './scenarios/notifications.js';
-import { OPEN_LOOP_P99_MS } from './scenarios/open-loop.js';
-import { runUpdateBenchmarks, type BurstFigures, type SubjectFigures } from './scenarios/updates.js';
+import { OPEN_LOOP_P99_MS, STAGES, type OpenLoopFigures } from './scenarios/open-loop.js';
+import { runOpenLoopOnly, runUpdateBenchmarks, type BurstFigures, type SubjectFigures } from './scenarios/updates.js';
+import { loadavg } from 'node:os';
 
 const BUDGET_MS = 600_000;
 const int = (name: string, fallback: number) => {
@@ -27,6 +28,11 @@ const sizes = {
   openLoopSeconds: int('BENCH_OPEN_SECONDS', 2),
 };
 
+/** BENCH_ONLY=open-loop: benchmark 1b alone (both bots, the same steps), about a minute. */
+const ONLY = ['open-loop'] as const;
+const only = process.env.BENCH_ONLY || undefined;
+if (only !== undefined && !(ONLY as readonly string[]).includes(only)) throw new Error(`BENCH_ONLY must be one of: ${ONLY.join(', ')}`);
+
 const watchdog = setTimeout(() => {
   console.error(`bench: still running after ${BUDGET_MS / 1000} s; giving up (the database ${DATABASE_NAME} is left for inspection)`);
   process.exit(2);
@@ -39,9 +45,39 @@ const log = (line: string) => console.log(`[${elapsed()}] ${line}`);
 
 console.log(`Kabinet benchmarks — ${new Date().toISOString()}`);
 console.log(`Machine: ${machine()}`);
+const load = () => loadavg().map((x) => x.toFixed(1)).join(' / ');
+console.log(`Load average (1 / 5 / 15 min) at start: ${load()}${loadavg()[0]! > 1.5 ? ' — the machine is busy: read the ratios, not the milliseconds' : ''}`);
 console.log(`Sizes: ${sizes.chats} chats × ${sizes.steps} updates; ${sizes.burst} concurrent updates; ${sizes.notifications} notifications per run\n`);
 
+function printOpenLoop(openLoop: { bare: OpenLoopFigures; kabinet: OpenLoopFigures }) {
+  const rowsOpen: string[][] = [['1b. open loop (offered rate)', 'subject', 'sent', 'missing', 'p50', 'p99', 'CPU per update']];
+  for (const [name, f] of [['bare grammY', openLoop.bare], ['Kabinet', openLoop.kabinet]] as const) {
+    for (const step of f.steps) rowsOpen.push([`${step.rate}/s`, name, String(step.sent), String(step.missing), ms(step.p50), ms(step.p99), step.cpuMsPerUpdate === undefined ? '—' : ms(step.cpuMsPerUpdate)]);
+  }
+  console.log(table(rowsOpen));
+  const { bare: ob, kabinet: ok } = openLoop;
+  console.log(`Highest offered rate with p99 < ${OPEN_LOOP_P99_MS} ms: bare grammY ${ob.best}/s, Kabinet ${ok.best}/s (${ratio(ok.best, ob.best)} of the bare bot). /start to ${sizes.chats} chats round robin, ${sizes.openLoopSeconds} s per rate, rates tried in order until p99 passes ${2 * OPEN_LOOP_P99_MS} ms; update queued at the fake → reply at the fake.\n`);
+  const staged = openLoop.kabinet.steps.filter((s) => s.stages);
+  if (staged.length) {
+    const rows: string[][] = [['Kabinet, where the time went', ...STAGES.flatMap((name) => [`${name} p50`, 'p99'])]];
+    for (const step of staged) rows.push([`${step.rate}/s`, ...STAGES.flatMap((name) => [ms(step.stages![name].p50), ms(step.stages![name].p99)])]);
+    console.log(table(rows));
+    console.log('to recorded: update queued at the fake → recorded in the inbound queue (Redis clock); to pickup: → a consumer started it; to reply: → its reply answered at the fake; after reply: → the handler finished (state writes, release).\n');
+  }
+}
+
 log(`removed ${await deleteBenchKeys()} Redis keys of earlier runs`);
+if (only === 'open-loop') {
+  log('1b. open loop alone (BENCH_ONLY=open-loop)');
+  await freshDatabase();
+  const openLoop = await runOpenLoopOnly(sizes);
+  await dropDatabase();
+  log(`done; database ${DATABASE_NAME} dropped; load average at end: ${load()}\n`);
+  printOpenLoop(openLoop);
+  console.log(`Total ${elapsed()}.`);
+  process.exit(0);
+}
+
 const db = await freshDatabase();
 log(`database ${DATABASE_NAME}: migrated and seeded (${db.seeded.customers} customers, ${db.seeded.orders} orders, ${db.seeded.products} products)`);
 const memStart = memory();
@@ -62,7 +98,7 @@ for (const run of notificationRuns) {
 }
 const memEnd = memory();
 await dropDatabase();
-log(`done; database ${DATABASE_NAME} dropped\n`);
+log(`done; database ${DATABASE_NAME} dropped; load average at end: ${load()}\n`);
 
 // ───── figures ─────
 const lat = (samples: number[]) => summarize(samples);
@@ -93,13 +129,7 @@ console.log(refused.length ? `Refused replies: ${refused.map(([k, v]) => `${k}: 
 console.log(`PostgreSQL transactions per update (pg_stat_database): Kabinet /start ${kabinet.sqlPerUpdate.start.toFixed(1)}, buttons ${kabinet.sqlPerUpdate.presses.toFixed(1)}; bare grammY ${bare.sqlPerUpdate.start.toFixed(1)}.`);
 console.log(`${sizes.chats} chats concurrently, each sends its next update when the previous answer arrives. Latency: update queued at the fake → the bot's reply answered by the fake. "One chat alone": 20 updates, no other traffic (latency without queueing).\n`);
 
-const rowsOpen: string[][] = [['1b. open loop (offered rate)', 'subject', 'sent', 'missing', 'p50', 'p99']];
-for (const [name, f] of [['bare grammY', updates.openLoop.bare], ['Kabinet', updates.openLoop.kabinet]] as const) {
-  for (const step of f.steps) rowsOpen.push([`${step.rate}/s`, name, String(step.sent), String(step.missing), ms(step.p50), ms(step.p99)]);
-}
-console.log(table(rowsOpen));
-const { bare: ob, kabinet: ok } = updates.openLoop;
-console.log(`Highest offered rate with p99 < ${OPEN_LOOP_P99_MS} ms: bare grammY ${ob.best}/s, Kabinet ${ok.best}/s (${ratio(ok.best, ob.best)} of the bare bot). /start to ${sizes.chats} chats round robin, ${sizes.openLoopSeconds} s per rate, rates tried in order until p99 passes ${2 * OPEN_LOOP_P99_MS} ms; update queued at the fake → reply at the fake.\n`);
+printOpenLoop(updates.openLoop);
 
 const rows2: string[][] = [['2. concurrent updates', `${sizes.burst} in ONE chat: wall`, 'answer p50', 'max', 'handled p50', 'max', `${sizes.burst} chats × 1: wall`, 'handled p50', 'max', 'one chat vs spread (wall)']];
 const add2 = (name: string, f: { sameChat: BurstFigures; spread: BurstFigures }) => {

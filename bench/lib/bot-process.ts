@@ -2,7 +2,7 @@
  * A bot under test in its own process, so it does not share an event loop with the fake
  * Telegram and the bench (Telegram is remote in production). Started by bots.ts with fork;
  * talks over IPC: { ready, webhookUrl, tunedWebhookUrl?, vkCallbackUrl?, vkDirectCallbackUrl? },
- * then answers { memory } and { handover } requests, and closes on { stop }.
+ * then answers { memory }, { handover }, { stages } and { cpu } requests, and closes on { stop }.
  *
  *   argv: bare|kabinet|web <token> <apiRoot> [extra env as JSON]
  *
@@ -22,6 +22,7 @@ import { TELEGRAM_WEBHOOK_PATH } from '../../src/channels/telegram/webhook.plugi
 import { createCustomerChannels } from '../../src/channels/customer-channels.js';
 import { createVkCustomerBot, VK_CALLBACK_PATH } from '../../src/channels/vk/vk-customer-bot.js';
 import { memory } from './setup.js';
+import type { StageTimes } from './bots.js';
 
 const [kind, token, apiRoot, extraEnv] = process.argv.slice(2);
 if (!token || !apiRoot || (kind !== 'bare' && kind !== 'kabinet' && kind !== 'web')) throw new Error('usage: bot-process bare|kabinet|web <token> <apiRoot> [env json]');
@@ -34,6 +35,9 @@ let vkDirectCallbackUrl: string | undefined;
 /** Per chat: when its last update finished; gaps to the next one taken from the queue. */
 const lastFinished = new Map<string, number>();
 let handovers: number[] = [];
+/** Per handled item (Kabinet): recorded (Redis clock), handler started and finished, epoch ms. */
+let stages: StageTimes[] = [];
+const epoch = (t: number) => performance.timeOrigin + t;
 let redisKeyPrefix: string | undefined;
 if (kind === 'bare') {
   bot = await startBareBot(token, apiRoot);
@@ -52,6 +56,7 @@ if (kind === 'bare') {
       const last = lastFinished.get(item.chat);
       if (last !== undefined) handovers.push(startedAt - last);
       lastFinished.set(item.chat, finishedAt);
+      if (stages.length < 100_000) stages.push({ id: item.id, recordedAt: item.recordedAt, startedAt: epoch(startedAt), finishedAt: epoch(finishedAt) });
     },
   });
   closers.push(() => consumers.stopConsuming());
@@ -79,6 +84,14 @@ process.on('message', async (message: { type: string }) => {
     process.send!({ type: 'handover', handovers });
     handovers = [];
     lastFinished.clear();
+  }
+  if (message.type === 'cpu') {
+    const used = process.cpuUsage();
+    process.send!({ type: 'cpu', micros: used.user + used.system });
+  }
+  if (message.type === 'stages') {
+    process.send!({ type: 'stages', stages });
+    stages = [];
   }
   if (message.type === 'stop') {
     for (const close of closers.reverse()) await close();

@@ -81,8 +81,18 @@ export const detachWebhook = (token: string, apiRoot: string) => new Api(token, 
 
 type Memory = { rss: number; heapUsed: number; external: number };
 
+/** One update through Kabinet's inbound queue, epoch ms (recordedAt from Redis's clock). */
+export interface StageTimes {
+  /** The queue item id: the update_id. */
+  id: string;
+  recordedAt: number;
+  startedAt: number;
+  finishedAt: number;
+}
+
 export interface BotProcess {
   pid: number;
+  kind: 'bare' | 'kabinet' | 'web';
   webhookUrl: string;
   /** Kabinet only: the route whose chat lock polls every ≤TUNED_POLL_MS. */
   tunedWebhookUrl: string | undefined;
@@ -94,6 +104,10 @@ export interface BotProcess {
   memory(): Promise<Memory>;
   /** Kabinet only: ms between one update of a chat finishing and the next starting, since the last call. */
   handovers(): Promise<number[]>;
+  /** Kabinet only: per handled update since the last call, when it was recorded, started and finished. */
+  stages(): Promise<StageTimes[]>;
+  /** CPU time (user + system, µs) the process used so far. */
+  cpu(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -118,6 +132,7 @@ export function startBotProcess(kind: 'bare' | 'kabinet' | 'web', token: string,
     });
   return once<{ webhookUrl: string; tunedWebhookUrl?: string; vkCallbackUrl?: string; vkDirectCallbackUrl?: string; redisKeyPrefix?: string }>('ready').then((ready) => ({
     pid: child.pid!,
+    kind,
     webhookUrl: ready.webhookUrl,
     tunedWebhookUrl: ready.tunedWebhookUrl,
     vkCallbackUrl: ready.vkCallbackUrl,
@@ -127,6 +142,16 @@ export function startBotProcess(kind: 'bare' | 'kabinet' | 'web', token: string,
       const answer = once<{ handovers: number[] }>('handover');
       child.send({ type: 'handover' });
       return (await answer).handovers;
+    },
+    async stages() {
+      const answer = once<{ stages: StageTimes[] }>('stages');
+      child.send({ type: 'stages' });
+      return (await answer).stages;
+    },
+    async cpu() {
+      const answer = once<{ micros: number }>('cpu');
+      child.send({ type: 'cpu' });
+      return (await answer).micros;
     },
     async memory() {
       const answer = once<{ memory: Memory }>('memory');

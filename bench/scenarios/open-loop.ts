@@ -7,8 +7,9 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { FakeTelegram, TgUser } from '../../src/fakes/telegram/index.js';
+import type { StageTimes } from '../lib/bots.js';
 import type { ReplyWatcher } from '../lib/replies.js';
-import { summarize } from '../lib/stats.js';
+import { summarize, type Summary } from '../lib/stats.js';
 
 export const OPEN_LOOP_P99_MS = 50;
 
@@ -19,7 +20,19 @@ export interface OpenLoopStep {
   missing: number;
   p50: number;
   p99: number;
+  /**
+   * Kabinet: where each update's time went (ms; p50/p99 over the step's updates): the fake's
+   * delivery and the webhook's record in Redis, waiting for a consumer, the handler until the
+   * reply was answered at the fake, and the handler's work after the reply (state writes,
+   * release, dedup mark).
+   */
+  stages?: Record<StageName, Summary>;
+  /** The bot process's CPU time (user + system) per update over the step, ms. */
+  cpuMsPerUpdate?: number;
 }
+
+export const STAGES = ['to recorded', 'to pickup', 'to reply', 'after reply'] as const;
+export type StageName = (typeof STAGES)[number];
 
 export interface OpenLoopFigures {
   steps: OpenLoopStep[];
@@ -27,11 +40,36 @@ export interface OpenLoopFigures {
   best: number;
 }
 
-export async function openLoop(fake: FakeTelegram, token: string, users: TgUser[], watcher: ReplyWatcher, options: { rates: number[]; seconds: number }): Promise<OpenLoopFigures> {
+const epoch = (t: number) => performance.timeOrigin + t;
+
+/** Per update: queued at the fake and its reply, matched to the consumer's times by update_id. */
+function stageFigures(sent: Map<string, { t0: number; reply?: number }>, times: StageTimes[]): Record<StageName, Summary> {
+  const samples: Record<StageName, number[]> = { 'to recorded': [], 'to pickup': [], 'to reply': [], 'after reply': [] };
+  for (const s of times) {
+    const u = sent.get(s.id);
+    if (!u || u.reply === undefined) continue;
+    samples['to recorded'].push(s.recordedAt - u.t0);
+    samples['to pickup'].push(s.startedAt - s.recordedAt);
+    samples['to reply'].push(u.reply - s.startedAt);
+    samples['after reply'].push(s.finishedAt - u.reply);
+  }
+  return Object.fromEntries(STAGES.map((name) => [name, summarize(samples[name])])) as Record<StageName, Summary>;
+}
+
+export async function openLoop(
+  fake: FakeTelegram,
+  token: string,
+  users: TgUser[],
+  watcher: ReplyWatcher,
+  options: { rates: number[]; seconds: number; stages?: (() => Promise<StageTimes[]>) | undefined; cpu?: (() => Promise<number>) | undefined },
+): Promise<OpenLoopFigures> {
   const steps: OpenLoopStep[] = [];
+  await options.stages?.(); // drop what earlier benchmarks left
   for (const rate of options.rates) {
     const total = Math.round(rate * options.seconds);
     const latencies: number[] = [];
+    const byUpdate = new Map<string, { t0: number; reply?: number }>();
+    const cpuBefore = await options.cpu?.();
     let missing = 0;
     const waits: Promise<void>[] = [];
     const started = performance.now();
@@ -42,17 +80,31 @@ export async function openLoop(fake: FakeTelegram, token: string, users: TgUser[
         const user = users[sent % users.length]!;
         const reply = watcher.next(user.id, 20_000);
         const t0 = performance.now();
-        fake.sendText(token, user.id, '/start');
-        waits.push(reply.then((r) => void latencies.push(r.at - t0), () => void (missing += 1)));
+        const sentUpdate = { t0: epoch(t0) } as { t0: number; reply?: number };
+        byUpdate.set(String(fake.sendText(token, user.id, '/start').update_id), sentUpdate);
+        waits.push(
+          reply.then(
+            (r) => {
+              latencies.push(r.at - t0);
+              sentUpdate.reply = epoch(r.at);
+            },
+            () => void (missing += 1),
+          ),
+        );
       }
       await new Promise((r) => setTimeout(r, 2));
     }
     await Promise.all(waits);
     const s = summarize(latencies);
     const p99 = missing > total / 100 ? Infinity : s.p99;
-    steps.push({ rate, sent: total, missing, p50: s.p50, p99 });
     // Let the bot drain before the next step; past twice the goal, higher rates only get worse.
     await fake.waitForDelivery(token, { timeoutMs: 30_000 });
+    // The consumer reports an update once its handler finished, a moment after the reply.
+    if (options.stages) await new Promise((resolve) => setTimeout(resolve, 200));
+    const cpuAfter = await options.cpu?.();
+    const stages = options.stages ? stageFigures(byUpdate, await options.stages()) : undefined;
+    const cpu = cpuBefore !== undefined && cpuAfter !== undefined ? { cpuMsPerUpdate: (cpuAfter - cpuBefore) / 1000 / total } : {};
+    steps.push({ rate, sent: total, missing, p50: s.p50, p99, ...(stages ? { stages } : {}), ...cpu });
     if (p99 > 2 * OPEN_LOOP_P99_MS) break;
   }
   const ok = steps.filter((s) => s.p99 < OPEN_LOOP_P99_MS).map((s) => s.rate);

@@ -88,6 +88,9 @@ async function logIn(fake: FakeTelegram, token: string, users: TgUser[]): Promis
   for (const user of users) fake.sendText(token, user.id, '/start');
   await settle(fake, token);
   await repliesArrived(fake, token, users, before);
+  // A guest's /start answers twice (the share-contact prompt, then the menu): wait for the menu.
+  const hasLogin = (id: number) => !!fake.lastBotMessage(token, id)?.reply_markup?.inline_keyboard?.some((row) => row.some((b) => b.callback_data === 'm:login'));
+  await fake.waitFor(() => users.every((u) => hasLogin(u.id)), { timeoutMs: 30_000 });
   before = outgoingCounts(fake, token, users);
   for (const user of users) fake.pressButton(token, user.id, fake.lastBotMessage(token, user.id)!.message_id, 'm:login');
   await settle(fake, token);
@@ -134,12 +137,56 @@ async function runSubject(fake: FakeTelegram, bot: { token: string }, users: TgU
   }
 }
 
-async function runOpenLoop(fake: FakeTelegram, token: string, users: TgUser[], options: UpdatesOptions): Promise<OpenLoopFigures> {
+async function runOpenLoop(fake: FakeTelegram, token: string, users: TgUser[], options: Pick<UpdatesOptions, 'openLoopRates' | 'openLoopSeconds'>, bot?: BotProcess): Promise<OpenLoopFigures> {
   const watcher = watchReplies(fake, token, ['sendMessage']);
   try {
-    return await openLoop(fake, token, users, watcher, { rates: options.openLoopRates, seconds: options.openLoopSeconds });
+    return await openLoop(fake, token, users, watcher, {
+      rates: options.openLoopRates,
+      seconds: options.openLoopSeconds,
+      stages: bot?.kind === 'kabinet' ? () => bot.stages() : undefined,
+      cpu: bot ? () => bot.cpu() : undefined,
+    });
   } finally {
     watcher.close();
+  }
+}
+
+/**
+ * Benchmark 1b alone (BENCH_ONLY=open-loop): each bot in its own process, Kabinet's people
+ * logged in as in the full run, a closed-loop warm-up of /start (JIT, pools), then the open
+ * loop. The same steps as the full run, without benchmarks 1, 2 and 5 around them.
+ */
+export async function runOpenLoopOnly(options: Pick<UpdatesOptions, 'chats' | 'openLoopRates' | 'openLoopSeconds'>): Promise<{ bare: OpenLoopFigures; kabinet: OpenLoopFigures }> {
+  const fake = createFakeTelegram({ rateLimits: false, recordCalls: false });
+  const apiRoot = await fake.listen();
+  fake.createBot({ token: BARE_TOKEN, username: 'bench_bare_bot' });
+  fake.createBot({ token: KABINET_TOKEN, username: 'bench_kabinet_bot' });
+  const users = Array.from({ length: options.chats }, (_, i) => fake.createUser({ firstName: `Bench${i}`, languageCode: i % 3 === 2 ? 'en' : 'ru' }));
+  const warmUp = async (token: string) => {
+    const watcher = watchReplies(fake, token, ['sendMessage']);
+    try {
+      await closedLoop({ chats: users.map((u) => u.id), steps: 5, watcher, act: (chatId) => fake.sendText(token, chatId, '/start') });
+    } finally {
+      watcher.close();
+    }
+  };
+  let bot: BotProcess | undefined;
+  try {
+    console.log('      bare grammY: warm-up, open loop');
+    bot = await startBotProcess('bare', BARE_TOKEN, apiRoot);
+    await warmUp(BARE_TOKEN);
+    const bare = await runOpenLoop(fake, BARE_TOKEN, users, options, bot);
+    await bot.stop();
+    bot = undefined;
+    console.log('      Kabinet: log-in, warm-up, open loop');
+    bot = await startBotProcess('kabinet', KABINET_TOKEN, apiRoot);
+    await logIn(fake, KABINET_TOKEN, users);
+    await warmUp(KABINET_TOKEN);
+    const kabinet = await runOpenLoop(fake, KABINET_TOKEN, users, options, bot);
+    return { bare, kabinet };
+  } finally {
+    await bot?.stop();
+    await fake.close();
   }
 }
 
@@ -205,7 +252,7 @@ export async function runUpdateBenchmarks(options: UpdatesOptions): Promise<Upda
     progress('bare grammY: closed loop, open loop, bursts');
     bare = await startBotProcess('bare', BARE_TOKEN, apiRoot);
     const bareFigures = await runSubject(fake, { token: BARE_TOKEN }, users, options.steps);
-    const bareOpen = await runOpenLoop(fake, BARE_TOKEN, users, options);
+    const bareOpen = await runOpenLoop(fake, BARE_TOKEN, users, options, bare);
     // Benchmark 2: the bench POSTs the updates itself.
     await detachWebhook(BARE_TOKEN, apiRoot);
     const bareBurst = await burst(fake, BARE_TOKEN, bare.webhookUrl, users, k);
@@ -227,7 +274,7 @@ export async function runUpdateBenchmarks(options: UpdatesOptions): Promise<Upda
     kabinet = await startBotProcess('kabinet', KABINET_TOKEN, apiRoot, vkEnv);
     await logIn(fake, KABINET_TOKEN, users);
     const kabinetFigures = await runSubject(fake, { token: KABINET_TOKEN }, users, options.steps);
-    const kabinetOpen = await runOpenLoop(fake, KABINET_TOKEN, users, options);
+    const kabinetOpen = await runOpenLoop(fake, KABINET_TOKEN, users, options, kabinet);
     await detachWebhook(KABINET_TOKEN, apiRoot);
     const watcher = watchReplies(fake, KABINET_TOKEN, ['sendMessage']);
     const kabinetBurst = await burst(fake, KABINET_TOKEN, kabinet.webhookUrl, users, k, watcher, kabinet);

@@ -5,7 +5,7 @@
  *
  * Keys (under `prefix`):
  * - `seen:<id>`   dedup of the platform's id (update_id, VK event_id), set with the record;
- * - `item:<id>`   hash { p: payload, a: attempts, e: last error };
+ * - `item:<id>`   hash { p: payload, a: attempts, c: chat, t: recorded at (ms, Redis time), e: last error };
  * - `q:<chat>`    list of the chat's item ids, in arrival order;
  * - `sched`       set of chats that have items (each is in exactly one of ready, claims, delayed);
  * - `ready`       list of chats waiting for a consumer;
@@ -39,6 +39,8 @@ export interface InboundItem {
   payload: string;
   /** 1 on the first run. */
   attempt: number;
+  /** When the update was recorded (ms since the epoch, Redis's clock); NaN for items recorded before this field. */
+  recordedAt: number;
 }
 
 export interface InboundQueueOptions {
@@ -85,7 +87,8 @@ const NOW = `local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + ma
 // KEYS: seen, item, q, sched, ready; ARGV: id, payload, dedup ttl, chat, channel
 const ENQUEUE = `
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[3]) == false then return 0 end
-redis.call('HSET', KEYS[2], 'p', ARGV[2], 'a', 0, 'c', ARGV[4])
+local t = redis.call('TIME')
+redis.call('HSET', KEYS[2], 'p', ARGV[2], 'a', 0, 'c', ARGV[4], 't', t[1] .. string.format('%06d', tonumber(t[2])))
 redis.call('RPUSH', KEYS[3], ARGV[1])
 if redis.call('SADD', KEYS[4], ARGV[4]) == 1 then
   redis.call('RPUSH', KEYS[5], ARGV[4])
@@ -94,15 +97,15 @@ end
 return 1
 `;
 
-// Starts the head item of a claimed chat: counts the attempt, returns {id, payload, attempts}.
-// Used by CLAIM and ACK (prefix in ARGV[1]); `chat` and `owner` already checked.
+// Starts the head item of a claimed chat: counts the attempt, returns {id, payload, attempts,
+// recorded at (µs)}. Used by CLAIM and ACK (prefix in ARGV[1]); `chat` and `owner` already checked.
 const BEGIN_HEAD = `
 local function begin_head(prefix, chat)
   local id = redis.call('LINDEX', prefix .. 'q:' .. chat, 0)
   if not id then return nil end
   local a = redis.call('HINCRBY', prefix .. 'item:' .. id, 'a', 1)
-  local p = redis.call('HGET', prefix .. 'item:' .. id, 'p')
-  return {id, p or '', a}
+  local v = redis.call('HMGET', prefix .. 'item:' .. id, 'p', 't')
+  return {id, v[1] or '', a, v[2] or ''}
 end
 `;
 
@@ -118,7 +121,7 @@ while true do
     local token = redis.call('INCR', KEYS[4])
     redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), chat)
     redis.call('HSET', KEYS[3], chat, token)
-    return {chat, tostring(token), head[1], head[2], head[3]}
+    return {chat, tostring(token), head[1], head[2], head[3], head[4]}
   end
   -- An empty chat left in ready (should not happen): forget it.
   redis.call('SREM', ARGV[1] .. 'sched', chat)
@@ -128,7 +131,7 @@ end
 // Acknowledges the head (handled, or given up: ARGV[5] = error) and begins the next one.
 // KEYS: q, claims, owners, sched, item, dead, ready; ARGV: prefix, chat, token, id, dead error
 // or '', lease, '1' to release the chat instead of taking its next item, dead item ttl seconds.
-// Returns {-1} fenced out, {0} chat released, {1, id, payload, attempts} next item.
+// Returns {-1} fenced out, {0} chat released, {1, id, payload, attempts, recorded at} next item.
 const ACK = `
 ${BEGIN_HEAD}
 ${NOW}
@@ -152,7 +155,7 @@ if ARGV[7] == '1' or not more then
 end
 local head = begin_head(ARGV[1], ARGV[2])
 redis.call('ZADD', KEYS[2], now + tonumber(ARGV[6]), ARGV[2])
-return {1, head[1], head[2], head[3]}
+return {1, head[1], head[2], head[3], head[4]}
 `;
 
 // Keeps a claim alive. KEYS: claims, owners; ARGV: chat, token, lease. 1 ok, 0 lost.
@@ -211,6 +214,9 @@ end
 if n > 0 then redis.call('PUBLISH', ARGV[2], '*') end
 return n
 `;
+
+/** Redis TIME in µs ("<seconds><6 digits>") → ms since the epoch. */
+const recordedAtMs = (us: string | undefined) => (us ? Number(us) / 1000 : NaN);
 
 /** Dead items (they hold personal data) are kept this long for inspection and requeueDead. */
 const DEAD_TTL_SECONDS = 7 * 86_400;
@@ -275,11 +281,11 @@ export function createInboundQueue(options: InboundQueueOptions): InboundQueue {
         do {
           again = false;
           while (!stopping && running < concurrency) {
-            const claimed = (await run.claim([k.ready, k.claims, k.owners, k.fence], [prefix, leaseMs])) as [string, string, string, string, number] | null;
+            const claimed = (await run.claim([k.ready, k.claims, k.owners, k.fence], [prefix, leaseMs])) as [string, string, string, string, number, string] | null;
             if (!claimed) break;
-            const [chat, token, id, payload, attempt] = claimed;
+            const [chat, token, id, payload, attempt, recorded] = claimed;
             running += 1;
-            const p = runChat(chat, token, { chat, id, payload, attempt: Number(attempt) }).finally(() => {
+            const p = runChat(chat, token, { chat, id, payload, attempt: Number(attempt), recordedAt: recordedAtMs(recorded) }).finally(() => {
               running -= 1;
               chats.delete(p);
               if (!stopping) void fill();
@@ -333,12 +339,12 @@ export function createInboundQueue(options: InboundQueueOptions): InboundQueue {
           const next = (await run.ack(
             [k.q(chat), k.claims, k.owners, k.sched, k.item(item.id), k.dead, k.ready],
             [prefix, chat, token, item.id, deadError, leaseMs, stopping || lost ? '1' : '0', DEAD_TTL_SECONDS],
-          )) as [number, string?, string?, number?];
+          )) as [number, string?, string?, number?, string?];
           if (next[0] === -1) {
             logger.warn({ chat, id: item.id }, 'inbound: claim lost while handling; another consumer has the chat');
             return;
           }
-          item = next[0] === 1 ? { chat, id: next[1]!, payload: next[2]!, attempt: Number(next[3]) } : undefined;
+          item = next[0] === 1 ? { chat, id: next[1]!, payload: next[2]!, attempt: Number(next[3]), recordedAt: recordedAtMs(next[4]) } : undefined;
         }
       } catch (err) {
         // Redis is unreachable: the claim expires and the sweep hands the chat on.
