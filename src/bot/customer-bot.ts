@@ -14,6 +14,7 @@ import { Bot, session, type ApiClientOptions, type Context, type MiddlewareFn } 
 import type { UserFromGetMe } from 'grammy/types';
 import { createHash } from 'node:crypto';
 import { createRetryingFetch } from '../channels/api-retry.js';
+import { createKeepAliveFetch } from '../channels/keep-alive-fetch.js';
 import type { Config } from '../config/index.js';
 import { isDomainError } from '../errors.js';
 import type { Clock } from '../infra/clock.js';
@@ -128,8 +129,9 @@ export function createCustomerBot(deps: CustomerBotDeps): CustomerBot {
   const bot = new Bot<BotContext>(deps.token, {
     ...(deps.botInfo ? { botInfo: deps.botInfo } : {}),
     // One retry policy (capped attempts and waits) below grammY's stack: bot.api and every
-    // conversation's own Api share this fetch (channels/api-retry.ts).
-    client: { ...(deps.apiRoot ? { apiRoot: deps.apiRoot } : {}), ...deps.client, fetch: createRetryingFetch(deps.client?.fetch ?? fetch) },
+    // conversation's own Api share this fetch (channels/api-retry.ts), over keep-alive
+    // node:http (a third of the global fetch's CPU per call; channels/keep-alive-fetch.ts).
+    client: { ...(deps.apiRoot ? { apiRoot: deps.apiRoot } : {}), ...deps.client, fetch: createRetryingFetch(deps.client?.fetch ?? createKeepAliveFetch()) },
   });
 
   const kit: BotKit = {

@@ -1,0 +1,127 @@
+/**
+ * The customer bot's Bot API client over keep-alive node:http: the answers grammY and the
+ * retry policy see are fetch's (a Response for every HTTP status, TypeError for a lost
+ * connection, the signal's reason on abort), connections are reused, and uploads go to the
+ * global fetch. Against the fake Telegram and small loopback servers, over real sockets.
+ */
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { Api, GrammyError, HttpError, InputFile } from 'grammy';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BOT_API_RETRY, createRetryingFetch } from '../../src/channels/api-retry.js';
+import { createKeepAliveFetch } from '../../src/channels/keep-alive-fetch.js';
+import { createFakeTelegram, type FakeTelegram, type TgUser } from '../../src/fakes/telegram/index.js';
+
+const TOKEN = '7000077:AAkeep-alive-fetch-test';
+const noWait = { sleep: async () => undefined };
+let fake: FakeTelegram;
+let apiRoot: string;
+let user: TgUser;
+
+beforeAll(async () => {
+  fake = createFakeTelegram({ rateLimits: false });
+  apiRoot = await fake.listen();
+  fake.createBot({ token: TOKEN, username: 'keep_alive_bot' });
+  user = fake.createUser({ firstName: 'Keep' });
+  fake.sendText(TOKEN, user.id, '/start');
+});
+afterAll(() => fake.close());
+
+const listen = async (server: Server | ReturnType<typeof createNetServer>) => {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+};
+
+describe('the keep-alive Bot API fetch', () => {
+  it('makes Bot API calls, with the answers and errors grammY expects', async () => {
+    const api = new Api(TOKEN, { apiRoot, fetch: createRetryingFetch(createKeepAliveFetch(), noWait) });
+    const sent = await api.sendMessage(user.id, '<b>Привет</b> — ünïcödé', { parse_mode: 'HTML' });
+    expect(sent.text).toBe('Привет — ünïcödé');
+    expect(fake.lastBotMessage(TOKEN, user.id)?.text).toBe('Привет — ünïcödé');
+    // A 4xx is an answer, not a network failure: returned at once as grammY's error.
+    const err = await api.sendMessage(user.id, '').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GrammyError);
+    expect((err as GrammyError).error_code).toBe(400);
+    // A 429 is waited out and made again; a 5xx retried; both through the retry policy.
+    fake.failNext(TOKEN, 'sendMessage', { errorCode: 429, description: 'Too Many Requests: retry after 1', retryAfter: 1, chatId: user.id });
+    fake.failNext(TOKEN, 'sendMessage', { errorCode: 502, description: 'Bad Gateway', chatId: user.id });
+    const before = fake.calls(TOKEN).length;
+    await api.sendMessage(user.id, 'после отказов');
+    expect(fake.calls(TOKEN).slice(before).map((c) => c.status)).toEqual([429, 502, 200]);
+  });
+
+  it('reuses one connection for calls made one after another', async () => {
+    let connections = 0;
+    let requests = 0;
+    const server = createHttpServer((req, res) => {
+      requests++;
+      req.resume().on('end', () => res.setHeader('content-type', 'application/json').end(JSON.stringify({ ok: true, result: true })));
+    });
+    server.on('connection', () => connections++);
+    const root = await listen(server);
+    try {
+      const api = new Api(TOKEN, { apiRoot: root, fetch: createKeepAliveFetch() });
+      for (let i = 0; i < 5; i++) await api.deleteWebhook();
+      expect(requests).toBe(5);
+      expect(connections).toBe(1);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
+  it('rejects a connection lost before the answer as fetch does (TypeError), which the policy retries a capped number of times', async () => {
+    let accepted = 0;
+    const server = createNetServer((socket) => {
+      accepted++;
+      socket.destroy();
+    });
+    const root = await listen(server);
+    try {
+      const direct = createKeepAliveFetch();
+      const err = await direct(`${root}/bot${TOKEN}/getMe`, { method: 'POST', body: '{}' }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(TypeError);
+      expect((err as TypeError).message).toBe('fetch failed');
+      accepted = 0;
+      const api = new Api(TOKEN, { apiRoot: root, fetch: createRetryingFetch(createKeepAliveFetch(), noWait) });
+      await expect(api.getMe()).rejects.toBeInstanceOf(HttpError);
+      expect(accepted).toBe(BOT_API_RETRY.maxRetries + 1);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('gives up on an abort (grammY\'s timeout) without retrying', async () => {
+    let requests = 0;
+    const server = createHttpServer(() => {
+      requests++; // never answers
+    });
+    const root = await listen(server);
+    try {
+      const api = new Api(TOKEN, { apiRoot: root, timeoutSeconds: 0.2, fetch: createRetryingFetch(createKeepAliveFetch(), noWait) });
+      await expect(api.getMe()).rejects.toBeInstanceOf(HttpError);
+      const controller = new AbortController();
+      controller.abort(new Error('stop'));
+      await expect(createKeepAliveFetch()(`${root}/x`, { method: 'POST', body: '{}', signal: controller.signal })).rejects.toThrow('stop');
+      expect(requests).toBe(1);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
+  it('hands an upload (a streamed multipart body) to the fallback fetch', async () => {
+    let fallbackCalls = 0;
+    const fallback: typeof fetch = (input, init) => {
+      fallbackCalls++;
+      return fetch(input, init);
+    };
+    const api = new Api(TOKEN, { apiRoot, fetch: createRetryingFetch(createKeepAliveFetch({ fallback })) });
+    const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+    const sent = await api.sendPhoto(user.id, new InputFile(png, 'dot.png'), { caption: 'Фото' });
+    expect(sent.photo?.length).toBeGreaterThan(0);
+    expect(fallbackCalls).toBe(1);
+    await api.sendMessage(user.id, 'текст');
+    expect(fallbackCalls).toBe(1);
+  });
+});
