@@ -263,6 +263,10 @@ export function createInboundQueue(options: InboundQueueOptions): InboundQueue {
     let stopping = false;
     let filling = false;
     let again = false;
+    // Set when claiming stopped at the concurrency cap: chats may be waiting in `ready`, so a
+    // finished chat claims again. Otherwise a finished chat does not ask (a claim that would
+    // find nothing costs a Redis call per update); wake-ups and the sweep bring new chats.
+    let capped = false;
     const chats = new Set<Promise<void>>();
     const subscriber = redis.duplicate();
     subscriber.on('error', (err) => logger.warn({ err }, 'inbound: subscriber connection error'));
@@ -280,7 +284,11 @@ export function createInboundQueue(options: InboundQueueOptions): InboundQueue {
       try {
         do {
           again = false;
-          while (!stopping && running < concurrency) {
+          while (!stopping) {
+            if (running >= concurrency) {
+              capped = true;
+              break;
+            }
             const claimed = (await run.claim([k.ready, k.claims, k.owners, k.fence], [prefix, leaseMs])) as [string, string, string, string, number, string] | null;
             if (!claimed) break;
             const [chat, token, id, payload, attempt, recorded] = claimed;
@@ -288,7 +296,10 @@ export function createInboundQueue(options: InboundQueueOptions): InboundQueue {
             const p = runChat(chat, token, { chat, id, payload, attempt: Number(attempt), recordedAt: recordedAtMs(recorded) }).finally(() => {
               running -= 1;
               chats.delete(p);
-              if (!stopping) void fill();
+              if (capped && !stopping) {
+                capped = false;
+                void fill();
+              }
             });
             chats.add(p);
           }

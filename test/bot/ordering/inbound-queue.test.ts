@@ -51,6 +51,24 @@ describe('inbound queue', () => {
     expect(await ctx.redis.keys(`${prefix}item:*`)).toEqual([]);
   });
 
+  it('at its concurrency cap, takes the waiting chats as each one finishes, without the sweep; items carry when they were recorded', async () => {
+    const prefix = fresh();
+    const producer = queue(prefix);
+    const before = Date.now();
+    for (const chat of ['a', 'b', 'c', 'd', 'e']) await producer.enqueue(chat, `${chat}1`, chat);
+    const handled: InboundItem[] = [];
+    // The sweep never runs in this test: only wake-ups and finished chats can bring work.
+    queue(prefix, { sweepMs: 3_600_000 }).consume(async (item) => void handled.push(item), { concurrency: 1 });
+    await eventually(async () => handled.length === 5);
+    expect(handled.map((i) => i.chat).sort()).toEqual(['a', 'b', 'c', 'd', 'e']);
+    for (const item of handled) {
+      // Redis's clock and this process's are the same machine's.
+      expect(item.recordedAt).toBeGreaterThanOrEqual(before - 1_000);
+      expect(item.recordedAt).toBeLessThanOrEqual(Date.now() + 1_000);
+    }
+    expect(await producer.pendingChats()).toBe(0);
+  });
+
   it('retries a failing update with backoff, the chat waiting, then gives it up into the dead list', async () => {
     const prefix = fresh();
     const q = queue(prefix, { maxAttempts: 3, baseBackoffMs: 10, maxBackoffMs: 20 });
