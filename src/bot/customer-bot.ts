@@ -47,6 +47,7 @@ import { createUpdateDedup } from './ordering/update-dedup.js';
 import { createCustomerBotServices, type CustomerBotServices } from './services.js';
 import type { OutboxDispatcher } from '../outbox/enqueue.js';
 import { createRedisStorage } from './storage/redis-storage.js';
+import type { IdentityDto } from '../domain/customers/identities.js';
 import type { QueueFactory } from '../infra/queues.js';
 import { createSupportFeature } from './features/support.feature.js';
 
@@ -113,6 +114,15 @@ const SESSION_TTL_SECONDS = 30 * 86_400;
 const FLOW_TTL_SECONDS = 7 * 86_400;
 /** Telegram keeps undelivered updates for 24 h. */
 const UPDATE_MARK_TTL_SECONDS = 86_400;
+/**
+ * How long identify() trusts the identity it read for a chat (kept in Redis, read with the
+ * chat lock in the same round trip) instead of asking PostgreSQL on every update. The bot's
+ * own changes drop it at once (login, logout, language, blocked: the identities calls below,
+ * and every step of a flow); changes made elsewhere (the shop changing a customer's language,
+ * a worker marking the person blocked) reach the chat within this time. lastSeenAt is still
+ * written at most once a minute, so it lags by up to this much more.
+ */
+export const IDENTITY_CACHE_SECONDS = 30;
 
 function defaultBotKey(channel: Channel, token: string): string {
   const id = /^(\d+):/.exec(token)?.[1] ?? createHash('sha256').update(token).digest('hex').slice(0, 16);
@@ -121,7 +131,7 @@ function defaultBotKey(channel: Channel, token: string): string {
 
 export function createCustomerBot(deps: CustomerBotDeps): CustomerBot {
   const { channel, config, logger, redis, translator } = deps;
-  const services = deps.services ?? createCustomerBotServices(deps);
+  const baseServices = deps.services ?? createCustomerBotServices(deps);
   const botKey = deps.botKey ?? defaultBotKey(channel, deps.token);
   const keyPrefix = `${config.redisKeyPrefix}bot:${botKey}:`;
   const timeZone = deps.timeZone ?? config.timeZone;
@@ -133,6 +143,19 @@ export function createCustomerBot(deps: CustomerBotDeps): CustomerBot {
     // node:http (a third of the global fetch's CPU per call; channels/keep-alive-fetch.ts).
     client: { ...(deps.apiRoot ? { apiRoot: deps.apiRoot } : {}), ...deps.client, fetch: createRetryingFetch(deps.client?.fetch ?? createKeepAliveFetch()) },
   });
+
+  const chatLock = createChatLock({ redis, prefix: `${keyPrefix}lock:`, ...deps.lock });
+  const chatKeyOf = (ctx: Context) => (ctx.chatId ?? ctx.from?.id)?.toString();
+  const sessionPrefix = `${keyPrefix}session:`;
+  const flowPrefix = `${keyPrefix}flow:`;
+  const updPrefix = `${keyPrefix}upd:`;
+  const whoPrefix = `${keyPrefix}who:`;
+  /** Drops the identity identify() keeps for the chat being handled (fenced like the other state). */
+  const forgetIdentity = async (chat?: string) => {
+    const key = chat ?? chatLock.currentLease()?.chatKey;
+    if (key !== undefined) await chatLock.write(whoPrefix + key, null, 0);
+  };
+  const services = forgettingIdentity(baseServices, forgetIdentity);
 
   const kit: BotKit = {
     services,
@@ -148,12 +171,6 @@ export function createCustomerBot(deps: CustomerBotDeps): CustomerBot {
       await ctx.reply(ctx.t('auth.unavailable'));
     },
   };
-
-  const chatLock = createChatLock({ redis, prefix: `${keyPrefix}lock:`, ...deps.lock });
-  const chatKeyOf = (ctx: Context) => (ctx.chatId ?? ctx.from?.id)?.toString();
-  const sessionPrefix = `${keyPrefix}session:`;
-  const flowPrefix = `${keyPrefix}flow:`;
-  const updPrefix = `${keyPrefix}upd:`;
   const onDuplicate = (updateId: number) => logger.info({ updateId, bot: botKey }, 'duplicate update ignored');
   // Session and flow state read by the lock's acquire script, taken by the storages below.
   const prefetched = new Map<string, string | null>();
@@ -165,7 +182,7 @@ export function createCustomerBot(deps: CustomerBotDeps): CustomerBot {
     const chat = chatKeyOf(ctx);
     if (!chat) return dedupUnlocked(ctx, next);
     const sessionKey = ctx.chatId?.toString(); // grammY's default session key
-    const readKeys = sessionKey === undefined ? [flowPrefix + chat] : [sessionPrefix + sessionKey, flowPrefix + chat];
+    const readKeys = sessionKey === undefined ? [flowPrefix + chat, whoPrefix + chat] : [sessionPrefix + sessionKey, flowPrefix + chat, whoPrefix + chat];
     const result = await chatLock.runUpdate(chat, { doneKey: updPrefix + ctx.update.update_id, doneTtlSeconds: UPDATE_MARK_TTL_SECONDS, readKeys }, async (values) => {
       readKeys.forEach((key, i) => prefetched.set(key, values[i] ?? null));
       try {
@@ -178,7 +195,21 @@ export function createCustomerBot(deps: CustomerBotDeps): CustomerBot {
   });
   bot.use(session<SessionData, BotContext>({ initial: () => ({}), storage: createRedisStorage<SessionData>({ redis, prefix: sessionPrefix, ttlSeconds: SESSION_TTL_SECONDS, prefetched, writer: chatLock.write }) }));
   bot.use(cleanUpdateText);
-  bot.use(identify(deps, services));
+  bot.use(
+    identify(deps, services, {
+      cached(chat) {
+        const raw = prefetched.get(whoPrefix + chat);
+        prefetched.delete(whoPrefix + chat);
+        if (!raw) return undefined;
+        try {
+          return JSON.parse(raw) as CachedIdentity;
+        } catch {
+          return undefined;
+        }
+      },
+      keep: (chat, entry) => chatLock.write(whoPrefix + chat, JSON.stringify(entry), IDENTITY_CACHE_SECONDS),
+    }),
+  );
   bot.use(autoAnswerCallbacks);
 
   const flows = bot.errorBoundary(async (err) => {
@@ -200,7 +231,18 @@ export function createCustomerBot(deps: CustomerBotDeps): CustomerBot {
     }
   });
 
-  const flowStorage = createRedisStorage<VersionedState<ConversationData>>({ redis, prefix: flowPrefix, ttlSeconds: FLOW_TTL_SECONDS, prefetched, writer: chatLock.write });
+  // A flow's steps (logins above all, VK's code login included, whose identities calls are not
+  // the bot's) may change who the person is: each write of its state drops the identity kept.
+  const flowStorage = createRedisStorage<VersionedState<ConversationData>>({
+    redis,
+    prefix: flowPrefix,
+    ttlSeconds: FLOW_TTL_SECONDS,
+    prefetched,
+    writer: async (key, value, ttl) => {
+      await chatLock.write(key, value, ttl);
+      await forgetIdentity(key.slice(flowPrefix.length));
+    },
+  });
   flows.use(menuAliases(kit));
   flows.use(
     conversations<BotContext, FlowContext>({
@@ -248,7 +290,7 @@ function attachChannel(channel: Channel): MiddlewareFn<FlowContext> {
  * works in private chats only; anything else is ignored. A "kicked" my_chat_member update
  * marks the identity blocked so notifications stop.
  */
-function identify(deps: CustomerBotDeps, services: CustomerBotServices): MiddlewareFn<BotContext> {
+function identify(deps: CustomerBotDeps, services: CustomerBotServices, cache: IdentityCache): MiddlewareFn<BotContext> {
   return async (ctx, next) => {
     const from = ctx.from;
     if (!from || from.is_bot || ctx.chat?.type !== 'private') return;
@@ -257,15 +299,25 @@ function identify(deps: CustomerBotDeps, services: CustomerBotServices): Middlew
       await services.identities.markBlocked(deps.channel.platform, String(from.id));
       return;
     }
-    const identity = await services.identities.touch({
-      platform: deps.channel.platform,
-      externalId: String(from.id),
-      chatId: String(ctx.chat.id),
-      username: from.username,
-      firstName: from.first_name,
-      lastName: from.last_name,
-      languageCode: from.language_code,
-    });
+    const chat = String(ctx.chat.id);
+    const seen: CachedIdentity['seen'] = { chatId: chat, username: from.username ?? null, firstName: from.first_name ?? null, lastName: from.last_name ?? null };
+    const kept = cache.cached(chat);
+    // What touch() would not write either (the same names, not blocked, seen within the window);
+    // a chat-member change (unblocked) always goes to PostgreSQL, which clears blockedAt.
+    let identity: IdentityDto | undefined =
+      kept && !ctx.myChatMember && kept.dto.externalId === String(from.id) && kept.dto.platform === deps.channel.platform && sameSeen(kept.seen, seen) ? kept.dto : undefined;
+    if (!identity) {
+      identity = await services.identities.touch({
+        platform: deps.channel.platform,
+        externalId: String(from.id),
+        chatId: chat,
+        username: from.username,
+        firstName: from.first_name,
+        lastName: from.last_name,
+        languageCode: from.language_code,
+      });
+      await cache.keep(chat, { dto: identity, seen });
+    }
     if (ctx.myChatMember) return;
     const lang = deps.translator.resolveLanguage(identity.language ?? from.language_code);
     ctx.channel = deps.channel;
@@ -273,6 +325,49 @@ function identify(deps: CustomerBotDeps, services: CustomerBotServices): Middlew
     ctx.lang = lang;
     ctx.t = deps.translator.t(lang);
     return next();
+  };
+}
+
+/** The identity identify() found for a chat, with the names it was seen under. */
+interface CachedIdentity {
+  dto: IdentityDto;
+  seen: { chatId: string; username: string | null; firstName: string | null; lastName: string | null };
+}
+
+interface IdentityCache {
+  /** The chat's identity as kept (read with the chat lock), if any. */
+  cached(chat: string): CachedIdentity | undefined;
+  keep(chat: string, entry: CachedIdentity): Promise<void>;
+}
+
+const sameSeen = (a: CachedIdentity['seen'], b: CachedIdentity['seen']) => a.chatId === b.chatId && a.username === b.username && a.firstName === b.firstName && a.lastName === b.lastName;
+
+/**
+ * The services the bot's features and flows call, with every identities call that changes who
+ * a chat is (login, owner confirmation, logout, language, blocked) dropping the identity
+ * identify() keeps for the chat being handled.
+ */
+function forgettingIdentity(services: CustomerBotServices, forget: () => Promise<void>): CustomerBotServices {
+  const identities = services.identities;
+  const then =
+    <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      try {
+        return await call(...args);
+      } finally {
+        await forget();
+      }
+    };
+  return {
+    ...services,
+    identities: {
+      ...identities,
+      loginWithPhone: then(identities.loginWithPhone.bind(identities)),
+      confirmOwner: then(identities.confirmOwner.bind(identities)),
+      logout: then(identities.logout.bind(identities)),
+      setLanguage: then(identities.setLanguage.bind(identities)),
+      markBlocked: then(identities.markBlocked.bind(identities)),
+    },
   };
 }
 

@@ -1,0 +1,78 @@
+/**
+ * The identity identify() keeps per chat between updates (read with the chat lock instead of
+ * a PostgreSQL query per update): the bot's own changes show at once (login in a flow, logout,
+ * language, blocked / unblocked), changes made elsewhere once the kept identity expires
+ * (IDENTITY_CACHE_SECONDS, its Redis TTL).
+ */
+import { describe, expect, it } from 'vitest';
+import { IDENTITY_CACHE_SECONDS } from '../../src/bot/customer-bot.js';
+import { menuCb, profileCb } from '../../src/bot/keyboards/index.js';
+import { createCustomer } from '../support/factories.js';
+import { TOKEN, person, useHarness } from './harness.js';
+
+const harness = useHarness();
+const login = menuCb.encode('login');
+
+describe('the identity kept between updates', () => {
+  it('shows the bot\'s own changes at once and others\' once it expires', async () => {
+    const h = harness();
+    const phone = '+79160000971';
+    const customer = await createCustomer(h.ctx.prisma, { phone, firstName: 'Вера', language: 'ru' });
+    const p = person(h, { firstName: 'Vera', languageCode: 'ru' });
+    const kept = `${h.ctx.config.redisKeyPrefix}bot:telegram:${TOKEN.split(':')[0]}:who:${p.user.id}`;
+
+    await p.say('/start');
+    expect(p.lastButtons().map((b) => b.callback_data)).toContain(login);
+    const ttl = await h.ctx.redis.ttl(kept);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(IDENTITY_CACHE_SECONDS);
+
+    // Logged in by the contact flow: the very next update knows it.
+    await p.press(login);
+    await p.shareContact({ phone, firstName: 'Vera' });
+    await p.say('/start');
+    expect(p.lastText()).toContain('Личный кабинет');
+    expect(p.lastButtons().map((b) => b.callback_data)).not.toContain(login);
+
+    // The shop changes the customer's language: the kept identity still answers in Russian...
+    await h.ctx.prisma.customer.update({ where: { id: customer.id }, data: { language: 'en' } });
+    await p.say('/start');
+    expect(p.lastText()).toContain('Личный кабинет');
+    // ...until it expires (removed here as its TTL would): then PostgreSQL's answer, in English.
+    await h.ctx.redis.del(kept);
+    await p.say('/start');
+    expect(p.lastText()).not.toContain('Личный кабинет');
+
+    // A language chosen in the bot and a logout show at once.
+    await p.say('/language');
+    await p.press(profileCb.encode('language', { code: 'ru' }));
+    await p.say('/start');
+    expect(p.lastText()).toContain('Личный кабинет');
+    await p.press(profileCb.encode('show'));
+    await p.press(profileCb.encode('logout'));
+    await p.press(profileCb.encode('logoutConfirm'));
+    await p.say('/start');
+    expect(p.lastButtons().map((b) => b.callback_data)).toContain(login);
+  });
+
+  it('a new name is written through at once; blocking and unblocking reach PostgreSQL despite a kept identity', async () => {
+    const h = harness();
+    const p = person(h, { firstName: 'Old', languageCode: 'ru' });
+    const where = { platform_externalId: { platform: 'telegram' as const, externalId: String(p.user.id) } };
+    await p.say('/start');
+    await p.say('/start');
+    expect((await h.ctx.prisma.channelIdentity.findUniqueOrThrow({ where })).firstName).toBe('Old');
+
+    // The same person under a new name: not what was kept, so PostgreSQL is asked and updated.
+    p.user.first_name = 'New';
+    await p.say('/start');
+    expect((await h.ctx.prisma.channelIdentity.findUniqueOrThrow({ where })).firstName).toBe('New');
+
+    h.fake.blockBot(TOKEN, p.user.id);
+    await h.fake.waitForDelivery(TOKEN, { timeoutMs: 15_000 });
+    expect((await h.ctx.prisma.channelIdentity.findUniqueOrThrow({ where })).blockedAt).not.toBeNull();
+    h.fake.unblockBot(TOKEN, p.user.id);
+    await h.fake.waitForDelivery(TOKEN, { timeoutMs: 15_000 });
+    expect((await h.ctx.prisma.channelIdentity.findUniqueOrThrow({ where })).blockedAt).toBeNull();
+  });
+});
