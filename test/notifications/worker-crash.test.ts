@@ -10,8 +10,6 @@
  *   peer sees exactly one message.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Worker } from 'bullmq';
 import { createTelegramSender } from '../../src/channels/telegram-sender.js';
@@ -27,6 +25,7 @@ import { createNotificationRenderer } from '../../src/notifications/render.js';
 import { createNotificationDispatcher } from '../../src/notifications/send-queue.js';
 import { startSendWorkers } from '../../src/notifications/send.worker.js';
 import { createTestContext, type TestContext } from '../support/context.js';
+import { holdingProxy as startHoldingProxy, type HoldingProxy } from '../support/holding-proxy.js';
 import { createCustomer, createOrder, createProduct } from '../support/factories.js';
 import { customerInTelegram, sentTo } from './support.js';
 
@@ -39,33 +38,13 @@ let telegram: FakeTelegram;
 let vkFake: FakeVk;
 let child: ChildProcess | undefined;
 const workers: Worker[] = [];
-const proxies: Server[] = [];
+const proxies: HoldingProxy[] = [];
 
-/**
- * Forwards everything to `upstream`; the first request whose body matches `hold` reaches the
- * platform but its answer is never returned. Resolves `held` when that happened.
- */
+/** A holding proxy closed with the file. */
 async function holdingProxy(upstream: string, hold: (path: string, body: string) => boolean) {
-  let heldResolve!: () => void;
-  const held = new Promise<void>((r) => (heldResolve = r));
-  let holding = true;
-  const proxy = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', async () => {
-      const upstreamRes = await fetch(`${upstream}${req.url}`, { method: req.method, headers: { 'content-type': req.headers['content-type'] ?? 'application/json' }, body: body || undefined });
-      const text = await upstreamRes.text();
-      if (holding && hold(req.url ?? '', body)) {
-        holding = false;
-        heldResolve();
-        return;
-      }
-      res.writeHead(upstreamRes.status, { 'content-type': 'application/json' }).end(text);
-    });
-  });
-  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+  const proxy = await startHoldingProxy(upstream, hold);
   proxies.push(proxy);
-  return { root: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, held };
+  return proxy;
 }
 
 async function orderNotifications(customerIds: string[]): Promise<PendingNotification[]> {
@@ -126,10 +105,7 @@ afterAll(async () => {
   child?.kill('SIGKILL');
   await Promise.all(workers.map((w) => w.close()));
   await ctx?.close();
-  for (const proxy of proxies) {
-    proxy.closeAllConnections();
-    await new Promise((r) => proxy.close(r));
-  }
+  for (const proxy of proxies) await proxy.close();
   await telegram?.close();
   await vkFake?.close();
 });
