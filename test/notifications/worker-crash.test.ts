@@ -9,7 +9,6 @@
  * - VK: random_id is derived from the notification id, so VK drops the resend and every
  *   peer sees exactly one message.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Worker } from 'bullmq';
 import { createTelegramSender } from '../../src/channels/telegram-sender.js';
@@ -25,7 +24,7 @@ import { createNotificationRenderer } from '../../src/notifications/render.js';
 import { createNotificationDispatcher } from '../../src/notifications/send-queue.js';
 import { startSendWorkers } from '../../src/notifications/send.worker.js';
 import { createTestContext, type TestContext } from '../support/context.js';
-import { holdingProxy as startHoldingProxy, type HoldingProxy } from '../support/holding-proxy.js';
+import { holdingProxy as startHoldingProxy, killDrill, type HoldingProxy } from '../support/kill-drill.js';
 import { createCustomer, createOrder, createProduct } from '../support/factories.js';
 import { customerInTelegram, sentTo } from './support.js';
 
@@ -36,7 +35,6 @@ const COUNT = 12;
 let ctx: TestContext;
 let telegram: FakeTelegram;
 let vkFake: FakeVk;
-let child: ChildProcess | undefined;
 const workers: Worker[] = [];
 const proxies: HoldingProxy[] = [];
 
@@ -58,19 +56,9 @@ async function orderNotifications(customerIds: string[]): Promise<PendingNotific
   return pending;
 }
 
-/** Starts the child worker, waits until it holds a send, kills it with SIGKILL. */
-async function killMidSend(env: Record<string, string>, held: Promise<void>) {
-  child = fork('test/notifications/send-worker.process.ts', [], {
-    execArgv: ['--import', 'tsx'],
-    env: { ...process.env, NODE_ENV: 'test', DATABASE_URL: ctx.config.databaseUrl, REDIS_URL: ctx.config.redisUrl, QUEUE_PREFIX: ctx.config.queuePrefix, REDIS_KEY_PREFIX: ctx.config.redisKeyPrefix, QUEUE_LOCK_DURATION_MS: '1000', LOG_LEVEL: 'silent', ...env },
-    stdio: 'ignore',
-  });
-  await held;
-  const exited = new Promise((r) => child!.once('exit', r));
-  child.kill('SIGKILL');
-  await exited;
-  child = undefined;
-}
+/** The send worker in a child process, killed with SIGKILL while it holds a send. */
+const drill = killDrill('test/notifications/send-worker.process.ts', () => ({ NODE_ENV: 'test', DATABASE_URL: ctx.config.databaseUrl, REDIS_URL: ctx.config.redisUrl, QUEUE_PREFIX: ctx.config.queuePrefix, REDIS_KEY_PREFIX: ctx.config.redisKeyPrefix, QUEUE_LOCK_DURATION_MS: '1000' }));
+const killMidSend = (env: Record<string, string>, held: Promise<void>) => drill.killWhenHeld(env, held);
 
 /** A second worker (this process) takes over the stalled job and the rest of the queue. */
 function takeOver(platform: Platform, sender: OutboundSender) {
@@ -102,7 +90,7 @@ beforeAll(async () => {
   vkFake.createGroup({ id: VK_GROUP, token: VK_TOKEN, confirmationCode: 'c0de', secret: 's3cret' });
 });
 afterAll(async () => {
-  child?.kill('SIGKILL');
+  drill.cleanup();
   await Promise.all(workers.map((w) => w.close()));
   await ctx?.close();
   for (const proxy of proxies) await proxy.close();

@@ -12,7 +12,6 @@
  * died between storing and queueing) is found by the support sweeper and delivered; two
  * answers whose jobs run in reverse order still arrive in the order they were written.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import type { Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { StaffRef } from '../../src/domain/support/support.service.js';
@@ -27,7 +26,7 @@ import { vkClient } from '../channels/vk/support.js';
 import { customerInTelegram } from '../notifications/support.js';
 import { createTestContext, type TestContext } from '../support/context.js';
 import { createCustomer } from '../support/factories.js';
-import { holdingProxy, type HoldingProxy } from '../support/holding-proxy.js';
+import { holdingProxy, killDrill, type HoldingProxy } from '../support/kill-drill.js';
 
 const TG_TOKEN = '7000031:AAtest_operator_reply_crash_xxxx';
 const STAFF_TOKEN = '7000032:AAtest_operator_reply_staff_xxxx';
@@ -39,38 +38,24 @@ const LOCK_MS = 1000;
 let ctx: TestContext;
 let tg: FakeTelegram;
 let vk: FakeVk;
-let child: ChildProcess | undefined;
 let staff: StaffRef;
 const workers: Worker[] = [];
 const proxies: HoldingProxy[] = [];
 
 beforeAll(async () => {
   tg = createFakeTelegram();
-  const apiRoot = await tg.listen();
+  await tg.listen();
   tg.createBot({ token: TG_TOKEN, username: 'kabinet_reply_crash_bot' });
   vk = createFakeVk();
   await vk.listen();
   vk.createGroup({ id: VK_GROUP, token: VK_TOKEN, confirmationCode: 'c0de', secret: 's3cret' });
-  ctx = await createTestContext({
-    env: {
-      QUEUE_LOCK_DURATION_MS: String(LOCK_MS),
-      TELEGRAM_BOT_TOKEN: TG_TOKEN,
-      TELEGRAM_API_ROOT: apiRoot,
-      STAFF_BOT_TOKEN: STAFF_TOKEN,
-      STAFF_CHAT_ID: STAFF_CHAT,
-      VK_GROUP_TOKEN: VK_TOKEN,
-      VK_GROUP_ID: String(VK_GROUP),
-      VK_CALLBACK_SECRET: 's3cret',
-      VK_CONFIRMATION_CODE: 'c0de',
-      VK_API_BASE_URL: vk.apiBaseUrl,
-    },
-  });
+  ctx = await createTestContext({ env: channelsEnv() });
   const member = await ctx.prisma.staffMember.create({ data: { telegramUserId: '424242', name: 'Olga Operator' } });
   staff = { id: member.id, name: member.name, role: 'operator' };
 }, 60_000);
 
 afterAll(async () => {
-  child?.kill('SIGKILL');
+  drill.cleanup();
   await Promise.all(workers.map((w) => w.close()));
   await ctx?.close();
   for (const proxy of proxies) await proxy.close();
@@ -104,27 +89,9 @@ async function telegramCustomer() {
   return { user, conversationId };
 }
 
-/** Starts the worker in a child process, waits until it holds a send, kills it with SIGKILL. */
-async function killMidSend(env: Record<string, string>, held: Promise<void>) {
-  child = fork('test/staff/operator-reply-worker.process.ts', [], {
-    execArgv: ['--import', 'tsx'],
-    env: { ...process.env, ...envOf(ctx), LOG_LEVEL: 'silent', ...env },
-    stdio: 'ignore',
-  });
-  await held;
-  const exited = new Promise((r) => child!.once('exit', r));
-  child.kill('SIGKILL');
-  await exited;
-  child = undefined;
-}
-
-function envOf(c: TestContext): Record<string, string> {
+/** The customer bot's, the staff bot's and VK's settings: the test's and the child's. */
+function channelsEnv(): Record<string, string> {
   return {
-    NODE_ENV: 'test',
-    DATABASE_URL: c.config.databaseUrl,
-    REDIS_URL: c.config.redisUrl,
-    QUEUE_PREFIX: c.config.queuePrefix,
-    REDIS_KEY_PREFIX: c.config.redisKeyPrefix,
     QUEUE_LOCK_DURATION_MS: String(LOCK_MS),
     TELEGRAM_BOT_TOKEN: TG_TOKEN,
     TELEGRAM_API_ROOT: tg.apiRoot!,
@@ -137,6 +104,16 @@ function envOf(c: TestContext): Record<string, string> {
     VK_API_BASE_URL: vk.apiBaseUrl,
   };
 }
+
+/** The operator-reply worker in a child process (this file's database and prefixes), killed with SIGKILL mid-send. */
+const drill = killDrill('test/staff/operator-reply-worker.process.ts', () => ({
+  NODE_ENV: 'test',
+  DATABASE_URL: ctx.config.databaseUrl,
+  REDIS_URL: ctx.config.redisUrl,
+  QUEUE_PREFIX: ctx.config.queuePrefix,
+  REDIS_KEY_PREFIX: ctx.config.redisKeyPrefix,
+  ...channelsEnv(),
+}));
 
 /** A worker in this process: takes stalled jobs over and runs new ones. */
 function ensureWorker() {
@@ -160,7 +137,7 @@ describe('an operator-reply worker killed with SIGKILL mid-send', () => {
     proxies.push(proxy);
     const messageId = await operatorAnswers(conversationId, 'Заказ уже в пути');
 
-    await killMidSend({ VK_API_BASE_URL: `${proxy.root}/method` }, proxy.held);
+    await drill.killWhenHeld({ VK_API_BASE_URL: `${proxy.root}/method` }, proxy.held);
     const sends = () => vk.calls(VK_GROUP).filter((c) => c.method === 'messages.send' && c.params.peer_ids === String(user.id) && !c.error);
     expect(sends()).toHaveLength(1);
     expect(await statusOf(messageId)).toBe('pending');
@@ -183,7 +160,7 @@ describe('an operator-reply worker killed with SIGKILL mid-send', () => {
     proxies.push(proxy);
     const messageId = await operatorAnswers(conversationId, 'Трек-номер пришлю');
 
-    await killMidSend({ TELEGRAM_API_ROOT: proxy.root }, proxy.held);
+    await drill.killWhenHeld({ TELEGRAM_API_ROOT: proxy.root }, proxy.held);
     const received = () => tg.chat(TG_TOKEN, user.id).filter((m) => m.direction === 'out' && (m.text ?? '').includes('Трек-номер пришлю'));
     expect(received()).toHaveLength(1);
     expect(await statusOf(messageId)).toBe('pending');

@@ -123,7 +123,7 @@ export async function createStaffWorld(options: StaffWorldOptions = {}): Promise
     eventually(async () => {
       const counts = await replyQueue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
       return Object.values(counts).every((n) => n === 0);
-    }, 1500);
+    }, 3000);
   const topicLog = (groupId: number, threadId?: number) => tg.chat(STAFF_TOKEN, groupId).filter((m) => threadId === undefined || m.threadId === threadId);
 
   return {

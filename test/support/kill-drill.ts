@@ -2,8 +2,10 @@
  * For kill -9 drills: a proxy in front of a fake platform that forwards everything, except that
  * the first request matching `hold` reaches the platform (the platform has it) but its answer
  * is never returned. So a process killed after `held` resolved is killed in the middle of that
- * send every time, not by luck. Bodies are read as text (JSON and form-encoded calls).
+ * send every time, not by luck. Bodies are read as text (JSON and form-encoded calls). And the
+ * worker process itself: forked with tsx, killed with SIGKILL once the proxy holds its send.
  */
+import { fork, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -40,6 +42,27 @@ export async function holdingProxy(upstream: string, hold: (path: string, body: 
     async close() {
       proxy.closeAllConnections();
       await new Promise((r) => proxy.close(r));
+    },
+  };
+}
+
+/** A worker script run in a child process; `killWhenHeld` kills it with SIGKILL mid-send. */
+export function killDrill(script: string, baseEnv: () => Record<string, string>) {
+  let child: ChildProcess | undefined;
+  return {
+    /** Starts the child with `env`, waits until the proxy holds its send, kills it, waits for the exit. */
+    async killWhenHeld(env: Record<string, string>, held: Promise<void>): Promise<void> {
+      child = fork(script, [], { execArgv: ['--import', 'tsx'], env: { ...process.env, ...baseEnv(), LOG_LEVEL: 'silent', ...env }, stdio: 'ignore' });
+      await held;
+      const exited = new Promise((r) => child!.once('exit', r));
+      child.kill('SIGKILL');
+      await exited;
+      child = undefined;
+    },
+    /** For afterAll: a child left running by a failed test. */
+    cleanup(): void {
+      child?.kill('SIGKILL');
+      child = undefined;
     },
   };
 }
