@@ -43,6 +43,8 @@ export interface VkBridgeDeps {
   /** Downloads a file given by URL (sendPhoto, sendDocument ... with a link). Default: global fetch. */
   download?: (url: string) => Promise<Buffer>;
   now?: () => Date;
+  /** The largest document VK takes (default VK_DOC_MAX_BYTES, 200 MB); tests lower it. */
+  docMaxBytes?: number;
 }
 
 type Payload = Record<string, unknown>;
@@ -100,6 +102,7 @@ export function createVkBridge(deps: VkBridgeDeps): VkBridge {
   const now = deps.now ?? (() => new Date());
   const keyboards = createKeyboardConverter(store);
   const download = deps.download ?? defaultDownload;
+  const docMaxBytes = deps.docMaxBytes ?? VK_DOC_MAX_BYTES;
   let me: Payload | undefined;
 
   const unix = () => Math.floor(now().getTime() / 1000);
@@ -197,7 +200,7 @@ export function createVkBridge(deps: VkBridgeDeps): VkBridge {
    * VkUploadError; VK's rate limits and a closed dialog stay VkCallErrors, as for any send.
    */
   async function uploadDoc(peerId: number, file: { data: Buffer; filename: string }, as: 'doc' | 'audio_message'): Promise<string> {
-    if (file.data.length > VK_DOC_MAX_BYTES) throw new VkUploadError(`${file.filename}: over VK's 200 MB document limit`);
+    if (file.data.length > docMaxBytes) throw new VkUploadError("the file is over VK's 200 MB document limit");
     try {
       const source = { value: file.data, filename: file.filename };
       const attachment = as === 'audio_message' ? await vk.upload.audioMessage({ peer_id: peerId, source }) : await vk.upload.messageDocument({ peer_id: peerId, title: file.filename, source });

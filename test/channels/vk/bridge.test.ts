@@ -7,6 +7,7 @@ import { createRetryingFetch } from '../../../src/channels/api-retry.js';
 import { createBridgeFetch } from '../../../src/channels/vk/bridge-fetch.js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { toSendFailure, toTelegramError, UnsupportedBotApiMethodError, VkCallError, VkUploadError } from '../../../src/channels/vk/errors.js';
+import { createVkBridge } from '../../../src/channels/vk/method-table.js';
 import { createVkOutboundSender } from '../../../src/channels/vk/outbound-sender.js';
 import { createUpdateConverter, STALE_CALLBACK_DATA } from '../../../src/channels/vk/update-converter.js';
 import { SendFailure } from '../../../src/channels/outbound.js';
@@ -175,6 +176,14 @@ describe('documents, voice and video', () => {
     expect(toSendFailure(err, 'sendDocument').kind).toBe('permanent');
     expect(fake.calls(GROUP).filter((c) => c.method === 'messages.send').length).toBe(before);
     await expect(h.bridge.execute('sendDocument', { chat_id: USER, document: 'BQACAgIAAxkBAAIBZ2' })).rejects.toThrow(/file_id has no meaning in VK/);
+  });
+
+  it("a file over VK's document limit is refused before any upload", async () => {
+    const bridge = createVkBridge({ vk: h.vk, groupId: GROUP, store: h.store, docMaxBytes: 10 });
+    const before = fake.calls(GROUP).length;
+    await expect(bridge.execute('sendVideo', { chat_id: USER, video: new InputFile(Buffer.alloc(11), 'big.mp4') })).rejects.toThrow(VkUploadError);
+    await expect(bridge.execute('sendVideo', { chat_id: USER, video: new InputFile(Buffer.alloc(11), 'big.mp4') })).rejects.toThrow(/200 MB document limit/);
+    expect(fake.calls(GROUP).length).toBe(before);
   });
 
   it('with an idempotency key a repeated document send is one message (random_id from the key)', async () => {
