@@ -69,7 +69,7 @@ export function createOperatorReplies(deps: OperatorRepliesDeps) {
 
   return {
     /** Sends a stored operator message to the customer and records the outcome. */
-    async deliver(input: Omit<PendingReply, 'staff'> & { staff: { name: string } }): Promise<DeliveryOutcome> {
+    async deliver(input: PendingReply): Promise<DeliveryOutcome> {
       const to = input.recipient;
       const messenger = messengers.get(to.platform);
       if (!messenger) {
