@@ -300,12 +300,13 @@ function identify(deps: CustomerBotDeps, services: CustomerBotServices, cache: I
       return;
     }
     const chat = String(ctx.chat.id);
-    const seen: CachedIdentity['seen'] = { chatId: chat, username: from.username ?? null, firstName: from.first_name ?? null, lastName: from.last_name ?? null };
+    // The names touch() compares, as a digest: what is kept in Redis names nobody.
+    const seen = createHash('sha256').update(JSON.stringify([chat, from.username ?? null, from.first_name ?? null, from.last_name ?? null])).digest('base64url');
     const kept = cache.cached(chat);
     // What touch() would not write either (the same names, not blocked, seen within the window);
     // a chat-member change (unblocked) always goes to PostgreSQL, which clears blockedAt.
     let identity: IdentityDto | undefined =
-      kept && !ctx.myChatMember && kept.dto.externalId === String(from.id) && kept.dto.platform === deps.channel.platform && sameSeen(kept.seen, seen) ? kept.dto : undefined;
+      kept && !ctx.myChatMember && kept.dto.externalId === String(from.id) && kept.dto.platform === deps.channel.platform && kept.seen === seen ? kept.dto : undefined;
     if (!identity) {
       identity = await services.identities.touch({
         platform: deps.channel.platform,
@@ -328,10 +329,10 @@ function identify(deps: CustomerBotDeps, services: CustomerBotServices, cache: I
   };
 }
 
-/** The identity identify() found for a chat, with the names it was seen under. */
+/** The identity identify() found for a chat (ids and language), with a digest of the names it was seen under. */
 interface CachedIdentity {
   dto: IdentityDto;
-  seen: { chatId: string; username: string | null; firstName: string | null; lastName: string | null };
+  seen: string;
 }
 
 interface IdentityCache {
@@ -339,8 +340,6 @@ interface IdentityCache {
   cached(chat: string): CachedIdentity | undefined;
   keep(chat: string, entry: CachedIdentity): Promise<void>;
 }
-
-const sameSeen = (a: CachedIdentity['seen'], b: CachedIdentity['seen']) => a.chatId === b.chatId && a.username === b.username && a.firstName === b.firstName && a.lastName === b.lastName;
 
 /**
  * The services the bot's features and flows call, with every identities call that changes who
