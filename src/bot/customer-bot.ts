@@ -303,8 +303,8 @@ function identify(deps: CustomerBotDeps, services: CustomerBotServices, cache: I
     // The names touch() compares, as a digest: what is kept in Redis names nobody.
     const seen = createHash('sha256').update(JSON.stringify([chat, from.username ?? null, from.first_name ?? null, from.last_name ?? null])).digest('base64url');
     const kept = cache.cached(chat);
-    // What touch() would not write either (the same names, not blocked, seen within the window);
-    // a chat-member change (unblocked) always goes to PostgreSQL, which clears blockedAt.
+    // Kept for this person under the same names: PostgreSQL is not asked (touch() would at most
+    // refresh lastSeenAt). A chat-member change (unblocked) always goes there, clearing blockedAt.
     let identity: IdentityDto | undefined =
       kept && !ctx.myChatMember && kept.dto.externalId === String(from.id) && kept.dto.platform === deps.channel.platform && kept.seen === seen ? kept.dto : undefined;
     if (!identity) {
