@@ -10,13 +10,13 @@
  * row instead of failing on the unique index.
  */
 import { DomainError, isDomainError } from '../../errors.js';
-import type { Prisma, PrismaClient } from '../../generated/prisma/client.js';
+import { Prisma, type PrismaClient } from '../../generated/prisma/client.js';
 import type { OrderStatus } from '../../generated/prisma/enums.js';
 import type { Clock } from '../../infra/clock.js';
-import { notifyCustomer, type PendingNotification } from '../../notifications/producer.js';
+import { notifyCustomer, notifyCustomerSql, UUID_V7_SQL, type PendingNotification } from '../../notifications/producer.js';
 import { normalizePhone } from '../customers/phone.js';
 import { recordAlertFanouts } from './alert-fanout.js';
-import { isRetryableRace, storeErrorAsDomain } from './processed-events.js';
+import { alreadyClaimed, answerEventSql, claimEventSql, isRetryableRace, processOnce, storeErrorAsDomain, type EventKey, type Once } from './processed-events.js';
 import type { LoyaltyLedger } from '../loyalty/ledger.js';
 import type { BatchReport, CustomerInput, ItemError, OrderInput, ProductInput, StatusChangeInput } from './types.js';
 
@@ -184,48 +184,54 @@ export function createShopSync(deps: ShopSyncDeps) {
    * Records a status change on the tracking timeline. Only the newest change (by occurredAt)
    * moves the order's current status and is announced; an older one, arriving late, only
    * fills the timeline. Delivered accrues points once; returned/cancelled after delivery
-   * takes them back.
+   * takes them back. The caller holds the order's row lock (FOR UPDATE), so concurrent
+   * changes of one order are decided one after the other.
+   *
+   * One statement writes the status event, moves the order, writes the notifications
+   * (notifyCustomerSql) and, with `respond`, the event's answer for repeats: one round trip
+   * on the API's hot path. Only a change that moves points goes on to the ledger.
    */
-  async function applyStatus(tx: Tx, orderId: string, change: StatusChangeInput, sourceEventId: string, ctx: WriteContext): Promise<WriteResult<{ statusEventId: string; current: boolean }>> {
+  async function applyStatus(tx: Tx, orderId: string, change: StatusChangeInput, sourceEventId: string, ctx: WriteContext, respond?: EventKey): Promise<WriteResult<{ statusEventId: string; current: boolean }>> {
     const occurredAt = new Date(change.occurredAt);
-    const order = await tx.order.findUniqueOrThrow({ where: { id: orderId }, select: { customerId: true, status: true } });
-    const latest = await tx.orderStatusEvent.findFirst({ where: { orderId }, orderBy: [{ occurredAt: 'desc' }, { createdAt: 'desc' }], select: { occurredAt: true } });
-    const event = await tx.orderStatusEvent.create({
-      data: {
-        orderId,
-        status: change.status,
-        occurredAt,
-        carrier: change.carrier ?? null,
-        trackingNumber: change.trackingNumber ?? null,
-        trackingUrl: change.trackingUrl ?? null,
-        location: change.location ?? null,
-        note: change.note ?? null,
-        sourceEventId,
-      },
+    const now = new Date();
+    const status = Prisma.sql`${change.status}::"OrderStatus"`;
+    // An absent field leaves the order's value; null clears it.
+    const keep = (column: string, value: string | null | undefined) => (value === undefined ? Prisma.raw(`"${column}"`) : Prisma.sql`${value}`);
+    const told = notifyCustomerSql({
+      kind: 'order-status',
+      customerId: Prisma.sql`SELECT "customerId" FROM prev`,
+      cause: Prisma.sql`SELECT id::text FROM ev`,
+      payload: Prisma.sql`jsonb_build_object('orderId', ${orderId}::text, 'statusEventId', (SELECT id::text FROM ev), 'status', ${change.status}::text)`,
+      when: Prisma.sql`${ctx.notify} AND (SELECT current FROM cur) AND (SELECT status FROM prev) <> ${status}`,
+      now,
     });
-    const current = !latest || occurredAt >= latest.occurredAt;
-    const notifications: PendingNotification[] = [];
-    if (current) {
-      await tx.order.update({
-        where: { id: orderId },
-        data: {
-          status: change.status,
-          ...(change.carrier !== undefined ? { carrier: change.carrier } : {}),
-          ...(change.trackingNumber !== undefined ? { trackingNumber: change.trackingNumber } : {}),
-          ...(change.trackingUrl !== undefined ? { trackingUrl: change.trackingUrl } : {}),
-        },
-      });
-      if (ctx.notify && change.status !== order.status) {
-        notifications.push(...(await notifyCustomer(tx, { customerId: order.customerId, kind: 'order-status', cause: event.id, payload: { orderId, statusEventId: event.id, status: change.status } })));
-      }
-    }
+    const answer = respond
+      ? Prisma.sql`, answered AS (${answerEventSql(respond, Prisma.sql`jsonb_build_object('ok', true, 'duplicate', false, 'statusEventId', (SELECT id::text FROM ev), 'current', (SELECT current FROM cur))`)})`
+      : Prisma.empty;
+    const [row] = await tx.$queryRaw<Array<{ statusEventId: string; current: boolean; notifications: Array<{ id: string; platform: PendingNotification['platform'] }> | string }>>`
+      WITH prev AS (
+        SELECT status, "customerId" FROM orders WHERE id = ${orderId}::uuid
+      ), cur AS (
+        SELECT max("occurredAt") IS NULL OR ${occurredAt} >= max("occurredAt") AS current FROM order_status_events WHERE "orderId" = ${orderId}::uuid
+      ), ev AS (
+        INSERT INTO order_status_events (id, "orderId", status, "occurredAt", carrier, "trackingNumber", "trackingUrl", location, note, "sourceEventId", "createdAt")
+        VALUES (${UUID_V7_SQL}, ${orderId}::uuid, ${status}, ${occurredAt}, ${change.carrier ?? null}, ${change.trackingNumber ?? null}, ${change.trackingUrl ?? null}, ${change.location ?? null}, ${change.note ?? null}, ${sourceEventId}, ${now})
+        RETURNING id
+      ), moved AS (
+        UPDATE orders SET status = ${status}, carrier = ${keep('carrier', change.carrier)}, "trackingNumber" = ${keep('trackingNumber', change.trackingNumber)}, "trackingUrl" = ${keep('trackingUrl', change.trackingUrl)}, "updatedAt" = ${now}
+        WHERE id = ${orderId}::uuid AND (SELECT current FROM cur)
+      ), told AS (${told})${answer}
+      SELECT (SELECT id::text FROM ev) AS "statusEventId", (SELECT current FROM cur) AS current,
+        COALESCE((SELECT json_agg(json_build_object('id', t.id::text, 'platform', i.platform::text)) FROM told t JOIN channel_identities i ON i.id = t."identityId"), '[]'::json) AS notifications`;
+    if (!row) throw new Error('status change statement returned no row');
+    const notifications: PendingNotification[] = typeof row.notifications === 'string' ? JSON.parse(row.notifications) : row.notifications;
     if (change.status === 'delivered' && !ctx.history) {
       const accrued = await ledger.accrueDeliveredOrder(tx, orderId);
       if (accrued && ctx.notify) notifications.push(...accrued.notifications);
     } else if (REVERSING.has(change.status)) {
       await ledger.reverseOrder(tx, orderId);
     }
-    return { value: { statusEventId: event.id, current }, notifications };
+    return { value: { statusEventId: row.statusEventId, current: row.current }, notifications };
   }
 
   async function upsertOrder(tx: Tx, input: OrderInput, outer: WriteContext): Promise<WriteResult<{ id: string; created: boolean }>> {
@@ -292,10 +298,28 @@ export function createShopSync(deps: ShopSyncDeps) {
   }
 
   async function changeOrderStatus(tx: Tx, number: string, change: StatusChangeInput, ctx: WriteContext): Promise<WriteResult<{ orderId: string; statusEventId: string; current: boolean }>> {
-    const order = await tx.order.findUnique({ where: { number }, select: { id: true } });
+    // Locked: a concurrent change of the same order waits, then compares with this one.
+    const [order] = await tx.$queryRaw<Array<{ id: string }>>`SELECT id::text FROM orders WHERE number = ${number} FOR UPDATE`;
     if (!order) throw new DomainError('not_found', `Order ${number} not found`, { field: 'number' });
     const r = await applyStatus(tx, order.id, change, ctx.eventId, ctx);
     return { value: { orderId: order.id, ...r.value }, notifications: r.notifications };
+  }
+
+  /**
+   * The signed API's status change, exactly once per event: claims the event and locks the
+   * order in one statement, writes everything else in a second (applyStatus, with the answer
+   * for repeats), then commits. A repeat gets the first answer; the same event id with another
+   * body is a conflict (processOnce).
+   */
+  function changeOrderStatusOnce(key: EventKey, number: string, change: StatusChangeInput, ctx: WriteContext): Promise<Once<WriteResult<{ statusEventId: string; current: boolean }>>> {
+    return processOnce(prisma, key, async (tx) => {
+      const [first] = await tx.$queryRaw<Array<{ claimed: number; id: string | null }>>`
+        WITH claim AS (${claimEventSql(key)}), o AS (SELECT id FROM orders WHERE number = ${number} FOR UPDATE)
+        SELECT (SELECT count(*) FROM claim)::int AS claimed, (SELECT id::text FROM o) AS id`;
+      if (!first?.claimed) alreadyClaimed();
+      if (!first.id) throw new DomainError('not_found', `Order ${number} not found`, { field: 'number' });
+      return applyStatus(tx, first.id, change, ctx.eventId, ctx, key);
+    }, { claimedByChange: true });
   }
 
   /** Maps an item failure to the report (domain errors and refused values carry the field). */
@@ -371,6 +395,7 @@ export function createShopSync(deps: ShopSyncDeps) {
     upsertProduct,
     upsertOrder,
     changeOrderStatus,
+    changeOrderStatusOnce,
 
     /**
      * Catalog import. New products go in with one INSERT per chunk; existing ones are updated
