@@ -74,6 +74,9 @@ export interface EndToEnd {
   message: Summary;
   /** How late the sender fired after the due time (the bench's own scheduling). */
   sendLagMax: number;
+  /** CPU ms per change of the web process and per message of the worker process (from /proc). */
+  webCpuMs: number;
+  workerCpuMs: number;
   load: [number, number];
 }
 
@@ -322,7 +325,7 @@ export async function runShopApiBenchmark(options: ShopApiOptions, log: (line: s
     await sendQueue.close();
     await redis.quit();
     log(`6b. open loop: ${options.e2eRate}/s for ${options.e2eSeconds} s, worker running (load average ${loadavg()[0]!.toFixed(2)})`);
-    const figures = await openLoop(fake, shopClient(origin, 64), e2eNumbers, options, warmCount);
+    const figures = await openLoop(fake, shopClient(origin, 64), e2eNumbers, options, warmCount, [e2eWeb.pid, worker.pid]);
     await stopChild(e2eWeb);
     await stopChild(worker);
     return { options, rows, e2e: figures };
@@ -334,7 +337,7 @@ export async function runShopApiBenchmark(options: ShopApiOptions, log: (line: s
   }
 }
 
-async function openLoop(fake: ReturnType<typeof createFakeTelegram>, client: Client, numbers: string[], options: ShopApiOptions, warmCount: number): Promise<EndToEnd> {
+async function openLoop(fake: ReturnType<typeof createFakeTelegram>, client: Client, numbers: string[], options: ShopApiOptions, warmCount: number, [webPid, workerPid]: Array<number | undefined>): Promise<EndToEnd> {
   const chatOf = (i: number) => String(710_000_000 + Number(numbers[i]!.split('-')[1]));
   const dueAt = new Map<string, number>();
   const arrived = new Map<string, number>();
@@ -381,10 +384,12 @@ async function openLoop(fake: ReturnType<typeof createFakeTelegram>, client: Cli
     await Promise.race([new Promise<void>((r) => (allArrived = r)), new Promise((r) => setTimeout(r, 10_000))]);
     await new Promise((r) => setTimeout(r, 500));
     const load0 = loadavg()[0]!;
+    const cpu0 = [cpuMs(webPid), cpuMs(workerPid)];
     expected = numbers.length;
     const all = new Promise<void>((r) => (allArrived = r));
     await offer(warmCount, numbers.length, true);
     await Promise.race([all, new Promise((r) => setTimeout(r, 30_000))]);
+    const cpu = [cpuMs(webPid) - cpu0[0]!, cpuMs(workerPid) - cpu0[1]!];
     const latencies: number[] = [];
     for (let i = warmCount; i < numbers.length; i++) {
       const chat = chatOf(i);
@@ -401,6 +406,8 @@ async function openLoop(fake: ReturnType<typeof createFakeTelegram>, client: Cli
       answer: summarize(answers),
       message: summarize(latencies),
       sendLagMax,
+      webCpuMs: cpu[0]! / Math.max(1, answered),
+      workerCpuMs: cpu[1]! / Math.max(1, latencies.length),
       load: [load0, loadavg()[0]!],
     };
   } finally {
@@ -426,11 +433,11 @@ export function printShopApiFigures(f: ShopApiFigures): string {
   for (const r of f.rows) for (const [k, v] of r.refused) lines.push(`  refused (${r.subject}, ${r.concurrency}): ${v} × ${k}`);
   lines.push(`POST /api/v1/orders/:number/status, signed; each client sends its next change when the answer came; ${f.options.seconds} s per row after 1 s of warm-up; ${f.options.orders} orders, each change a new status of one (status event, order, Notification row, send job). CPU/change: the subject process's own CPU (PostgreSQL and Redis not included).`);
   const e = f.e2e;
-  const e2eRows: string[][] = [[`6b. status → message (open loop)`, 'offered', 'answered 200', 'messages', 'answer p50', 'p99', 'message p50', 'p95', 'p99', 'max', 'load avg']];
-  e2eRows.push([`${e.rate}/s for ${e.seconds} s, worker running`, String(e.sent), String(e.answered), `${e.delivered}/${e.sent}`, ms(e.answer.p50), ms(e.answer.p99), ms(e.message.p50), ms(e.message.p95), ms(e.message.p99), ms(e.message.max), load(e.load)]);
+  const e2eRows: string[][] = [[`6b. status → message (open loop)`, 'offered', 'answered 200', 'messages', 'answer p50', 'p99', 'message p50', 'p95', 'p99', 'max', 'CPU web/worker', 'load avg']];
+  e2eRows.push([`${e.rate}/s for ${e.seconds} s, worker running`, String(e.sent), String(e.answered), `${e.delivered}/${e.sent}`, ms(e.answer.p50), ms(e.answer.p99), ms(e.message.p50), ms(e.message.p95), ms(e.message.p99), ms(e.message.max), `${ms(e.webCpuMs)} / ${ms(e.workerCpuMs)}`, load(e.load)]);
   lines.push('', table(e2eRows));
   for (const [k, v] of e.refused) lines.push(`  refused: ${v} × ${k}`);
-  lines.push(`Each change to another order and chat, sent when due whatever the answers do (latencies from the due time; the bench fired at most ${ms(e.sendLagMax)} late). Message: answered by the fake Bot API. web and worker: \`src/main.ts web\` and \`src/main.ts worker\`, TELEGRAM_RATE_LIMIT=1000, fake limits off; 2 s of warm-up at the same rate not counted.`);
+  lines.push(`Each change to another order and chat, sent when due whatever the answers do (latencies from the due time; the bench fired at most ${ms(e.sendLagMax)} late). Message: answered by the fake Bot API. web and worker: \`src/main.ts web\` and \`src/main.ts worker\`, TELEGRAM_RATE_LIMIT=1000, fake limits off; 2 s of warm-up at the same rate not counted. CPU: each process's own per change (web) and per message (worker).`);
   return lines.join('\n');
 }
 
