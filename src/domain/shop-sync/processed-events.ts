@@ -92,10 +92,11 @@ export function alreadyClaimed(): never {
 /**
  * Records the event (a CTE or statement returning one row when this transaction recorded it, none
  * when it was recorded before). A concurrent twin blocks on the primary key until the other
- * commits, then finds it recorded.
+ * commits, then finds it recorded. `onlyWith`: a CTE of the same statement the claim waits for
+ * and needs a row of (e.g. the locked order), so locks are taken in one order everywhere.
  */
-export const claimEventSql = (key: EventKey): Prisma.Sql =>
-  Prisma.sql`INSERT INTO processed_events (source, "eventId", "requestHash") VALUES (${key.source}, ${key.eventId}, ${key.requestHash}) ON CONFLICT DO NOTHING RETURNING 1 AS claimed`;
+export const claimEventSql = (key: EventKey, onlyWith?: Prisma.Sql): Prisma.Sql =>
+  Prisma.sql`INSERT INTO processed_events (source, "eventId", "requestHash") SELECT ${key.source}, ${key.eventId}, ${key.requestHash}${onlyWith ? Prisma.sql` FROM ${onlyWith}` : Prisma.empty} ON CONFLICT DO NOTHING RETURNING 1 AS claimed`;
 
 /** Stores the answer repeats of the event get (a data-modifying CTE of the change's last statement). */
 export const answerEventSql = (key: EventKey, answer: Prisma.Sql): Prisma.Sql =>
