@@ -61,7 +61,10 @@ export function storeErrorAsDomain(err: unknown): DomainError | null {
     return null;
   }
   const column = (err.meta as { column_name?: string; target?: unknown } | undefined)?.column_name;
-  if (err.code === 'P2000' || err.code === 'P2020' || err.code === 'P2033') {
+  // A raw statement's refusal carries PostgreSQL's SQLSTATE: class 22 is a data exception (too long, out of range).
+  const raw = err.meta as { code?: unknown; driverAdapterError?: { cause?: { code?: unknown } } } | undefined;
+  const sqlState = err.code === 'P2010' ? String(raw?.code ?? raw?.driverAdapterError?.cause?.code ?? '') : '';
+  if (err.code === 'P2000' || err.code === 'P2020' || err.code === 'P2033' || sqlState.startsWith('22')) {
     return new DomainError('invalid_input', 'A value is out of the range that can be stored', column ? { field: column } : undefined);
   }
   return null;

@@ -277,7 +277,7 @@ export function createShopSync(deps: ShopSyncDeps) {
       return { value: { statusEventId, current: row.current }, notifications: notificationsOf(row) };
     } catch (err) {
       if (isRetryableRace(err)) return null;
-      throw err;
+      throw storeErrorAsDomain(err) ?? err;
     }
   }
 

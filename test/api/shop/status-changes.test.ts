@@ -8,14 +8,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../../src/server/app.js';
 import { createTestContext, type TestContext } from '../../support/context.js';
 import { createCustomer } from '../../support/factories.js';
+import { isDomainError } from '../../../src/errors.js';
+import type { ShopServices } from '../../../src/shop-services.js';
 import { buildShopApp, rowCounts, signedPost } from './helpers.js';
 
 let ctx: TestContext;
 let app: App;
+let shop: ShopServices;
 
 beforeAll(async () => {
   ctx = await createTestContext();
-  ({ app } = await buildShopApp(ctx));
+  ({ app, shop } = await buildShopApp(ctx));
 });
 afterAll(async () => {
   await app?.close();
@@ -113,5 +116,17 @@ describe('status changes of one order at once', () => {
     expect(shipped.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     const stored = await ctx.prisma.processedEvent.findUniqueOrThrow({ where: { source_eventId: { source: 'shop', eventId: `sc-new-${number}` } } });
     expect(stored.response).toEqual({ ok: true, duplicate: false, statusEventId: newer.json().statusEventId, current: true });
+  });
+
+  it('refuses a value PostgreSQL cannot store as input of the caller, on both paths, and writes nothing', async () => {
+    // Out of the API schema's reach (it wants a 4-digit year), not of a domain caller's (an adapter).
+    const { number } = await orderWithChat();
+    const before = await rowCounts(ctx);
+    for (const status of ['shipped', 'delivered'] as const) {
+      const key = { source: 'shop', eventId: `sc-range-${status}`, requestHash: 'x' };
+      const err = await shop.sync.changeOrderStatusOnce(key, number, { status, occurredAt: '-010000-01-01T00:00:00Z' }, { eventId: key.eventId, notify: true }).catch((e: unknown) => e);
+      expect(isDomainError(err) && err.code).toBe('invalid_input');
+    }
+    expect(await rowCounts(ctx)).toEqual(before);
   });
 });
