@@ -45,6 +45,8 @@ const sizes = {
 const BUDGET_MS = int('BENCH_SCALE_BUDGET_S', 600) * 1000;
 /** The fake's free Telegram cap (messages per second per bot), DEFAULT_RATE_LIMITS.global. */
 const TELEGRAM_CAP = 30;
+/** Status changes sent and drained before each measured pass, so no process is measured cold (JIT, query plans, connections). */
+const WARM_UP = 2 * TELEGRAM_CAP;
 
 const watchdog = setTimeout(() => {
   console.error(`bench:scale: still running after ${BUDGET_MS / 1000} s; giving up (child processes are killed; the database ${DATABASE_NAME} is left for inspection)`);
@@ -244,16 +246,16 @@ interface NotificationFigures {
   load: string;
 }
 
-async function notifications(c: Cluster, count: number, userIdBase: number): Promise<NotificationFigures> {
+async function notifications(c: Cluster, count: number, userIdBase: number, pass: string): Promise<NotificationFigures> {
   const base = c.balancer.origin;
   const people = Array.from({ length: count }, (_, i) => {
     const user = c.fake.createUser({ id: userIdBase + i, firstName: `Buyer${i}`, languageCode: i % 2 ? 'en' : 'ru' });
-    // +7 916 RRR NNNN: valid Russian mobiles, unique per round (the database is shared by the rounds).
-    const phone = `+7916${String(100 + roundNo).padStart(3, '0')}${String(i).padStart(4, '0')}`;
-    return { user, phone, number: `S-${roundNo}-${i}` };
+    // +7 916 RRR NNNN: valid Russian mobiles, unique per round and pass (the database is shared by the rounds).
+    const phone = `+7916${String(100 + 10 * roundNo + (pass === 'warm' ? 1 : 0)).padStart(3, '0')}${String(i).padStart(4, '0')}`;
+    return { user, phone, number: `S-${roundNo}-${pass}-${i}` };
   });
   await signedPost(base, '/orders/batch', {
-    eventId: `bench-scale-import-${c.phase.prefix}`,
+    eventId: `bench-scale-import-${c.phase.prefix}-${pass}`,
     items: people.map((p) => ({
       number: p.number,
       customerPhone: p.phone,
@@ -363,7 +365,8 @@ for (const n of CONFIGS) {
     log(`${c.label}: inbound`);
     const inb = await inbound(c, skus, 900_000_000 + roundNo * 1_000_000);
     log(`${c.label}: notifications`);
-    const nt = await notifications(c, sizes.notifications, 900_500_000 + roundNo * 1_000_000);
+    await notifications(c, WARM_UP, 900_900_000 + roundNo * 1_000_000, 'warm');
+    const nt = await notifications(c, sizes.notifications, 900_500_000 + roundNo * 1_000_000, 'run');
     high.set(n, { inbound: inb, notifications: nt });
   } finally {
     await stopCluster(c);
@@ -374,7 +377,8 @@ for (const n of CONFIGS) {
   const c = await startCluster(n, true);
   try {
     log(`${c.label}: notifications`);
-    capped.set(n, await notifications(c, sizes.capped, 900_500_000 + roundNo * 1_000_000));
+    await notifications(c, WARM_UP, 900_900_000 + roundNo * 1_000_000, 'warm');
+    capped.set(n, await notifications(c, sizes.capped, 900_500_000 + roundNo * 1_000_000, 'run'));
   } finally {
     await stopCluster(c);
   }
