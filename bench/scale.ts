@@ -17,7 +17,7 @@
  *    second, summed over every worker, and every 429.
  *
  * Every figure is printed with the load average it was measured under. Bounded: a watchdog
- * stops the run after BENCH_SCALE_BUDGET_S (600) seconds, killing the child processes.
+ * stops the run after BENCH_SCALE_BUDGET_S (900) seconds, killing the child processes.
  */
 import { performance } from 'node:perf_hooks';
 import { readFileSync } from 'node:fs';
@@ -42,11 +42,19 @@ const sizes = {
   capped: int('BENCH_SCALE_CAPPED', 300),
   shopConcurrency: int('BENCH_SCALE_SHOP_CONCURRENCY', 32),
 };
-const BUDGET_MS = int('BENCH_SCALE_BUDGET_S', 600) * 1000;
+const BUDGET_MS = int('BENCH_SCALE_BUDGET_S', 900) * 1000;
 /** The fake's free Telegram cap (messages per second per bot), DEFAULT_RATE_LIMITS.global. */
 const TELEGRAM_CAP = 30;
-/** Status changes sent and drained before each measured pass, so no process is measured cold (JIT, query plans, connections). */
-const WARM_UP = 2 * TELEGRAM_CAP;
+/**
+ * Work done before each measured pass, per worker process (so each process of the 2× pair is as
+ * warm as the 1× one): updates per chat, and status changes with the caps off / on. A process
+ * measured cold spends much of its CPU compiling (V8, Prisma's query plans), once per process.
+ */
+const WARM_UP_UPDATES = 2;
+const WARM_UP_CHANGES = 150;
+const WARM_UP_CHANGES_CAPPED = TELEGRAM_CAP;
+/** How long the idle processes' CPU is sampled after start-up. */
+const IDLE_SAMPLE_MS = 5_000;
 
 const watchdog = setTimeout(() => {
   console.error(`bench:scale: still running after ${BUDGET_MS / 1000} s; giving up (child processes are killed; the database ${DATABASE_NAME} is left for inspection)`);
@@ -80,6 +88,8 @@ interface Cluster {
   phase: Phase;
   fake: FakeTelegram;
   token: string;
+  /** CPU share (of one core) each web and each worker uses while idle. */
+  idle: CpuSplit;
 }
 
 interface CpuSplit {
@@ -127,8 +137,14 @@ async function startCluster(n: number, capped: boolean): Promise<Cluster> {
     await sleep(250);
   }
   await sleep(1000);
-  return { label, webs, workers, balancer, phase, fake, token };
+  const cluster: Cluster = { label, webs, workers, balancer, phase, fake, token, idle: { webs: 0, workers: 0, bench: 0 } };
+  // What the processes spend with nothing to do (pollers, sweeps, timers): it grows with their number.
+  const { cpu } = await measureCpu(cluster, () => sleep(IDLE_SAMPLE_MS));
+  cluster.idle = { webs: cpu.webs / n / (IDLE_SAMPLE_MS / 1000), workers: cpu.workers / n / (IDLE_SAMPLE_MS / 1000), bench: cpu.bench / (IDLE_SAMPLE_MS / 1000) };
+  return cluster;
 }
+
+const workersOf = (c: Cluster) => c.workers.length;
 
 async function stopCluster(c: Cluster): Promise<void> {
   // Webs first (stop taking work), then workers, as main.ts shuts down.
@@ -196,8 +212,9 @@ async function inbound(c: Cluster, skus: string[], userIdBase: number): Promise<
     return started;
   };
   try {
-    // Warm-up, not counted: one update per chat (JIT, connections, each guest's first sight).
-    await round(1, 60_000);
+    // Warm-up, not counted (JIT, query plans, connections, each guest's first sight): the same
+    // amount per worker process in both configurations, so the second pair is not measured colder.
+    await round(WARM_UP_UPDATES * workersOf(c), 120_000);
     const perWebBefore = [...c.balancer.forwarded];
     const { result: started, cpu } = await measureCpu(c, () => round(sizes.updates, 30_000 + sizes.updates * sizes.chats * 100));
     let outOfOrder = 0;
@@ -356,16 +373,20 @@ const CONFIGS = [1, 2] as const;
 const high = new Map<number, { inbound: InboundFigures; notifications: NotificationFigures }>();
 const capped = new Map<number, NotificationFigures>();
 let skus: string[] = [];
+const idleRows: string[][] = [['D. idle CPU (5 s after start-up, nothing to do)', 'per web', 'per worker', 'bench process']];
+const pct = (share: number) => `${(share * 100).toFixed(1)}% of a core`;
+const noteIdle = (c: Cluster) => idleRows.push([c.label, pct(c.idle.webs), pct(c.idle.workers), pct(c.idle.bench)]);
 
 for (const n of CONFIGS) {
   log(`${n} web + ${n} worker, caps off (TELEGRAM_RATE_LIMIT=1000): starting`);
   const c = await startCluster(n, false);
+  noteIdle(c);
   try {
     if (skus.length === 0) skus = (await c.phase.prisma.product.findMany({ select: { sku: true }, orderBy: { sku: 'asc' }, take: 20 })).map((p) => p.sku);
     log(`${c.label}: inbound`);
     const inb = await inbound(c, skus, 900_000_000 + roundNo * 1_000_000);
     log(`${c.label}: notifications`);
-    await notifications(c, WARM_UP, 900_900_000 + roundNo * 1_000_000, 'warm');
+    await notifications(c, WARM_UP_CHANGES * n, 900_900_000 + roundNo * 1_000_000, 'warm');
     const nt = await notifications(c, sizes.notifications, 900_500_000 + roundNo * 1_000_000, 'run');
     high.set(n, { inbound: inb, notifications: nt });
   } finally {
@@ -375,9 +396,10 @@ for (const n of CONFIGS) {
 for (const n of CONFIGS) {
   log(`${n} web + ${n} worker, the fake's caps on (TELEGRAM_RATE_LIMIT=${TELEGRAM_CAP}): starting`);
   const c = await startCluster(n, true);
+  noteIdle(c);
   try {
     log(`${c.label}: notifications`);
-    await notifications(c, WARM_UP, 900_900_000 + roundNo * 1_000_000, 'warm');
+    await notifications(c, WARM_UP_CHANGES_CAPPED * n, 900_900_000 + roundNo * 1_000_000, 'warm');
     capped.set(n, await notifications(c, sizes.capped, 900_500_000 + roundNo * 1_000_000, 'run'));
   } finally {
     await stopCluster(c);
@@ -388,20 +410,22 @@ log(`done; database ${DATABASE_NAME} dropped\n`);
 
 // ───── figures ─────
 const cpu = (x: CpuSplit) => `${x.webs.toFixed(1)} / ${x.workers.toFixed(1)} / ${x.bench.toFixed(1)}`;
+/** Kabinet's own CPU (webs + workers, not the bench process) per unit of work. */
+const perOp = (x: CpuSplit, n: number) => `${(((x.webs + x.workers) * 1000) / Math.max(1, n)).toFixed(1)} ms`;
 const name = (n: number) => `${n} web + ${n} worker`;
 
-const rowsIn: string[][] = [['A. inbound (caps off)', 'updates', 'replied', 'wall', 'updates/s', 'out of order', 'missing', 'extra', 'refused', 'per web', 'CPU s web/worker/bench', 'load after']];
+const rowsIn: string[][] = [['A. inbound (caps off)', 'updates', 'replied', 'wall', 'updates/s', 'out of order', 'missing', 'extra', 'refused', 'per web', 'CPU s web/worker/bench', 'Kabinet CPU per update', 'load after']];
 for (const n of CONFIGS) {
   const f = high.get(n)!.inbound;
-  rowsIn.push([name(n), String(f.updates), String(f.replies), `${(f.wallMs / 1000).toFixed(2)} s`, rate(f.updates / (f.wallMs / 1000)), `${f.outOfOrder} chats`, String(f.missing), String(f.extra), String(f.refused), f.perWeb.join(' + '), cpu(f.cpu), f.load]);
+  rowsIn.push([name(n), String(f.updates), String(f.replies), `${(f.wallMs / 1000).toFixed(2)} s`, rate(f.updates / (f.wallMs / 1000)), `${f.outOfOrder} chats`, String(f.missing), String(f.extra), String(f.refused), f.perWeb.join(' + '), cpu(f.cpu), perOp(f.cpu, f.updates), f.load]);
 }
 console.log(table(rowsIn));
 console.log(`${sizes.chats} chats, ${sizes.updates} updates each queued at the fake at once (/start product_<sku>, a different product per step), delivered as Telegram does (one per chat in flight, ≤40 connections) through a round-robin balancer; updates/s from the first update queued to the last reply at the fake. "out of order": chats whose replies (each names its product) did not arrive in the order sent.\n`);
 
-const rowsNt: string[][] = [['B. notifications (caps off, limit 1000)', 'changes', 'shop API', 'delivered', 'twice', 'drain', 'messages/s', 'peak in 1 s', 'refused', 'CPU s intake', 'CPU s drain', 'rows', 'load after']];
+const rowsNt: string[][] = [['B. notifications (caps off, limit 1000)', 'changes', 'shop API', 'delivered', 'twice', 'drain', 'messages/s', 'peak in 1 s', 'refused', 'CPU s intake', 'per change', 'CPU s drain', 'per message', 'rows', 'load after']];
 for (const n of CONFIGS) {
   const f = high.get(n)!.notifications;
-  rowsNt.push([name(n), String(f.count), rate(f.intakePerSecond, ' req/s'), `${f.delivered}/${f.count}`, String(f.twice), `${(f.drainMs / 1000).toFixed(2)} s`, rate(f.delivered / (f.drainMs / 1000)), String(f.peakPerSecond), String(f.tooManyRequests + f.otherRefusals), cpu(f.intakeCpu), cpu(f.drainCpu), JSON.stringify(f.rowsByStatus), f.load]);
+  rowsNt.push([name(n), String(f.count), rate(f.intakePerSecond, ' req/s'), `${f.delivered}/${f.count}`, String(f.twice), `${(f.drainMs / 1000).toFixed(2)} s`, rate(f.delivered / (f.drainMs / 1000)), String(f.peakPerSecond), String(f.tooManyRequests + f.otherRefusals), cpu(f.intakeCpu), perOp(f.intakeCpu, f.count), cpu(f.drainCpu), perOp(f.drainCpu, f.delivered), JSON.stringify(f.rowsByStatus), f.load]);
 }
 console.log(table(rowsNt));
 console.log(`The shop posts ${sizes.notifications} signed status changes (${sizes.shopConcurrency} at once, through the balancer) with the send queue paused: "shop API" is changes accepted per second. Then the queue is resumed: "messages/s" from resume to the last message at the fake. CPU s: web processes / worker processes / bench process (fake Telegram and balancer).\n`);
@@ -423,6 +447,8 @@ addSum('shop API status changes/s', one(1).notifications.intakePerSecond, one(2)
 addSum('send drain, caps off', one(1).notifications.delivered / (one(1).notifications.drainMs / 1000), one(2).notifications.delivered / (one(2).notifications.drainMs / 1000), '/s');
 addSum(`send drain, cap ${TELEGRAM_CAP}/s`, capped.get(1)!.delivered / (capped.get(1)!.drainMs / 1000), capped.get(2)!.delivered / (capped.get(2)!.drainMs / 1000), '/s');
 console.log(table(rowsSum));
+console.log('');
+console.log(table(idleRows));
 const violations = [...high.values()].reduce((s, f) => s + f.inbound.outOfOrder, 0);
 const over = [...capped.values()].filter((f) => f.peakPerSecond > TELEGRAM_CAP || f.tooManyRequests > 0).length;
 console.log(`Per-chat order: ${violations === 0 ? 'held in every chat' : `${violations} chats out of order`}. Telegram cap summed over the workers: ${over === 0 ? `never above ${TELEGRAM_CAP} in any second, zero 429` : `exceeded in ${over} run(s)`}.`);
