@@ -96,6 +96,8 @@ export const deleteBenchKeys = () => deleteKeys([`{${KEY_MARK}*`, `${KEY_MARK}*`
  */
 export interface Phase extends Infrastructure {
   prefix: string;
+  /** The environment the phase's config was loaded from (for child processes of the same phase). */
+  env: Env;
 }
 
 /**
@@ -129,6 +131,7 @@ export async function createPhase(name: string, env: Env): Promise<Phase> {
   return {
     ...infra,
     prefix: phase.prefix,
+    env: phase.env,
     async close() {
       await infra.close();
       await phase.deleteKeys();
