@@ -47,15 +47,38 @@ export function hmacBase64Matches(secret: string, raw: Buffer, header: string): 
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
+/** A UTF-16 surrogate without its other half: valid in JSON text ("\\ud800"), refused by PostgreSQL's jsonb. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/** NUL dropped and lone surrogates replaced (U+FFFD), so the text can be stored as text and as jsonb. */
+function storable(text: string): string {
+  const noNul = text.includes('\u0000') ? text.replaceAll('\u0000', '') : text;
+  return noNul.replace(LONE_SURROGATE, '\ufffd');
+}
+
 /**
  * JSON.parse that keeps integers beyond 2^53 exact, as strings (Shopify's ids reach 10^17 and
- * JSON.parse would round them, so two resources could share an id), and drops NUL, which
- * PostgreSQL cannot store, as the bot and the API do.
+ * JSON.parse would round them, so two resources could share an id), and makes every string and
+ * every key storable: NUL dropped, as the bot and the API do, and a lone surrogate replaced.
+ * A refused payload is stored as jsonb, which refuses both (a 500 the platform would retry).
  */
 export function parsePlatformJson(text: string): unknown {
   return parseLossless(
     text,
-    (_key, value) => (typeof value === 'string' && value.includes('\u0000') ? value.replaceAll('\u0000', '') : value),
+    (_key, value) => {
+      if (typeof value === 'string') return storable(value);
+      if (value && typeof value === 'object' && !Array.isArray(value)) {
+        const record = value as Record<string, unknown>;
+        for (const key of Object.keys(record)) {
+          const clean = storable(key);
+          if (clean === key) continue;
+          const inner = record[key];
+          delete record[key];
+          record[clean] = inner;
+        }
+      }
+      return value;
+    },
     (digits) => (isSafeNumber(digits) ? Number(digits) : /^-?\d+$/.test(digits) ? digits : Number(digits)),
   );
 }
