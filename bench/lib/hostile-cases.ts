@@ -296,7 +296,8 @@ export function hostileRequest(route: RouteInfo, family: Family, creds: Credenti
       break;
     }
     case 'deep-nesting': {
-      const deep = rng.chance(0.5) ? deepObject(rng.pick([64, 1000, 20_000, 100_000])) : deepArray(rng.pick([64, 1000, 50_000, 200_000]));
+      // Deeper than any route takes (shop API 32, Telegram 64, VK 256), up to far deeper.
+      const deep = rng.chance(0.5) ? deepObject(rng.pick([300, 1000, 20_000, 100_000])) : deepArray(rng.pick([300, 1000, 50_000, 200_000]));
       // Half inside an envelope the route would otherwise take (an update, an event), so the
       // depth itself is what must be refused, not a missing field.
       const text = !rng.chance(0.5)

@@ -122,7 +122,8 @@ export const platformWebhookPlugin: FastifyPluginAsync<PlatformWebhookOptions> =
     try {
       body = parsePlatformJson(raw.toString('utf8'));
     } catch (err) {
-      await opts.refuseUnparsable(request, `body is not JSON: ${(err as Error).message.slice(0, 200)}`);
+      // The parser quotes the character it stopped at, which may be a NUL or half a surrogate pair.
+      await opts.refuseUnparsable(request, storable(`body is not JSON: ${(err as Error).message.slice(0, 200)}`));
       return { ok: true, status: 'refused' };
     }
     if (!body || typeof body !== 'object' || Array.isArray(body)) {

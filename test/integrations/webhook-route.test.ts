@@ -62,6 +62,17 @@ describe('shop-platform webhook: text PostgreSQL cannot store', () => {
     expect(await ctx.prisma.customer.count()).toBe(customersBefore);
   });
 
+  it('a signed body that is not JSON, stopping the parser at a NUL or half a surrogate pair, is stored as refused (200)', async () => {
+    const refused = () => ctx.prisma.integrationEvent.count({ where: { status: 'refused' } });
+    const before = await refused();
+    for (const raw of ['\u0000{}', '{"a":1,\u0000}', '\ud83d', '{"a":\ud83d\ude00}', '{"\u0000":"\ud800"', '{"a":"\x41"}']) {
+      const res = await deliver(raw);
+      expect(res.statusCode, JSON.stringify(raw)).toBe(200);
+      expect(res.json()).toEqual({ ok: true, status: 'refused' });
+    }
+    expect(await refused()).toBe(before + 6);
+  });
+
   it('keeps what can be kept: a lone surrogate becomes U+FFFD, a NUL goes, a proper pair stays', () => {
     const parsed = parsePlatformJson(JSON.stringify({ 'a\u0000b': 'x\ud800y', pair: '\ud83d\ude00', list: ['\udfff', 1] })) as Record<string, unknown>;
     expect(parsed).toEqual({ ab: 'x\ufffdy', pair: '😀', list: ['\ufffd', 1] });
