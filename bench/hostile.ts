@@ -37,7 +37,7 @@ import { createFakeVk } from '../src/fakes/vk/index.js';
 import { TELEGRAM_WEBHOOK_PATH } from '../src/channels/telegram/webhook.plugin.js';
 import { STAFF_WEBHOOK_PATH } from '../src/staff/webhook.plugin.js';
 import { signRequest } from '../src/lib/signature.js';
-import { databaseUrl, dropDatabase, freePort, freshDatabase, machine, REDIS_URL } from './lib/setup.js';
+import { databaseUrl, deleteKeys, dropDatabase, freePort, freshDatabase, machine, REDIS_URL } from './lib/setup.js';
 import { createRng, FAMILIES, hostileRequest, type Auth, type Credentials, type RouteInfo } from './lib/hostile-cases.js';
 import { send } from './lib/hostile-send.js';
 import { mib, table } from './lib/stats.js';
@@ -397,16 +397,7 @@ async function runPart(name: string, platform: 'woocommerce' | 'shopify', count:
     return { name, sent, seconds, routes, byRoute, byFamily, failures, notes, memory: { before: memBefore, half: memHalf, afterNoGc: memAfterNoGc, afterGc: memAfterGc }, loadBefore, loadAfter };
   } finally {
     await child.stop().catch(() => child.process.kill('SIGKILL'));
-    const redis = new Redis(REDIS_URL);
-    for (const pattern of [`{${prefix}}*`, `${prefix}:*`]) {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-        cursor = next;
-        if (keys.length) await redis.del(...keys);
-      } while (cursor !== '0');
-    }
-    await redis.quit();
+    await deleteKeys([`{${prefix}}*`, `${prefix}:*`]);
   }
 }
 
