@@ -11,6 +11,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { isSafeNumber, parse as parseLossless } from 'lossless-json';
 import { DomainError } from '../errors.js';
+import { storableText as storable } from '../lib/strip-nul.js';
 import { ErrorAnswer } from '../server/error-answer.js';
 import type { EventStatus } from './ingest.js';
 
@@ -45,15 +46,6 @@ export function hmacBase64Matches(secret: string, raw: Buffer, header: string): 
     return false;
   }
   return given.length === expected.length && timingSafeEqual(given, expected);
-}
-
-/** A UTF-16 surrogate without its other half: valid in JSON text ("\\ud800"), refused by PostgreSQL's jsonb. */
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
-
-/** NUL dropped and lone surrogates replaced (U+FFFD), so the text can be stored as text and as jsonb. */
-function storable(text: string): string {
-  const noNul = text.includes('\u0000') ? text.replaceAll('\u0000', '') : text;
-  return noNul.replace(LONE_SURROGATE, '\ufffd');
 }
 
 /**
