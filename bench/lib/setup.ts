@@ -69,7 +69,8 @@ export async function databaseTransactions(): Promise<number> {
 
 export const dropDatabase = () => admin((c) => c.query(`DROP DATABASE IF EXISTS "${DATABASE_NAME}" WITH (FORCE)`));
 
-async function deleteKeys(patterns: string[]): Promise<number> {
+/** Deletes every key matching the patterns (SCAN, so a large Redis is not blocked). */
+export async function deleteKeys(patterns: string[]): Promise<number> {
   const redis = new Redis(REDIS_URL);
   let deleted = 0;
   try {
