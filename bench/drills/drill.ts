@@ -453,7 +453,7 @@ export async function runDrill(kind: DrillKind, settings: DrillSettings = DEFAUL
       result.notes.push(`${result.unclassified} answers not classified (texts changed?), e.g. ${[...texts].map((t) => JSON.stringify(t)).join(', ')}`);
     }
     if (process.env.DRILL_DEBUG) {
-      result.notes.push(`health samples: ${health.length}; ${health.slice(0, 12).map((h) => `${(h.at / 1000).toFixed(1)}s ${h.web} ${h.status} ${h.ms}ms`).join(', ')}`);
+      result.notes.push(`health samples: ${health.length}; ${health.filter((h) => h.at > faultAt - 1_000 && h.at < upAt + 6_000).map((h) => `${(h.at / 1000).toFixed(1)}s ${h.web} ${h.status} ${h.redis ?? '-'}/${h.postgres ?? '-'} ${h.ms}ms`).join(', ')}`);
       for (const chat of [INBOUND_USERS, INBOUND_USERS + 1]) {
         result.notes.push(`chat ${chat} sent ${(byChat.get(chat) ?? []).map((u) => ('text' in u.step.send ? u.step.send.text : 'contact')).join(' ')}; got ${(replies.get(chat) ?? []).map((r) => `${r.kind ?? '?'}:${JSON.stringify(r.text.slice(0, 40))}`).join(' | ')}`);
       }
