@@ -169,13 +169,11 @@ export async function runDrill(kind: DrillKind, settings: DrillSettings = DEFAUL
     // ── servers ──
     const redis = await startOwnRedis(await freePort());
     cleanups.push(() => redis.destroy());
-    let postgres: OwnServer | undefined;
-    let pgAdmin = process.env.BENCH_PG_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-    if (kind === 'postgres') {
-      postgres = await startOwnPostgres(await freePort());
-      cleanups.push(() => postgres!.destroy());
-      pgAdmin = postgres.url;
-    }
+    // Its own PostgreSQL too, in every drill: the shared one's load and connection limit (other
+    // runs on the machine) would be measured instead of Kabinet.
+    const postgres: OwnServer = await startOwnPostgres(await freePort());
+    cleanups.push(() => postgres.destroy());
+    const pgAdmin = postgres.url;
     const dbName = `kabinet_drill_${RUN}`;
     const dbUrl = new URL(pgAdmin);
     dbUrl.pathname = `/${dbName}`;
@@ -192,7 +190,7 @@ export async function runDrill(kind: DrillKind, settings: DrillSettings = DEFAUL
     cleanups.push(() => admin(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`).catch(() => undefined));
     await ensureDatabase(dbUrl.toString());
     await migrate(dbUrl.toString(), 'prisma/migrations');
-    say(`  servers: redis :${redis.port} (appendonly yes, appendfsync everysec)${postgres ? `, postgres :${postgres.port} (own cluster)` : ', postgres 127.0.0.1:5432'}; database ${dbName}`);
+    say(`  servers: redis :${redis.port} (appendonly yes, appendfsync everysec), postgres :${postgres.port} (own cluster); database ${dbName}`);
 
     // ── fake Telegram and the balancer ──
     const fake: FakeTelegram = createFakeTelegram({ rateLimits: false, requireStart: false, recordCalls: false, webhookRetry: { baseDelayMs: 200, maxDelayMs: 2_000, maxAttempts: 200, timeoutMs: 15_000 } });
@@ -322,9 +320,9 @@ export async function runDrill(kind: DrillKind, settings: DrillSettings = DEFAUL
         await redis.start();
       } else if (kind === 'postgres') {
         fault = `postgres stopped at once (SIGQUIT, immediate: crash recovery on start), down ${settings.downMs / 1000} s`;
-        await postgres!.stop('kill');
+        await postgres.stop('kill');
         await new Promise((r) => setTimeout(r, settings.downMs));
-        await postgres!.start();
+        await postgres.start();
       } else {
         fault = `web-a killed (SIGKILL) of 2 web processes, back after ${settings.downMs / 1000} s; worker-1 killed (SIGKILL) of 2 workers 2 s later, not restarted`;
         await webs.get('web-a')!.kill9();
@@ -451,6 +449,15 @@ export async function runDrill(kind: DrillKind, settings: DrillSettings = DEFAUL
       const texts = new Set<string>();
       for (const list of replies.values()) for (const r of list) if (r.kind === null && texts.size < 6) texts.add(r.text.slice(0, 60).replace(/\n/g, ' '));
       result.notes.push(`${result.unclassified} answers not classified (texts changed?), e.g. ${[...texts].map((t) => JSON.stringify(t)).join(', ')}`);
+    }
+    {
+      // The chats whose answers did not match, to see what happened.
+      let shown = 0;
+      for (const [chat, updates] of byChat) {
+        const v = judgeChat(updates, replies.get(chat) ?? []);
+        if ((v.outOfOrder === 0 && v.lost === 0) || shown++ >= 3) continue;
+        result.notes.push(`chat ${chat}: sent ${updates.map((u) => ('text' in u.step.send ? u.step.send.text : 'contact')).join(' ')}; got ${(replies.get(chat) ?? []).map((r) => r.kind ?? '?').join(' ')}`);
+      }
     }
     if (process.env.DRILL_DEBUG) {
       result.notes.push(`health samples: ${health.length}; ${health.filter((h) => h.at > faultAt - 1_000 && h.at < upAt + 6_000).map((h) => `${(h.at / 1000).toFixed(1)}s ${h.web} ${h.status} ${h.redis ?? '-'}/${h.postgres ?? '-'} ${h.ms}ms`).join(', ')}`);

@@ -114,9 +114,9 @@ export async function startKabinet(name: string, role: Role, env: Record<string,
   if (role === 'web') {
     while (true) {
       if (!proc.alive) throw new Error(`${name} exited while starting: ${unexpectedExits.join('; ')}`);
-      const ok = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(3_000) }).then((r) => r.status === 200, () => false);
-      if (ok) break;
-      if (Date.now() - started > 60_000) throw new Error(`${name} did not answer /health within 60 s`);
+      const answer = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(3_000) }).then(async (r) => `${r.status} ${await r.text()}`, (e: Error) => e.message);
+      if (answer.startsWith('200 ')) break;
+      if (Date.now() - started > 60_000) throw new Error(`${name} did not answer /health within 60 s (last: ${answer.slice(0, 300)})`);
       await new Promise((r) => setTimeout(r, 200));
     }
   } else {
