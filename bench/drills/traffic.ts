@@ -118,16 +118,17 @@ export interface ChatVerdict {
 }
 
 /**
- * Matches a chat's answers to its updates in order. An answer equal to the one just matched
- * (and not the next expected) is a duplicate; any other mismatch is out of order; expected
- * answers never seen are lost updates.
+ * Matches a chat's answers to its updates in order. An answer that is not the next expected one
+ * but belongs to the answer of the update just answered, or of the one being answered, is a
+ * duplicate (that update handled again, wholly or in part: the at-least-once window); any other
+ * mismatch is out of order; expected answers never seen are lost updates.
  */
 export function judgeChat(updates: SentUpdate[], replies: Reply[]): ChatVerdict {
   const expected: Array<{ kind: Kind; update: SentUpdate; last: boolean }> = [];
   for (const u of updates) u.step.expect.forEach((kind, idx) => expected.push({ kind, update: u, last: idx === u.step.expect.length - 1 }));
   const v: ChatVerdict = { answered: 0, lost: 0, duplicates: 0, outOfOrder: 0, unclassified: 0, latencies: [] };
   let j = 0;
-  let previous: Kind | undefined;
+  let lastDone: SentUpdate | undefined;
   for (const r of replies) {
     if (r.kind === null) {
       v.unclassified += 1;
@@ -138,10 +139,10 @@ export function judgeChat(updates: SentUpdate[], replies: Reply[]): ChatVerdict 
       if (want.last) {
         v.answered += 1;
         v.latencies.push({ sentAt: want.update.at, ms: r.at - want.update.at });
+        lastDone = want.update;
       }
-      previous = r.kind;
       j += 1;
-    } else if (r.kind === previous) {
+    } else if ((lastDone && lastDone.step.expect.includes(r.kind)) || (want && want.update !== lastDone && expected[j - 1]?.update === want.update && want.update.step.expect.includes(r.kind))) {
       v.duplicates += 1;
     } else {
       v.outOfOrder += 1;
