@@ -393,7 +393,12 @@ export async function runDrill(kind: DrillKind, settings: DrillSettings = DEFAUL
       result.duplicates += v.duplicates;
       result.outOfOrder += v.outOfOrder;
       result.unclassified += v.unclassified;
-      for (const l of v.latencies) lat[phase(l.sentAt - t0)]!.push(l.ms);
+      // Baseline: answered before the fault began; then every update the fault caught (sent
+      // before it ended, answered after it began); then those sent after it.
+      for (const l of v.latencies) {
+        const sent = l.sentAt - t0;
+        lat[sent + l.ms < faultAt ? 'before' : sent < upAt ? 'during' : 'after']!.push(l.ms);
+      }
     }
     for (const p of ['before', 'during', 'after'] as const) {
       const xs = lat[p]!;

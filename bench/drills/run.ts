@@ -42,9 +42,9 @@ function report(r: DrillResult, loadBefore: string, loadAfter: string): void {
   console.log(`load average (1/5/15 min): ${loadBefore} before, ${loadAfter} after`);
   console.log(
     table([
-      ['inbound updates', 'webhook answers', 'answered (of sent)', 'update → answer p50', 'p99', 'max'],
+      ['inbound updates', 'webhook answers (by request time)', 'updates', 'update → answer p50', 'p99', 'max'],
       ...(['before', 'during', 'after'] as const).map((p) => [
-        p === 'before' ? 'before the fault (baseline)' : p === 'during' ? 'sent during the fault' : 'sent after it',
+        p === 'before' ? 'answered before the fault (baseline)' : p === 'during' ? 'caught by the fault' : 'sent after it',
         statuses(r.webhookAnswers[p]),
         String(r.latency[p].n),
         ms(r.latency[p].p50),
