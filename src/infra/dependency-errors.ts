@@ -34,6 +34,8 @@ const PG_MESSAGES = [
   'terminating connection due to administrator command',
   'Client has encountered a connection error',
   "Can't reach database server",
+  // Prisma's words for a pooled connection the server closed (a restart), e.g. in a raw query.
+  'Server has closed the connection',
 ];
 // SQLSTATE classes 08 (connection exception) and 57P (operator intervention), 53300 too many connections.
 const PG_CODES = /^(08\d{3}|57P0[1-4]|53300)$/;

@@ -147,6 +147,8 @@ describe('unavailableDependency', () => {
     await prisma.$disconnect();
     expect(unavailableDependency(prismaError)).toBe('postgres');
 
+    // What Prisma raised in drill:postgres for a raw query on a connection the restart closed.
+    expect(unavailableDependency(new Error('Invalid `prisma.$queryRaw()` invocation:\n\nRaw query failed. Code: `N/A`. Message: `Server has closed the connection.`'))).toBe('postgres');
     expect(unavailableDependency(new Error('Cannot read properties of undefined'))).toBeUndefined();
     expect(unavailableDependency(new TypeError('x is not a function'))).toBeUndefined();
   }, 30_000);
