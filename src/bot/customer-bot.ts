@@ -44,6 +44,7 @@ import { createWishlistFeature } from './features/wishlist.feature.js';
 import type { BotKit, Flow } from './kit.js';
 import { createChatLock, type ChatLock } from './ordering/chat-lock.js';
 import { createUpdateDedup } from './ordering/update-dedup.js';
+import { unavailableDependency } from '../infra/dependency-errors.js';
 import { createCustomerBotServices, type CustomerBotServices } from './services.js';
 import type { OutboxDispatcher } from '../outbox/enqueue.js';
 import { createRedisStorage } from './storage/redis-storage.js';
@@ -220,6 +221,11 @@ export function createCustomerBot(deps: CustomerBotDeps): CustomerBot {
       if (ctx.from) await services.identities.markBlocked(channel.platform, String(ctx.from.id)).catch((e: unknown) => logger.warn({ err: e }, 'could not mark the identity blocked'));
       return;
     }
+    // Redis or PostgreSQL unreachable for a moment: not the person's problem, and not a reason
+    // to give up the update. Thrown on, it is retried (the inbound queue's backoff, or the
+    // platform's redelivery) and answered properly once the storage is back.
+    const down = unavailableDependency(err.error);
+    if (down === 'redis' || down === 'postgres') throw err.error;
     const domain = isDomainError(err.error) ? err.error : undefined;
     if (!domain || domain.code !== 'not_found') logger.error({ err: err.error, updateId: ctx.update.update_id }, 'customer bot handler failed');
     const text = ctx.t ? ctx.t(domain?.code === 'not_found' ? 'errors.not_found' : 'errors.generic') : 'Error';

@@ -17,8 +17,9 @@ export function createRedis(settings: RedisSettings): Redis {
   const options: RedisOptions = {
     connectionName: settings.name,
     lazyConnect: false,
-    // Reconnect with a capped backoff; never give up (a process outlives a Redis restart).
-    retryStrategy: (times) => Math.min(times * 200, 2_000),
+    // Reconnect with a capped backoff; never give up (a process outlives a Redis restart). At
+    // most a second between tries: a restarted Redis is found within a second (drill:redis).
+    retryStrategy: (times) => Math.min(times * 100, 1_000),
     ...(settings.role === 'worker'
       ? { maxRetriesPerRequest: null, enableReadyCheck: false }
       : { maxRetriesPerRequest: 1, enableOfflineQueue: true, connectTimeout: 2_000, commandTimeout: 5_000 }),

@@ -32,6 +32,7 @@ import type { ChatPacer } from '../channels/chat-pacing.js';
 import { SendFailure, type OutboundSender, type Platform } from '../channels/outbound.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { Clock } from '../infra/clock.js';
+import { unavailableDependency } from '../infra/dependency-errors.js';
 import type { Logger } from '../infra/logger.js';
 import type { QueueFactory } from '../infra/queues.js';
 import { PREFERENCE_BY_KIND, type NotificationKind } from './producer.js';
@@ -198,8 +199,21 @@ export function createSendProcessor(deps: Omit<SendWorkerDeps, 'senders' | 'rate
         }
       }
     }
-    await settle(id, { status: 'sent', error: null, externalMessageId: result.messageId, sentAt: clock.now() });
-    return 'sent';
+    // The platform took the message: its outcome must be written, or the row (pending, claimed)
+    // is sent again once the claim's lease runs out. PostgreSQL away for a moment (a restart,
+    // drill:postgres) is waited for within that lease, where no other worker sends it.
+    const sentAt = clock.now();
+    const deadline = Date.now() + leaseMs - 1_000 - (sentAt.getTime() - claimedAt.getTime());
+    for (let wait = 250; ; wait = Math.min(wait * 2, 2_000)) {
+      try {
+        await settle(id, { status: 'sent', error: null, externalMessageId: result.messageId, sentAt });
+        return 'sent';
+      } catch (err) {
+        if (!unavailableDependency(err) || Date.now() + wait > deadline) throw err;
+        logger.warn({ notificationId: id, retryInMs: wait }, 'sent, but the outcome could not be written yet; retrying within the claim');
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
   };
 }
 

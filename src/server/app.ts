@@ -13,6 +13,8 @@ import { domainErrorBody, httpErrorBody, validationErrorBody, withRequestId, REQ
 import { createValidatorCompiler } from './validation.js';
 import type { Logger } from '../infra/logger.js';
 import { runHealthChecks, type HealthCheck } from './health.js';
+import { DEPENDENCY_RETRY_AFTER_SECONDS, unavailableDependency } from '../infra/dependency-errors.js';
+import { clip } from '../lib/clip.js';
 
 export interface AppDeps {
   logger: Logger;
@@ -110,6 +112,16 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       return reply.status(400).send(withRequestId(validationErrorBody(error.message, error.validation.map((v) => ({ field: fieldPath(v.instancePath, v.params, part), message: v.message }))), request.id));
     }
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
+    // Redis or PostgreSQL unreachable (a restart, a failover, an exhausted pool): nothing was
+    // half-written, so the caller is told to come back (Telegram, VK and the shop retry a 5xx).
+    const down = status >= 500 ? unavailableDependency(error) : undefined;
+    if (down) {
+      request.log.warn({ dependency: down, url: request.routeOptions.url, err: { message: clip(error.message, 200) } }, 'dependency unavailable; answered 503');
+      return reply
+        .status(503)
+        .header('Retry-After', String(DEPENDENCY_RETRY_AFTER_SECONDS))
+        .send(withRequestId({ error: 'unavailable', message: 'A storage service is unavailable for a moment; retry later', details: { retryAfterSeconds: DEPENDENCY_RETRY_AFTER_SECONDS } }, request.id));
+    }
     if (status < 500) {
       const details = (error as { details?: Record<string, unknown> }).details;
       return reply.status(status).send(withRequestId({ ...httpErrorBody(status, error.code, error.message), ...(details ? { details } : {}) }, request.id));
