@@ -332,7 +332,10 @@ export function createBroadcastProcessors(deps: BroadcastProcessorDeps) {
 
       const unsent = waiting.map((r) => r.id);
       if (stop === 'cancelled') for (const id of unsent) note({ id, status: 'skipped', error: 'cancelled' });
-      else await release(unsent);
+      else if (unsent.length > 0) {
+        // Back to the pump, never tried: the claim's attempt is given back.
+        await prisma.broadcastDelivery.updateMany({ where: { id: { in: unsent }, status: 'pending' }, data: { sendingAt: null, enqueuedAt: null, attempts: { decrement: 1 } } });
+      }
       // Transient failures: the job is retried with backoff and claims them again.
       if (retry.length > 0) await prisma.broadcastDelivery.updateMany({ where: { id: { in: retry.map((r) => r.id) }, status: 'pending' }, data: { sendingAt: null, error: clip(transient!.message) } });
       await Promise.all(written);
