@@ -20,7 +20,7 @@
  */
 import { DelayedError, UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
 import { SendFailure, type OutboundSender } from '../channels/outbound.js';
-import type { TokenPacer } from '../channels/token-pacer.js';
+import { slotMissed, type TokenPacer } from '../channels/token-pacer.js';
 import { VK_BLOCKED, VK_RATE_LIMITED, VK_RETRY_AFTER_SECONDS } from '../channels/vk/errors.js';
 import { renderMessage, telegramCall, vkParams, type BroadcastContent, type RenderedMessage } from '../domain/broadcasts/content.js';
 import { messageKey, vkRandomId } from '../domain/broadcasts/broadcasts.service.js';
@@ -266,6 +266,11 @@ export function createBroadcastProcessors(deps: BroadcastProcessorDeps) {
       async function sendOne(row: ClaimedRow, at: number, state: BroadcastState): Promise<void> {
         const wait = at - Date.now();
         if (wait >= 1) await sleep(wait);
+        if (slotMissed(at)) {
+          // This process stalled past the slot: sending now would bunch with the next ones.
+          waiting.unshift(row);
+          return;
+        }
         let messageId: string;
         try {
           messageId = (await sender.send(telegramCall(await render(state, row), row.chatId))).messageId;
@@ -312,7 +317,8 @@ export function createBroadcastProcessors(deps: BroadcastProcessorDeps) {
         }
         const grant = await pacer.reserve(waiting.length, 'low');
         if (grant.count === 0) {
-          await sleep(Math.min(grant.waitMs, 100));
+          // Not less than a few ms: many chunks polling a full schedule would only spin.
+          await sleep(Math.min(Math.max(grant.waitMs, 10), 100));
           continue;
         }
         const base = Date.now() + grant.firstInMs;
@@ -327,6 +333,9 @@ export function createBroadcastProcessors(deps: BroadcastProcessorDeps) {
             .finally(() => inFlight.delete(p));
           inFlight.add(p);
         }
+        // Ask for more when these slots are nearly used (a grant reaches at most 100 ms ahead).
+        const lead = base + grant.count * grant.spacingMs - Date.now() - 50;
+        if (lead >= 1) await sleep(Math.min(lead, 100));
       }
       await Promise.all(inFlight);
 

@@ -18,7 +18,8 @@
  *
  * Times come from Redis (`TIME`), so processes with skewed clocks agree; a caller turns the
  * offset it gets back into its own clock when the answer arrives, which only ever makes
- * its sends later than their slots, never earlier.
+ * its sends later than their slots, never earlier; a slot missed by more than
+ * PACER_LATE_MS is dropped, never used late.
  */
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
@@ -27,6 +28,17 @@ export type PacerPriority = 'high' | 'low';
 
 /** Below the cap by this share: the margin that absorbs uneven request delays (see above). */
 export const PACER_HEADROOM = 0.03;
+
+/**
+ * A slot is used only within this long after its time. A process that stalled (a busy CPU,
+ * a long GC) would otherwise fire every slot it missed at once, and a run of late slots
+ * landing together with the next on-time ones is more than the cap in one second. A late
+ * slot is dropped and the message takes a new one: under load the rate falls, the cap holds.
+ */
+export const PACER_LATE_MS = 15;
+
+/** True when a slot due at `at` (local ms) may no longer be used. */
+export const slotMissed = (at: number, now = Date.now()): boolean => now - at > PACER_LATE_MS;
 
 export interface TokenPacerSettings {
   redis: Redis;
@@ -106,8 +118,10 @@ export function createTokenPacer(settings: TokenPacerSettings): TokenPacer {
       for (;;) {
         const grant = await reserve(1, priority);
         if (grant.count > 0) {
+          const at = Date.now() + grant.firstInMs;
           if (grant.firstInMs >= 1) await sleep(grant.firstInMs);
-          return;
+          if (!slotMissed(at)) return;
+          continue;
         }
         await sleep(grant.waitMs);
       }
