@@ -16,7 +16,8 @@
  * and the fake on this machine. Each row prints the load average and the CPU share of this
  * process (it runs the fakes) so a loaded machine or a saturated fake shows in the figures.
  * A watchdog (BENCH_WATCHDOG_MINUTES, 25) kills the workers and exits if a run hangs.
- * BENCH_RUN=<name> gives the run its own database and Redis keys.
+ * BENCH_RUN=<name> gives the run its own database and Redis keys. BENCH_CPU_PROF=<dir> writes a
+ * .cpuprofile of each worker process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -241,7 +242,8 @@ async function main(): Promise<void> {
 
     const workers: ChildProcess[] = [];
     for (let i = 0; i < WORKERS; i++) {
-      const c = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'worker'], { env: { ...process.env, ...env } as NodeJS.ProcessEnv, stdio: ['ignore', 'ignore', 'inherit'] });
+      const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+      const c = spawn(process.execPath, [...prof, '--import', 'tsx', 'src/main.ts', 'worker'], { env: { ...process.env, ...env } as NodeJS.ProcessEnv, stdio: ['ignore', 'ignore', 'inherit'] });
       children.push(c);
       workers.push(c);
     }
