@@ -9,7 +9,7 @@
  */
 import { Redis } from 'ioredis';
 import { createTelegramSender } from '../../src/channels/telegram-sender.js';
-import { createTokenPacer, slotMissed } from '../../src/channels/token-pacer.js';
+import { createTokenPacer, sendAtSlots } from '../../src/channels/token-pacer.js';
 
 const env = (name: string): string => {
   const v = process.env[name];
@@ -22,39 +22,15 @@ const pacer = createTokenPacer({ redis, key: env('BARE_PACER_KEY'), ratePerSecon
 const sender = createTelegramSender({ token: env('BARE_TOKEN'), apiRoot: env('BARE_API_ROOT'), paidBroadcast: env('BARE_PAID') === 'true' });
 const count = Number(env('BARE_COUNT'));
 const firstChat = Number(env('BARE_FIRST_CHAT'));
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-const waiting = Array.from({ length: count }, (_, i) => firstChat + i);
 let failed = 0;
-const inFlight = new Set<Promise<void>>();
-while (waiting.length > 0 || inFlight.size > 0) {
-  if (waiting.length === 0) {
-    await Promise.race(inFlight);
-    continue;
-  }
-  const grant = await pacer.reserve(waiting.length, 'low');
-  if (grant.count === 0) {
-    await sleep(Math.min(Math.max(grant.waitMs, 10), 100));
-    continue;
-  }
-  const base = Date.now() + grant.firstInMs;
-  for (let i = 0; i < grant.count && waiting.length > 0; i++) {
-    const chat = waiting.shift()!;
-    const at = base + i * grant.spacingMs;
-    const p: Promise<void> = (async () => {
-      const wait = at - Date.now();
-      if (wait >= 1) await sleep(wait);
-      // A missed slot is dropped, as in Kabinet's sends; the message takes a new one.
-      if (slotMissed(at)) return void waiting.unshift(chat);
-      await sender.send({ method: 'sendMessage', payload: { chat_id: chat, text: 'Скидка 20%' } }).catch(() => {
-        failed += 1;
-      });
-    })().finally(() => inFlight.delete(p));
-    inFlight.add(p);
-  }
-  const lead = base + grant.count * grant.spacingMs - Date.now() - 50;
-  if (lead >= 1) await sleep(Math.min(lead, 100));
-}
+const chats = Array.from({ length: count }, (_, i) => firstChat + i);
+// The same pacing loop as a Telegram broadcast chunk (sendAtSlots), without database or rendering.
+await sendAtSlots(pacer, chats, 'low', async (chat) => {
+  await sender.send({ method: 'sendMessage', payload: { chat_id: chat, text: 'Скидка 20%' } }).catch(() => {
+    failed += 1;
+  });
+});
 await redis.quit();
 if (failed > 0) console.error(`bare-sender: ${failed} sends refused`);
 process.exit(0);

@@ -20,7 +20,7 @@
  */
 import { DelayedError, UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
 import { SendFailure, type OutboundSender } from '../channels/outbound.js';
-import { slotMissed, type TokenPacer } from '../channels/token-pacer.js';
+import { sendAtSlots, type TokenPacer } from '../channels/token-pacer.js';
 import { VK_BLOCKED, VK_RATE_LIMITED, VK_RETRY_AFTER_SECONDS } from '../channels/vk/errors.js';
 import { renderMessage, telegramCall, vkParams, type BroadcastContent, type RenderedMessage } from '../domain/broadcasts/content.js';
 import { messageKey, vkRandomId } from '../domain/broadcasts/broadcasts.service.js';
@@ -252,9 +252,8 @@ export function createBroadcastProcessors(deps: BroadcastProcessorDeps) {
       if (claimed.length === 0) return later(job, token, rowsWhere, telegramLeaseMs);
       const takenOver = claimed.filter((r) => r.attempts > 1).length;
       if (takenOver > 0) logger.info({ broadcastId, rows: takenOver }, 'broadcast rows taken over from a worker that stopped mid-send (or retried); sending again');
-      const waiting = await screen(claimed);
+      const rows = await screen(claimed);
       const deadline = Date.now() + sendWindowMs;
-      const inFlight = new Set<Promise<void>>();
       const written: Array<Promise<void>> = [];
       let writeFailure: unknown;
       // Handled at once (an outcome write may fail long before the chunk ends), thrown at the end.
@@ -262,15 +261,9 @@ export function createBroadcastProcessors(deps: BroadcastProcessorDeps) {
       const retry: ClaimedRow[] = [];
       let transient: SendFailure | undefined;
       let stop: 'paused' | 'cancelled' | 'late' | undefined;
+      let state: BroadcastState = first;
 
-      async function sendOne(row: ClaimedRow, at: number, state: BroadcastState): Promise<void> {
-        const wait = at - Date.now();
-        if (wait >= 1) await sleep(wait);
-        if (slotMissed(at)) {
-          // This process stalled past the slot: sending now would bunch with the next ones.
-          waiting.unshift(row);
-          return;
-        }
+      async function sendOne(row: ClaimedRow, again: () => void): Promise<void> {
         let messageId: string;
         try {
           messageId = (await sender.send(telegramCall(await render(state, row), row.chatId))).messageId;
@@ -280,7 +273,7 @@ export function createBroadcastProcessors(deps: BroadcastProcessorDeps) {
             case 'rate_limited':
               // Nothing went out: every sender of this token waits, and the row takes a new slot.
               await pacer.hold(Math.max(1, failure.retryAfterSeconds ?? 1) * 1000);
-              waiting.unshift(row);
+              again();
               return;
             case 'blocked':
               note({ id: row.id, status: 'blocked', error: clip(failure.message) });
@@ -301,45 +294,20 @@ export function createBroadcastProcessors(deps: BroadcastProcessorDeps) {
         note({ id: row.id, status: 'sent', externalMessageId: messageId });
       }
 
-      while (waiting.length > 0 || inFlight.size > 0) {
-        if (waiting.length === 0) {
-          await Promise.race(inFlight);
-          continue;
-        }
-        const state = await states.get(broadcastId);
-        if (!state || state.status !== 'sending') {
-          stop = state?.status === 'paused' ? 'paused' : 'cancelled';
-          break;
-        }
-        if (Date.now() > deadline) {
-          stop = 'late';
-          break;
-        }
-        const grant = await pacer.reserve(waiting.length, 'low');
-        if (grant.count === 0) {
-          // Not less than a few ms: many chunks polling a full schedule would only spin.
-          await sleep(Math.min(Math.max(grant.waitMs, 10), 100));
-          continue;
-        }
-        const base = Date.now() + grant.firstInMs;
-        for (let i = 0; i < grant.count && waiting.length > 0; i++) {
-          const row = waiting.shift()!;
-          // sendOne handles the platform's answers; anything else (Redis down during a hold) retries the row.
-          const p: Promise<void> = sendOne(row, base + i * grant.spacingMs, state)
-            .catch((err: unknown) => {
-              retry.push(row);
-              transient ??= asFailure(err);
-            })
-            .finally(() => inFlight.delete(p));
-          inFlight.add(p);
-        }
-        // Ask for more when these slots are nearly used (a grant reaches at most 100 ms ahead).
-        const lead = base + grant.count * grant.spacingMs - Date.now() - 50;
-        if (lead >= 1) await sleep(Math.min(lead, 100));
+      const { unsent: left, errors } = await sendAtSlots(pacer, rows, 'low', sendOne, async () => {
+        const now = await states.get(broadcastId);
+        if (!now || now.status !== 'sending') stop = now?.status === 'paused' ? 'paused' : 'cancelled';
+        else if (Date.now() > deadline) stop = 'late';
+        else state = now;
+        return stop === undefined;
+      });
+      // Anything that escaped sendOne (Redis down during a hold): tried again with the job.
+      for (const { item, error } of errors) {
+        retry.push(item);
+        transient ??= asFailure(error);
       }
-      await Promise.all(inFlight);
 
-      const unsent = waiting.map((r) => r.id);
+      const unsent = left.map((r) => r.id);
       if (stop === 'cancelled') for (const id of unsent) note({ id, status: 'skipped', error: 'cancelled' });
       else if (unsent.length > 0) {
         // Back to the pump, never tried: the claim's attempt is given back.

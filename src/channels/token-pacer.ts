@@ -140,3 +140,62 @@ export function createTelegramTokenPacer(deps: { redis: Redis; redisKeyPrefix: s
   const bot = /^(\d+):/.exec(deps.token)?.[1] ?? createHash('sha256').update(deps.token).digest('hex').slice(0, 16);
   return createTokenPacer({ redis: deps.redis, key: `${deps.redisKeyPrefix}pace:telegram:${bot}:token`, ratePerSecond: deps.ratePerSecond });
 }
+
+export interface SlotRunResult<T> {
+  /** Items never sent: `proceed` said stop before their slot came. */
+  unsent: T[];
+  /** Items whose `send` threw (it should classify its own failures; this is what escaped). */
+  errors: Array<{ item: T; error: unknown }>;
+}
+
+/**
+ * Sends `items` concurrently, each at a slot of `pacer`: reserves runs of slots (as many as
+ * fit the priority's horizon), sends each item at its slot's time, and gives a missed slot's
+ * item a new one. `proceed` is asked before each run of slots (false: stop taking slots; the
+ * items not started are returned). `send` gets `again()` to put its item back for a later
+ * slot (after a 429 that nothing went out for).
+ */
+export async function sendAtSlots<T>(
+  pacer: TokenPacer,
+  items: readonly T[],
+  priority: PacerPriority,
+  send: (item: T, again: () => void) => Promise<void>,
+  proceed?: () => Promise<boolean>,
+): Promise<SlotRunResult<T>> {
+  const waiting = [...items];
+  const errors: SlotRunResult<T>['errors'] = [];
+  const inFlight = new Set<Promise<void>>();
+  while (waiting.length > 0 || inFlight.size > 0) {
+    if (waiting.length === 0) {
+      await Promise.race(inFlight);
+      continue;
+    }
+    if (proceed && !(await proceed())) break;
+    const grant = await pacer.reserve(waiting.length, priority);
+    if (grant.count === 0) {
+      // Not less than a few ms: many callers polling a full schedule would only spin.
+      await defaultSleep(Math.min(Math.max(grant.waitMs, 10), 100));
+      continue;
+    }
+    const base = Date.now() + grant.firstInMs;
+    for (let i = 0; i < grant.count && waiting.length > 0; i++) {
+      const item = waiting.shift()!;
+      const at = base + i * grant.spacingMs;
+      const p: Promise<void> = (async () => {
+        const wait = at - Date.now();
+        if (wait >= 1) await defaultSleep(wait);
+        // This process stalled past the slot: sending now would bunch with the next ones.
+        if (slotMissed(at)) return void waiting.unshift(item);
+        await send(item, () => waiting.unshift(item));
+      })()
+        .catch((error: unknown) => void errors.push({ item, error }))
+        .finally(() => inFlight.delete(p));
+      inFlight.add(p);
+    }
+    // Ask for more when these slots are nearly used (a grant reaches at most the horizon ahead).
+    const lead = base + grant.count * grant.spacingMs - Date.now() - 50;
+    if (lead >= 1) await defaultSleep(Math.min(lead, 100));
+  }
+  await Promise.all(inFlight);
+  return { unsent: waiting, errors };
+}
