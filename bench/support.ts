@@ -11,7 +11,12 @@
  * Latency = from the moment the fake queues the person's update (its webhook POST leaves in the
  * same tick) to the moment the fake answered the relayed send. Samples are sequential (one
  * message in flight), so each figure is the relay itself, not queueing behind other messages.
+ * Baseline in the same run: the bare send to the customer (the customer messenger the worker
+ * uses, called directly: the platform round trip with no webhook, database or queue), so
+ * "operator → customer" minus it is what Kabinet adds. The load average is printed with the
+ * figures (a loaded machine inflates them).
  */
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { createFakeTelegram, type FakeTelegram } from '../src/fakes/telegram/index.js';
 import { createFakeVk } from '../src/fakes/vk/index.js';
@@ -24,12 +29,17 @@ import { STAFF_WEBHOOK_PATH } from '../src/staff/webhook.plugin.js';
 import { createIdentitiesService } from '../src/domain/customers/identities.js';
 import { createSupportService } from '../src/domain/support/support.service.js';
 import { createStaffGroupPoster } from '../src/staff/staff-posts.js';
-import { createPhase, databaseUrl, freePort, machine } from './lib/setup.js';
+import { telegramCustomerMessenger, vkCustomerMessenger, type CustomerMessenger } from '../src/staff/customer-delivery.js';
+import { vkChannelFromInfra } from '../src/channels/vk/vk-customer-bot.js';
+import type { Recipient } from '../src/domain/support/support.service.js';
+import { createPhase, DATABASE_NAME, databaseUrl, freePort, machine } from './lib/setup.js';
 import { ms, summarize, table } from './lib/stats.js';
 import pg from 'pg';
 
 const BUDGET_MS = 240_000;
-const DB = 'kabinet_bench_support';
+/** kabinet_bench_support, or kabinet_bench_<BENCH_RUN>_support. */
+const DB = `${DATABASE_NAME}_support`;
+const load = () => loadavg().map((n) => n.toFixed(2)).join(' / ');
 const SAMPLES = Number(process.env.BENCH_SUPPORT_SAMPLES ?? 100);
 /** One VK relay round (question and answer) at most every this often: under VK's 20 requests/s. */
 const VK_PACE_MS = 125;
@@ -157,11 +167,16 @@ async function run(options: { name: string; fakeGroupLimit: boolean; env: Record
       await vk.close();
     },
   };
-  return { ...phaseHandle, vk, group, operator, support, poster, openCustomers, phase };
+  // The baseline: the same messengers the operator-reply worker sends through, called directly.
+  const messengers: Record<'telegram' | 'vk', CustomerMessenger> = {
+    telegram: telegramCustomerMessenger({ token: TG, apiRoot }),
+    vk: vkCustomerMessenger(vkChannelFromInfra(phase).bridge),
+  };
+  return { ...phaseHandle, vk, group, operator, support, poster, openCustomers, phase, messengers };
 }
 
 console.log(`Kabinet support benchmarks — ${new Date().toISOString()}`);
-console.log(`Machine: ${machine()}`);
+console.log(`Machine: ${machine()}; load average (1/5/15 min) at start: ${load()}`);
 console.log(`Sizes: ${SAMPLES} sequential relays per direction and messenger; burst of ${BURST} customers; group window ${WINDOW_MS} ms (Telegram: 60000)\n`);
 
 await freshDatabase();
@@ -216,10 +231,22 @@ for (const platform of ['telegram', 'vk'] as const) {
     // community token's 20 requests a second and wait on the shared budget. Keep to 8 a second.
     if (platform === 'vk') await new Promise((r) => setTimeout(r, Math.max(0, VK_PACE_MS - (performance.now() - started))));
   }
+  // Baseline: the bare send to the same customers, sequential, paced like the relay on VK.
+  const bare: number[] = [];
+  for (let s = 0; s < SAMPLES; s++) {
+    const started = performance.now();
+    const c = customers[s % customers.length]!;
+    const to: Recipient = { identityId: '', platform, chatId: String(c.id), language: 'ru', blocked: false };
+    await lat.messengers[platform].sendText(to, `bare ${platform} ${s}`);
+    bare.push(performance.now() - started);
+    if (platform === 'vk') await new Promise((r) => setTimeout(r, Math.max(0, VK_PACE_MS - (performance.now() - started))));
+  }
   const a = summarize(inbound);
   const b = summarize(outbound);
+  const z = summarize(bare);
   rows.push(['customer → topic', platform, String(a.count), ms(a.p50), ms(a.p95), ms(a.p99), ms(a.max)]);
   rows.push(['operator → customer', platform, String(b.count), ms(b.p50), ms(b.p95), ms(b.p99), ms(b.max)]);
+  rows.push(['  baseline: bare send', platform, String(z.count), ms(z.p50), ms(z.p95), ms(z.p99), ms(z.max)]);
   log(`  ${platform}: done`);
 }
 await lat.close();
@@ -262,5 +289,7 @@ console.log(table([
   ['2. burst drain', 'customers', 'posts', '429 from the fake', 'lost', 'drain', 'ideal at the limit', 'drain at 20/min (scaled)'],
   [`20 per ${WINDOW_MS} ms`, String(BURST), String(posted), String(refused), String(lost), ms(drainMs), ms(ideal), `${((drainMs * 60_000) / WINDOW_MS / 1000).toFixed(0)} s`],
 ]));
-console.log('\nGoal: p99 under 300 ms for the relay itself; the burst drains at the group limit with no 429 and nothing lost.');
+console.log(`\nLoad average (1/5/15 min) at the end: ${load()}.`);
+console.log('"operator → customer": the operator\'s message in the topic → stored → queued → the worker\'s send answered by the fake. "baseline: bare send": that send alone, called directly.');
+console.log('Goal: p99 under 300 ms for the relay itself; the burst drains at the group limit with no 429 and nothing lost.');
 process.exit(0);

@@ -15,6 +15,8 @@ export const QueueName = {
   broadcasts: 'broadcasts',
   /** Periodic housekeeping: points expiry, support auto-replies, dedup cleanup. */
   maintenance: 'maintenance',
+  /** Operators' answers to customers, delivered in order per conversation (src/staff/operator-reply.queue.ts). */
+  operatorReplies: 'operator-replies',
   /** Support auto-replies and staff reminders, on a schedule. */
   supportSweep: 'support-sweep',
 } as const;

@@ -9,6 +9,7 @@ import type { StaffService } from '../domain/support/staff.service.js';
 import type { TFunction, Translator } from '../infra/i18n.js';
 import type { Logger } from '../infra/logger.js';
 import type { OperatorReplies } from './operator-replies.js';
+import type { OperatorReplyQueue } from './operator-reply.queue.js';
 import type { StaffGroupPoster } from './staff-posts.js';
 
 export interface StaffMemberRef extends StaffRef {
@@ -33,6 +34,8 @@ export interface StaffServices {
   cards: CardQueries;
   poster: StaffGroupPoster;
   replies: OperatorReplies;
+  /** Where the staff bot hands operators' answers (and the close line) for delivery. */
+  replyQueue: OperatorReplyQueue;
 }
 
 export interface StaffKit {

@@ -1,23 +1,37 @@
 /**
  * Operator → customer, on the customer's messenger. Telegram: the customer bot sends the text,
- * or uploads the file again (the staff bot's file_id means nothing to it). VK: messages.send,
- * photos uploaded through the bridge; a kind VK cannot take from a bot (documents, voice,
- * stickers here) arrives as a clear line naming the file. Refusals are SendFailure, classified
- * the way the send queues classify them.
+ * or uploads the file again (the staff bot's file_id means nothing to it). VK: messages.send
+ * through the bridge, photos uploaded as photos, documents, videos and other files as VK
+ * documents, voice (ogg/opus) as a voice message; stickers cannot be sent by a community
+ * (`undefined`: the caller says so in text), and a file VK refused to take is FileUnavailable
+ * (the caller sends a clear line instead). Refusals of the send are SendFailure, classified the
+ * way the send queues classify them.
+ *
+ * `idempotencyKey`: the same for every attempt of one logical send. VK derives the message's
+ * random_id from it, so a repeat after a crash is dropped by VK; Telegram has no such field.
  */
 import { Api, InputFile } from 'grammy';
 import type { Attachment, Recipient } from '../domain/support/support.service.js';
 import { classifyTelegramError } from '../channels/telegram-sender.js';
 import { SendFailure } from '../channels/outbound.js';
 import type { VkBridge } from '../channels/vk/method-table.js';
-import { toSendFailure } from '../channels/vk/errors.js';
+import { VkUploadError, toSendFailure } from '../channels/vk/errors.js';
 import type { InlineButtons } from '../bot/features/support-callbacks.js';
+import { FileUnavailable } from './files.js';
+
+export interface SendOptions {
+  /** The same for every attempt of one logical send (VK: random_id derived from it). */
+  idempotencyKey?: string;
+}
 
 export interface CustomerMessenger {
   /** Plain text (no markup is parsed), with optional buttons; returns the platform's message id. */
-  sendText(to: Recipient, text: string, keyboard?: InlineButtons): Promise<string>;
-  /** A file; `undefined` when this platform cannot carry this kind (the caller says so in text). */
-  sendFile(to: Recipient, file: { kind: Attachment['kind']; data: Buffer; fileName: string }, caption?: string): Promise<string | undefined>;
+  sendText(to: Recipient, text: string, keyboard?: InlineButtons, options?: SendOptions): Promise<string>;
+  /**
+   * A file; `undefined` when this platform cannot carry this kind, FileUnavailable when it
+   * refused this file (either way the caller says so in text).
+   */
+  sendFile(to: Recipient, file: { kind: Attachment['kind']; data: Buffer; fileName: string }, caption?: string, options?: SendOptions): Promise<string | undefined>;
 }
 
 type TelegramMethod = 'sendPhoto' | 'sendDocument' | 'sendVoice' | 'sendAudio' | 'sendVideo' | 'sendAnimation' | 'sendVideoNote' | 'sendSticker';
@@ -58,19 +72,22 @@ export function telegramCustomerMessenger(settings: { token: string; apiRoot: st
 }
 
 export function vkCustomerMessenger(bridge: VkBridge): CustomerMessenger {
-  const exec = async (method: string, payload: Record<string, unknown>) => {
+  const exec = async (method: string, payload: Record<string, unknown>, options: SendOptions = {}) => {
     try {
-      const sent = (await bridge.execute(method, payload)) as { message_id: number };
+      const sent = (await bridge.execute(method, payload, options.idempotencyKey !== undefined ? { idempotencyKey: options.idempotencyKey } : {})) as { message_id: number };
       return String(sent.message_id);
     } catch (err) {
+      if (err instanceof VkUploadError) throw new FileUnavailable(err.message);
       throw toSendFailure(err, method);
     }
   };
   return {
-    sendText: (to, text, keyboard) => exec('sendMessage', { chat_id: to.chatId, text, ...(keyboard ? { reply_markup: keyboard } : {}) }),
-    async sendFile(to, file, caption) {
-      if (file.kind !== 'photo') return undefined;
-      return exec('sendPhoto', { chat_id: to.chatId, photo: new InputFile(file.data, file.fileName), ...(caption ? { caption } : {}) });
+    sendText: (to, text, keyboard, options) => exec('sendMessage', { chat_id: to.chatId, text, ...(keyboard ? { reply_markup: keyboard } : {}) }, options),
+    async sendFile(to, file, caption, options) {
+      // A community bot can send only stickers it owns, never one from Telegram.
+      if (file.kind === 'sticker') return undefined;
+      const [method, field] = TELEGRAM_METHOD[file.kind];
+      return exec(method, { chat_id: to.chatId, [field]: new InputFile(file.data, file.fileName), ...(caption ? { caption } : {}) }, options);
     },
   };
 }

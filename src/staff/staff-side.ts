@@ -25,6 +25,7 @@ import { telegramCustomerMessenger, vkCustomerMessenger, type CustomerMessenger 
 import { createFileSource, telegramFiles } from './files.js';
 import { createGroupLimiter } from './group-limiter.js';
 import { createOperatorReplies } from './operator-replies.js';
+import { createOperatorReplyQueue, startOperatorReplyWorker } from './operator-reply.queue.js';
 import { createStaffBot, type StaffBot } from './staff-bot.js';
 import { startStaffGroupWorkers } from './staff-group.worker.js';
 import { createStaffGroupPoster } from './staff-posts.js';
@@ -57,8 +58,9 @@ export function createStaffServices(infra: Infrastructure, options: StaffSideOpt
     ...(config.telegram.token ? { telegram: telegramFiles({ token: config.telegram.token, apiRoot: config.telegram.apiRoot }) } : {}),
     ...(config.staff.token ? { staff: telegramFiles({ token: config.staff.token, apiRoot: config.telegram.apiRoot }) } : {}),
   });
-  const replies = createOperatorReplies({ support, messengers, files, poster, translator, logger });
-  const services: StaffServices = { support, staff: createStaffService({ prisma }), cards: createCardQueries({ prisma }), poster, replies };
+  const replies = createOperatorReplies({ support, messengers, files, poster, translator, staffLanguage: config.i18n.defaultLanguage, logger });
+  const replyQueue = createOperatorReplyQueue({ queues });
+  const services: StaffServices = { support, staff: createStaffService({ prisma }), cards: createCardQueries({ prisma }), poster, replies, replyQueue };
   const kit: StaffKit = { services, translator, logger, language: config.i18n.defaultLanguage, timeZone: config.timeZone, chatIds: config.staff.chatIds };
   return { ...services, kit };
 }
@@ -133,7 +135,7 @@ export function createStaffChannel(infra: Infrastructure, options: StaffSideOpti
   };
 }
 
-/** The worker role's part: one paced worker per staff group, and the support sweeper. */
+/** The worker role's part: one paced worker per staff group, operators' answers, and the support sweeper. */
 export async function startStaffWorkers(infra: Infrastructure, options: StaffSideOptions = {}): Promise<Worker[]> {
   const { config, redis, logger, queues, translator } = infra;
   const token = config.staff.token;
@@ -161,6 +163,15 @@ export async function startStaffWorkers(infra: Infrastructure, options: StaffSid
     chatIds: config.staff.chatIds,
     lockDurationMs: config.queueLockDurationMs,
   });
+  const replyWorker = startOperatorReplyWorker({
+    queues,
+    redis,
+    redisKeyPrefix: config.redisKeyPrefix,
+    support: services.support,
+    replies: services.replies,
+    logger,
+    lockDurationMs: config.queueLockDurationMs,
+  });
   const sweeper = await startSupportSweeper({
     queues,
     logger,
@@ -171,5 +182,5 @@ export async function startStaffWorkers(infra: Infrastructure, options: StaffSid
     everyMs: config.support.sweepIntervalMs,
     timeZone: config.timeZone,
   });
-  return [...workers, sweeper];
+  return [...workers, replyWorker, sweeper];
 }

@@ -2,7 +2,8 @@
  * Waiting customers are not forgotten. On a schedule (one run per interval across all worker
  * processes, BullMQ job scheduler): the auto-reply to a customer nobody answered within
  * SUPPORT_AUTO_REPLY_AFTER_SECONDS, a reminder in the staff topic for a conversation waiting
- * SUPPORT_REMINDER_AFTER_SECONDS, and a new relay job for customer messages whose job was lost.
+ * SUPPORT_REMINDER_AFTER_SECONDS, a new relay job for customer messages whose job was lost, and
+ * a new delivery job for operators' answers still pending after STALE_REPLY_SECONDS.
  * Each conversation is claimed in the database first, so a repeated run sends nothing twice.
  */
 import type { Worker } from 'bullmq';
@@ -12,11 +13,12 @@ import type { QueueFactory } from '../infra/queues.js';
 import { formatDate } from '../lib/format.js';
 import { QueueName } from '../queues/names.js';
 import type { StaffServices } from './context.js';
+import { STALE_REPLY_SECONDS } from './operator-reply.queue.js';
 
 export interface SupportSweeperDeps {
   queues: QueueFactory;
   logger: Logger;
-  services: Pick<StaffServices, 'support' | 'poster' | 'replies'>;
+  services: Pick<StaffServices, 'support' | 'poster' | 'replies' | 'replyQueue'>;
   hours: WorkingHours;
   autoReplyAfterSeconds: number;
   reminderAfterSeconds: number;
@@ -26,8 +28,8 @@ export interface SupportSweeperDeps {
 }
 
 /** One pass; exported for tests. */
-export async function sweepSupport(deps: Omit<SupportSweeperDeps, 'queues' | 'everyMs'>): Promise<{ autoReplies: number; reminders: number; relays: number }> {
-  const { support, poster, replies } = deps.services;
+export async function sweepSupport(deps: Omit<SupportSweeperDeps, 'queues' | 'everyMs'>): Promise<{ autoReplies: number; reminders: number; relays: number; resends: number }> {
+  const { support, poster, replies, replyQueue } = deps.services;
   const now = deps.now?.() ?? new Date();
   let autoReplies = 0;
   for (const due of await support.claimAutoReplies(deps.autoReplyAfterSeconds)) {
@@ -47,7 +49,13 @@ export async function sweepSupport(deps: Omit<SupportSweeperDeps, 'queues' | 'ev
     await poster.relay(conversationId);
     relays++;
   }
-  return { autoReplies, reminders, relays };
+  // Operators' answers whose delivery job was lost (the web process died after storing them).
+  let resends = 0;
+  for (const conversationId of await support.stalePendingReplies(STALE_REPLY_SECONDS)) {
+    await replyQueue.resend(conversationId);
+    resends++;
+  }
+  return { autoReplies, reminders, relays, resends };
 }
 
 export async function startSupportSweeper(deps: SupportSweeperDeps): Promise<Worker> {
@@ -55,7 +63,7 @@ export async function startSupportSweeper(deps: SupportSweeperDeps): Promise<Wor
   await queue.upsertJobScheduler('support-sweep', { every: deps.everyMs }, { name: 'support-sweep', data: {} });
   return deps.queues.worker(QueueName.supportSweep, async () => {
     const result = await sweepSupport(deps);
-    if (result.autoReplies || result.reminders || result.relays) deps.logger.info(result, 'support sweep');
+    if (result.autoReplies || result.reminders || result.relays || result.resends) deps.logger.info(result, 'support sweep');
     return result;
   }, { concurrency: 1 }) as unknown as Worker;
 }

@@ -9,9 +9,6 @@
  * - VK: random_id is derived from the notification id, so VK drops the resend and every
  *   peer sees exactly one message.
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Worker } from 'bullmq';
 import { createTelegramSender } from '../../src/channels/telegram-sender.js';
@@ -27,6 +24,7 @@ import { createNotificationRenderer } from '../../src/notifications/render.js';
 import { createNotificationDispatcher } from '../../src/notifications/send-queue.js';
 import { startSendWorkers } from '../../src/notifications/send.worker.js';
 import { createTestContext, type TestContext } from '../support/context.js';
+import { holdingProxy as startHoldingProxy, killDrill, type HoldingProxy } from '../support/kill-drill.js';
 import { createCustomer, createOrder, createProduct } from '../support/factories.js';
 import { customerInTelegram, sentTo } from './support.js';
 
@@ -37,35 +35,14 @@ const COUNT = 12;
 let ctx: TestContext;
 let telegram: FakeTelegram;
 let vkFake: FakeVk;
-let child: ChildProcess | undefined;
 const workers: Worker[] = [];
-const proxies: Server[] = [];
+const proxies: HoldingProxy[] = [];
 
-/**
- * Forwards everything to `upstream`; the first request whose body matches `hold` reaches the
- * platform but its answer is never returned. Resolves `held` when that happened.
- */
+/** A holding proxy closed with the file. */
 async function holdingProxy(upstream: string, hold: (path: string, body: string) => boolean) {
-  let heldResolve!: () => void;
-  const held = new Promise<void>((r) => (heldResolve = r));
-  let holding = true;
-  const proxy = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', async () => {
-      const upstreamRes = await fetch(`${upstream}${req.url}`, { method: req.method, headers: { 'content-type': req.headers['content-type'] ?? 'application/json' }, body: body || undefined });
-      const text = await upstreamRes.text();
-      if (holding && hold(req.url ?? '', body)) {
-        holding = false;
-        heldResolve();
-        return;
-      }
-      res.writeHead(upstreamRes.status, { 'content-type': 'application/json' }).end(text);
-    });
-  });
-  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+  const proxy = await startHoldingProxy(upstream, hold);
   proxies.push(proxy);
-  return { root: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, held };
+  return proxy;
 }
 
 async function orderNotifications(customerIds: string[]): Promise<PendingNotification[]> {
@@ -79,19 +56,9 @@ async function orderNotifications(customerIds: string[]): Promise<PendingNotific
   return pending;
 }
 
-/** Starts the child worker, waits until it holds a send, kills it with SIGKILL. */
-async function killMidSend(env: Record<string, string>, held: Promise<void>) {
-  child = fork('test/notifications/send-worker.process.ts', [], {
-    execArgv: ['--import', 'tsx'],
-    env: { ...process.env, NODE_ENV: 'test', DATABASE_URL: ctx.config.databaseUrl, REDIS_URL: ctx.config.redisUrl, QUEUE_PREFIX: ctx.config.queuePrefix, REDIS_KEY_PREFIX: ctx.config.redisKeyPrefix, QUEUE_LOCK_DURATION_MS: '1000', LOG_LEVEL: 'silent', ...env },
-    stdio: 'ignore',
-  });
-  await held;
-  const exited = new Promise((r) => child!.once('exit', r));
-  child.kill('SIGKILL');
-  await exited;
-  child = undefined;
-}
+/** The send worker in a child process, killed with SIGKILL while it holds a send. */
+const drill = killDrill('test/notifications/send-worker.process.ts', () => ({ NODE_ENV: 'test', DATABASE_URL: ctx.config.databaseUrl, REDIS_URL: ctx.config.redisUrl, QUEUE_PREFIX: ctx.config.queuePrefix, REDIS_KEY_PREFIX: ctx.config.redisKeyPrefix, QUEUE_LOCK_DURATION_MS: '1000' }));
+const killMidSend = (env: Record<string, string>, held: Promise<void>) => drill.killWhenHeld(env, held);
 
 /** A second worker (this process) takes over the stalled job and the rest of the queue. */
 function takeOver(platform: Platform, sender: OutboundSender) {
@@ -123,13 +90,10 @@ beforeAll(async () => {
   vkFake.createGroup({ id: VK_GROUP, token: VK_TOKEN, confirmationCode: 'c0de', secret: 's3cret' });
 });
 afterAll(async () => {
-  child?.kill('SIGKILL');
+  drill.cleanup();
   await Promise.all(workers.map((w) => w.close()));
   await ctx?.close();
-  for (const proxy of proxies) {
-    proxy.closeAllConnections();
-    await new Promise((r) => proxy.close(r));
-  }
+  for (const proxy of proxies) await proxy.close();
   await telegram?.close();
   await vkFake?.close();
 });

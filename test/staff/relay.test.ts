@@ -84,6 +84,7 @@ describe('a Telegram customer and the staff group', () => {
     // The operator's photo reaches the customer as a photo.
     w.tg.sendPhoto(STAFF_TOKEN, w.olga.id, { chatId: groupId, threadId, caption: 'Ваша посылка', data: Buffer.from('parcel-jpeg') });
     await w.settleStaff();
+    await w.settleReplies();
     const last = w.tg.chat(TG_TOKEN, Number(anna.externalId)).filter((m) => m.direction === 'out').at(-1)!;
     expect(last.message.photo).toBeDefined();
     expect(last.caption).toBe('Ваша посылка');
@@ -202,7 +203,7 @@ describe('a Telegram customer and the staff group', () => {
 });
 
 describe('a VK customer and the staff group', () => {
-  it('relays texts and a photo both ways; a document from the operator arrives as a clear line', async () => {
+  it('relays texts and a photo both ways; a document from the operator arrives as a VK document', async () => {
     const ivan = vkDriver(w, { firstName: 'Иван' });
     await ivan.start();
     await ivan.press('❓ Помощь');
@@ -225,13 +226,16 @@ describe('a VK customer and the staff group', () => {
 
     w.tg.sendPhoto(STAFF_TOKEN, w.boris.id, { chatId: groupId, threadId, caption: 'Вот так', data: PNG_1X1 });
     await w.settleStaff();
+    await w.settleReplies();
     const last = w.vk.conversation(VK_GROUP, Number(ivan.externalId)).messages.filter((m) => m.out).at(-1)!;
     expect(last.text).toBe('Вот так');
     expect(last.attachments[0]?.type).toBe('photo');
 
     w.tg.sendFile(STAFF_TOKEN, w.boris.id, 'document', { chatId: groupId, threadId, data: Buffer.from('pdf'), fileName: 'return-form.pdf' });
     await w.settleStaff();
-    expect(ivan.lastText()).toContain('return-form.pdf');
+    await w.settleReplies();
+    const doc = w.vk.conversation(VK_GROUP, Number(ivan.externalId)).messages.filter((m) => m.out).at(-1)!;
+    expect(doc.attachments[0]).toMatchObject({ type: 'doc', object: { title: 'return-form.pdf' } });
     const failed = await w.ctx.prisma.supportMessage.count({ where: { conversationId: conversation.id, deliveryStatus: { not: 'sent' } } });
     expect(failed).toBe(0);
   });

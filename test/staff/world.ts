@@ -14,6 +14,7 @@ import { createTranscriptQueries } from '../../src/domain/support/transcripts.js
 import { createFakeTelegram, type ChatEntry, type FakeTelegram, type RateLimitConfig, type TgUser } from '../../src/fakes/telegram/index.js';
 import { createFakeVk, type FakeVk } from '../../src/fakes/vk/index.js';
 import { buildApp, type App } from '../../src/server/app.js';
+import { QueueName } from '../../src/queues/names.js';
 import { createStaffChannel, startStaffWorkers, type StaffChannel } from '../../src/staff/staff-side.js';
 import { STAFF_WEBHOOK_PATH } from '../../src/staff/webhook.plugin.js';
 import { vkClient } from '../channels/vk/support.js';
@@ -37,10 +38,12 @@ export interface StaffWorld extends World {
   topicLog(groupId: number, threadId?: number): ChatEntry[];
   /** Topics of a group: thread id → name. */
   topics(groupId: number): Map<number, string>;
-  /** An operator writes in a topic; resolves when the staff bot handled it. */
+  /** An operator writes in a topic; resolves when the staff bot handled it and the answer was delivered (or refused). */
   operatorSays(user: TgUser, groupId: number, threadId: number, text: string): Promise<void>;
-  /** An operator presses a button on a staff-group message. */
+  /** An operator presses a button on a staff-group message; resolves when what it queued for the customer went out. */
   operatorPresses(user: TgUser, groupId: number, messageId: number, data: string, force?: boolean): Promise<void>;
+  /** Resolves when the operator-reply queue is empty (every queued answer and close line delivered or refused). */
+  settleReplies(): Promise<void>;
   /** Resolves when the conversation's topic exists and shows `text`. */
   waitInTopic(conversationId: string, text: string | RegExp): Promise<{ groupId: number; threadId: number }>;
   settleStaff(): Promise<void>;
@@ -115,6 +118,12 @@ export async function createStaffWorld(options: StaffWorldOptions = {}): Promise
   const staffWorkers = await startStaffWorkers(ctx, { vk: vkClient(vk, VK_TOKEN) });
 
   const settleStaff = () => tg.waitForDelivery(STAFF_TOKEN, { timeoutMs: 15_000 });
+  const replyQueue = ctx.queues.queue(QueueName.operatorReplies);
+  const settleReplies = () =>
+    eventually(async () => {
+      const counts = await replyQueue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
+      return Object.values(counts).every((n) => n === 0);
+    }, 3000);
   const topicLog = (groupId: number, threadId?: number) => tg.chat(STAFF_TOKEN, groupId).filter((m) => threadId === undefined || m.threadId === threadId);
 
   return {
@@ -131,11 +140,14 @@ export async function createStaffWorld(options: StaffWorldOptions = {}): Promise
     async operatorSays(user, groupId, threadId, text) {
       tg.sendText(STAFF_TOKEN, user.id, text, { chatId: groupId, threadId });
       await settleStaff();
+      await settleReplies();
     },
     async operatorPresses(user, groupId, messageId, data, force = false) {
       tg.pressButton(STAFF_TOKEN, user.id, messageId, data, { chatId: groupId, force });
       await settleStaff();
+      await settleReplies();
     },
+    settleReplies,
     async waitInTopic(conversationId, text) {
       let where: { groupId: number; threadId: number } | undefined;
       await eventually(async () => {

@@ -31,6 +31,14 @@ export class UnsupportedPayloadError extends Error {
   override name = 'UnsupportedPayloadError';
 }
 
+/**
+ * A file could not be uploaded to VK (the upload server refused it, docs.save failed, it is
+ * over VK's size limit). The message itself was not sent; a caller may say so in text instead.
+ */
+export class VkUploadError extends Error {
+  override name = 'VkUploadError';
+}
+
 export const VK_RATE_LIMITED = new Set([6, 9, 29]);
 export const VK_BLOCKED = new Set([900, 901, 902]);
 
@@ -70,6 +78,6 @@ export function toSendFailure(err: unknown, method: string): SendFailure {
     else if (vk.code === 10 || vk.code === 1) kind = 'transient';
     return new SendFailure(kind, vk.message, kind === 'rate_limited' ? VK_RETRY_AFTER_SECONDS : undefined);
   }
-  if (err instanceof UnsupportedBotApiMethodError || err instanceof UnsupportedPayloadError) return new SendFailure('permanent', err.message);
+  if (err instanceof UnsupportedBotApiMethodError || err instanceof UnsupportedPayloadError || err instanceof VkUploadError) return new SendFailure('permanent', err.message);
   return new SendFailure('transient', err instanceof Error ? err.message : String(err));
 }

@@ -9,6 +9,11 @@
  * | getMe                    | groups.getById → a bot User (id = group id)                        |
  * | sendMessage              | messages.send(peer_ids=[peer], random_id) + keyboard               |
  * | sendPhoto                | photos upload (getMessagesUploadServer → upload → save) + send      |
+ * | sendDocument, sendVideo, | docs upload (docs.getMessagesUploadServer type=doc → upload →       |
+ * | sendAudio, sendAnimation,| docs.save) + send `doc<owner>_<id>`; VK's 200 MB limit; a video     |
+ * | sendVideoNote            | goes as a document (a community cannot send video to a dialog)     |
+ * | sendVoice                | ogg/opus: docs upload type=audio_message → `audio_message…`;       |
+ * |                          | any other audio: as a document                                     |
  * | editMessageText          | messages.edit(peer_id, conversation_message_id)                    |
  * | editMessageCaption       | messages.getByConversationMessageId → messages.edit (keeps photo)   |
  * | editMessageReplyMarkup   | messages.getByConversationMessageId → messages.edit (keeps text)    |
@@ -24,7 +29,8 @@
 import { createHash, randomInt } from 'node:crypto';
 import { clip } from '../../lib/clip.js';
 import type { VK } from 'vk-io';
-import { UnsupportedBotApiMethodError, UnsupportedPayloadError, VkCallError, toVkCallError } from './errors.js';
+import { isOggOpus } from '../../lib/media.js';
+import { UnsupportedBotApiMethodError, UnsupportedPayloadError, VK_BLOCKED, VK_RATE_LIMITED, VkCallError, VkUploadError, toVkCallError } from './errors.js';
 import { toPlainText } from './format.js';
 import { createKeyboardConverter, pagesKind, type KeyboardPages } from './keyboard.js';
 import type { PayloadStore } from './payload-store.js';
@@ -34,9 +40,11 @@ export interface VkBridgeDeps {
   vk: VK;
   groupId: number;
   store: PayloadStore;
-  /** Downloads a photo given by URL (sendPhoto with a link). Default: global fetch. */
+  /** Downloads a file given by URL (sendPhoto, sendDocument ... with a link). Default: global fetch. */
   download?: (url: string) => Promise<Buffer>;
   now?: () => Date;
+  /** The largest document VK takes (default VK_DOC_MAX_BYTES, 200 MB); tests lower it. */
+  docMaxBytes?: number;
 }
 
 type Payload = Record<string, unknown>;
@@ -75,11 +83,26 @@ export interface VkBridge {
 
 const SNACKBAR_MAX = 90;
 
+/** VK's limit for one document; a bigger file cannot be sent (VkUploadError). */
+export const VK_DOC_MAX_BYTES = 200 * 1024 * 1024;
+
+/** Bot API file methods that VK carries as a document, with the payload field and a default name. */
+const DOC_METHODS = {
+  sendDocument: ['document', 'file.bin'],
+  sendVideo: ['video', 'video.mp4'],
+  sendAudio: ['audio', 'audio.mp3'],
+  sendAnimation: ['animation', 'animation.mp4'],
+  sendVideoNote: ['video_note', 'video_note.mp4'],
+  sendVoice: ['voice', 'voice.ogg'],
+} as const;
+type DocMethod = keyof typeof DOC_METHODS;
+
 export function createVkBridge(deps: VkBridgeDeps): VkBridge {
   const { vk, groupId, store } = deps;
   const now = deps.now ?? (() => new Date());
   const keyboards = createKeyboardConverter(store);
   const download = deps.download ?? defaultDownload;
+  const docMaxBytes = deps.docMaxBytes ?? VK_DOC_MAX_BYTES;
   let me: Payload | undefined;
 
   const unix = () => Math.floor(now().getTime() / 1000);
@@ -148,22 +171,60 @@ export function createVkBridge(deps: VkBridgeDeps): VkBridge {
     return { text: item.text ?? '', attachment };
   }
 
-  async function uploadPhoto(peerId: number, photo: unknown): Promise<string> {
-    let value: Buffer;
-    if (typeof photo === 'string') {
-      if (!/^https?:\/\//i.test(photo)) throw new UnsupportedPayloadError('sendPhoto: a Telegram file_id has no meaning in VK; pass a URL or a file');
-      value = await download(photo);
-    } else if (photo && typeof photo === 'object' && 'toRaw' in photo) {
-      value = await collect(await (photo as { toRaw(): Promise<Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>> }).toRaw());
-    } else {
-      throw new UnsupportedPayloadError('sendPhoto: photo must be a URL or an InputFile');
+  /** A file given as a URL (downloaded) or an InputFile; a Telegram file_id means nothing to VK. */
+  async function fileOf(method: string, field: string, value: unknown): Promise<{ data: Buffer; filename: string | undefined }> {
+    if (typeof value === 'string') {
+      if (!/^https?:\/\//i.test(value)) throw new UnsupportedPayloadError(`${method}: a Telegram file_id has no meaning in VK; pass a URL or a file`);
+      return { data: await download(value), filename: new URL(value).pathname.split('/').pop() || undefined };
     }
+    if (value && typeof value === 'object' && 'toRaw' in value) {
+      const input = value as { filename?: string; toRaw(): Promise<Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>> };
+      return { data: await collect(await input.toRaw()), filename: input.filename };
+    }
+    throw new UnsupportedPayloadError(`${method}: ${field} must be a URL or an InputFile`);
+  }
+
+  async function uploadPhoto(peerId: number, photo: unknown): Promise<string> {
+    const { data: value } = await fileOf('sendPhoto', 'photo', photo);
     try {
       const attachment = await vk.upload.messagePhoto({ peer_id: peerId, source: { value, filename: 'photo.jpg' } });
       return attachment.toString();
     } catch (err) {
       throw toVkCallError(err, 'photos.saveMessagesPhoto') ?? err;
     }
+  }
+
+  /**
+   * docs.getMessagesUploadServer → upload → docs.save, through vk-io's upload helpers (their
+   * API calls spend the token's budget like any other). A refusal of the file itself is a
+   * VkUploadError; VK's rate limits and a closed dialog stay VkCallErrors, as for any send.
+   */
+  async function uploadDoc(peerId: number, file: { data: Buffer; filename: string }, as: 'doc' | 'audio_message'): Promise<string> {
+    if (file.data.length > docMaxBytes) throw new VkUploadError("the file is over VK's 200 MB document limit");
+    try {
+      const source = { value: file.data, filename: file.filename };
+      const attachment = as === 'audio_message' ? await vk.upload.audioMessage({ peer_id: peerId, source }) : await vk.upload.messageDocument({ peer_id: peerId, title: file.filename, source });
+      return attachment.toString();
+    } catch (err) {
+      const refused = toVkCallError(err, 'docs.save');
+      if (refused && (VK_RATE_LIMITED.has(refused.code) || VK_BLOCKED.has(refused.code))) throw refused;
+      throw new VkUploadError(`VK upload failed: ${refused ? `${refused.code} ${refused.message}` : err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+  }
+
+  async function sendAsDoc(method: DocMethod, p: Payload, options: ExecuteOptions): Promise<Payload> {
+    const [field, defaultName] = DOC_METHODS[method];
+    const peerId = peerOf(p.chat_id);
+    const caption = toPlainText(String(p.caption ?? ''), p.parse_mode);
+    const file = await fileOf(method, field, p[field]);
+    const filename = file.filename ?? defaultName;
+    // VK plays only ogg/opus as a voice message; other audio is still delivered, as a file.
+    const as = method === 'sendVoice' && isOggOpus(file.data) ? 'audio_message' : 'doc';
+    const attachment = await uploadDoc(peerId, { data: file.data, filename }, as);
+    const markup = await keyboards.convert(p.reply_markup, { peerId });
+    const cmid = await send(peerId, { message: caption, attachment, ...(markup.keyboard ? { keyboard: markup.keyboard } : {}) }, options.idempotencyKey);
+    const sent = { file_id: attachment, file_unique_id: attachment, file_size: file.data.length };
+    return tgMessage(peerId, cmid, { ...(caption ? { caption } : {}), ...(as === 'audio_message' ? { voice: { ...sent, duration: 0 } } : { document: { ...sent, file_name: filename } }) });
   }
 
   const table: Record<string, Handler> = {
@@ -206,6 +267,13 @@ export function createVkBridge(deps: VkBridgeDeps): VkBridge {
       const cmid = await send(peerId, { message: caption, attachment, ...(markup.keyboard ? { keyboard: markup.keyboard } : {}) }, options.idempotencyKey);
       return tgMessage(peerId, cmid, { caption, photo: [{ file_id: attachment, file_unique_id: attachment, width: 0, height: 0 }] });
     },
+
+    sendDocument: (p, options) => sendAsDoc('sendDocument', p, options),
+    sendVideo: (p, options) => sendAsDoc('sendVideo', p, options),
+    sendAudio: (p, options) => sendAsDoc('sendAudio', p, options),
+    sendAnimation: (p, options) => sendAsDoc('sendAnimation', p, options),
+    sendVideoNote: (p, options) => sendAsDoc('sendVideoNote', p, options),
+    sendVoice: (p, options) => sendAsDoc('sendVoice', p, options),
 
     async editMessageText(p) {
       noInlineMessage(p);
@@ -300,7 +368,7 @@ export function createVkBridge(deps: VkBridgeDeps): VkBridge {
 
 async function defaultDownload(url: string): Promise<Buffer> {
   const res = await fetch(url, { signal: AbortSignal.timeout(15_000) });
-  if (!res.ok) throw new UnsupportedPayloadError(`sendPhoto: ${url} answered ${res.status}`);
+  if (!res.ok) throw new UnsupportedPayloadError(`${url} answered ${res.status}`);
   return Buffer.from(await res.arrayBuffer());
 }
 

@@ -51,6 +51,19 @@ export interface CustomerWriteResult {
   reused: boolean;
 }
 
+/** An operator's answer still to be delivered, with everything delivery needs. */
+export interface PendingReply {
+  conversationId: string;
+  messageId: string;
+  /** Who wrote it ("<name> answered"); empty when the staff member was deleted. */
+  staff: { name: string };
+  /** The first answer of this round: the customer is told who answered. */
+  firstAnswer: boolean;
+  recipient: Recipient;
+  text: string | null;
+  attachments: Attachment[];
+}
+
 export interface Recipient {
   identityId: string;
   platform: 'telegram' | 'vk';
@@ -253,7 +266,9 @@ export function createSupportService(deps: { prisma: PrismaClient; clock: Clock;
         if (input.note) return { messageId: message.id, text, note: true as const, firstAnswer: false, tookIt: false, recipient: await recipientOf(tx, c.identityId) };
         const tookIt = c.assigneeId === null;
         // Only the first answer of a round claims it: a concurrent second answer sees answeredAt set.
-        const first = await tx.supportConversation.updateMany({ where: { id: conversationId, answeredAt: null }, data: { answeredAt: now } });
+        // answeredAt is that answer's own createdAt, so whoever delivers it later (a queue, after a
+        // crash) can tell it was the first (nextPendingReply) without anything else stored.
+        const first = await tx.supportConversation.updateMany({ where: { id: conversationId, answeredAt: null }, data: { answeredAt: message.createdAt } });
         await tx.supportConversation.update({
           where: { id: conversationId },
           data: { lastMessageAt: now, status: 'with_operator', ...(tookIt ? { assigneeId: staff.id } : {}) },
@@ -272,6 +287,41 @@ export function createSupportService(deps: { prisma: PrismaClient; clock: Clock;
         // The text as stored (cleaned): what the customer receives.
         return { messageId: message.id, text, note: false as const, firstAnswer: first.count === 1, tookIt, recipient: await recipientOf(tx, c.identityId) };
       });
+    },
+
+    /**
+     * The oldest operator answer of the conversation not yet delivered (notes never are), or
+     * null. Answers go out one at a time in this order (createdAt, then id: uuid v7 is
+     * time-ordered), so two quick answers reach the customer as they were written.
+     */
+    async nextPendingReply(conversationId: string): Promise<PendingReply | null> {
+      const m = await prisma.supportMessage.findFirst({
+        where: { conversationId, direction: 'outbound', isPrivateNote: false, deliveryStatus: 'pending' },
+        orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+        include: { authorStaff: { select: { name: true } }, conversation: { select: { identityId: true, answeredAt: true } } },
+      });
+      if (!m) return null;
+      return {
+        conversationId,
+        messageId: m.id,
+        staff: { name: m.authorStaff?.name ?? '' },
+        firstAnswer: m.conversation.answeredAt !== null && m.conversation.answeredAt.getTime() === m.createdAt.getTime(),
+        recipient: await recipientOf(prisma, m.conversation.identityId),
+        text: m.text,
+        attachments: (m.attachments as unknown as Attachment[] | null) ?? [],
+      };
+    },
+
+    /** Conversations with operator answers still pending after `olderThanSeconds` (a lost delivery job). */
+    async stalePendingReplies(olderThanSeconds: number, limit = 100): Promise<string[]> {
+      const cutoff = new Date(clock.now().getTime() - olderThanSeconds * 1000);
+      const rows = await prisma.supportMessage.findMany({
+        where: { direction: 'outbound', isPrivateNote: false, deliveryStatus: 'pending', createdAt: { lte: cutoff } },
+        distinct: ['conversationId'],
+        select: { conversationId: true },
+        take: limit,
+      });
+      return rows.map((r) => r.conversationId);
     },
 
     async markDelivered(messageId: string, externalMessageId: string) {

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Agent } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { createDeliveryQueue, type DeliveryQueue } from './callback-delivery.js';
+import { createFakeDocs, type FakeVkStoredDoc } from './docs.js';
 import { VK_ERROR_MESSAGES, VkApiError, invalidParam } from './errors.js';
 import { EXECUTE_MAX_CALLS, parseExecuteCode } from './execute.js';
 import { sniffImage, type ImageInfo } from './image.js';
@@ -66,6 +67,11 @@ export interface FakeVk {
    * message_new carries it (photo sizes, doc url, audio_message link_ogg/link_mp3, sticker images).
    */
   userFile(input: { type: 'photo' | 'doc' | 'audio_message' | 'sticker'; data: Buffer; title?: string; ownerId: number }): FakeVkAttachment;
+  /**
+   * A document or voice message the community saved (docs.save), by its attachment string
+   * (`doc-1_5_key`) or `<owner>_<id>`: its bytes, title, type and the peer it was uploaded for.
+   */
+  doc(ref: string): FakeVkStoredDoc | undefined;
   pressCallback(
     groupId: number,
     userId: number,
@@ -247,6 +253,7 @@ export function createFakeVk(options: FakeVkOptions = {}): FakeVk {
   let callCounts = new Map<string, number>();
   let nextEventSeq = 0;
   let nextPhotoId = 457_239_017;
+  let nextDocId = 668_100_001;
   let nextUserId = 100_000_001;
   let origin: string | null = null;
 
@@ -270,6 +277,8 @@ export function createFakeVk(options: FakeVkOptions = {}): FakeVk {
   function publicOrigin(): string {
     return origin ?? 'http://127.0.0.1:0';
   }
+
+  const fakeDocs = createFakeDocs({ now, origin: publicOrigin, nextId: () => nextDocId++ });
 
   // ---------------------------------------------------------------- state helpers
 
@@ -402,6 +411,10 @@ export function createFakeVk(options: FakeVkOptions = {}): FakeVk {
         if (m?.[1] === 'photo') {
           const stored = photos.get(`${m[2]}_${m[3]}`);
           if (stored) return { type: 'photo' as const, photo: stored.photo };
+        }
+        if (m && (m[1] === 'doc' || m[1] === 'audio_message')) {
+          const doc = fakeDocs.resolve(m[1], m[2]!, m[3]!);
+          if (doc) return doc;
         }
         return { type: m?.[1] ?? 'unknown', raw };
       });
@@ -594,6 +607,7 @@ export function createFakeVk(options: FakeVkOptions = {}): FakeVk {
   }
 
   const handlers: Record<string, Handler> = {
+    ...fakeDocs.handlers,
     'messages.send': ({ group, params }) => {
       const multi = params.peer_ids !== undefined;
       const peers = multi ? intList(params.peer_ids) : [];
@@ -1008,6 +1022,8 @@ export function createFakeVk(options: FakeVkOptions = {}): FakeVk {
     return { server: Number(serverId), photo, hash: uploadHash(serverId, photo) };
   });
 
+  fakeDocs.routes(app);
+
   app.get('/files/:id', async (request, reply) => {
     const stored = userFiles.get((request.params as { id: string }).id.replace(/\.[a-z0-9]+$/, ''));
     if (!stored) return reply.code(404).send('not found');
@@ -1140,6 +1156,10 @@ export function createFakeVk(options: FakeVkOptions = {}): FakeVk {
 
     events(groupId) {
       return groupId === undefined ? [...eventLog] : eventLog.filter((e) => e.group_id === groupId);
+    },
+
+    doc(ref) {
+      return fakeDocs.get(ref);
     },
 
     userFile({ type, data, title, ownerId }) {
@@ -1361,6 +1381,7 @@ export function createFakeVk(options: FakeVkOptions = {}): FakeVk {
       rateWindows.clear();
       photos.clear();
       pendingUploads.clear();
+      fakeDocs.clear();
       if (opts.full) {
         groups.clear();
         groupsByToken.clear();

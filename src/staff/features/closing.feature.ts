@@ -10,7 +10,7 @@ import { staffCb } from '../render.js';
 import { answer, refusal, topicOf } from './helpers.js';
 
 export function closingFeature(kit: StaffKit) {
-  const { support, poster, replies } = kit.services;
+  const { support, poster, replyQueue } = kit.services;
   const composer = new Composer<StaffContext>();
 
   async function close(ctx: StaffContext, conversationId: string) {
@@ -20,7 +20,8 @@ export function closingFeature(kit: StaffKit) {
       if (!done.changed) return;
       await poster.notice(conversationId, 'closed', { name: escapeHtml(ctx.staff.name) });
       await poster.refresh(conversationId);
-      await replies.tellClosed(conversationId, done.recipient);
+      // After the answers written before the close (same queue, same order).
+      await replyQueue.closed(conversationId);
     } catch (err) {
       const line = refusal(ctx, err);
       if (!line) throw err;

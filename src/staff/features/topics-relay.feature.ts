@@ -1,7 +1,8 @@
 /**
  * Topics and relay: an operator's message in a conversation's topic goes to the customer; a
- * message starting with "//" (or "/note ...") stays in the topic as a private note. Files are
- * taken as the staff bot received them and re-uploaded for the customer's messenger.
+ * message starting with "//" (or "/note ...") stays in the topic as a private note. The answer
+ * is stored and queued here; the operator-reply worker delivers it (files are taken as the
+ * staff bot received them and re-uploaded for the customer's messenger).
  */
 import { Composer } from 'telegraf';
 import type { Message } from 'telegraf/types';
@@ -27,7 +28,7 @@ export function attachmentsOf(message: Message): Attachment[] {
 const NOTE = /^(?:\/\/|\/note(?:@\w+)?(?:\s|$))/i;
 
 export function topicsRelayFeature(kit: StaffKit) {
-  const { support, poster, replies } = kit.services;
+  const { support, poster, replyQueue } = kit.services;
   const composer = new Composer<StaffContext>();
   composer.on('message', async (ctx, next) => {
     const topic = topicOf(ctx);
@@ -49,9 +50,10 @@ export function topicsRelayFeature(kit: StaffKit) {
     try {
       const written = await support.operatorWrites(conversation.id, ctx.staff, { text, attachments, note, staffMessageId: String(message.message_id) });
       if (written.note) return;
+      // Stored (pending) first; delivered by the worker role, in order, surviving a crash
+      // (operator-reply.queue.ts). If this add is lost, the sweeper queues the answer again.
+      await replyQueue.reply(conversation.id, written.messageId);
       if (written.tookIt) await poster.refresh(conversation.id);
-      const outcome = await replies.deliver({ conversationId: conversation.id, messageId: written.messageId, staff: ctx.staff, firstAnswer: written.firstAnswer, recipient: written.recipient, text: written.text, attachments });
-      if (!outcome.ok) kit.logger.info({ conversationId: conversation.id, reason: outcome.reason }, 'operator answer not delivered');
     } catch (err) {
       const line = refusal(ctx, err);
       if (!line) throw err;

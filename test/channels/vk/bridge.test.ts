@@ -6,12 +6,13 @@ import { Api, GrammyError, InlineKeyboard, InputFile, Keyboard } from 'grammy';
 import { createRetryingFetch } from '../../../src/channels/api-retry.js';
 import { createBridgeFetch } from '../../../src/channels/vk/bridge-fetch.js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { toTelegramError, UnsupportedBotApiMethodError, VkCallError } from '../../../src/channels/vk/errors.js';
+import { toSendFailure, toTelegramError, UnsupportedBotApiMethodError, VkCallError, VkUploadError } from '../../../src/channels/vk/errors.js';
+import { createVkBridge } from '../../../src/channels/vk/method-table.js';
 import { createVkOutboundSender } from '../../../src/channels/vk/outbound-sender.js';
 import { createUpdateConverter, STALE_CALLBACK_DATA } from '../../../src/channels/vk/update-converter.js';
 import { SendFailure } from '../../../src/channels/outbound.js';
 import { createFakeVk, type FakeVk } from '../../../src/fakes/vk/index.js';
-import { PNG_1X1 } from '../../fakes/vk/support.js';
+import { OGG_OPUS, PNG_1X1 } from '../../fakes/vk/support.js';
 import { bridgeHarness, CONFIRMATION, GROUP, SECRET, TOKEN, type BridgeHarness } from './support.js';
 
 const USER = 9001;
@@ -141,6 +142,55 @@ describe('edits, callbacks, photos, deletes', () => {
     expect(message.text).toBe('Кружка');
     expect(message.attachments[0]?.type).toBe('photo');
     expect(sent.message_id).toBe(message.conversationMessageId);
+  });
+});
+
+describe('documents, voice and video', () => {
+  it('sends a document as a VK doc (docs upload for the peer), bytes intact, caption kept', async () => {
+    const pdf = Buffer.from('%PDF-1.4 form');
+    const sent = await h.bot.api.sendDocument(USER, new InputFile(pdf, 'form.pdf'), { caption: 'Бланк' });
+    const message = fake.lastBotMessage(GROUP, USER)!;
+    expect(message.text).toBe('Бланк');
+    expect(message.attachments[0]).toMatchObject({ type: 'doc', object: { title: 'form.pdf', owner_id: -GROUP } });
+    expect(fake.doc(sent.document.file_id)).toMatchObject({ type: 'doc', peerId: USER });
+    expect(fake.doc(sent.document.file_id)!.data.equals(pdf)).toBe(true);
+    expect(sent.document.file_name).toBe('form.pdf');
+    expect(fake.calls(GROUP).find((c) => c.method === 'docs.getMessagesUploadServer')?.params).toMatchObject({ type: 'doc', peer_id: String(USER) });
+  });
+
+  it('sends ogg/opus voice as a VK voice message, other audio as a doc; a video as a doc', async () => {
+    const voice = await h.bot.api.sendVoice(USER, new InputFile(OGG_OPUS, 'voice.ogg'));
+    expect(fake.lastBotMessage(GROUP, USER)!.attachments[0]).toMatchObject({ type: 'audio_message' });
+    expect(fake.doc(voice.voice.file_id)!.data.equals(OGG_OPUS)).toBe(true);
+    await h.bot.api.sendVoice(USER, new InputFile(Buffer.from('ID3 mp3'), 'voice.mp3'));
+    expect(fake.lastBotMessage(GROUP, USER)!.attachments[0]).toMatchObject({ type: 'doc', object: { ext: 'mp3' } });
+    await h.bot.api.sendVideo(USER, new InputFile(Buffer.from('mp4-bytes'), 'clip.mp4'), { caption: 'Видео' });
+    expect(fake.lastBotMessage(GROUP, USER)).toMatchObject({ text: 'Видео', attachments: [{ type: 'doc', object: { ext: 'mp4', type: 6 } }] });
+  });
+
+  it('a refused upload is a VkUploadError (nothing sent), permanent for the send queues; a Telegram file_id is refused before any call', async () => {
+    fake.failNext('docs.save', { code: 105 });
+    const before = fake.calls(GROUP).filter((c) => c.method === 'messages.send').length;
+    const err = await h.bridge.execute('sendDocument', { chat_id: USER, document: new InputFile(Buffer.from('x'), 'a.txt') }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(VkUploadError);
+    expect(toSendFailure(err, 'sendDocument').kind).toBe('permanent');
+    expect(fake.calls(GROUP).filter((c) => c.method === 'messages.send').length).toBe(before);
+    await expect(h.bridge.execute('sendDocument', { chat_id: USER, document: 'BQACAgIAAxkBAAIBZ2' })).rejects.toThrow(/file_id has no meaning in VK/);
+  });
+
+  it("a file over VK's document limit is refused before any upload", async () => {
+    const bridge = createVkBridge({ vk: h.vk, groupId: GROUP, store: h.store, docMaxBytes: 10 });
+    const before = fake.calls(GROUP).length;
+    await expect(bridge.execute('sendVideo', { chat_id: USER, video: new InputFile(Buffer.alloc(11), 'big.mp4') })).rejects.toThrow(VkUploadError);
+    await expect(bridge.execute('sendVideo', { chat_id: USER, video: new InputFile(Buffer.alloc(11), 'big.mp4') })).rejects.toThrow(/200 MB document limit/);
+    expect(fake.calls(GROUP).length).toBe(before);
+  });
+
+  it('with an idempotency key a repeated document send is one message (random_id from the key)', async () => {
+    const call = () => h.bridge.execute('sendDocument', { chat_id: USER, document: new InputFile(Buffer.from('same'), 'same.txt') }, { idempotencyKey: 'support-m1-0' }) as Promise<{ message_id: number }>;
+    const [a, b] = [await call(), await call()];
+    expect(a.message_id).toBe(b.message_id);
+    expect(fake.conversation(GROUP, USER).messages.filter((m) => m.out)).toHaveLength(1);
   });
 });
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { APIError, Keyboard, type VK } from 'vk-io';
 import { createFakeVk, type FakeVk } from '../../../src/fakes/vk/index.js';
-import { PNG_1X1, rawCall, vkFor } from './support.js';
+import { OGG_OPUS, PNG_1X1, rawCall, vkFor } from './support.js';
 
 const GROUP = 1001;
 const TOKEN = 'group-token-1001';
@@ -280,5 +280,53 @@ describe('photo upload', () => {
   it('rejects a non-image like VK: empty photo list → saveMessagesPhoto error 100', async () => {
     const error = await vkError(vk.upload.messagePhoto({ source: { value: Buffer.from('not an image') } }));
     expect(error.code).toBe(100);
+  });
+});
+
+describe('documents and voice messages', () => {
+  it('vk-io upload.messageDocument: getMessagesUploadServer → upload → docs.save; attached by doc<owner>_<id>; bytes served back', async () => {
+    const bytes = Buffer.from('%PDF-1.4 return form');
+    const doc = await vk.upload.messageDocument({ peer_id: USER, title: 'return-form.pdf', source: { value: bytes, filename: 'return-form.pdf' } });
+    expect(doc.toString()).toMatch(new RegExp(`^doc-${GROUP}_\\d+_[0-9a-f]+$`));
+    expect(fake.doc(doc.toString())).toMatchObject({ type: 'doc', title: 'return-form.pdf', peerId: USER });
+    await vk.api.messages.send({ peer_id: USER, random_id: 7, attachment: doc.toString() });
+    const sent = fake.lastBotMessage(GROUP, USER)!;
+    expect(sent.attachments[0]).toMatchObject({ type: 'doc', object: { id: doc.id, owner_id: -GROUP, title: 'return-form.pdf', ext: 'pdf', size: bytes.length } });
+    const served = await fetch((sent.attachments[0] as unknown as { object: { url: string } }).object.url);
+    expect(Buffer.from(await served.arrayBuffer()).equals(bytes)).toBe(true);
+  });
+
+  it('vk-io upload.audioMessage takes ogg/opus and gives audio_message<owner>_<id>; anything else is refused', async () => {
+    const voice = await vk.upload.audioMessage({ peer_id: USER, source: { value: OGG_OPUS, filename: 'voice.ogg' } });
+    expect(voice.toString()).toMatch(new RegExp(`^audio_message-${GROUP}_\\d+_[0-9a-f]+$`));
+    await vk.api.messages.send({ peer_id: USER, random_id: 8, attachment: voice.toString() });
+    const sent = fake.lastBotMessage(GROUP, USER)!;
+    expect(sent.attachments[0]).toMatchObject({ type: 'audio_message', object: { owner_id: -GROUP } });
+    const link = (sent.attachments[0] as unknown as { object: { link_ogg: string } }).object.link_ogg;
+    expect(Buffer.from(await (await fetch(link)).arrayBuffer()).equals(OGG_OPUS)).toBe(true);
+    // An mp3 as a voice message: the upload host answers an error object, docs.save has no file.
+    expect(await vkError(vk.upload.audioMessage({ peer_id: USER, source: { value: Buffer.from('ID3 mp3'), filename: 'a.mp3' } }))).toMatchObject({ code: 100 });
+  });
+
+  it('bad input: no peer_id or a wrong type → 100; an empty upload → 100; a forged or reused file string → 105', async () => {
+    expect((await rawCall(fake, 'docs.getMessagesUploadServer', { access_token: TOKEN, type: 'doc' })).error?.error_code).toBe(100);
+    expect((await rawCall(fake, 'docs.getMessagesUploadServer', { access_token: TOKEN, type: 'video', peer_id: USER })).error?.error_code).toBe(100);
+    const server = (await rawCall(fake, 'docs.getMessagesUploadServer', { access_token: TOKEN, type: 'doc', peer_id: USER })).response as { upload_url: string };
+    const empty = new FormData();
+    empty.append('file', new Blob([]), 'empty.txt');
+    expect(await (await fetch(server.upload_url, { method: 'POST', body: empty })).json()).toMatchObject({ error: 'no_file' });
+    expect((await rawCall(fake, 'docs.save', { access_token: TOKEN })).error?.error_code).toBe(100);
+    expect((await rawCall(fake, 'docs.save', { access_token: TOKEN, file: 'forged|0000' })).error?.error_code).toBe(105);
+    const form = new FormData();
+    form.append('file', new Blob([Buffer.from('hello')]), 'a.txt');
+    const { file } = (await (await fetch(server.upload_url, { method: 'POST', body: form })).json()) as { file: string };
+    expect((await rawCall(fake, 'docs.save', { access_token: TOKEN, file })).response).toMatchObject({ type: 'doc', doc: { title: 'a.txt', ext: 'txt', size: 5 } });
+    expect((await rawCall(fake, 'docs.save', { access_token: TOKEN, file })).error?.error_code).toBe(105);
+    // Another community cannot save this community's upload.
+    fake.createGroup({ id: GROUP + 1, token: `${TOKEN}-2`, confirmationCode: 'x', secret: 'y' });
+    const again = new FormData();
+    again.append('file', new Blob([Buffer.from('hello')]), 'a.txt');
+    const second = (await (await fetch(server.upload_url, { method: 'POST', body: again })).json()) as { file: string };
+    expect((await rawCall(fake, 'docs.save', { access_token: `${TOKEN}-2`, file: second.file })).error?.error_code).toBe(105);
   });
 });

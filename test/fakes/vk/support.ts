@@ -47,6 +47,9 @@ export async function startReceiver(confirmationCode: string): Promise<Receiver>
   return receiver;
 }
 
+/** The first page of an ogg/opus voice message (enough for VK, the bridge and the fake to tell), then some bytes. */
+export const OGG_OPUS = Buffer.concat([Buffer.from('OggS\0\x02', 'latin1'), Buffer.alloc(22), Buffer.from('OpusHead\x01\x01', 'latin1'), Buffer.from('voice-frames')]);
+
 /** A 1×1 PNG. */
 export const PNG_1X1 = Buffer.from(
   'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==',
