@@ -10,9 +10,9 @@
  * grant and their arrival differ by more than ~30 ms; the price is 3% of the cap.
  *
  * Two priorities on one schedule. A slot is granted only if it lies within a horizon
- * ahead of now: short for broadcasts (`low`, 100 ms), long for notifications (`high`, 2 s).
- * A notification therefore queues behind at most ~100 ms of broadcast slots, and while
- * notifications keep the schedule more than 100 ms ahead, broadcasts wait: an order update
+ * ahead of now: short for broadcasts (`low`, 200 ms), long for notifications (`high`, 2 s).
+ * A notification therefore queues behind at most ~200 ms of broadcast slots, and while
+ * notifications keep the schedule more than 200 ms ahead, broadcasts wait: an order update
  * never waits for a promotion. Slots can be taken several at a time (a broadcast chunk
  * reserves a run of them in one round trip); each caller sends at its slots' times.
  *
@@ -46,7 +46,10 @@ export interface TokenPacerSettings {
   key: string;
   /** The platform's cap in messages per second. */
   ratePerSecond: number;
-  /** How far ahead a slot may be granted, per priority. Defaults: low 100 ms, high 2000 ms. */
+  /**
+   * How far ahead a slot may be granted, per priority. Defaults: low 200 ms (enough for a
+   * loaded process to come back for more before the schedule runs dry), high 2000 ms.
+   */
   horizonMs?: Partial<Record<PacerPriority, number>>;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -103,7 +106,7 @@ export function createTokenPacer(settings: TokenPacerSettings): TokenPacer {
   const rate = Math.max(1, settings.ratePerSecond) * (1 - PACER_HEADROOM);
   const spacingUs = Math.ceil(1_000_000 / rate);
   const spacingMs = spacingUs / 1000;
-  const horizonUs = { low: (settings.horizonMs?.low ?? 100) * 1000, high: (settings.horizonMs?.high ?? 2000) * 1000 };
+  const horizonUs = { low: (settings.horizonMs?.low ?? 200) * 1000, high: (settings.horizonMs?.high ?? 2000) * 1000 };
 
   async function reserve(count: number, priority: PacerPriority): Promise<SlotGrant> {
     const [granted, us] = (await redis.eval(RESERVE, 1, key, spacingUs, Math.max(1, Math.floor(count)), horizonUs[priority])) as [number, number];
@@ -192,8 +195,8 @@ export async function sendAtSlots<T>(
         .finally(() => inFlight.delete(p));
       inFlight.add(p);
     }
-    // Ask for more when these slots are nearly used (a grant reaches at most the horizon ahead).
-    const lead = base + grant.count * grant.spacingMs - Date.now() - 50;
+    // Ask for more while 100 ms of these slots are left (a grant reaches at most the horizon ahead).
+    const lead = base + grant.count * grant.spacingMs - Date.now() - 100;
     if (lead >= 1) await defaultSleep(Math.min(lead, 100));
   }
   await Promise.all(inFlight);

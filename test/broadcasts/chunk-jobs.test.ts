@@ -16,7 +16,8 @@ let world: BroadcastWorld;
 let broadcasts: BroadcastWorkers;
 
 beforeAll(async () => {
-  world = await createBroadcastWorld({ env: { TELEGRAM_RATE_LIMIT: '30' } });
+  // A fast cap keeps a chunk well inside its send window even on a loaded machine.
+  world = await createBroadcastWorld({ env: { TELEGRAM_RATE_LIMIT: '1000' }, tgLimits: { global: { burst: 1000, perSecond: 1000 } } });
   broadcasts = createBroadcastWorkers(world.ctx, { telegram: createTelegramSender({ token: TG_TOKEN, apiRoot: world.tgRoot }) });
 }, 60_000);
 afterAll(async () => {
