@@ -19,7 +19,7 @@
  * src/broadcasts/README.md).
  */
 import { DelayedError, UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
-import { SendFailure, type OutboundSender } from '../channels/outbound.js';
+import { SendFailure, type OutboundCall, type OutboundSender } from '../channels/outbound.js';
 import { sendAtSlots, type TokenPacer } from '../channels/token-pacer.js';
 import { VK_BLOCKED, VK_RATE_LIMITED, VK_RETRY_AFTER_SECONDS } from '../channels/vk/errors.js';
 import { renderMessage, telegramCall, vkParams, type BroadcastContent, type RenderedMessage } from '../domain/broadcasts/content.js';
@@ -261,12 +261,22 @@ export function createBroadcastProcessors(deps: BroadcastProcessorDeps) {
       const retry: ClaimedRow[] = [];
       let transient: SendFailure | undefined;
       let stop: 'paused' | 'cancelled' | 'late' | undefined;
-      let state: BroadcastState = first;
 
-      async function sendOne(row: ClaimedRow, again: () => void): Promise<void> {
+      // Rendered before the slots, so a slot's time is the request's time.
+      const prepared: Array<{ row: ClaimedRow; call: OutboundCall }> = [];
+      for (const row of rows) {
+        try {
+          prepared.push({ row, call: telegramCall(await render(first, row), row.chatId) });
+        } catch (err) {
+          retry.push(row);
+          transient ??= asFailure(err);
+        }
+      }
+
+      async function sendOne({ row, call }: { row: ClaimedRow; call: OutboundCall }, again: () => void): Promise<void> {
         let messageId: string;
         try {
-          messageId = (await sender.send(telegramCall(await render(state, row), row.chatId))).messageId;
+          messageId = (await sender.send(call)).messageId;
         } catch (err) {
           const failure = asFailure(err);
           switch (failure.kind) {
@@ -294,20 +304,19 @@ export function createBroadcastProcessors(deps: BroadcastProcessorDeps) {
         note({ id: row.id, status: 'sent', externalMessageId: messageId });
       }
 
-      const { unsent: left, errors } = await sendAtSlots(pacer, rows, 'low', sendOne, async () => {
+      const { unsent: left, errors } = await sendAtSlots(pacer, prepared, 'low', sendOne, async () => {
         const now = await states.get(broadcastId);
         if (!now || now.status !== 'sending') stop = now?.status === 'paused' ? 'paused' : 'cancelled';
         else if (Date.now() > deadline) stop = 'late';
-        else state = now;
         return stop === undefined;
       });
       // Anything that escaped sendOne (Redis down during a hold): tried again with the job.
       for (const { item, error } of errors) {
-        retry.push(item);
+        retry.push(item.row);
         transient ??= asFailure(error);
       }
 
-      const unsent = left.map((r) => r.id);
+      const unsent = left.map((p) => p.row.id);
       if (stop === 'cancelled') for (const id of unsent) note({ id, status: 'skipped', error: 'cancelled' });
       else if (unsent.length > 0) {
         // Back to the pump, never tried: the claim's attempt is given back.

@@ -17,9 +17,10 @@
  * reserves a run of them in one round trip); each caller sends at its slots' times.
  *
  * Times come from Redis (`TIME`), so processes with skewed clocks agree; a caller turns the
- * offset it gets back into its own clock when the answer arrives, which only ever makes
- * its sends later than their slots, never earlier; a slot missed by more than
- * PACER_LATE_MS is dropped, never used late.
+ * offset it gets back into its own clock: it waits until the slot counted from the answer's
+ * arrival (never early) and drops the slot when it is more than PACER_LATE_MS past it
+ * counted from the request's departure (a late answer, a stalled process), so one process's
+ * late sends never bunch with another's on-time ones.
  */
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
@@ -61,6 +62,13 @@ export interface SlotGrant {
   spacingMs: number;
   /** count 0 (nothing free within the horizon): ask again in this long. */
   waitMs: number;
+  /**
+   * The request's round trip. Redis fixed the slots somewhere within it, so a slot's time in
+   * this process lies between (answer − roundTripMs) and the answer, plus its offset: wait
+   * for the later bound (never early), judge lateness by the earlier one (a reply that sat
+   * in a stalled process makes its slots late, not later).
+   */
+  roundTripMs: number;
 }
 
 export interface TokenPacer {
@@ -109,9 +117,11 @@ export function createTokenPacer(settings: TokenPacerSettings): TokenPacer {
   const horizonUs = { low: (settings.horizonMs?.low ?? 200) * 1000, high: (settings.horizonMs?.high ?? 2000) * 1000 };
 
   async function reserve(count: number, priority: PacerPriority): Promise<SlotGrant> {
+    const asked = Date.now();
     const [granted, us] = (await redis.eval(RESERVE, 1, key, spacingUs, Math.max(1, Math.floor(count)), horizonUs[priority])) as [number, number];
-    if (granted === 0) return { count: 0, firstInMs: 0, spacingMs, waitMs: Math.max(1, Math.ceil(us / 1000)) };
-    return { count: granted, firstInMs: us / 1000, spacingMs, waitMs: 0 };
+    const roundTripMs = Date.now() - asked;
+    if (granted === 0) return { count: 0, firstInMs: 0, spacingMs, waitMs: Math.max(1, Math.ceil(us / 1000)), roundTripMs };
+    return { count: granted, firstInMs: us / 1000, spacingMs, waitMs: 0, roundTripMs };
   }
 
   return {
@@ -123,7 +133,7 @@ export function createTokenPacer(settings: TokenPacerSettings): TokenPacer {
         if (grant.count > 0) {
           const at = Date.now() + grant.firstInMs;
           if (grant.firstInMs >= 1) await sleep(grant.firstInMs);
-          if (!slotMissed(at)) return;
+          if (!slotMissed(at - grant.roundTripMs)) return;
           continue;
         }
         await sleep(grant.waitMs);
@@ -187,8 +197,9 @@ export async function sendAtSlots<T>(
       const p: Promise<void> = (async () => {
         const wait = at - Date.now();
         if (wait >= 1) await defaultSleep(wait);
-        // This process stalled past the slot: sending now would bunch with the next ones.
-        if (slotMissed(at)) return void waiting.unshift(item);
+        // This process stalled past the slot (or held Redis's answer): sending now would bunch
+        // with the next ones, its own or another process's.
+        if (slotMissed(at - grant.roundTripMs)) return void waiting.unshift(item);
         await send(item, () => waiting.unshift(item));
       })()
         .catch((error: unknown) => void errors.push({ item, error }))
