@@ -96,11 +96,13 @@ export const deleteBenchKeys = () => deleteKeys([`{${KEY_MARK}*`, `${KEY_MARK}*`
  */
 export interface Phase extends Infrastructure {
   prefix: string;
+  /** The environment the phase's config was loaded from (for child processes of the same phase). */
+  env: Env;
 }
 
 export async function createPhase(name: string, env: Env): Promise<Phase> {
   const prefix = `${KEY_MARK}${name}-${randomBytes(3).toString('hex')}`;
-  const config: Config = loadConfig({
+  const phaseEnv: Env = {
     NODE_ENV: 'production',
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'error',
     DATABASE_URL: databaseUrl(),
@@ -113,11 +115,13 @@ export async function createPhase(name: string, env: Env): Promise<Phase> {
     SMS_PROVIDER: 'http',
     SMS_HTTP_URL: 'http://127.0.0.1:9/sms',
     ...env,
-  });
+  };
+  const config: Config = loadConfig(phaseEnv);
   const infra = await createInfrastructure(config);
   return {
     ...infra,
     prefix,
+    env: phaseEnv,
     async close() {
       await infra.close();
       await deleteKeys([`{${prefix}}*`, `${prefix}:*`]);

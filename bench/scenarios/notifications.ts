@@ -52,7 +52,7 @@ export interface NotificationFigures {
   rowsByStatus: Record<string, number>;
 }
 
-async function signedPost(base: string, path: string, body: unknown): Promise<void> {
+export async function signedPost(base: string, path: string, body: unknown): Promise<void> {
   const raw = JSON.stringify(body);
   const res = await fetch(`${base}/api/v1${path}`, {
     method: 'POST',
@@ -63,7 +63,7 @@ async function signedPost(base: string, path: string, body: unknown): Promise<vo
   if (res.status !== 200) throw new Error(`shop API ${path}: ${res.status} ${text.slice(0, 300)}`);
 }
 
-function peakWindow(times: number[], windowMs: number): number {
+export function peakWindow(times: number[], windowMs: number): number {
   const sorted = [...times].sort((a, b) => a - b);
   let peak = 0;
   for (let lo = 0, hi = 0; hi < sorted.length; hi++) {
