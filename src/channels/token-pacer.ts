@@ -19,7 +19,8 @@
  * Times come from Redis (`TIME`), so processes with skewed clocks agree; a caller turns the
  * offset it gets back into its own clock: it waits until the slot counted from the answer's
  * arrival (never early) and drops the slot when it is more than PACER_LATE_MS past it
- * counted from the request's departure (a late answer, a stalled process), so one process's
+ * counted from when Redis granted it (Redis's clock is in the answer; an answer read late by
+ * a stalled process shows as a larger gap between the clocks than usual), so one process's
  * late sends never bunch with another's on-time ones.
  */
 import { createHash } from 'node:crypto';
@@ -63,12 +64,12 @@ export interface SlotGrant {
   /** count 0 (nothing free within the horizon): ask again in this long. */
   waitMs: number;
   /**
-   * The request's round trip. Redis fixed the slots somewhere within it, so a slot's time in
-   * this process lies between (answer − roundTripMs) and the answer, plus its offset: wait
-   * for the later bound (never early), judge lateness by the earlier one (a reply that sat
-   * in a stalled process makes its slots late, not later).
+   * How much later than usual the answer was read (ms): Redis's clock at the grant against
+   * this process's, less the smallest such difference seen lately (clock offset + the fastest
+   * delivery). An answer that sat in a stalled process makes its slots late by this much, not
+   * later: lateness is judged from (arrival − delayMs + offset).
    */
-  roundTripMs: number;
+  delayMs: number;
 }
 
 export interface TokenPacer {
@@ -83,19 +84,19 @@ export interface TokenPacer {
 }
 
 // Times in microseconds (µs since the epoch fit a Lua double exactly). KEYS[1] the next free
-// slot; ARGV: spacing µs, slots wanted, horizon µs. Returns {granted, µs to the first slot}
-// or {0, µs to wait}.
+// slot; ARGV: spacing µs, slots wanted, horizon µs. Returns {granted, µs to the first slot, now}
+// or {0, µs to wait, now}.
 const RESERVE = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local spacing = tonumber(ARGV[1])
 local horizon = tonumber(ARGV[3])
 local tat = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'))
 local ahead = tat - now
-if ahead > horizon then return {0, math.ceil(ahead - horizon)} end
+if ahead > horizon then return {0, math.ceil(ahead - horizon), now} end
 local n = math.min(tonumber(ARGV[2]), math.floor((horizon - ahead) / spacing) + 1)
 local last = tat + n * spacing
 redis.call('SET', KEYS[1], string.format('%.0f', last), 'PX', math.ceil((last - now) / 1000) + 1000)
-return {n, math.floor(ahead)}`;
+return {n, math.floor(ahead), now}`;
 
 // KEYS[1] the next free slot; ARGV[1] hold µs.
 const HOLD = `local t = redis.call('TIME')
@@ -116,12 +117,21 @@ export function createTokenPacer(settings: TokenPacerSettings): TokenPacer {
   const spacingMs = spacingUs / 1000;
   const horizonUs = { low: (settings.horizonMs?.low ?? 200) * 1000, high: (settings.horizonMs?.high ?? 2000) * 1000 };
 
+  // Local minus Redis clock at each answer's arrival (ms); the smallest of the recent ones is
+  // the clock offset plus the fastest delivery.
+  const skews: number[] = [];
+  function delayOf(redisNowUs: number): number {
+    const skew = Date.now() - redisNowUs / 1000;
+    skews.push(skew);
+    if (skews.length > 64) skews.shift();
+    return Math.max(0, skew - Math.min(...skews));
+  }
+
   async function reserve(count: number, priority: PacerPriority): Promise<SlotGrant> {
-    const asked = Date.now();
-    const [granted, us] = (await redis.eval(RESERVE, 1, key, spacingUs, Math.max(1, Math.floor(count)), horizonUs[priority])) as [number, number];
-    const roundTripMs = Date.now() - asked;
-    if (granted === 0) return { count: 0, firstInMs: 0, spacingMs, waitMs: Math.max(1, Math.ceil(us / 1000)), roundTripMs };
-    return { count: granted, firstInMs: us / 1000, spacingMs, waitMs: 0, roundTripMs };
+    const [granted, us, redisNow] = (await redis.eval(RESERVE, 1, key, spacingUs, Math.max(1, Math.floor(count)), horizonUs[priority])) as [number, number, number];
+    const delayMs = delayOf(redisNow);
+    if (granted === 0) return { count: 0, firstInMs: 0, spacingMs, waitMs: Math.max(1, Math.ceil(us / 1000)), delayMs };
+    return { count: granted, firstInMs: us / 1000, spacingMs, waitMs: 0, delayMs };
   }
 
   return {
@@ -133,7 +143,7 @@ export function createTokenPacer(settings: TokenPacerSettings): TokenPacer {
         if (grant.count > 0) {
           const at = Date.now() + grant.firstInMs;
           if (grant.firstInMs >= 1) await sleep(grant.firstInMs);
-          if (!slotMissed(at - grant.roundTripMs)) return;
+          if (!slotMissed(at - grant.delayMs)) return;
           continue;
         }
         await sleep(grant.waitMs);
@@ -199,7 +209,7 @@ export async function sendAtSlots<T>(
         if (wait >= 1) await defaultSleep(wait);
         // This process stalled past the slot (or held Redis's answer): sending now would bunch
         // with the next ones, its own or another process's.
-        if (slotMissed(at - grant.roundTripMs)) return void waiting.unshift(item);
+        if (slotMissed(at - grant.delayMs)) return void waiting.unshift(item);
         await send(item, () => waiting.unshift(item));
       })()
         .catch((error: unknown) => void errors.push({ item, error }))
