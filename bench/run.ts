@@ -8,6 +8,7 @@ import { DATABASE_NAME, deleteBenchKeys, dropDatabase, freshDatabase, machine, m
 import { mib, ms, rate, ratio, summarize, table } from './lib/stats.js';
 import { runNotificationBenchmark, type NotificationFigures, type NotificationOptions } from './scenarios/notifications.js';
 import { OPEN_LOOP_P99_MS } from './scenarios/open-loop.js';
+import { killShopBenchChildren, printShopApiFigures, runShopApiBenchmark, shopApiOptionsFromEnv } from './scenarios/shop-api.js';
 import { runUpdateBenchmarks, type BurstFigures, type SubjectFigures } from './scenarios/updates.js';
 
 const BUDGET_MS = 600_000;
@@ -29,6 +30,7 @@ const sizes = {
 
 const watchdog = setTimeout(() => {
   console.error(`bench: still running after ${BUDGET_MS / 1000} s; giving up (the database ${DATABASE_NAME} is left for inspection)`);
+  killShopBenchChildren();
   process.exit(2);
 }, BUDGET_MS);
 watchdog.unref();
@@ -60,6 +62,8 @@ for (const run of notificationRuns) {
   log(`3. notifications: ${run.mode}, TELEGRAM_RATE_LIMIT=${run.ratePerSecond}, fake limits ${run.fakeLimits ? 'on' : 'off'}`);
   notifications.push(await runNotificationBenchmark(run));
 }
+log('6. shop API: closed loop against a bare Fastify baseline, then status → message at a fixed rate');
+const shopApi = await runShopApiBenchmark(shopApiOptionsFromEnv(), log);
 const memEnd = memory();
 await dropDatabase();
 log(`done; database ${DATABASE_NAME} dropped\n`);
@@ -154,6 +158,9 @@ for (const n of notifications) {
 console.log(table(rows3));
 console.log(`Rows: ${notifications.map((n) => `${n.options.name} ${JSON.stringify(n.rowsByStatus)}`).join('; ')}`);
 console.log(`Shop concurrency ${notificationRuns[0]!.shopConcurrency}. "shop API": signed status changes answered per second. live: messages/s and latency from the shop's POST to the message at the fake. backlog: the worker starts after all changes are in; messages/s from its start to the last message.\n`);
+
+console.log(printShopApiFigures(shopApi));
+console.log('');
 
 const rows4: string[][] = [['4. memory (after full GC)', 'RSS', 'heap used', 'external']];
 for (const [label, m] of [

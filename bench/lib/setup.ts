@@ -69,7 +69,8 @@ export async function databaseTransactions(): Promise<number> {
 
 export const dropDatabase = () => admin((c) => c.query(`DROP DATABASE IF EXISTS "${DATABASE_NAME}" WITH (FORCE)`));
 
-async function deleteKeys(patterns: string[]): Promise<number> {
+/** Deletes every key matching the patterns (SCAN, so a large Redis is not blocked). */
+export async function deleteKeys(patterns: string[]): Promise<number> {
   const redis = new Redis(REDIS_URL);
   let deleted = 0;
   try {
@@ -100,9 +101,14 @@ export interface Phase extends Infrastructure {
   env: Env;
 }
 
-export async function createPhase(name: string, env: Env): Promise<Phase> {
+/**
+ * A phase's own prefix and Kabinet's environment for it (production, the bench database, the
+ * phase's Redis prefixes): for Kabinet in this process (createPhase) or in a child process
+ * started as production starts it (`src/main.ts web|worker`).
+ */
+export function phaseEnv(name: string, env: Env = {}): { prefix: string; env: Record<string, string>; deleteKeys(): Promise<number> } {
   const prefix = `${KEY_MARK}${name}-${randomBytes(3).toString('hex')}`;
-  const phaseEnv: Env = {
+  const all: Record<string, string> = {
     NODE_ENV: 'production',
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'error',
     DATABASE_URL: databaseUrl(),
@@ -114,17 +120,22 @@ export async function createPhase(name: string, env: Env): Promise<Phase> {
     // Production refuses the log provider with VK on; benchmarks send no SMS (a dead local port).
     SMS_PROVIDER: 'http',
     SMS_HTTP_URL: 'http://127.0.0.1:9/sms',
-    ...env,
   };
-  const config: Config = loadConfig(phaseEnv);
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) all[k] = v;
+  return { prefix, env: all, deleteKeys: () => deleteKeys([`{${prefix}}*`, `${prefix}:*`]) };
+}
+
+export async function createPhase(name: string, env: Env): Promise<Phase> {
+  const phase = phaseEnv(name, env);
+  const config: Config = loadConfig(phase.env);
   const infra = await createInfrastructure(config);
   return {
     ...infra,
-    prefix,
-    env: phaseEnv,
+    prefix: phase.prefix,
+    env: phase.env,
     async close() {
       await infra.close();
-      await deleteKeys([`{${prefix}}*`, `${prefix}:*`]);
+      await phase.deleteKeys();
     },
   };
 }

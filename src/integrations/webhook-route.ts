@@ -11,6 +11,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { isSafeNumber, parse as parseLossless } from 'lossless-json';
 import { DomainError } from '../errors.js';
+import { storableText as storable } from '../lib/strip-nul.js';
 import { ErrorAnswer } from '../server/error-answer.js';
 import type { EventStatus } from './ingest.js';
 
@@ -49,13 +50,27 @@ export function hmacBase64Matches(secret: string, raw: Buffer, header: string): 
 
 /**
  * JSON.parse that keeps integers beyond 2^53 exact, as strings (Shopify's ids reach 10^17 and
- * JSON.parse would round them, so two resources could share an id), and drops NUL, which
- * PostgreSQL cannot store, as the bot and the API do.
+ * JSON.parse would round them, so two resources could share an id), and makes every string and
+ * every key storable: NUL dropped, as the bot and the API do, and a lone surrogate replaced.
+ * A refused payload is stored as jsonb, which refuses both (a 500 the platform would retry).
  */
 export function parsePlatformJson(text: string): unknown {
   return parseLossless(
     text,
-    (_key, value) => (typeof value === 'string' && value.includes('\u0000') ? value.replaceAll('\u0000', '') : value),
+    (_key, value) => {
+      if (typeof value === 'string') return storable(value);
+      if (value && typeof value === 'object' && !Array.isArray(value)) {
+        const record = value as Record<string, unknown>;
+        for (const key of Object.keys(record)) {
+          const clean = storable(key);
+          if (clean === key) continue;
+          const inner = record[key];
+          delete record[key];
+          record[clean] = inner;
+        }
+      }
+      return value;
+    },
     (digits) => (isSafeNumber(digits) ? Number(digits) : /^-?\d+$/.test(digits) ? digits : Number(digits)),
   );
 }
@@ -99,7 +114,8 @@ export const platformWebhookPlugin: FastifyPluginAsync<PlatformWebhookOptions> =
     try {
       body = parsePlatformJson(raw.toString('utf8'));
     } catch (err) {
-      await opts.refuseUnparsable(request, `body is not JSON: ${(err as Error).message.slice(0, 200)}`);
+      // The parser quotes the character it stopped at, which may be a NUL or half a surrogate pair.
+      await opts.refuseUnparsable(request, storable(`body is not JSON: ${(err as Error).message.slice(0, 200)}`));
       return { ok: true, status: 'refused' };
     }
     if (!body || typeof body !== 'object' || Array.isArray(body)) {

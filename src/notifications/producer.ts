@@ -5,7 +5,7 @@
  * replayed event or a re-run job never creates a second row, and the send job's id is the
  * row's id, so it is never queued twice either.
  */
-import type { Prisma } from '../generated/prisma/client.js';
+import { Prisma } from '../generated/prisma/client.js';
 import type { Platform } from '../generated/prisma/enums.js';
 
 export type NotificationKind = 'order-status' | 'back-in-stock' | 'price-drop' | 'points-credited' | 'points-expiring';
@@ -68,6 +68,32 @@ export async function notifyCustomer(tx: Tx, spec: NotifySpec): Promise<PendingN
   });
   const platformOf = new Map(customer.identities.map((i) => [i.id, i.platform]));
   return created.map((row) => ({ id: row.id, platform: platformOf.get(row.identityId)! }));
+}
+
+/**
+ * A new row id in SQL, as Prisma's `uuid(7)` makes them: 48 bits of Unix milliseconds, then
+ * random bits (gen_random_uuid, PostgreSQL 13+) with the version set to 7.
+ */
+export const UUID_V7_SQL = Prisma.raw(
+  `encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid()) placing substring(int8send((extract(epoch from clock_timestamp()) * 1000)::bigint) from 3) from 1 for 6), 52, 1), 53, 1), 'hex')::uuid`,
+);
+
+/**
+ * The rows `notifyCustomer` writes, as one INSERT to use as a data-modifying CTE in the statement
+ * that records the cause (so the cause and its notifications are one round trip). The same
+ * rules: the customer's switch for the kind, every linked identity that has not blocked the
+ * bot, the deterministic dedupKey (a repeat writes nothing). `customerId`, `cause` and `payload`
+ * are SQL expressions (they may read the statement's other CTEs); `when` gates the whole insert.
+ * RETURNING `id`, `"identityId"`: join channel_identities for the platform.
+ */
+export function notifyCustomerSql(spec: { kind: NotificationKind; customerId: Prisma.Sql; cause: Prisma.Sql; payload: Prisma.Sql; when: Prisma.Sql; now: Date }): Prisma.Sql {
+  const preference = Prisma.raw(`c."${PREFERENCE_BY_KIND[spec.kind]}"`);
+  return Prisma.sql`INSERT INTO notifications (id, "dedupKey", kind, "customerId", "identityId", payload, "createdAt", "updatedAt")
+    SELECT ${UUID_V7_SQL}, ${spec.kind}::text || ':' || (${spec.cause}) || ':' || i.id::text, ${spec.kind}, c.id, i.id, ${spec.payload}, ${spec.now}, ${spec.now}
+    FROM customers c JOIN channel_identities i ON i."customerId" = c.id AND i."blockedAt" IS NULL
+    WHERE c.id = (${spec.customerId}) AND ${preference} AND (${spec.when})
+    ON CONFLICT ("dedupKey") DO NOTHING
+    RETURNING id, "identityId"`;
 }
 
 /** What a committed change still has to hand to the queues. */

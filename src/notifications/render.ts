@@ -63,7 +63,10 @@ export function createNotificationRenderer(deps: RendererDeps): NotificationRend
       case 'order-status': {
         const event = await deps.prisma.orderStatusEvent.findUnique({
           where: { id: String(p.statusEventId) },
-          include: { order: { include: { items: { select: { quantity: true } } } } },
+          select: {
+            status: true, carrier: true, trackingNumber: true, trackingUrl: true, location: true, note: true,
+            order: { select: { id: true, number: true, total: true, currency: true, carrier: true, trackingNumber: true, trackingUrl: true, items: { select: { quantity: true } } } },
+          },
         });
         if (!event) return null;
         const order = event.order;

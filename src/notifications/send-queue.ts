@@ -48,6 +48,11 @@ export function createNotificationDispatcher(deps: NotificationDispatcherDeps) {
       const byPlatform = new Map<Platform, PendingNotification[]>();
       for (const row of rows) byPlatform.set(row.platform, [...(byPlatform.get(row.platform) ?? []), row]);
       for (const [platform, list] of byPlatform) {
+        // One row (a status change's usual lot): a plain add, without addBulk's MULTI wrapper.
+        if (list.length === 1) {
+          await queueFor(platform).add(NOTIFICATION_JOB, { notificationId: list[0]!.id }, jobOptions(list[0]!.id));
+          continue;
+        }
         for (let i = 0; i < list.length; i += 1000) {
           await queueFor(platform).addBulk(list.slice(i, i + 1000).map((r) => ({ name: NOTIFICATION_JOB, data: { notificationId: r.id }, opts: jobOptions(r.id) })));
         }

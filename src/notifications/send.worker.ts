@@ -87,7 +87,7 @@ export function createSendProcessor(deps: Omit<SendWorkerDeps, 'senders' | 'rate
   const leaseMs = deps.claimLeaseMs ?? (sender.requestTimeoutMs ?? 30_000) + 5_000;
 
   const settle = (id: string, data: { status: 'sent' | 'failed' | 'blocked' | 'skipped'; error?: string | null; externalMessageId?: string; sentAt?: Date }) =>
-    prisma.notification.update({ where: { id }, data: { ...data, sendingAt: null } });
+    prisma.notification.updateMany({ where: { id }, data: { ...data, sendingAt: null } });
 
   /** Puts the job back for later without spending an attempt and without holding a worker. */
   async function delay(job: Job<SendJobData>, token: string | undefined, ms: number): Promise<never> {
@@ -98,7 +98,15 @@ export function createSendProcessor(deps: Omit<SendWorkerDeps, 'senders' | 'rate
   return async function process(job: Job<SendJobData>, token?: string): Promise<SendOutcome> {
     if (job.name !== NOTIFICATION_JOB) throw new UnrecoverableError(`unknown job ${job.name}`);
     const id = job.data.notificationId;
-    const n = await prisma.notification.findUnique({ where: { id }, include: { identity: true, customer: true } });
+    // Only what the send needs (whole customer rows carry decimals and dates to convert).
+    const n = await prisma.notification.findUnique({
+      where: { id },
+      select: {
+        status: true, sendingAt: true, kind: true, payload: true, customerId: true, identityId: true,
+        identity: { select: { blockedAt: true, chatId: true, customerId: true, languageCode: true } },
+        customer: { select: { language: true, notifyOrderUpdates: true, notifyStockAlerts: true, notifyLoyalty: true } },
+      },
+    });
     if (!n) return 'missing';
     if (n.status !== 'pending') return 'already_done';
     if (n.sendingAt) {

@@ -7,6 +7,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Update } from 'telegraf/types';
 import type { Logger } from '../infra/logger.js';
 import { secretMatches } from '../lib/secure-compare.js';
+import { refuseDeepBody, TELEGRAM_MAX_DEPTH } from '../server/body-depth.js';
+import { TELEGRAM_UPDATE_SCHEMA } from '../channels/telegram/webhook.plugin.js';
 
 export const STAFF_WEBHOOK_PATH = '/telegram/staff/webhook';
 const HEADER = 'x-telegram-bot-api-secret-token';
@@ -23,7 +25,9 @@ export function staffWebhookPlugin(options: StaffWebhookOptions): FastifyPluginA
     app.post(
       options.path ?? STAFF_WEBHOOK_PATH,
       {
-        schema: { hide: true, body: { type: 'object', required: ['update_id'], properties: { update_id: { type: 'integer' } } } },
+        // The customer bot's rules: a real update_id and one payload, nested as Telegram nests.
+        schema: { hide: true, body: TELEGRAM_UPDATE_SCHEMA },
+        preValidation: refuseDeepBody(TELEGRAM_MAX_DEPTH),
         onRequest: async (request, reply) => {
           if (!secretMatches(request.headers[HEADER], options.secretToken)) {
             return reply.status(401).send({ error: 'unauthorized', message: 'Bad secret token' });

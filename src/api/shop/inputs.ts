@@ -10,20 +10,11 @@
  * recursively.
  */
 
-/** Deeper than any shop API body (the deepest is `order.items.N.field`). */
-export const MAX_DEPTH = 32;
+import { MAX_JSON_DEPTH } from '../../lib/json-depth.js';
+
+/** Deeper than any shop API body (the deepest is `order.items.N.field`); the one limit of every JSON edge (src/lib/json-depth.ts). */
+export const MAX_DEPTH = MAX_JSON_DEPTH;
 
 export const DEPTH_MESSAGE = `is nested deeper than ${MAX_DEPTH} levels`;
 
-/** The dot path of the first value nested deeper than MAX_DEPTH ("" is the root), or null. Iterative: no stack to exhaust. */
-export function findTooDeep(value: unknown): string | null {
-  const stack: Array<{ value: unknown; path: string; depth: number }> = [{ value, path: '', depth: 0 }];
-  while (stack.length) {
-    const { value: v, path, depth } = stack.pop()!;
-    if (!v || typeof v !== 'object') continue;
-    if (depth >= MAX_DEPTH) return path;
-    const entries: Array<[string, unknown]> = Array.isArray(v) ? v.map((x, i) => [String(i), x]) : Object.entries(v);
-    for (const [key, inner] of entries) stack.push({ value: inner, path: path ? `${path}.${key}` : key, depth: depth + 1 });
-  }
-  return null;
-}
+export { findTooDeep } from '../../lib/json-depth.js';

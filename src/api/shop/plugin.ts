@@ -149,7 +149,8 @@ export const shopApiPlugin: FastifyPluginAsync<ShopApiOptions> = async (parent, 
     const { number } = request.params;
     const { eventId, ...change } = request.body;
     const answer = (v: { value: { statusEventId: string; current: boolean } }) => ({ ok: true, duplicate: false, statusEventId: v.value.statusEventId, current: v.value.current });
-    const r = await processOnce(opts.prisma, eventKey(request, eventId), (tx) => services.sync.changeOrderStatus(tx, number, change, { eventId, notify: true }), { answer });
+    // The answer for repeats is stored by the same statement that writes the change.
+    const r = await services.sync.changeOrderStatusOnce(eventKey(request, eventId), number, change, { eventId, notify: true });
     if (r.duplicate) return replay(r.response);
     await after(r.result);
     return answer(r.result);

@@ -14,7 +14,7 @@ import type { IncomingMessage } from 'node:http';
 import { DomainError } from '../../errors.js';
 import type { Clock } from '../../infra/clock.js';
 import { createBodyVerifier, parseSignatureHeader, SIGNATURE_HEADER, type ParsedSignature, type SignatureProblem } from '../../lib/signature.js';
-import { stripNul } from '../../lib/strip-nul.js';
+import { makeStorable } from '../../lib/strip-nul.js';
 import { DEPTH_MESSAGE, findTooDeep } from './inputs.js';
 
 declare module 'fastify' {
@@ -139,8 +139,9 @@ export function installSignedBody(app: FastifyInstance, opts: SignedBodyOptions)
           request.tooDeep = deep;
           return done(null, undefined);
         }
-        // NUL out of every string (PostgreSQL refuses it), as the bot does; see inputs.ts.
-        done(null, stripNul(parsed));
+        // NUL out of every string (PostgreSQL refuses it), as the bot does, and lone surrogates
+        // (jsonb refuses them); see inputs.ts and src/lib/strip-nul.ts.
+        done(null, makeStorable(parsed));
       },
       (err: Error) => done(err),
     );

@@ -18,6 +18,7 @@ import type { Bot, Context } from 'grammy';
 import type { Update } from 'grammy/types';
 import type { Logger } from '../../infra/logger.js';
 import { secretMatches } from '../../lib/secure-compare.js';
+import { refuseDeepBody, TELEGRAM_MAX_DEPTH } from '../../server/body-depth.js';
 import type { InboundQueue } from '../../bot/ordering/inbound-queue.js';
 import { telegramChatKey } from './inbound.js';
 
@@ -35,19 +36,34 @@ export const TELEGRAM_WEBHOOK_PATH = '/telegram/webhook';
 export const TELEGRAM_WEBHOOK_BODY_LIMIT = 1024 * 1024;
 const HEADER = 'x-telegram-bot-api-secret-token';
 
+/**
+ * What a body must be before an update is recorded or handled (the customer and the staff
+ * bot's webhooks): update_id a whole number Telegram could send (not negative, exact as a
+ * JavaScript number, so its text is its dedup key), and the one field that carries the update
+ * (message, callback_query, ...). An update_id alone carries nothing to handle.
+ */
+export const TELEGRAM_UPDATE_SCHEMA = {
+  type: 'object',
+  required: ['update_id'],
+  minProperties: 2,
+  properties: { update_id: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } },
+} as const;
+
 export function telegramWebhookPlugin(options: TelegramWebhookOptions): FastifyPluginAsync {
   return async (app) => {
     app.post(
       options.path ?? TELEGRAM_WEBHOOK_PATH,
       {
         bodyLimit: options.bodyLimitBytes ?? TELEGRAM_WEBHOOK_BODY_LIMIT,
-        schema: { hide: true, body: { type: 'object', required: ['update_id'], properties: { update_id: { type: 'integer', minimum: 0 } } } },
+        schema: { hide: true, body: TELEGRAM_UPDATE_SCHEMA },
         // Before the body is read: a request without the secret never reaches the parser.
         onRequest: async (request, reply) => {
           if (!secretMatches(request.headers[HEADER], options.secretToken)) {
             return reply.status(401).send({ error: 'unauthorized', message: 'Bad secret token' });
           }
         },
+        // After parsing, before anything walks the body (JSON.stringify when it is recorded).
+        preValidation: refuseDeepBody(TELEGRAM_MAX_DEPTH),
       },
       async (request, reply) => {
         const update = request.body as Update;

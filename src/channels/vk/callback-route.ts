@@ -25,6 +25,7 @@ import type { InboundConsumerOptions, InboundQueue } from '../../bot/ordering/in
 import type { VkBridge } from './method-table.js';
 import type { ConvertedEvent, UpdateConverter, VkCallbackEvent } from './update-converter.js';
 import { secretMatches } from '../../lib/secure-compare.js';
+import { refuseDeepBody, VK_MAX_DEPTH } from '../../server/body-depth.js';
 
 export const VK_CALLBACK_BODY_LIMIT = 256 * 1024;
 /** An unsigned body larger than this is not parsed (a confirmation request is ~50 bytes). */
@@ -121,6 +122,7 @@ export const vkCallbackPlugin: FastifyPluginAsync<VkCallbackDeps> = async (app, 
   const lease = deps.processingLeaseSeconds ?? 60;
   const key = (eventId: string) => `${deps.keyPrefix}event:${eventId}`;
   const handleEvent = createVkEventHandler(deps);
+  const refuseDeep = refuseDeepBody(VK_MAX_DEPTH);
   // VK writes compact JSON; the JSON form of the secret is matched, so any secret works.
   const signed = new RegExp(`"secret"\\s*:\\s*${escapeRegExp(JSON.stringify(deps.secret))}`);
 
@@ -147,6 +149,8 @@ export const vkCallbackPlugin: FastifyPluginAsync<VkCallbackDeps> = async (app, 
           deps.logger.warn('vk: unsigned callback body refused unread');
           return reply.status(403).type('text/plain; charset=utf-8').send('forbidden');
         }
+        // Before the event is recorded (JSON.stringify) or converted.
+        await refuseDeep(request);
       },
     },
     async (request, reply) => {

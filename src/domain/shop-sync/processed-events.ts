@@ -61,7 +61,10 @@ export function storeErrorAsDomain(err: unknown): DomainError | null {
     return null;
   }
   const column = (err.meta as { column_name?: string; target?: unknown } | undefined)?.column_name;
-  if (err.code === 'P2000' || err.code === 'P2020' || err.code === 'P2033') {
+  // A raw statement's refusal carries PostgreSQL's SQLSTATE: class 22 is a data exception (too long, out of range).
+  const raw = err.meta as { code?: unknown; driverAdapterError?: { cause?: { code?: unknown } } } | undefined;
+  const sqlState = err.code === 'P2010' ? String(raw?.code ?? raw?.driverAdapterError?.cause?.code ?? '') : '';
+  if (err.code === 'P2000' || err.code === 'P2020' || err.code === 'P2033' || sqlState.startsWith('22')) {
     return new DomainError('invalid_input', 'A value is out of the range that can be stored', column ? { field: column } : undefined);
   }
   return null;
@@ -73,38 +76,68 @@ export interface ProcessOnceOptions<T> {
   answer?: (result: T) => Record<string, unknown>;
   /** Runs of the transaction when it loses a race (default 4). */
   attempts?: number;
+  /**
+   * The change claims the event itself, in its first statement (`claimEventSql`, then
+   * `alreadyClaimed()` when it returned no row), and stores its answer in the same statement
+   * as its writes (`answerEventSql`): two round trips fewer on a hot route.
+   */
+  claimedByChange?: boolean;
 }
 
-/** Runs `change` once per event id, in one transaction with the ProcessedEvent row. */
+/** Thrown inside the transaction when the event was already recorded: rolls it back, then the first answer is read. */
+class AlreadyClaimed extends Error {}
+
+/** For a change that claims its event itself (`claimedByChange`): the claim found the event recorded. */
+export function alreadyClaimed(): never {
+  throw new AlreadyClaimed('event already processed');
+}
+
+/**
+ * Records the event (a CTE or statement returning one row when this transaction recorded it, none
+ * when it was recorded before). A concurrent twin blocks on the primary key until the other
+ * commits, then finds it recorded. `onlyWith`: a CTE of the same statement the claim waits for
+ * and needs a row of (e.g. the locked order), so locks are taken in one order everywhere.
+ */
+export const claimEventSql = (key: EventKey, onlyWith?: Prisma.Sql): Prisma.Sql =>
+  Prisma.sql`INSERT INTO processed_events (source, "eventId", "requestHash") SELECT ${key.source}, ${key.eventId}, ${key.requestHash}${onlyWith ? Prisma.sql` FROM ${onlyWith}` : Prisma.empty} ON CONFLICT DO NOTHING RETURNING 1 AS claimed`;
+
+/** Stores the answer repeats of the event get (a data-modifying CTE of the change's last statement). */
+export const answerEventSql = (key: EventKey, answer: Prisma.Sql): Prisma.Sql =>
+  Prisma.sql`UPDATE processed_events SET response = ${answer} WHERE source = ${key.source} AND "eventId" = ${key.eventId}`;
+
+/**
+ * Runs `change` once per event id, in one transaction with the ProcessedEvent row. The row is
+ * written first (a twin waits there, then is answered as a repeat); a repeat is found by that
+ * same statement, so a new event costs no read before its transaction.
+ */
 export async function processOnce<T>(prisma: PrismaClient, key: EventKey, change: (tx: Prisma.TransactionClient) => Promise<T>, options: ProcessOnceOptions<T> = {}): Promise<Once<T>> {
-  const seen = await checkExisting(prisma, key);
-  if (seen) return { duplicate: true, response: seen.response };
   const attempts = options.attempts ?? 4;
   for (let attempt = 1; ; attempt++) {
     try {
       return await prisma.$transaction(
         async (tx) => {
-          // First: a concurrent twin blocks here on the primary key until the other commits.
-          await tx.processedEvent.create({ data: { source: key.source, eventId: key.eventId, requestHash: key.requestHash } });
+          if (!options.claimedByChange && (await tx.$executeRaw(claimEventSql(key))) === 0) alreadyClaimed();
           const result = await change(tx);
-          if (options.answer) {
-            await tx.processedEvent.update({ where: { source_eventId: { source: key.source, eventId: key.eventId } }, data: { response: options.answer(result) as Prisma.InputJsonObject } });
+          if (options.answer && !options.claimedByChange) {
+            await tx.$executeRaw(answerEventSql(key, Prisma.sql`${JSON.stringify(options.answer(result))}::jsonb`));
           }
           return { duplicate: false as const, result };
         },
         { timeout: options.timeoutMs ?? 15_000, maxWait: 10_000 },
       );
     } catch (err) {
+      const seen = err instanceof AlreadyClaimed;
       // A value the column refused is the caller's input: a 400 naming it, not a 500.
-      if (!isRetryableRace(err)) throw storeErrorAsDomain(err) ?? err;
+      if (!seen && !isRetryableRace(err)) throw storeErrorAsDomain(err) ?? err;
       const twin = await checkExisting(prisma, key);
       if (twin) return { duplicate: true, response: twin.response };
       if (attempt >= attempts) {
         // Nothing was written (the transaction rolled back): a retry of the same event is safe.
-        if (isBusy(err)) throw new DomainError('unavailable', 'Kabinet is busy; retry the request with the same eventId', { retryAfterSeconds: 2 });
+        if (seen || isBusy(err)) throw new DomainError('unavailable', 'Kabinet is busy; retry the request with the same eventId', { retryAfterSeconds: 2 });
         throw err;
       }
-      await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * attempt));
+      // Recorded by a twin that then rolled back, or a lost race: run again.
+      if (!seen) await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * attempt));
     }
   }
 }

@@ -10,13 +10,14 @@
  * row instead of failing on the unique index.
  */
 import { DomainError, isDomainError } from '../../errors.js';
-import type { Prisma, PrismaClient } from '../../generated/prisma/client.js';
+import { Prisma, type PrismaClient } from '../../generated/prisma/client.js';
 import type { OrderStatus } from '../../generated/prisma/enums.js';
 import type { Clock } from '../../infra/clock.js';
-import { notifyCustomer, type PendingNotification } from '../../notifications/producer.js';
+import { notifyCustomer, notifyCustomerSql, type PendingNotification } from '../../notifications/producer.js';
+import { uuidV7 } from '../../lib/uuid.js';
 import { normalizePhone } from '../customers/phone.js';
 import { recordAlertFanouts } from './alert-fanout.js';
-import { isRetryableRace, storeErrorAsDomain } from './processed-events.js';
+import { alreadyClaimed, answerEventSql, claimEventSql, isRetryableRace, processOnce, storeErrorAsDomain, type EventKey, type Once } from './processed-events.js';
 import type { LoyaltyLedger } from '../loyalty/ledger.js';
 import type { BatchReport, CustomerInput, ItemError, OrderInput, ProductInput, StatusChangeInput } from './types.js';
 
@@ -180,52 +181,104 @@ export function createShopSync(deps: ShopSyncDeps) {
     return { value: { id: product.id, created: false }, notifications: [], fanouts };
   }
 
+  /** Whether a change of this status runs the loyalty ledger (in more statements of its transaction). */
+  const movesPoints = (status: OrderStatus, ctx: WriteContext) => (status === 'delivered' && !ctx.history) || REVERSING.has(status);
+
+  /**
+   * The SQL of one status change, after CTEs that define `target` (the order: id, status,
+   * "customerId"; empty when nothing must be written) and `cur` (whether the change is the
+   * newest of the order's timeline): the status event, the order moved when current, the
+   * notifications (notifyCustomerSql), then `extra` CTEs, then one row with what was written.
+   */
+  function statusChangeSql(head: Prisma.Sql, change: StatusChangeInput, statusEventId: string, sourceEventId: string, ctx: WriteContext, now: Date, extra: Prisma.Sql = Prisma.empty): Prisma.Sql {
+    const status = Prisma.sql`${change.status}::"OrderStatus"`;
+    // An absent field leaves the order's value; null clears it.
+    const keep = (column: string, value: string | null | undefined) => (value === undefined ? Prisma.raw(`o."${column}"`) : Prisma.sql`${value}`);
+    const told = notifyCustomerSql({
+      kind: 'order-status',
+      customerId: Prisma.sql`SELECT "customerId" FROM target`,
+      cause: Prisma.sql`${statusEventId}::text`,
+      payload: Prisma.sql`jsonb_build_object('orderId', (SELECT id::text FROM target), 'statusEventId', ${statusEventId}::text, 'status', ${change.status}::text)`,
+      when: Prisma.sql`${ctx.notify} AND EXISTS (SELECT 1 FROM ev) AND (SELECT current FROM cur) AND (SELECT status FROM target) <> ${status}`,
+      now,
+    });
+    return Prisma.sql`${head}, ev AS (
+        INSERT INTO order_status_events (id, "orderId", status, "occurredAt", carrier, "trackingNumber", "trackingUrl", location, note, "sourceEventId", "createdAt")
+        SELECT ${statusEventId}::uuid, t.id, ${status}, ${new Date(change.occurredAt)}, ${change.carrier ?? null}, ${change.trackingNumber ?? null}, ${change.trackingUrl ?? null}, ${change.location ?? null}, ${change.note ?? null}, ${sourceEventId}, ${now}
+        FROM target t
+        RETURNING id
+      ), moved AS (
+        UPDATE orders o SET status = ${status}, carrier = ${keep('carrier', change.carrier)}, "trackingNumber" = ${keep('trackingNumber', change.trackingNumber)}, "trackingUrl" = ${keep('trackingUrl', change.trackingUrl)}, "updatedAt" = ${now}
+        FROM target t WHERE o.id = t.id AND (SELECT current FROM cur)
+      ), told AS (${told})${extra}
+      SELECT (SELECT count(*) FROM ev)::int AS written, (SELECT current FROM cur) AS current,
+        COALESCE((SELECT json_agg(json_build_object('id', n.id::text, 'platform', i.platform::text)) FROM told n JOIN channel_identities i ON i.id = n."identityId"), '[]'::json) AS notifications`;
+  }
+
+  type StatusRow = { written: number; current: boolean; notifications: Array<{ id: string; platform: PendingNotification['platform'] }> | string };
+  const notificationsOf = (row: StatusRow): PendingNotification[] => (typeof row.notifications === 'string' ? JSON.parse(row.notifications) : row.notifications);
+  const newest = (order: Prisma.Sql, occurredAt: Date) => Prisma.sql`SELECT max("occurredAt") IS NULL OR ${occurredAt} >= max("occurredAt") AS current FROM order_status_events WHERE "orderId" = (${order})`;
+
   /**
    * Records a status change on the tracking timeline. Only the newest change (by occurredAt)
    * moves the order's current status and is announced; an older one, arriving late, only
    * fills the timeline. Delivered accrues points once; returned/cancelled after delivery
-   * takes them back.
+   * takes them back. The caller holds the order's row lock (FOR UPDATE), so concurrent
+   * changes of one order are decided one after the other.
+   *
+   * One statement writes the status event, moves the order, writes the notifications and,
+   * with `respond`, the event's answer for repeats; only a change that moves points goes on
+   * to the ledger.
    */
-  async function applyStatus(tx: Tx, orderId: string, change: StatusChangeInput, sourceEventId: string, ctx: WriteContext): Promise<WriteResult<{ statusEventId: string; current: boolean }>> {
-    const occurredAt = new Date(change.occurredAt);
-    const order = await tx.order.findUniqueOrThrow({ where: { id: orderId }, select: { customerId: true, status: true } });
-    const latest = await tx.orderStatusEvent.findFirst({ where: { orderId }, orderBy: [{ occurredAt: 'desc' }, { createdAt: 'desc' }], select: { occurredAt: true } });
-    const event = await tx.orderStatusEvent.create({
-      data: {
-        orderId,
-        status: change.status,
-        occurredAt,
-        carrier: change.carrier ?? null,
-        trackingNumber: change.trackingNumber ?? null,
-        trackingUrl: change.trackingUrl ?? null,
-        location: change.location ?? null,
-        note: change.note ?? null,
-        sourceEventId,
-      },
-    });
-    const current = !latest || occurredAt >= latest.occurredAt;
-    const notifications: PendingNotification[] = [];
-    if (current) {
-      await tx.order.update({
-        where: { id: orderId },
-        data: {
-          status: change.status,
-          ...(change.carrier !== undefined ? { carrier: change.carrier } : {}),
-          ...(change.trackingNumber !== undefined ? { trackingNumber: change.trackingNumber } : {}),
-          ...(change.trackingUrl !== undefined ? { trackingUrl: change.trackingUrl } : {}),
-        },
-      });
-      if (ctx.notify && change.status !== order.status) {
-        notifications.push(...(await notifyCustomer(tx, { customerId: order.customerId, kind: 'order-status', cause: event.id, payload: { orderId, statusEventId: event.id, status: change.status } })));
-      }
-    }
+  async function applyStatus(tx: Tx, orderId: string, change: StatusChangeInput, sourceEventId: string, ctx: WriteContext, respond?: EventKey): Promise<WriteResult<{ statusEventId: string; current: boolean }>> {
+    const now = new Date();
+    const statusEventId = uuidV7(now.getTime());
+    const head = Prisma.sql`WITH target AS (SELECT id, status, "customerId" FROM orders WHERE id = ${orderId}::uuid), cur AS (${newest(Prisma.sql`SELECT id FROM target`, new Date(change.occurredAt))})`;
+    const answer = respond
+      ? Prisma.sql`, answered AS (${answerEventSql(respond, Prisma.sql`jsonb_build_object('ok', true, 'duplicate', false, 'statusEventId', ${statusEventId}::text, 'current', (SELECT current FROM cur))`)})`
+      : Prisma.empty;
+    const [row] = await tx.$queryRaw<StatusRow[]>(statusChangeSql(head, change, statusEventId, sourceEventId, ctx, now, answer));
+    if (!row?.written) throw new Error(`order ${orderId} vanished under its lock`);
+    const notifications = notificationsOf(row);
     if (change.status === 'delivered' && !ctx.history) {
       const accrued = await ledger.accrueDeliveredOrder(tx, orderId);
       if (accrued && ctx.notify) notifications.push(...accrued.notifications);
     } else if (REVERSING.has(change.status)) {
       await ledger.reverseOrder(tx, orderId);
     }
-    return { value: { statusEventId: event.id, current }, notifications };
+    return { value: { statusEventId, current: row.current }, notifications };
+  }
+
+  /**
+   * A status change that moves no points, claimed and written in ONE statement (its own
+   * transaction): the order is locked (FOR UPDATE) before the event is claimed, and the rest is
+   * written only when the order's row is still the version the statement's snapshot read. A
+   * concurrent change of the same order that committed in between makes the locked version
+   * newer: then nothing is written and the caller takes the two-statement path, which decides
+   * after the lock on fresh reads. Null when nothing was written (a repeat, an unknown order,
+   * that race): the caller's slower path answers those.
+   */
+  async function statusInOneStatement(key: EventKey, number: string, change: StatusChangeInput, ctx: WriteContext): Promise<WriteResult<{ statusEventId: string; current: boolean }> | null> {
+    const now = new Date();
+    const statusEventId = uuidV7(now.getTime());
+    const head = Prisma.sql`WITH locked AS MATERIALIZED (
+        SELECT id, status, "customerId", xmin::text AS version FROM orders WHERE number = ${number} FOR UPDATE
+      ), unchanged AS MATERIALIZED (
+        SELECT l.id, l.status, l."customerId" FROM locked l JOIN orders o ON o.id = l.id AND o.xmin::text = l.version
+      ), cur AS (${newest(Prisma.sql`SELECT id FROM unchanged`, new Date(change.occurredAt))}), claim AS (
+        INSERT INTO processed_events (source, "eventId", "requestHash", response)
+        SELECT ${key.source}, ${key.eventId}, ${key.requestHash}, jsonb_build_object('ok', true, 'duplicate', false, 'statusEventId', ${statusEventId}::text, 'current', c.current)
+        FROM unchanged, cur c
+        ON CONFLICT DO NOTHING RETURNING 1
+      ), target AS (SELECT id, status, "customerId" FROM unchanged WHERE EXISTS (SELECT 1 FROM claim))`;
+    try {
+      const [row] = await prisma.$queryRaw<StatusRow[]>(statusChangeSql(head, change, statusEventId, ctx.eventId, ctx, now));
+      if (!row?.written) return null;
+      return { value: { statusEventId, current: row.current }, notifications: notificationsOf(row) };
+    } catch (err) {
+      if (isRetryableRace(err)) return null;
+      throw storeErrorAsDomain(err) ?? err;
+    }
   }
 
   async function upsertOrder(tx: Tx, input: OrderInput, outer: WriteContext): Promise<WriteResult<{ id: string; created: boolean }>> {
@@ -292,10 +345,34 @@ export function createShopSync(deps: ShopSyncDeps) {
   }
 
   async function changeOrderStatus(tx: Tx, number: string, change: StatusChangeInput, ctx: WriteContext): Promise<WriteResult<{ orderId: string; statusEventId: string; current: boolean }>> {
-    const order = await tx.order.findUnique({ where: { number }, select: { id: true } });
+    // Locked: a concurrent change of the same order waits, then compares with this one.
+    const [order] = await tx.$queryRaw<Array<{ id: string }>>`SELECT id::text FROM orders WHERE number = ${number} FOR UPDATE`;
     if (!order) throw new DomainError('not_found', `Order ${number} not found`, { field: 'number' });
     const r = await applyStatus(tx, order.id, change, ctx.eventId, ctx);
     return { value: { orderId: order.id, ...r.value }, notifications: r.notifications };
+  }
+
+  /**
+   * The signed API's status change, exactly once per event. A change that moves no points is
+   * one statement (statusInOneStatement). Otherwise, or when that wrote nothing: a transaction
+   * that locks the order and claims the event in one statement and writes everything else in a
+   * second (applyStatus, with the answer for repeats). A repeat gets the first answer; the same
+   * event id with another body is a conflict; an unknown order a 404 (processOnce).
+   */
+  async function changeOrderStatusOnce(key: EventKey, number: string, change: StatusChangeInput, ctx: WriteContext): Promise<Once<WriteResult<{ statusEventId: string; current: boolean }>>> {
+    if (!movesPoints(change.status, ctx)) {
+      const done = await statusInOneStatement(key, number, change, ctx);
+      if (done) return { duplicate: false, result: done };
+    }
+    return processOnce(prisma, key, async (tx) => {
+      // The order first, then the event: the same lock order as the one-statement path.
+      const [first] = await tx.$queryRaw<Array<{ claimed: number; id: string | null }>>`
+        WITH o AS MATERIALIZED (SELECT id FROM orders WHERE number = ${number} FOR UPDATE), claim AS (${claimEventSql(key, Prisma.sql`o`)})
+        SELECT (SELECT count(*) FROM claim)::int AS claimed, (SELECT id::text FROM o) AS id`;
+      if (!first?.id) throw new DomainError('not_found', `Order ${number} not found`, { field: 'number' });
+      if (!first.claimed) alreadyClaimed();
+      return applyStatus(tx, first.id, change, ctx.eventId, ctx, key);
+    }, { claimedByChange: true });
   }
 
   /** Maps an item failure to the report (domain errors and refused values carry the field). */
@@ -371,6 +448,7 @@ export function createShopSync(deps: ShopSyncDeps) {
     upsertProduct,
     upsertOrder,
     changeOrderStatus,
+    changeOrderStatusOnce,
 
     /**
      * Catalog import. New products go in with one INSERT per chunk; existing ones are updated
