@@ -9,9 +9,19 @@
  * The rate is measured at the fake, from the first accepted send to the last. At 30/s,
  * 10,000 messages take 5.5 minutes; by default that scenario is measured over its first
  * BENCH_TG30_SECONDS (60) seconds and then cancelled; BENCH_FULL=1 sends all of it.
+ *
+ * Baseline in the same run (first row): two bare processes (bench/lib/bare-sender.ts) send
+ * BENCH_BASELINE_MESSAGES (5000) Telegram messages at the paid cap through the same sender and
+ * token pacer, without database, queue or rendering: the ceiling of the transport, the pacer
+ * and the fake on this machine. Each row prints the load average and the CPU share of this
+ * process (it runs the fakes) so a loaded machine or a saturated fake shows in the figures.
+ * A watchdog (BENCH_WATCHDOG_MINUTES, 25) kills the workers and exits if a run hangs.
+ * BENCH_RUN=<name> gives the run its own database and Redis keys. BENCH_CPU_PROF=<dir> writes a
+ * .cpuprofile of each worker process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { loadavg } from 'node:os';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { createBroadcastsFromInfra } from '../src/broadcasts/index.js';
@@ -25,7 +35,12 @@ import { SEND_QUEUE } from '../src/notifications/send-queue.js';
 
 const PG_ADMIN_URL = process.env.BENCH_PG_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const DB = 'kabinet_bench_broadcasts';
+/** BENCH_RUN=<name>: this run's own database and keys (two checkouts on one machine). */
+const RUN = process.env.BENCH_RUN && /^[a-z0-9_]{1,20}$/.test(process.env.BENCH_RUN) ? process.env.BENCH_RUN : undefined;
+const DB = RUN ? `kabinet_bench_broadcasts_${RUN}` : 'kabinet_bench_broadcasts';
+const KEY_MARK = RUN ? `kbench_${RUN}-bc` : 'kbench-bc';
+const BASELINE_MESSAGES = Number(process.env.BENCH_BASELINE_MESSAGES ?? 5000);
+const WATCHDOG_MINUTES = Number(process.env.BENCH_WATCHDOG_MINUTES ?? 25);
 const RECIPIENTS = Number(process.env.BENCH_RECIPIENTS ?? 10_000);
 const TG30_SECONDS = Number(process.env.BENCH_TG30_SECONDS ?? 60);
 const FULL = process.env.BENCH_FULL === '1';
@@ -77,8 +92,48 @@ function peak(stamps: number[]): number {
   return best;
 }
 
+const children: ChildProcess[] = [];
+const rows: string[][] = [];
+const HEAD = ['scenario', 'fake cap', 'sent', 'VK requests', 'achieved', 'of cap', 'VK messages', 'peak in 1 s', '429 / VK 6', 'load avg', 'bench CPU'];
+
+function printTable(): void {
+  const widths = HEAD.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
+  console.log(line(HEAD));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const r of rows) console.log(line(r));
+  console.log('load avg: the 1-minute load average at the end of the row. bench CPU: this process (the fakes and the bench) in share of one core over the row; near 100% the fake limits the rate.');
+}
+
+const load = () => loadavg()[0]!.toFixed(1);
+
+async function exitOf(c: ChildProcess): Promise<void> {
+  if (c.exitCode !== null || c.signalCode !== null) return;
+  await new Promise((r) => c.once('exit', r));
+}
+
+async function deleteKeys(prefix: string): Promise<void> {
+  const r = new Redis(REDIS_URL);
+  for (const pattern of [`{${prefix}}*`, `${prefix}:*`]) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await r.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await r.del(...keys);
+    } while (cursor !== '0');
+  }
+  await r.quit();
+}
+
 async function main(): Promise<void> {
-  console.log(`Broadcast benchmark: ${RECIPIENTS} recipients per scenario, ${WORKERS} worker processes, ${machine()}`);
+  console.log(`Broadcast benchmark: ${RECIPIENTS} recipients per scenario, ${WORKERS} worker processes, ${machine()}, load average at start ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  const watchdog = setTimeout(() => {
+    console.error(`watchdog: still running after ${WATCHDOG_MINUTES} minutes; stopping`);
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    if (rows.length > 0) printTable();
+    process.exit(2);
+  }, WATCHDOG_MINUTES * 60_000);
+  watchdog.unref();
   await freshDatabase();
   const tg = createFakeTelegram({ requireStart: false, recordCalls: false });
   const tgRoot = await tg.listen();
@@ -106,7 +161,7 @@ async function main(): Promise<void> {
   };
 
   // The audience: RECIPIENTS consenting customers on each platform.
-  const seedInfra = await createInfrastructure(loadConfig({ ...baseEnv, QUEUE_PREFIX: '{kbench-bc-seed}', REDIS_KEY_PREFIX: 'kbench-bc-seed:' }));
+  const seedInfra = await createInfrastructure(loadConfig({ ...baseEnv, QUEUE_PREFIX: `{${KEY_MARK}-seed}`, REDIS_KEY_PREFIX: `${KEY_MARK}-seed:` }));
   for (const platform of ['telegram', 'vk'] as const) {
     for (let from = 0; from < RECIPIENTS; from += 5000) {
       const n = Math.min(5000, RECIPIENTS - from);
@@ -124,36 +179,73 @@ async function main(): Promise<void> {
   }
   await seedInfra.close();
 
-  const rows: string[][] = [];
-  // BENCH_ONLY=0,2 runs a subset (indexes into the list above).
-  const only = process.env.BENCH_ONLY?.split(',').map(Number);
-  for (const s of scenarios.filter((_, i) => !only || only.includes(i))) {
-    const prefix = `kbench-bc-${randomBytes(3).toString('hex')}`;
-    const env: Env = { ...baseEnv, ...s.env, QUEUE_PREFIX: `{${prefix}}`, REDIS_KEY_PREFIX: `${prefix}:` };
-    const infra: Infrastructure = await createInfrastructure(loadConfig(env));
-    const service = createBroadcastsFromInfra(infra);
-
+  /** Telegram sends accepted / refused at the fake, while `run` runs. */
+  async function measureTelegram(run: () => Promise<void>): Promise<{ sends: number[]; refused: number; cpu: number }> {
     const sends: number[] = [];
-    const requests: number[] = [];
     let refused = 0;
-    let messages = 0;
-    const offTg = tg.onCall((c) => {
+    const off = tg.onCall((c) => {
       if (c.token !== TG_TOKEN || c.method !== 'sendMessage') return;
       if (c.status === 200) sends.push(c.at);
       else if (c.status === 429) refused += 1;
     });
+    const cpu0 = process.cpuUsage();
+    const t0 = Date.now();
+    await run();
+    const used = process.cpuUsage(cpu0);
+    off();
+    return { sends: sends.sort((a, b) => a - b), refused, cpu: (used.user + used.system) / 1000 / Math.max(1, Date.now() - t0) };
+  }
+
+  // Baseline: the bare transport at the paid cap, two processes sharing one pacer.
+  if (process.env.BENCH_BASELINE !== '0') {
+    const per = Math.ceil(BASELINE_MESSAGES / WORKERS);
+    for (let i = 0; i < per * WORKERS; i++) tg.createUser({ id: 900_000_000 + i, firstName: 'B' });
+    const prefix = `${KEY_MARK}-${randomBytes(3).toString('hex')}`;
+    const { sends, refused, cpu } = await measureTelegram(async () => {
+      const bare = Array.from({ length: WORKERS }, (_, w) => {
+        const c = spawn(process.execPath, ['--import', 'tsx', 'bench/lib/bare-sender.ts'], {
+          env: { ...process.env, BARE_API_ROOT: tgRoot, BARE_TOKEN: TG_TOKEN, BARE_REDIS_URL: REDIS_URL, BARE_PACER_KEY: `${prefix}:pace`, BARE_RATE: '1000', BARE_COUNT: String(per), BARE_FIRST_CHAT: String(900_000_000 + w * per), BARE_PAID: 'true' } as NodeJS.ProcessEnv,
+          stdio: ['ignore', 'ignore', 'inherit'],
+        });
+        children.push(c);
+        return c;
+      });
+      await Promise.all(bare.map(exitOf));
+    });
+    const span = sends.length > 1 ? (sends.at(-1)! - sends[0]!) / 1000 : 0;
+    const achieved = span > 0 ? (sends.length - 1) / span : 0;
+    rows.push(['baseline: bare sender + pacer (no DB, no queue)', '1000 msg/s', `${sends.length}/${per * WORKERS}`, '—', `${achieved.toFixed(1)} msg/s`, `${((achieved / 1000) * 100).toFixed(1)}%`, '—', String(peak(sends)), String(refused), load(), `${(cpu * 100).toFixed(0)}%`]);
+    await deleteKeys(prefix);
+    // The paid bucket refills before the next row.
+    await new Promise((r) => setTimeout(r, 1500));
+  }
+
+  // BENCH_ONLY=0,2 runs a subset (indexes into the list above).
+  const only = process.env.BENCH_ONLY?.split(',').map(Number);
+  for (const s of scenarios.filter((_, i) => !only || only.includes(i))) {
+    const prefix = `${KEY_MARK}-${randomBytes(3).toString('hex')}`;
+    const env: Env = { ...baseEnv, ...s.env, QUEUE_PREFIX: `{${prefix}}`, REDIS_KEY_PREFIX: `${prefix}:` };
+    const infra: Infrastructure = await createInfrastructure(loadConfig(env));
+    const service = createBroadcastsFromInfra(infra);
+
+    const requests: number[] = [];
+    let vkRefused = 0;
+    let messages = 0;
     const offVk = vk.onCall((c) => {
       if (c.viaExecute) {
         if (c.method === 'messages.send' && Array.isArray(c.response)) messages += (c.response as Array<{ error?: unknown }>).filter((p) => !p.error).length;
         return;
       }
-      if (c.error?.error_code === 6) refused += 1;
+      if (c.error?.error_code === 6) vkRefused += 1;
       else if (c.method === 'execute') requests.push(c.at);
     });
 
-    const children: ChildProcess[] = [];
+    const workers: ChildProcess[] = [];
     for (let i = 0; i < WORKERS; i++) {
-      children.push(spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'worker'], { env: { ...process.env, ...env } as NodeJS.ProcessEnv, stdio: ['ignore', 'ignore', 'inherit'] }));
+      const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+      const c = spawn(process.execPath, [...prof, '--import', 'tsx', 'src/main.ts', 'worker'], { env: { ...process.env, ...env } as NodeJS.ProcessEnv, stdio: ['ignore', 'ignore', 'inherit'] });
+      children.push(c);
+      workers.push(c);
     }
     // Measure the send side, not process start-up: wait until both workers listen on the queue.
     const sendQueue = infra.queues.queue(SEND_QUEUE[s.platform]);
@@ -161,29 +253,37 @@ async function main(): Promise<void> {
     while ((await sendQueue.getWorkersCount()) < WORKERS && Date.now() < waitUntil) await new Promise((r) => setTimeout(r, 250));
     await new Promise((r) => setTimeout(r, 1000));
     const { id } = await service.create({ title: s.name, text: { ru: s.text }, segment: { platforms: [s.platform] } });
-    await service.start(id);
-    const started = Date.now();
-    const deadline = started + (s.limitSeconds ? 15_000 + s.limitSeconds * 1000 : 600_000);
-    for (;;) {
-      await new Promise((r) => setTimeout(r, 250));
-      const st = await service.status(id);
-      if (st.status === 'sent' || Date.now() > deadline) break;
-      const stamps = s.platform === 'telegram' ? sends : requests;
-      if (s.limitSeconds && stamps.length > 0 && Date.now() - stamps[0]! > s.limitSeconds * 1000) break;
-    }
-    const figures = await service.status(id);
-    if (figures.status !== 'sent') await service.cancel(id);
-    for (const c of children) c.kill('SIGTERM');
-    await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
-    offTg();
+    let figures = await service.status(id);
+    const tgRun = await measureTelegram(async () => {
+      await service.start(id);
+      const started = Date.now();
+      const deadline = started + (s.limitSeconds ? 15_000 + s.limitSeconds * 1000 : 600_000);
+      const firstSend = (): number | undefined => (s.platform === 'telegram' ? undefined : requests[0]);
+      let tgFirst: number | undefined;
+      const offFirst = tg.onCall((c) => {
+        if (tgFirst === undefined && c.token === TG_TOKEN && c.status === 200) tgFirst = c.at;
+      });
+      for (;;) {
+        await new Promise((r) => setTimeout(r, 250));
+        const st = await service.status(id);
+        if (st.status === 'sent' || Date.now() > deadline) break;
+        const first = s.platform === 'telegram' ? tgFirst : firstSend();
+        if (s.limitSeconds && first !== undefined && Date.now() - first > s.limitSeconds * 1000) break;
+      }
+      offFirst();
+      figures = await service.status(id);
+      if (figures.status !== 'sent') await service.cancel(id);
+    });
+    for (const c of workers) c.kill('SIGTERM');
+    await Promise.all(workers.map(exitOf));
     offVk();
 
-    const stamps = (s.platform === 'telegram' ? sends : requests).sort((a, b) => a - b);
+    const stamps = s.platform === 'telegram' ? tgRun.sends : requests.sort((a, b) => a - b);
+    const refused = s.platform === 'telegram' ? tgRun.refused : vkRefused;
     const windowMs = s.limitSeconds ? s.limitSeconds * 1000 : Math.max(1, stamps.at(-1)! - stamps[0]!);
     const counted = s.limitSeconds ? stamps.filter((t) => t - stamps[0]! < windowMs).length : stamps.length;
     // n events spaced at the cap span (n - 1) / cap seconds.
     const achieved = s.limitSeconds ? counted / (windowMs / 1000) : (counted - 1) / (windowMs / 1000);
-    const delivered = s.platform === 'telegram' ? sends.length : messages;
     const few = !s.limitSeconds && counted < 5;
     rows.push([
       s.name,
@@ -192,31 +292,19 @@ async function main(): Promise<void> {
       s.platform === 'vk' ? String(requests.length) : '—',
       few ? '— (too few requests to time)' : `${achieved.toFixed(1)} ${s.unit}`,
       few ? '—' : `${((achieved / s.cap) * 100).toFixed(1)}%`,
-      s.platform === 'vk' && !few ? `${(delivered / (windowMs / 1000)).toFixed(0)} msg/s` : '—',
+      s.platform === 'vk' && !few ? `${(messages / (windowMs / 1000)).toFixed(0)} msg/s` : '—',
       String(peak(stamps)),
       String(refused),
+      load(),
+      `${(tgRun.cpu * 100).toFixed(0)}%`,
     ]);
     await infra.close();
-    const r = new Redis(REDIS_URL);
-    for (const pattern of [`{${prefix}}*`, `${prefix}:*`]) {
-      let cursor = '0';
-      do {
-        const [next, keys] = await r.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-        cursor = next;
-        if (keys.length) await r.del(...keys);
-      } while (cursor !== '0');
-    }
-    await r.quit();
+    await deleteKeys(prefix);
   }
   await tg.close();
   await vk.close();
-
-  const head = ['scenario', 'fake cap', 'sent', 'VK requests', 'achieved', 'of cap', 'VK messages', 'peak in 1 s', '429 / VK 6'];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
-  console.log(line(head));
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const r of rows) console.log(line(r));
+  await deleteKeys(`${KEY_MARK}-seed`);
+  printTable();
   const c = new pg.Client({ connectionString: PG_ADMIN_URL });
   await c.connect();
   await c.query(`DROP DATABASE IF EXISTS "${DB}" WITH (FORCE)`);
@@ -225,5 +313,6 @@ async function main(): Promise<void> {
 
 main().then(() => process.exit(0), (err) => {
   console.error(err);
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
   process.exit(1);
 });

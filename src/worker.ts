@@ -30,7 +30,7 @@ export async function createWorkerRole(infra: Infrastructure, options: { sandbox
       // Notifications, the outbox to the shop and loyalty maintenance.
       // VK's sender executes the same Telegram-shaped calls through the bridge's method table.
       const senders = infra.config.vk.token ? new Map([['vk' as const, vkChannelFromInfra(infra).outboundSender]]) : undefined;
-      ({ workers } = await startShopWorkers(infra, createShopServices(infra), { ...(senders ? { senders } : {}), extraProcessors: broadcasts.extraProcessors }));
+      ({ workers } = await startShopWorkers(infra, createShopServices(infra), { ...(senders ? { senders } : {}), extraProcessors: broadcasts.extraProcessors, tokenPacers: broadcasts.tokenPacers }));
       // Staff groups (paced posting) and the support sweeper (auto-replies, reminders).
       workers.push(...(await startStaffWorkers(infra)));
       broadcasts.pump.start();

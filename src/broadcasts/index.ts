@@ -7,10 +7,12 @@ import type { Job } from 'bullmq';
 import type { VK } from 'vk-io';
 import type { OutboundSender, Platform } from '../channels/outbound.js';
 import { createTelegramSender } from '../channels/telegram-sender.js';
+import { createTelegramTokenPacer, type TokenPacer } from '../channels/token-pacer.js';
 import { applyRateBudget, createVkApi, createVkTokenBudget } from '../channels/vk/vk-api.js';
 import { createBroadcastsService, type BroadcastsService } from '../domain/broadcasts/broadcasts.service.js';
 import type { Infrastructure } from '../infra/infrastructure.js';
 import { SEND_QUEUE } from '../notifications/send-queue.js';
+import { createOutcomeRecorder } from './outcomes.js';
 import { createBroadcastPump, type BroadcastPump } from './pump.js';
 import { createPlaceholderSource } from './render.js';
 import { createTelegrafStaffPoster, type StaffPoster } from './reporter.js';
@@ -54,6 +56,8 @@ export interface BroadcastWorkerOptions {
   vk?: VkBatchApi | VK;
   /** Default: STAFF_BOT_TOKEN + STAFF_CHAT_ID through Telegraf, when both are set. */
   poster?: StaffPoster;
+  /** Default: the bot token's shared pacer (createTelegramTokenPacer) at broadcastRates(config).telegram. */
+  telegramPacer?: TokenPacer;
   pumpIntervalMs?: number;
   staleMs?: number;
 }
@@ -62,6 +66,8 @@ export interface BroadcastWorkers {
   service: BroadcastsService;
   /** For startSendWorkers: the broadcast jobs of each platform's send queue. */
   extraProcessors: Partial<Record<Platform, Record<string, (job: Job, token?: string) => Promise<unknown>>>>;
+  /** For startSendWorkers' tokenPacers: the schedule broadcasts spend, for notifications to spend too. */
+  tokenPacers: Partial<Record<Platform, TokenPacer>>;
   pump: BroadcastPump;
 }
 
@@ -70,13 +76,19 @@ export function createBroadcastWorkers(infra: Infrastructure, options: Broadcast
   let pump: BroadcastPump | undefined;
   const service = createBroadcastsFromInfra(infra, { onStarted: () => pump?.poke() });
   const placeholders = createPlaceholderSource({ prisma, translator });
-  const processors = createBroadcastProcessors({ prisma, clock, logger, defaultLanguage: config.i18n.defaultLanguage, placeholders, maxAttempts: config.broadcasts.sendAttempts, claimTimeoutMs: BROADCAST_SEND_TIMEOUT_SECONDS * 1000 + 5_000 });
+  const outcomes = createOutcomeRecorder({ prisma, clock, logger });
+  const processors = createBroadcastProcessors({ prisma, clock, logger, defaultLanguage: config.i18n.defaultLanguage, placeholders, maxAttempts: config.broadcasts.sendAttempts, claimTimeoutMs: BROADCAST_SEND_TIMEOUT_SECONDS * 1000 + 5_000, outcomes });
+  const rates = broadcastRates(config);
 
   const extraProcessors: BroadcastWorkers['extraProcessors'] = {};
+  const tokenPacers: BroadcastWorkers['tokenPacers'] = {};
   const platforms: Platform[] = [];
   const telegram = options.telegram ?? (config.telegram.token ? createTelegramSender({ token: config.telegram.token, apiRoot: config.telegram.apiRoot, paidBroadcast: config.telegram.paidBroadcast, timeoutSeconds: BROADCAST_SEND_TIMEOUT_SECONDS }) : undefined);
   if (telegram) {
-    extraProcessors.telegram = { [BROADCAST_TELEGRAM_JOB]: processors.telegram(telegram, queues.queue(SEND_QUEUE.telegram)) as (job: Job, token?: string) => Promise<unknown> };
+    // One schedule per bot token in Redis, spent by notifications too (startSendWorkers' tokenPacers).
+    const pacer = options.telegramPacer ?? createTelegramTokenPacer({ redis, redisKeyPrefix: config.redisKeyPrefix, token: config.telegram.token ?? 'telegram', ratePerSecond: rates.telegram });
+    tokenPacers.telegram = pacer;
+    extraProcessors.telegram = { [BROADCAST_TELEGRAM_JOB]: processors.telegram(telegram, pacer) as (job: Job, token?: string) => Promise<unknown> };
     platforms.push('telegram');
   }
   let vk: VkBatchApi | undefined;
@@ -101,7 +113,7 @@ export function createBroadcastWorkers(infra: Infrastructure, options: Broadcast
     logger,
     translator,
     service,
-    ratePerSecond: broadcastRates(config),
+    ratePerSecond: rates,
     platforms,
     maxAttempts: config.broadcasts.sendAttempts,
     backoffMs: config.notifications.sendBackoffMs,
@@ -110,5 +122,5 @@ export function createBroadcastWorkers(infra: Infrastructure, options: Broadcast
     ...(options.pumpIntervalMs ? { intervalMs: options.pumpIntervalMs } : {}),
     ...(options.staleMs ? { staleMs: options.staleMs } : {}),
   });
-  return { service, extraProcessors, pump };
+  return { service, extraProcessors, tokenPacers, pump };
 }

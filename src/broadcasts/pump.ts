@@ -1,7 +1,7 @@
 /**
  * The broadcast pump, run by every worker process on a short timer: starts scheduled
  * broadcasts whose time has come (so a restart changes nothing), keeps about two seconds'
- * worth of send jobs queued per sending broadcast (so a pause stops within a second and
+ * worth of send jobs (Telegram: chunks of rows; VK: executes) queued per sending broadcast (so a pause stops within a second and
  * notifications never queue behind thousands of promotion jobs), re-queues rows whose job
  * was lost, marks finished broadcasts sent, and keeps the staff group's progress message
  * up to date. A Redis lock per broadcast lets one process pump it at a time.
@@ -17,7 +17,7 @@ import type { QueueFactory } from '../infra/queues.js';
 import type { Redis } from '../infra/redis.js';
 import { SEND_QUEUE } from '../notifications/send-queue.js';
 import { progressText, type StaffPoster } from './reporter.js';
-import { BROADCAST_TELEGRAM_JOB, BROADCAST_VK_JOB, type TelegramBroadcastJob, type VkBroadcastJob } from './send.processor.js';
+import { BROADCAST_TELEGRAM_JOB, BROADCAST_VK_JOB, telegramChunkSize, type TelegramBroadcastJob, type VkBroadcastJob } from './send.processor.js';
 import { EXECUTE_MAX_CALLS } from './vk-batch.js';
 
 /** Broadcast jobs wait behind every notification (BullMQ takes unprioritized jobs first). */
@@ -32,7 +32,7 @@ export interface BroadcastPumpDeps {
   logger: Logger;
   translator: Translator;
   service: BroadcastsService;
-  /** Messages (Telegram) or requests (VK) per second: sizes the queued window. */
+  /** Messages (Telegram) or requests (VK) per second: sizes the queued window and Telegram's chunks. */
   ratePerSecond: Record<Platform, number>;
   /** Platforms with a sender; rows of another platform wait (and are reported). */
   platforms: Platform[];
@@ -90,23 +90,37 @@ export function createBroadcastPump(deps: BroadcastPumpDeps): BroadcastPump {
     }
   }
 
+  /** Telegram: jobs of `chunk` rows each (ids in the job), about windowSeconds of sending queued. */
+  const chunk = telegramChunkSize(deps.ratePerSecond.telegram);
+  const telegramJobs = (id: string, ids: string[], stamp: number) => {
+    const jobs = [];
+    for (let i = 0; i < ids.length; i += chunk) {
+      const part = ids.slice(i, i + chunk);
+      // Unique per queuing: a row put back (pause, end of the send window) and queued again
+      // must not be swallowed by its old job's id; two jobs holding one row claim it once.
+      jobs.push({ name: BROADCAST_TELEGRAM_JOB, data: { broadcastId: id, deliveryIds: part } satisfies TelegramBroadcastJob, opts: jobOptions(`bt-${part[0]}-${stamp}`) });
+    }
+    return jobs;
+  };
+
   async function feedTelegram(id: string): Promise<void> {
-    const window = Math.max(20, deps.ratePerSecond.telegram * windowSeconds);
+    const window = Math.max(2 * chunk, deps.ratePerSecond.telegram * windowSeconds);
     const queued = await prisma.broadcastDelivery.count({ where: { broadcastId: id, platform: 'telegram', status: 'pending', enqueuedAt: { not: null } } });
     const want = window - queued;
     const now = clock.now();
-    if (want > 0) {
-      const rows = await prisma.broadcastDelivery.findMany({ where: { broadcastId: id, platform: 'telegram', status: 'pending', enqueuedAt: null }, select: { id: true }, orderBy: { id: 'asc' }, take: want });
+    if (want >= chunk / 2) {
+      const rows = await prisma.broadcastDelivery.findMany({ where: { broadcastId: id, platform: 'telegram', status: 'pending', enqueuedAt: null }, select: { id: true }, orderBy: { id: 'asc' }, take: Math.ceil(want / chunk) * chunk });
       if (rows.length > 0) {
-        // Jobs first, then the mark: a crash in between queues the same ids again, which BullMQ ignores.
-        await queue('telegram').addBulk(rows.map((r) => ({ name: BROADCAST_TELEGRAM_JOB, data: { broadcastId: id, deliveryId: r.id } satisfies TelegramBroadcastJob, opts: jobOptions(`bt-${r.id}`) })));
+        // Jobs first, then the mark: a crash in between queues the rows again in new jobs; a row
+        // in two jobs is claimed by one of them.
+        await queue('telegram').addBulk(telegramJobs(id, rows.map((r) => r.id), now.getTime()));
         await prisma.broadcastDelivery.updateMany({ where: { id: { in: rows.map((r) => r.id) }, enqueuedAt: null }, data: { enqueuedAt: now } });
       }
     }
-    const stale = await prisma.broadcastDelivery.findMany({ where: { broadcastId: id, platform: 'telegram', status: 'pending', enqueuedAt: { lt: new Date(now.getTime() - staleMs) } }, select: { id: true }, take: 1000 });
+    const stale = await prisma.broadcastDelivery.findMany({ where: { broadcastId: id, platform: 'telegram', status: 'pending', enqueuedAt: { lt: new Date(now.getTime() - staleMs) } }, select: { id: true }, orderBy: { id: 'asc' }, take: 1000 });
     if (stale.length > 0) {
       logger.warn({ broadcastId: id, rows: stale.length }, 'broadcast rows queued long ago are queued again');
-      await queue('telegram').addBulk(stale.map((r) => ({ name: BROADCAST_TELEGRAM_JOB, data: { broadcastId: id, deliveryId: r.id }, opts: jobOptions(`bt-${r.id}`) })));
+      await queue('telegram').addBulk(telegramJobs(id, stale.map((r) => r.id), now.getTime() + 1));
       await prisma.broadcastDelivery.updateMany({ where: { id: { in: stale.map((r) => r.id) } }, data: { enqueuedAt: now } });
     }
   }

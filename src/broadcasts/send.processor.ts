@@ -1,21 +1,26 @@
 /**
  * The broadcast jobs inside the per-platform send queues (`send-telegram`, `send-vk`), so
- * they share those queues' global limiter with notifications. Broadcast jobs carry a
- * BullMQ priority and notifications none: a worker always takes a waiting notification
- * before the next broadcast job, which keeps order updates on time during a broadcast.
+ * they share those queues with notifications. Broadcast jobs carry a BullMQ priority and
+ * notifications none: a worker always takes a waiting notification before the next
+ * broadcast job.
  *
- * Telegram: one job per delivery row (jobId `bt-<deliveryId>`), one message.
+ * Telegram: one job per chunk of rows (50–200, `telegramChunkSize`), claimed in one
+ * statement; the chunk's messages go out concurrently, each at a slot of the bot token's
+ * pacer (src/channels/token-pacer.ts, low priority: notifications take theirs first), and
+ * their outcomes are written in bulk (src/broadcasts/outcomes.ts, every 50 ms).
  * VK: one job per group of up to 25 chunks (one `execute` request), each chunk one
  * messages.send to up to 100 peers with random_id = f(broadcast, chunk).
  *
  * The row is the record of truth. A job claims its row(s) (status pending → sendingAt set)
  * in the same statement that reads what it needs, sends, and records the outcome. A row
  * found pending with sendingAt set belongs to a worker that died mid-send: it is sent
- * again. On VK the same random_id makes VK drop the repeat; on Telegram a repeat happens
- * only if the first request had reached Telegram (see src/broadcasts/README.md).
+ * again once the claim is stale. On VK the same random_id makes VK drop the repeat; on
+ * Telegram a repeat happens only if the first request had reached Telegram (see
+ * src/broadcasts/README.md).
  */
 import { DelayedError, UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
-import { SendFailure, type OutboundSender } from '../channels/outbound.js';
+import { SendFailure, type OutboundCall, type OutboundSender } from '../channels/outbound.js';
+import { sendAtSlots, type TokenPacer } from '../channels/token-pacer.js';
 import { VK_BLOCKED, VK_RATE_LIMITED, VK_RETRY_AFTER_SECONDS } from '../channels/vk/errors.js';
 import { renderMessage, telegramCall, vkParams, type BroadcastContent, type RenderedMessage } from '../domain/broadcasts/content.js';
 import { messageKey, vkRandomId } from '../domain/broadcasts/broadcasts.service.js';
@@ -23,6 +28,7 @@ import type { BroadcastStatus } from '../generated/prisma/enums.js';
 import type { Clock } from '../infra/clock.js';
 import type { Logger } from '../infra/logger.js';
 import { Prisma, type PrismaClient } from '../infra/prisma.js';
+import type { Outcome, OutcomeRecorder } from './outcomes.js';
 import type { PlaceholderSource } from './render.js';
 import { EXECUTE_MAX_CALLS, type VkBatchApi, type VkSendCall } from './vk-batch.js';
 
@@ -31,8 +37,23 @@ export const BROADCAST_VK_JOB = 'broadcast-vk';
 
 export interface TelegramBroadcastJob {
   broadcastId: string;
-  deliveryId: string;
+  /** The chunk's rows. */
+  deliveryIds: string[];
+  /** Jobs queued before chunks carried one row each. */
+  deliveryId?: string;
 }
+
+/** Rows per Telegram job: about 1.7 s of sending at 30/s, 0.2 s at 1000/s. */
+export function telegramChunkSize(ratePerSecond: number): number {
+  return Math.min(200, Math.max(50, Math.ceil(ratePerSecond / 5)));
+}
+
+/**
+ * A Telegram chunk's message must start within this long after the claim; what has not
+ * started by then (slots taken by notifications, a long 429) is put back for the pump. So
+ * a claim is known dead once it is older than this plus the longest send.
+ */
+export const TELEGRAM_CHUNK_SEND_WINDOW_MS = 10_000;
 
 export interface VkBroadcastJob {
   broadcastId: string;
@@ -77,9 +98,14 @@ export interface BroadcastProcessorDeps {
   statusCacheMs?: number;
   /**
    * A claim older than this belongs to a dead worker and is taken over (the message is sent
-   * again). Must exceed the longest send (the senders' request timeout).
+   * again). Must exceed the longest send (the senders' request timeout). A Telegram chunk's
+   * claim lasts TELEGRAM_CHUNK_SEND_WINDOW_MS longer (its last message starts that late).
    */
   claimTimeoutMs: number;
+  /** Writes outcomes in bulk; shared by every job of the process. */
+  outcomes: OutcomeRecorder;
+  /** Default TELEGRAM_CHUNK_SEND_WINDOW_MS. */
+  telegramSendWindowMs?: number;
 }
 
 const clip = (s: string) => (s.length > 500 ? `${s.slice(0, 497)}...` : s);
@@ -131,16 +157,18 @@ function claimSql(where: Prisma.Sql, now: Date, staleBefore: Date): Prisma.Sql {
 export function createBroadcastProcessors(deps: BroadcastProcessorDeps) {
   const { prisma, clock, logger } = deps;
   const states = createStateCache(deps);
-  const staleBefore = (now: Date) => new Date(now.getTime() - deps.claimTimeoutMs);
+  const sendWindowMs = deps.telegramSendWindowMs ?? TELEGRAM_CHUNK_SEND_WINDOW_MS;
+  const telegramLeaseMs = deps.claimTimeoutMs + sendWindowMs;
+  const staleBefore = (now: Date, leaseMs = deps.claimTimeoutMs) => new Date(now.getTime() - leaseMs);
 
   /**
    * The rows are claimed by a send that may still be running: come back when that claim
    * would be stale (if its worker died, this job then sends; if not, it finds them done).
    */
-  async function later(job: Job, token: string | undefined, where: Prisma.BroadcastDeliveryWhereInput): Promise<BroadcastJobOutcome> {
+  async function later(job: Job, token: string | undefined, where: Prisma.BroadcastDeliveryWhereInput, leaseMs = deps.claimTimeoutMs): Promise<BroadcastJobOutcome> {
     const claimed = await prisma.broadcastDelivery.findFirst({ where: { ...where, status: 'pending', sendingAt: { not: null } }, select: { sendingAt: true }, orderBy: { sendingAt: 'desc' } });
     if (!claimed?.sendingAt || !token) return 'done';
-    await job.moveToDelayed(claimed.sendingAt.getTime() + deps.claimTimeoutMs + 50, token);
+    await job.moveToDelayed(claimed.sendingAt.getTime() + leaseMs + 50, token);
     throw new DelayedError();
   }
 
@@ -168,15 +196,18 @@ export function createBroadcastProcessors(deps: BroadcastProcessorDeps) {
     await prisma.broadcastDelivery.updateMany({ where: { id: { in: ids }, status: 'pending' }, data: { sendingAt: null, enqueuedAt: null, ...(error ? { error: clip(error) } : {}) } });
   }
 
-  /** Rows that must not be sent any more: blocked since, unlinked, or consent withdrawn. */
+  /** Rows that must not be sent any more: blocked since, unlinked, or consent withdrawn (recorded in bulk). */
   async function screen(rows: ClaimedRow[]): Promise<ClaimedRow[]> {
-    const blocked = rows.filter((r) => r.blockedAt);
-    const gone = rows.filter((r) => !r.blockedAt && r.identityCustomerId !== r.customerId);
-    const noConsent = rows.filter((r) => !r.blockedAt && r.identityCustomerId === r.customerId && !(r.marketingConsent && r.notifyPromotions));
-    await settle(blocked.map((r) => r.id), { status: 'blocked', error: 'identity blocked the bot' });
-    await settle(gone.map((r) => r.id), { status: 'skipped', error: 'identity no longer linked to the customer' });
-    await settle(noConsent.map((r) => r.id), { status: 'skipped', error: 'marketing consent or promotions switched off' });
-    return rows.filter((r) => !r.blockedAt && r.identityCustomerId === r.customerId && r.marketingConsent && r.notifyPromotions);
+    const writes: Array<Promise<void>> = [];
+    const keep: ClaimedRow[] = [];
+    for (const r of rows) {
+      if (r.blockedAt) writes.push(deps.outcomes.record({ id: r.id, status: 'blocked', error: 'identity blocked the bot' }));
+      else if (r.identityCustomerId !== r.customerId) writes.push(deps.outcomes.record({ id: r.id, status: 'skipped', error: 'identity no longer linked to the customer' }));
+      else if (!(r.marketingConsent && r.notifyPromotions)) writes.push(deps.outcomes.record({ id: r.id, status: 'skipped', error: 'marketing consent or promotions switched off' }));
+      else keep.push(r);
+    }
+    await Promise.all(writes);
+    return keep;
   }
 
   async function render(state: BroadcastState, row: ClaimedRow): Promise<RenderedMessage> {
@@ -198,51 +229,107 @@ export function createBroadcastProcessors(deps: BroadcastProcessorDeps) {
     return state;
   }
 
-  function telegram(sender: OutboundSender, queue: Queue) {
+  const asFailure = (err: unknown) => (err instanceof SendFailure ? err : new SendFailure('transient', err instanceof Error ? err.message : String(err)));
+  const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+  /**
+   * One chunk: claim every row in one statement, then send them concurrently, each at a slot
+   * of the token's pacer (low priority), re-reading the broadcast's status (cached 250 ms)
+   * before each run of slots. Outcomes go to the bulk recorder as answers arrive. A 429 holds
+   * the pacer (every process, notifications too) for retry_after and the row waits for a new
+   * slot; a pause, a cancel or the end of the send window stops taking slots, and the rows
+   * not yet sent are put back (or skipped, when cancelled).
+   */
+  function telegram(sender: OutboundSender, pacer: TokenPacer) {
     return async function processTelegram(job: Job<TelegramBroadcastJob>, token?: string): Promise<BroadcastJobOutcome> {
-      const { broadcastId, deliveryId } = job.data;
-      const state = await gate(broadcastId, { id: deliveryId });
-      if (state === 'stop') return 'released';
+      const { broadcastId } = job.data;
+      const ids = job.data.deliveryIds ?? (job.data.deliveryId ? [job.data.deliveryId] : []);
+      const rowsWhere: Prisma.BroadcastDeliveryWhereInput = { id: { in: ids } };
+      const first = await gate(broadcastId, rowsWhere);
+      if (first === 'stop') return 'released';
       const now = clock.now();
-      const [row] = await prisma.$queryRaw<ClaimedRow[]>(claimSql(Prisma.sql`d."id" = ${deliveryId}::uuid`, now, staleBefore(now)));
-      if (!row) return later(job, token, { id: deliveryId });
-      if (row.attempts > 1) logger.info({ broadcastId, deliveryId }, 'broadcast row taken over from a worker that stopped mid-send; sending again');
-      if ((await screen([row])).length === 0) return 'skipped';
-      const call = telegramCall(await render(state, row), row.chatId);
-      let messageId: string;
-      try {
-        messageId = (await sender.send(call)).messageId;
-      } catch (err) {
-        const failure = err instanceof SendFailure ? err : new SendFailure('transient', err instanceof Error ? err.message : String(err));
-        switch (failure.kind) {
-          case 'rate_limited': {
-            // Nothing went out: release the claim (not the attempt count, which is refunded),
-            // hold the whole queue (every worker, notifications too) for retry_after.
-            await prisma.broadcastDelivery.update({ where: { id: row.id }, data: { sendingAt: null, attempts: { decrement: 1 } } });
-            await queue.rateLimit(Math.max(1, failure.retryAfterSeconds ?? 1) * 1000);
-            throw Worker.RateLimitError();
-          }
-          case 'blocked':
-            await prisma.$transaction([
-              prisma.channelIdentity.updateMany({ where: { id: row.identityId }, data: { blockedAt: clock.now() } }),
-              prisma.broadcastDelivery.update({ where: { id: row.id }, data: { status: 'blocked', error: clip(failure.message), sendingAt: null } }),
-            ]);
-            return 'blocked';
-          case 'permanent':
-            await settle([row.id], { status: 'failed', error: clip(failure.message) });
-            return 'failed';
-          case 'transient':
-            if (row.attempts >= deps.maxAttempts) {
-              await settle([row.id], { status: 'failed', error: clip(`gave up after ${row.attempts} attempts: ${failure.message}`) });
-              return 'failed';
-            }
-            await prisma.broadcastDelivery.update({ where: { id: row.id }, data: { sendingAt: null, error: clip(failure.message) } });
-            throw failure; // BullMQ retries with backoff
+      const claimed = await prisma.$queryRaw<ClaimedRow[]>(claimSql(Prisma.sql`d."id" = ANY(${ids}::uuid[]) AND d."platform" = 'telegram'`, now, staleBefore(now, telegramLeaseMs)));
+      if (claimed.length === 0) return later(job, token, rowsWhere, telegramLeaseMs);
+      const takenOver = claimed.filter((r) => r.attempts > 1).length;
+      if (takenOver > 0) logger.info({ broadcastId, rows: takenOver }, 'broadcast rows taken over from a worker that stopped mid-send (or retried); sending again');
+      const rows = await screen(claimed);
+      const deadline = Date.now() + sendWindowMs;
+      const written: Array<Promise<void>> = [];
+      let writeFailure: unknown;
+      // Handled at once (an outcome write may fail long before the chunk ends), thrown at the end.
+      const note = (outcome: Outcome) => written.push(deps.outcomes.record(outcome).catch((err: unknown) => { writeFailure ??= err; }));
+      const retry: ClaimedRow[] = [];
+      let transient: SendFailure | undefined;
+      let stop: 'paused' | 'cancelled' | 'late' | undefined;
+
+      // Rendered before the slots, so a slot's time is the request's time.
+      const prepared: Array<{ row: ClaimedRow; call: OutboundCall }> = [];
+      for (const row of rows) {
+        try {
+          prepared.push({ row, call: telegramCall(await render(first, row), row.chatId) });
+        } catch (err) {
+          retry.push(row);
+          transient ??= asFailure(err);
         }
       }
-      // The message is out: recording it must not fail on a passing database hiccup, or the
-      // row would be sent again once its claim goes stale.
-      await recordSent(() => prisma.broadcastDelivery.updateMany({ where: { id: row.id }, data: { status: 'sent', sentAt: clock.now(), externalMessageId: messageId, sendingAt: null, error: null } }));
+
+      async function sendOne({ row, call }: { row: ClaimedRow; call: OutboundCall }, again: () => void): Promise<void> {
+        let messageId: string;
+        try {
+          messageId = (await sender.send(call)).messageId;
+        } catch (err) {
+          const failure = asFailure(err);
+          switch (failure.kind) {
+            case 'rate_limited':
+              // Nothing went out: every sender of this token waits, and the row takes a new slot.
+              await pacer.hold(Math.max(1, failure.retryAfterSeconds ?? 1) * 1000);
+              again();
+              return;
+            case 'blocked':
+              note({ id: row.id, status: 'blocked', error: clip(failure.message) });
+              return;
+            case 'permanent':
+              note({ id: row.id, status: 'failed', error: clip(failure.message) });
+              return;
+            case 'transient':
+              if (row.attempts >= deps.maxAttempts) note({ id: row.id, status: 'failed', error: clip(`gave up after ${row.attempts} attempts: ${failure.message}`) });
+              else {
+                retry.push(row);
+                transient = failure;
+              }
+              return;
+          }
+        }
+        // The message is out: on record within the recorder's 50 ms.
+        note({ id: row.id, status: 'sent', externalMessageId: messageId });
+      }
+
+      const { unsent: left, errors } = await sendAtSlots(pacer, prepared, 'low', sendOne, async () => {
+        const now = await states.get(broadcastId);
+        if (!now || now.status !== 'sending') stop = now?.status === 'paused' ? 'paused' : 'cancelled';
+        else if (Date.now() > deadline) stop = 'late';
+        return stop === undefined;
+      });
+      // Anything that escaped sendOne (Redis down during a hold): tried again with the job.
+      for (const { item, error } of errors) {
+        retry.push(item.row);
+        transient ??= asFailure(error);
+      }
+
+      const unsent = left.map((p) => p.row.id);
+      if (stop === 'cancelled') for (const id of unsent) note({ id, status: 'skipped', error: 'cancelled' });
+      else if (unsent.length > 0) {
+        // Back to the pump, never tried: the claim's attempt is given back.
+        await prisma.broadcastDelivery.updateMany({ where: { id: { in: unsent }, status: 'pending' }, data: { sendingAt: null, enqueuedAt: null, attempts: { decrement: 1 } } });
+      }
+      // Transient failures: the job is retried with backoff and claims them again.
+      if (retry.length > 0) await prisma.broadcastDelivery.updateMany({ where: { id: { in: retry.map((r) => r.id) }, status: 'pending' }, data: { sendingAt: null, error: clip(transient!.message) } });
+      await Promise.all(written);
+      if (writeFailure) throw writeFailure;
+      if (transient) throw transient;
+      if (stop) return 'released';
+      // Rows of this chunk that another (live) claim holds: come back when it would be stale.
+      if (claimed.length < ids.length) return later(job, token, rowsWhere, telegramLeaseMs);
       return 'sent';
     };
   }

@@ -29,6 +29,7 @@
  */
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { ChatPacer } from '../channels/chat-pacing.js';
+import type { TokenPacer } from '../channels/token-pacer.js';
 import { SendFailure, type OutboundSender, type Platform } from '../channels/outbound.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { Clock } from '../infra/clock.js';
@@ -51,6 +52,12 @@ export interface SendWorkerDeps {
   ratePerSecond: Record<Platform, number>;
   /** Per-chat pacing per platform (Telegram: ~1 msg/s per chat); none when absent. */
   pacers?: Partial<Record<Platform, ChatPacer>>;
+  /**
+   * The bot token's shared pacer per platform (Telegram): every send takes a slot from it
+   * at high priority, the same schedule broadcasts take theirs from at low priority. When
+   * present it holds the cap; BullMQ's limiter then only bounds job intake.
+   */
+  tokenPacers?: Partial<Record<Platform, TokenPacer>>;
   /**
    * How long a claim protects a send in flight on a platform without idempotency keys.
    * Default: the sender's request timeout + 5 s (a dead worker's row is resent after it).
@@ -75,8 +82,8 @@ const clip = (s: string) => (s.length > 500 ? `${s.slice(0, 497)}...` : s);
 const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 /** The processor for one platform; exported for tests that drive it directly. */
-export function createSendProcessor(deps: Omit<SendWorkerDeps, 'senders' | 'ratePerSecond' | 'pacers'> & { sender: OutboundSender; pacer?: ChatPacer }) {
-  const { prisma, clock, logger, sender, pacer } = deps;
+export function createSendProcessor(deps: Omit<SendWorkerDeps, 'senders' | 'ratePerSecond' | 'pacers' | 'tokenPacers'> & { sender: OutboundSender; pacer?: ChatPacer; tokenPacer?: TokenPacer }) {
+  const { prisma, clock, logger, sender, pacer, tokenPacer } = deps;
   const queue = deps.queues.queue<SendJobData>(SEND_QUEUE[sender.platform]);
   const leaseMs = deps.claimLeaseMs ?? (sender.requestTimeoutMs ?? 30_000) + 5_000;
 
@@ -152,6 +159,8 @@ export function createSendProcessor(deps: Omit<SendWorkerDeps, 'senders' | 'rate
       }
     }
 
+    // The bot-wide slot, ahead of any running broadcast's (see src/channels/token-pacer.ts).
+    if (tokenPacer) await tokenPacer.acquire('high');
     const claimedAt = clock.now();
     const claimed = await prisma.notification.updateMany({ where: { id, status: 'pending', sendingAt: n.sendingAt }, data: { sendingAt: claimedAt, attempts: { increment: 1 } } });
     if (claimed.count === 0) return 'already_done';
@@ -173,7 +182,9 @@ export function createSendProcessor(deps: Omit<SendWorkerDeps, 'senders' | 'rate
             await job.updateData({ notificationId: id });
             return delay(job, token, waitMs);
           }
-          // The bot-wide cap (or a platform whose limits are per token): every worker waits.
+          // The bot-wide cap (or a platform whose limits are per token): every worker waits,
+          // and so do broadcast chunks already running (they take slots from the token pacer).
+          if (tokenPacer) await tokenPacer.hold(waitMs);
           await queue.rateLimit(waitMs);
           throw Worker.RateLimitError();
         }
@@ -257,7 +268,8 @@ export function startSendWorkers(deps: SendWorkerDeps): Worker[] {
   const workers: Worker[] = [];
   for (const [platform, sender] of deps.senders) {
     const pacer = deps.pacers?.[platform];
-    const own = createSendProcessor({ ...deps, sender, ...(pacer ? { pacer } : {}) });
+    const tokenPacer = deps.tokenPacers?.[platform];
+    const own = createSendProcessor({ ...deps, sender, ...(pacer ? { pacer } : {}), ...(tokenPacer ? { tokenPacer } : {}) });
     // Broadcast jobs share the platform's queue and limiter; notifications stay this processor.
     const extra = deps.extraProcessors?.[platform];
     const processor = extra ? (job: Job<SendJobData>, token?: string) => (extra[job.name] ? extra[job.name]!(job, token) : own(job, token)) : own;
@@ -268,7 +280,9 @@ export function startSendWorkers(deps: SendWorkerDeps): Worker[] {
         concurrency: deps.concurrency ?? sendConcurrency(deps.ratePerSecond[platform]),
         // Global across every worker process: the platform's cap with a small margin, spread
         // evenly (a fixed 1-second window lets up to twice the cap through across a boundary).
-        limiter: smoothLimiter(deps.ratePerSecond[platform]),
+        // With a token pacer, the pacer spaces every message (a broadcast job carries many)
+        // and this only bounds how many jobs start per second (and carries queue.rateLimit).
+        limiter: tokenPacer ? { max: Math.max(1, Math.floor(deps.ratePerSecond[platform])), duration: 1000 } : smoothLimiter(deps.ratePerSecond[platform]),
         lockDuration,
         stalledInterval: lockDuration,
         maxStalledCount: 2,

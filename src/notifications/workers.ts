@@ -6,6 +6,7 @@
 import type { Worker } from 'bullmq';
 import { createChatPacer, type ChatPacer } from '../channels/chat-pacing.js';
 import { createTelegramSender } from '../channels/telegram-sender.js';
+import { createTelegramTokenPacer, type TokenPacer } from '../channels/token-pacer.js';
 import type { OutboundSender, Platform } from '../channels/outbound.js';
 import type { Infrastructure } from '../infra/infrastructure.js';
 import { QueueName } from '../queues/names.js';
@@ -20,6 +21,8 @@ export interface ShopWorkersOptions {
   senders?: Map<Platform, OutboundSender>;
   /** Other job kinds in the send queues (broadcasts), by platform and job name. */
   extraProcessors?: SendWorkerDeps['extraProcessors'];
+  /** The bot tokens' shared pacers (broadcasts pass theirs); Telegram's is built from config otherwise. */
+  tokenPacers?: SendWorkerDeps['tokenPacers'];
 }
 
 export async function startShopWorkers(infra: Infrastructure, shop: ShopServices, options: ShopWorkersOptions = {}): Promise<{ workers: Worker[] }> {
@@ -32,19 +35,24 @@ export async function startShopWorkers(infra: Infrastructure, shop: ShopServices
   }
   // Telegram: ~1 message/s per chat, paced across every worker (Redis), apart from the bot-wide cap.
   const pacers: Partial<Record<Platform, ChatPacer>> = {};
+  // The bot-wide cap: one schedule in Redis that broadcasts share (src/channels/token-pacer.ts).
+  const tokenPacers: Partial<Record<Platform, TokenPacer>> = { ...options.tokenPacers };
+  const ratePerSecond = { telegram: config.telegram.paidBroadcast ? 1000 : config.telegram.rateLimitPerSecond, vk: config.vk.rateLimitPerSecond };
   if (config.telegram.token) {
     const botId = /^(\d+):/.exec(config.telegram.token)?.[1] ?? 'bot';
     pacers.telegram = createChatPacer({ redis: infra.redis, prefix: `${config.redisKeyPrefix}pace:telegram:${botId}:` });
+    tokenPacers.telegram ??= createTelegramTokenPacer({ redis: infra.redis, redisKeyPrefix: config.redisKeyPrefix, token: config.telegram.token, ratePerSecond: ratePerSecond.telegram });
   }
   const workers: Worker[] = startSendWorkers({
     pacers,
+    tokenPacers,
     prisma,
     queues,
     logger,
     clock,
     render: createNotificationRenderer({ prisma, translator, timeZone: infra.config.timeZone }),
     senders,
-    ratePerSecond: { telegram: config.telegram.paidBroadcast ? 1000 : config.telegram.rateLimitPerSecond, vk: config.vk.rateLimitPerSecond },
+    ratePerSecond,
     lockDurationMs: config.queueLockDurationMs,
     ...(options.extraProcessors ? { extraProcessors: options.extraProcessors } : {}),
   });

@@ -168,6 +168,7 @@ export function startWorkersHere(world: BroadcastWorld, options: { poster?: Staf
     ratePerSecond: { telegram: options.paid ? 1000 : options.telegramRate ?? 30, vk: options.vkRate ?? 20 },
     lockDurationMs: ctx.config.queueLockDurationMs,
     extraProcessors: broadcasts.extraProcessors,
+    tokenPacers: broadcasts.tokenPacers,
   });
   broadcasts.pump.start();
   return {
