@@ -8,7 +8,7 @@ import type { VK } from 'vk-io';
 import type { OutboundSender, Platform } from '../channels/outbound.js';
 import { createTelegramSender } from '../channels/telegram-sender.js';
 import { createTelegramTokenPacer, type TokenPacer } from '../channels/token-pacer.js';
-import { applyRateBudget, createVkApi, createVkTokenBudget } from '../channels/vk/vk-api.js';
+import { applyTokenPacer, createVkApi, createVkTokenPacer } from '../channels/vk/vk-api.js';
 import { createBroadcastsService, type BroadcastsService } from '../domain/broadcasts/broadcasts.service.js';
 import type { Infrastructure } from '../infra/infrastructure.js';
 import { SEND_QUEUE } from '../notifications/send-queue.js';
@@ -26,9 +26,10 @@ import { createVkBatchApi, type VkBatchApi } from './vk-batch.js';
 export const BROADCAST_SEND_TIMEOUT_SECONDS = 30;
 
 /**
- * The broadcast VK client does not pace itself: the token's shared budget (createVkTokenBudget,
- * the same one the VK channel's replies and notifications spend) already keeps every process
- * together under VK_RATE_LIMIT, and a second, per-process queue would only bunch requests.
+ * The broadcast VK client does not pace itself: the token's shared pacer (createVkTokenPacer,
+ * the same schedule the VK channel's replies and notifications take their slots from, at high
+ * priority; broadcasts take theirs at low) already keeps every process together under
+ * VK_RATE_LIMIT, and a second, per-process queue would only bunch requests.
  */
 export const VK_CLIENT_UNTHROTTLED = 1000;
 
@@ -92,15 +93,16 @@ export function createBroadcastWorkers(infra: Infrastructure, options: Broadcast
     platforms.push('telegram');
   }
   let vk: VkBatchApi | undefined;
-  // One budget per token: broadcasts, replies and notifications spend it together, in every process.
-  const budget = createVkTokenBudget({ redis, redisKeyPrefix: config.redisKeyPrefix, token: config.vk.token ?? 'vk', rateLimitPerSecond: config.vk.rateLimitPerSecond });
+  // One schedule per token: broadcasts (low priority), replies and notifications (high) take
+  // their slots from it together, in every process.
+  const vkPacer = createVkTokenPacer({ redis, redisKeyPrefix: config.redisKeyPrefix, token: config.vk.token ?? 'vk', rateLimitPerSecond: config.vk.rateLimitPerSecond });
   if (options.vk && 'send' in options.vk) vk = options.vk;
   else if (options.vk) {
-    applyRateBudget(options.vk, budget);
+    applyTokenPacer(options.vk, vkPacer, 'low');
     vk = createVkBatchApi({ vk: options.vk });
-  } else if (config.vk.token) vk = createVkBatchApi({ vk: createVkApi({ token: config.vk.token, apiBaseUrl: config.vk.apiBaseUrl, rateLimitPerSecond: VK_CLIENT_UNTHROTTLED, timeoutMs: BROADCAST_SEND_TIMEOUT_SECONDS * 1000, retryLimit: 0, budget }) });
+  } else if (config.vk.token) vk = createVkBatchApi({ vk: createVkApi({ token: config.vk.token, apiBaseUrl: config.vk.apiBaseUrl, rateLimitPerSecond: VK_CLIENT_UNTHROTTLED, timeoutMs: BROADCAST_SEND_TIMEOUT_SECONDS * 1000, retryLimit: 0, pacer: vkPacer, priority: 'low' }) });
   if (vk) {
-    extraProcessors.vk = { [BROADCAST_VK_JOB]: processors.vk(vk, queues.queue(SEND_QUEUE.vk)) as (job: Job, token?: string) => Promise<unknown> };
+    extraProcessors.vk = { [BROADCAST_VK_JOB]: processors.vk(vk, queues.queue(SEND_QUEUE.vk), vkPacer) as (job: Job, token?: string) => Promise<unknown> };
     platforms.push('vk');
   }
   const poster = options.poster ?? (config.staff.token && config.staff.chatIds[0] ? createTelegrafStaffPoster({ token: config.staff.token, chatId: config.staff.chatIds[0], apiRoot: config.telegram.apiRoot }) : undefined);

@@ -334,7 +334,7 @@ export function createBroadcastProcessors(deps: BroadcastProcessorDeps) {
     };
   }
 
-  function vk(api: VkBatchApi, queue: Queue) {
+  function vk(api: VkBatchApi, queue: Queue, pacer?: TokenPacer) {
     async function attachmentFor(broadcastId: string, state: BroadcastState): Promise<string | null> {
       if (!state.content.imageUrl) return null;
       if (state.vkAttachment) return state.vkAttachment;
@@ -394,7 +394,10 @@ export function createBroadcastProcessors(deps: BroadcastProcessorDeps) {
         const ids = now.flatMap((g) => g.rows.map((r) => r.id));
         if (failure.kind === 'rate_limited') {
           await prisma.broadcastDelivery.updateMany({ where: { id: { in: ids } }, data: { sendingAt: null, attempts: { decrement: 1 } } });
-          await queue.rateLimit(Math.max(1, failure.retryAfterSeconds ?? VK_RETRY_AFTER_SECONDS) * 1000);
+          const waitMs = Math.max(1, failure.retryAfterSeconds ?? VK_RETRY_AFTER_SECONDS) * 1000;
+          // The token's limit: every process waits (replies and notifications too), like Telegram's 429.
+          await pacer?.hold(waitMs);
+          await queue.rateLimit(waitMs);
           throw Worker.RateLimitError();
         }
         if (failure.kind === 'transient' && job.attemptsMade + 1 < (job.opts.attempts ?? 1)) {

@@ -38,7 +38,7 @@ export function executeCode(calls: VkSendCall[]): string {
 
 type PeerItem = { peer_id: number; message_id?: number; conversation_message_id?: number; error?: { code: number; description?: string; message?: string } };
 
-/** The client's requests wait for the token's shared budget (createVkTokenBudget via createVkApi / applyRateBudget). */
+/** The client's requests wait for slots of the token's shared pacer (createVkTokenPacer via createVkApi / applyTokenPacer, low priority). */
 export function createVkBatchApi(deps: { vk: VK; download?: (url: string) => Promise<Buffer> }): VkBatchApi {
   const download = deps.download ?? (async (url: string) => {
     const res = await fetch(url, { signal: AbortSignal.timeout(20_000) });

@@ -1,16 +1,17 @@
 /**
- * One VK request budget per token covers broadcasts too: a VK broadcast runs on its own
- * vk-io client while another client of the same token (the web role's replies, as another
- * process would have: its own vk-io, its own budget object) keeps spending the token at full
- * rate. The fake VK counts requests per token and answers error 6 to the first one over the
- * cap; with one budget there is none, and both the broadcast and the other calls complete.
+ * One VK token pacer per token covers broadcasts too: a VK broadcast runs on its own vk-io
+ * client (low priority) while another client of the same token (the web role's replies, as
+ * another process would have: its own vk-io, its own pacer object, high priority) keeps
+ * spending the token at full rate. The fake VK counts requests per token in a strict sliding
+ * second and answers error 6 to the first one over the cap; with one schedule there is none,
+ * and both the broadcast and the other calls complete.
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { VK_CLIENT_UNTHROTTLED, createBroadcastWorkers, type BroadcastWorkers } from '../../src/broadcasts/index.js';
 import type { OutboundSender, Platform } from '../../src/channels/outbound.js';
 import { createTelegramSender } from '../../src/channels/telegram-sender.js';
-import { createVkApi, createVkTokenBudget } from '../../src/channels/vk/vk-api.js';
+import { createVkApi, createVkTokenPacer } from '../../src/channels/vk/vk-api.js';
 import { vkChannelFromInfra } from '../../src/channels/vk/vk-customer-bot.js';
 import { createNotificationRenderer } from '../../src/notifications/render.js';
 import { startSendWorkers } from '../../src/notifications/send.worker.js';
@@ -31,7 +32,7 @@ beforeAll(async () => {
   audience = await seedAudience(world, { telegram: 0, vk: 120 });
   const { ctx } = world;
   const telegram: OutboundSender = createTelegramSender({ token: TG_TOKEN, apiRoot: world.tgRoot, paidBroadcast: false, timeoutSeconds: 30 });
-  // The broadcasts' own client: nothing else applies a budget to it.
+  // The broadcasts' own client: nothing else applies a pacer to it.
   const broadcastVk = createVkApi({ token: VK_TOKEN, apiBaseUrl: world.vkRoot, rateLimitPerSecond: VK_CLIENT_UNTHROTTLED });
   broadcasts = createBroadcastWorkers(ctx, { telegram, vk: broadcastVk, pumpIntervalMs: 200 });
   const channelVk = createVkApi({ token: VK_TOKEN, apiBaseUrl: world.vkRoot, rateLimitPerSecond: VK_CLIENT_UNTHROTTLED });
@@ -57,19 +58,19 @@ afterAll(async () => {
   await world?.close();
 });
 
-describe('the VK budget shared by broadcasts, replies and notifications', () => {
+describe('the VK token pacer shared by broadcasts, replies and notifications', () => {
   it('keeps a broadcast and another client of the token together under the cap', async () => {
     const { ctx } = world;
-    // "The web process": its own vk-io client and budget object over its own Redis connection.
+    // "The web process": its own vk-io client and pacer object over its own Redis connection.
     const web = createVkApi({
       token: VK_TOKEN,
       apiBaseUrl: world.vkRoot,
       rateLimitPerSecond: VK_CLIENT_UNTHROTTLED,
-      budget: createVkTokenBudget({ redis: otherRedis, redisKeyPrefix: ctx.config.redisKeyPrefix, token: VK_TOKEN, rateLimitPerSecond: CAP }),
+      pacer: createVkTokenPacer({ redis: otherRedis, redisKeyPrefix: ctx.config.redisKeyPrefix, token: VK_TOKEN, rateLimitPerSecond: CAP }),
     });
     const created = await broadcasts.service.create({ title: 'Shared budget', text: { ru: 'Привет, {firstName}!' }, segment: { platforms: ['vk'] } });
     await broadcasts.service.start(created.id);
-    // While the broadcast sends, the other client asks as fast as its budget lets it.
+    // While the broadcast sends, the other client asks as fast as its pacer lets it.
     const other = await Promise.allSettled(Array.from({ length: 3 * CAP }, () => web.api.groups.getById({ group_id: VK_GROUP })));
     await vi.waitFor(async () => expect((await broadcasts.service.status(created.id)).status).toBe('sent'), { timeout: 60_000, interval: 250 });
 

@@ -20,7 +20,7 @@ import { createPayloadStore } from './payload-store.js';
 import { createVkTransformer } from './transformer.js';
 import { createUpdateConverter, type UpdateConverter } from './update-converter.js';
 import { createVkUserNames } from './user-names.js';
-import { applyRateBudget, createVkApi, createVkTokenBudget } from './vk-api.js';
+import { applyTokenPacer, createVkApi, createVkTokenPacer } from './vk-api.js';
 
 export { vkCallbackPlugin, createVkEventHandler, createVkBridge, createVkTransformer, createVkOutboundSender, createUpdateConverter, createVkApi };
 
@@ -70,10 +70,11 @@ export interface VkChannel {
 
 export function createVkChannel(deps: VkChannelDeps): VkChannel {
   const prefix = `${deps.redisKeyPrefix}vk:${deps.groupId}:`;
-  // One request budget per token across every process (web and worker spend it together).
-  const budget = createVkTokenBudget({ redis: deps.redis, redisKeyPrefix: deps.redisKeyPrefix, token: deps.token, rateLimitPerSecond: deps.rateLimitPerSecond });
+  // One schedule per token across every process (web and worker spend it together); replies,
+  // notifications, name look-ups and uploads at high priority, ahead of broadcasts.
+  const pacer = createVkTokenPacer({ redis: deps.redis, redisKeyPrefix: deps.redisKeyPrefix, token: deps.token, rateLimitPerSecond: deps.rateLimitPerSecond });
   const vk = deps.vk ?? createVkApi({ token: deps.token, apiBaseUrl: deps.apiBaseUrl, rateLimitPerSecond: deps.rateLimitPerSecond });
-  applyRateBudget(vk, budget);
+  applyTokenPacer(vk, pacer, 'high');
   const store = createPayloadStore({ redis: deps.redis, prefix });
   const bridge = createVkBridge({ vk, groupId: deps.groupId, store, now: () => deps.clock.now(), ...(deps.download ? { download: deps.download } : {}) });
 

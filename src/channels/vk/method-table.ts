@@ -196,7 +196,7 @@ export function createVkBridge(deps: VkBridgeDeps): VkBridge {
 
   /**
    * docs.getMessagesUploadServer → upload → docs.save, through vk-io's upload helpers (their
-   * API calls spend the token's budget like any other). A refusal of the file itself is a
+   * API calls take slots of the token's pacer like any other). A refusal of the file itself is a
    * VkUploadError; VK's rate limits and a closed dialog stay VkCallErrors, as for any send.
    */
   async function uploadDoc(peerId: number, file: { data: Buffer; filename: string }, as: 'doc' | 'audio_message'): Promise<string> {

@@ -1,7 +1,7 @@
 /**
  * The vk-io client for the community: configurable API base URL (a local fake VK in tests
  * and the sandbox), vk-io's own per-process limiter at VK_RATE_LIMIT requests per second,
- * and, with a RateBudget, the token's budget shared by every process (web and worker
+ * and, with a TokenPacer, the token's schedule shared by every process (web and worker
  * together stay under VK_RATE_LIMIT, not each of them).
  */
 import { createHash } from 'node:crypto';
@@ -9,7 +9,8 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { VK } from 'vk-io';
 import type { Redis } from 'ioredis';
-import { createRateBudget, type RateBudget } from '../rate-budget.js';
+import { createTokenPacer, type PacerPriority, type TokenPacer } from '../token-pacer.js';
+import { VK_RETRY_AFTER_SECONDS } from './errors.js';
 
 export interface VkApiOptions {
   token: string;
@@ -20,8 +21,10 @@ export interface VkApiOptions {
   /** vk-io's own retries of network failures. */
   retryLimit?: number;
   timeoutMs?: number;
-  /** The token's budget across processes (see applyRateBudget). */
-  budget?: RateBudget;
+  /** The token's pacer across processes (see applyTokenPacer). */
+  pacer?: TokenPacer;
+  /** Whose requests these are: `high` (replies, notifications; default) or `low` (broadcasts). */
+  priority?: PacerPriority;
 }
 
 export function createVkApi(options: VkApiOptions): VK {
@@ -43,7 +46,7 @@ export function createVkApi(options: VkApiOptions): VK {
     apiTimeout: options.timeoutMs ?? 10_000,
     uploadTimeout: options.timeoutMs ?? 20_000,
   });
-  if (options.budget) applyRateBudget(vk, options.budget);
+  if (options.pacer) applyTokenPacer(vk, options.pacer, options.priority ?? 'high');
   return vk;
 }
 
@@ -51,50 +54,65 @@ interface VkIoRequest {
   reject(err: unknown): void;
 }
 interface VkIoWorker {
-  [BUDGETED]?: true;
+  [PACED]?: true;
   queue: VkIoRequest[];
   execute(request?: VkIoRequest): Promise<void>;
+  handleError(request: VkIoRequest, error: { code?: unknown }): Promise<void>;
 }
+
+/** VK's "too many requests per second". */
+export const VK_TOO_MANY_REQUESTS = 6;
+
+/** Marks a vk-io worker that already waits for the pacer (state lives on the client, not here). */
+const PACED = Symbol('kabinet.vkTokenPacer');
 
 /**
  * Makes every HTTP request of this vk-io client (calls, its own retries after a network
- * error or error 6, upload-server look-ups) wait for a slot of the shared budget first.
- * vk-io has no hook for this: its API worker's `execute` (where one request is made) is
- * wrapped. test/channels/vk/rate-budget.test.ts fails if a vk-io upgrade moves it.
+ * error or error 6, upload-server look-ups) wait for a slot of the token's shared pacer
+ * first, at `priority` (customer replies and notifications `high`, broadcasts `low`), and
+ * makes an error 6 hold the pacer for every process (vk-io then waits and retries the request
+ * itself, behind the hold). vk-io has no hook for this: its API worker's `execute` (where one
+ * request is made) and `handleError` are wrapped. test/channels/vk/vk-pacer.test.ts fails
+ * if a vk-io upgrade moves them.
  */
-/** Marks a vk-io worker that already waits for a budget (state lives on the client, not here). */
-const BUDGETED = Symbol('kabinet.vkRateBudget');
-
-export function applyRateBudget(vk: VK, budget: RateBudget): void {
+export function applyTokenPacer(vk: VK, pacer: TokenPacer, priority: PacerPriority): void {
   const worker = (vk.api as unknown as { worker?: VkIoWorker }).worker;
-  // One budget per client: a second channel over the same client must not make it pay twice.
-  if (worker?.[BUDGETED]) return;
-  if (!worker || typeof worker.execute !== 'function' || !Array.isArray(worker.queue)) {
-    throw new Error('vk-io internals changed: cannot attach the shared VK rate budget (src/channels/vk/vk-api.ts)');
+  // One pacer per client: a second channel over the same client must not make it pay twice.
+  if (worker?.[PACED]) return;
+  if (!worker || typeof worker.execute !== 'function' || typeof worker.handleError !== 'function' || !Array.isArray(worker.queue)) {
+    throw new Error('vk-io internals changed: cannot attach the VK token pacer (src/channels/vk/vk-api.ts)');
   }
-  worker[BUDGETED] = true;
+  worker[PACED] = true;
   const execute = worker.execute.bind(worker);
+  const handleError = worker.handleError.bind(worker);
   // vk-io calls execute() with no argument and lets it take the head of its queue; take it
-  // here, synchronously, so requests keep their order while they wait for the budget.
+  // here, synchronously, so requests keep their order while they wait for their slots.
   worker.execute = async (request = worker.queue.shift()) => {
     if (!request) return;
     try {
-      await budget.acquire();
+      await pacer.acquire(priority);
     } catch (err) {
       request.reject(err);
       return;
     }
     await execute(request);
   };
+  worker.handleError = async (request, error) => {
+    if (Number(error.code) === VK_TOO_MANY_REQUESTS) {
+      // Best effort: Redis away only loses the hold; vk-io still waits and retries.
+      await pacer.hold(VK_RETRY_AFTER_SECONDS * 1000).catch(() => undefined);
+    }
+    return handleError(request, error);
+  };
 }
 
 /**
- * The community token's request budget (VK_RATE_LIMIT per second), one Redis key per token
- * (a hash of it, never the token): every client of the token (the VK channel's replies and
- * notifications, broadcasts) in every process takes its requests from this one budget.
+ * The community token's pacer (src/channels/token-pacer.ts) at VK_RATE_LIMIT requests per
+ * second, one Redis key per token (a hash of it, never the token): every client of the token
+ * (the VK channel's replies, notifications, name look-ups and uploads; broadcasts' execute
+ * calls) in every process takes its requests' slots from this one schedule.
  */
-export function createVkTokenBudget(deps: { redis: Redis; redisKeyPrefix: string; token: string; rateLimitPerSecond: number }): RateBudget {
-  const key = `${deps.redisKeyPrefix}vk:budget:${createHash('sha256').update(deps.token).digest('hex').slice(0, 16)}`;
-  return createRateBudget({ redis: deps.redis, key, limit: deps.rateLimitPerSecond });
+export function createVkTokenPacer(deps: { redis: Redis; redisKeyPrefix: string; token: string; rateLimitPerSecond: number }): TokenPacer {
+  const key = `${deps.redisKeyPrefix}pace:vk:${createHash('sha256').update(deps.token).digest('hex').slice(0, 16)}:token`;
+  return createTokenPacer({ redis: deps.redis, key, ratePerSecond: deps.rateLimitPerSecond });
 }
-
