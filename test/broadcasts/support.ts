@@ -155,9 +155,12 @@ export interface InProcessWorkers extends BroadcastWorkers {
 export function startWorkersHere(world: BroadcastWorld, options: { poster?: StaffPoster; pumpIntervalMs?: number; telegramRate?: number; vkRate?: number; paid?: boolean } = {}): InProcessWorkers {
   const { ctx } = world;
   const telegram: OutboundSender = createTelegramSender({ token: TG_TOKEN, apiRoot: world.tgRoot, paidBroadcast: options.paid ?? false, timeoutSeconds: 30 });
+  // Two clients of the token, as in the worker role: broadcasts' (low priority on the token's
+  // pacer) and the VK channel's for notifications (high).
   const vkApi = createVkApi({ token: VK_TOKEN, apiBaseUrl: world.vkRoot, rateLimitPerSecond: VK_CLIENT_UNTHROTTLED });
+  const channelVk = createVkApi({ token: VK_TOKEN, apiBaseUrl: world.vkRoot, rateLimitPerSecond: VK_CLIENT_UNTHROTTLED });
   const broadcasts = createBroadcastWorkers(ctx, { telegram, vk: vkApi, ...(options.poster ? { poster: options.poster } : {}), pumpIntervalMs: options.pumpIntervalMs ?? 200 });
-  const senders = new Map<Platform, OutboundSender>([['telegram', telegram], ['vk', vkChannelFromInfra(ctx, { vk: vkApi }).outboundSender]]);
+  const senders = new Map<Platform, OutboundSender>([['telegram', telegram], ['vk', vkChannelFromInfra(ctx, { vk: channelVk }).outboundSender]]);
   const workers = startSendWorkers({
     prisma: ctx.prisma,
     queues: ctx.queues,
