@@ -28,9 +28,10 @@ export async function createWorkerRole(infra: Infrastructure, options: { sandbox
       channels = createCustomerChannels(infra, options);
       await channels.startConsuming();
       // Notifications, the outbox to the shop and loyalty maintenance.
-      // VK's sender executes the same Telegram-shaped calls through the bridge's method table.
+      // VK's sender executes the same Telegram-shaped calls through the bridge's method table;
+      // each of its requests takes a slot of the token's pacer (high priority, ahead of broadcasts).
       const senders = infra.config.vk.token ? new Map([['vk' as const, vkChannelFromInfra(infra).outboundSender]]) : undefined;
-      ({ workers } = await startShopWorkers(infra, createShopServices(infra), { ...(senders ? { senders } : {}), extraProcessors: broadcasts.extraProcessors, tokenPacers: broadcasts.tokenPacers }));
+      ({ workers } = await startShopWorkers(infra, createShopServices(infra), { ...(senders ? { senders, pacedSenders: ['vk' as const] } : {}), extraProcessors: broadcasts.extraProcessors, tokenPacers: broadcasts.tokenPacers }));
       // Staff groups (paced posting) and the support sweeper (auto-replies, reminders).
       workers.push(...(await startStaffWorkers(infra)));
       broadcasts.pump.start();

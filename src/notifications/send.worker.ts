@@ -59,6 +59,12 @@ export interface SendWorkerDeps {
    */
   tokenPacers?: Partial<Record<Platform, TokenPacer>>;
   /**
+   * Platforms whose sender takes a slot of the token's shared pacer for each of its requests
+   * itself (VK: `applyTokenPacer` on its vk-io client; a message can cost several requests).
+   * As with a token pacer, the pacer holds the cap and BullMQ's limiter only bounds job intake.
+   */
+  pacedSenders?: Platform[];
+  /**
    * How long a claim protects a send in flight on a platform without idempotency keys.
    * Default: the sender's request timeout + 5 s (a dead worker's row is resent after it).
    */
@@ -82,7 +88,7 @@ const clip = (s: string) => (s.length > 500 ? `${s.slice(0, 497)}...` : s);
 const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 /** The processor for one platform; exported for tests that drive it directly. */
-export function createSendProcessor(deps: Omit<SendWorkerDeps, 'senders' | 'ratePerSecond' | 'pacers' | 'tokenPacers'> & { sender: OutboundSender; pacer?: ChatPacer; tokenPacer?: TokenPacer }) {
+export function createSendProcessor(deps: Omit<SendWorkerDeps, 'senders' | 'ratePerSecond' | 'pacers' | 'tokenPacers' | 'pacedSenders'> & { sender: OutboundSender; pacer?: ChatPacer; tokenPacer?: TokenPacer }) {
   const { prisma, clock, logger, sender, pacer, tokenPacer } = deps;
   const queue = deps.queues.queue<SendJobData>(SEND_QUEUE[sender.platform]);
   const leaseMs = deps.claimLeaseMs ?? (sender.requestTimeoutMs ?? 30_000) + 5_000;
@@ -280,9 +286,10 @@ export function startSendWorkers(deps: SendWorkerDeps): Worker[] {
         concurrency: deps.concurrency ?? sendConcurrency(deps.ratePerSecond[platform]),
         // Global across every worker process: the platform's cap with a small margin, spread
         // evenly (a fixed 1-second window lets up to twice the cap through across a boundary).
-        // With a token pacer, the pacer spaces every message (a broadcast job carries many)
-        // and this only bounds how many jobs start per second (and carries queue.rateLimit).
-        limiter: tokenPacer ? { max: Math.max(1, Math.floor(deps.ratePerSecond[platform])), duration: 1000 } : smoothLimiter(deps.ratePerSecond[platform]),
+        // With a token pacer (here or in the sender), the pacer spaces every message or request
+        // (a broadcast job carries many) and this only bounds how many jobs start per second
+        // (and carries queue.rateLimit).
+        limiter: tokenPacer || deps.pacedSenders?.includes(platform) ? { max: Math.max(1, Math.floor(deps.ratePerSecond[platform])), duration: 1000 } : smoothLimiter(deps.ratePerSecond[platform]),
         lockDuration,
         stalledInterval: lockDuration,
         maxStalledCount: 2,

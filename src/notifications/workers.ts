@@ -23,6 +23,8 @@ export interface ShopWorkersOptions {
   extraProcessors?: SendWorkerDeps['extraProcessors'];
   /** The bot tokens' shared pacers (broadcasts pass theirs); Telegram's is built from config otherwise. */
   tokenPacers?: SendWorkerDeps['tokenPacers'];
+  /** Senders that pace each request on the token's pacer themselves (the VK channel's). */
+  pacedSenders?: SendWorkerDeps['pacedSenders'];
 }
 
 export async function startShopWorkers(infra: Infrastructure, shop: ShopServices, options: ShopWorkersOptions = {}): Promise<{ workers: Worker[] }> {
@@ -55,6 +57,7 @@ export async function startShopWorkers(infra: Infrastructure, shop: ShopServices
     ratePerSecond,
     lockDurationMs: config.queueLockDurationMs,
     ...(options.extraProcessors ? { extraProcessors: options.extraProcessors } : {}),
+    ...(options.pacedSenders ? { pacedSenders: options.pacedSenders } : {}),
   });
   workers.push(queues.worker(QueueName.outbox, shop.outbox.processor, { concurrency: 5, lockDuration: Math.max(config.queueLockDurationMs, config.outbox.timeoutMs * 2) }) as unknown as Worker);
   // Alert fan-outs and asynchronous imports are long, set-based jobs: a couple at a time.
