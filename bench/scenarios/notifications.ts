@@ -151,6 +151,8 @@ export async function runNotificationBenchmark(options: NotificationOptions): Pr
     // The worker records the outcome right after the send: let the last rows settle.
     const mine = { identity: { externalId: { in: people.map((p) => String(p.user.id)) } } };
     for (let i = 0; i < 100 && (await phase.prisma.notification.count({ where: { ...mine, status: 'pending' } })) > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    // Its pumps and sweepers would otherwise go on polling a database the run is about to drop.
+    await worker.stop();
     const last = arrivals.reduce((m, a) => Math.max(m, a.at), started);
     const grouped = await phase.prisma.notification.groupBy({ by: ['status'], where: mine, _count: true });
     return {
