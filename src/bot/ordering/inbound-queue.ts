@@ -9,7 +9,9 @@
  * - `q:<chat>`    list of the chat's item ids, in arrival order;
  * - `sched`       set of chats that have items (each is in exactly one of ready, claims, delayed);
  * - `ready`       list of chats waiting for a consumer;
- * - `claims`      zset chat → lease expiry (ms, Redis time); `owners` hash chat → fencing token;
+ * - `claims`      zset chat → lease expiry (ms, Redis time); `owners` hash chat → fencing token
+ *                 (from `fence`, a counter kept at or above Redis's clock in µs, so it never
+ *                 repeats a token after a restart that lost its last writes);
  * - `delayed`     zset chat → when to retry (after a failed attempt);
  * - `dead`        list of item ids given up after `maxAttempts` (kept with their error; requeueDead).
  *
@@ -118,10 +120,15 @@ while true do
   if not chat then return nil end
   local head = begin_head(ARGV[1], chat)
   if head then
-    local token = redis.call('INCR', KEYS[4])
+    -- Never below Redis's clock in µs: a restart that lost the last writes (appendfsync
+    -- everysec with a stalled disk) rolls the counter back, and plain INCR would then hand a
+    -- chat the token its stale holder still has, whose acknowledgement would be taken.
+    local token = math.max(redis.call('INCR', KEYS[4]), tonumber(t[1]) * 1000000 + tonumber(t[2]))
+    token = string.format('%.0f', token)
+    redis.call('SET', KEYS[4], token)
     redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), chat)
     redis.call('HSET', KEYS[3], chat, token)
-    return {chat, tostring(token), head[1], head[2], head[3], head[4]}
+    return {chat, token, head[1], head[2], head[3], head[4]}
   end
   -- An empty chat left in ready (should not happen): forget it.
   redis.call('SREM', ARGV[1] .. 'sched', chat)

@@ -134,4 +134,51 @@ describe('inbound queue', () => {
     expect(await ctx.redis.llen(`${prefix}q:s`)).toBe(0);
     expect(await first.dead()).toEqual([]);
   });
+
+  it('after a Redis restart that lost its last writes, never hands a chat the token its stale holder still has', async () => {
+    const prefix = fresh();
+    const producer = queue(prefix);
+    await producer.enqueue('s', 's1', 'one');
+    await producer.enqueue('s', 's2', 'two');
+    await ctx.redis.set(`${prefix}fence`, '41');
+    // What the append-only file holds when the kill comes (appendfsync everysec, the disk stalled):
+    // everything up to here, nothing after.
+    const keys = await ctx.redis.keys(`${prefix}*`);
+    const saved = await Promise.all(keys.map(async (key) => ({ key, dump: (await ctx.redis.dumpBuffer(key))!, ttl: await ctx.redis.pttl(key) })));
+    const handled: string[] = [];
+    const gate = () => {
+      let open!: () => void;
+      let reached!: () => void;
+      const opened = new Promise<void>((r) => (open = r));
+      const at = new Promise<void>((r) => (reached = r));
+      return { open, at, pass: async () => (reached(), opened) };
+    };
+    const stale = gate();
+    // The holder claims the chat and is still handling its first update when Redis dies.
+    queue(prefix, { leaseMs: 60_000, sweepMs: 60_000 }).consume(
+      async (item) => {
+        handled.push(`stale:${item.payload}`);
+        if (item.payload === 'one') await stale.pass();
+      },
+      { concurrency: 1 },
+    );
+    await stale.at;
+    // Redis comes back on its file: the claim and the counter's last step are gone.
+    await ctx.redis.del(...(await ctx.redis.keys(`${prefix}*`)));
+    for (const { key, dump, ttl } of saved) await ctx.redis.restore(key, ttl > 0 ? ttl : 0, dump, 'REPLACE');
+    const fresher = gate();
+    queue(prefix, { leaseMs: 60_000 }).consume(async (item) => {
+      handled.push(`fresh:${item.payload}`);
+      if (item.payload === 'one') await fresher.pass();
+    });
+    await fresher.at;
+    // The stale holder finishes now: its acknowledgement must be refused, not taken as the
+    // fresh holder's (which would pop the update being handled and run the next one beside it).
+    stale.open();
+    await new Promise((r) => setTimeout(r, 100));
+    fresher.open();
+    await eventually(async () => (await producer.pendingChats()) === 0);
+    expect(handled).toEqual(['stale:one', 'fresh:one', 'fresh:two']);
+    expect(await ctx.redis.llen(`${prefix}q:s`)).toBe(0);
+  });
 });
