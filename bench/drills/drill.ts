@@ -7,6 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { createFakeTelegram, type FakeTelegram } from '../../src/fakes/telegram/index.js';
 import { ensureDatabase, migrate } from '../../src/infra/migrator.js';
@@ -38,6 +39,8 @@ export interface DrillSettings {
   settleMs: number;
   /** false: the same run without the fault (a control run). */
   fault: boolean;
+  /** The drill's redis-server fsync policy (production's choice; README "Redis in production"). */
+  appendfsync: 'always' | 'everysec';
 }
 
 export const DEFAULT_SETTINGS: DrillSettings = {
@@ -48,6 +51,7 @@ export const DEFAULT_SETTINGS: DrillSettings = {
   orderRate: 10,
   settleMs: 90_000,
   fault: true,
+  appendfsync: 'everysec',
 };
 
 interface HealthSample {
@@ -167,7 +171,7 @@ export async function runDrill(kind: DrillKind, settings: DrillSettings = DEFAUL
   const procs: KabinetProcess[] = [];
   try {
     // ── servers ──
-    const redis = await startOwnRedis(await freePort());
+    const redis = await startOwnRedis(await freePort(), { appendfsync: settings.appendfsync });
     cleanups.push(() => redis.destroy());
     // Its own PostgreSQL too, in every drill: the shared one's load and connection limit (other
     // runs on the machine) would be measured instead of Kabinet.
@@ -190,7 +194,7 @@ export async function runDrill(kind: DrillKind, settings: DrillSettings = DEFAUL
     cleanups.push(() => admin(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`).catch(() => undefined));
     await ensureDatabase(dbUrl.toString());
     await migrate(dbUrl.toString(), 'prisma/migrations');
-    say(`  servers: redis :${redis.port} (appendonly yes, appendfsync everysec), postgres :${postgres.port} (own cluster); database ${dbName}`);
+    say(`  servers: redis :${redis.port} (appendonly yes, appendfsync ${settings.appendfsync}), postgres :${postgres.port} (own cluster); database ${dbName}`);
 
     // ── fake Telegram and the balancer ──
     const fake: FakeTelegram = createFakeTelegram({ rateLimits: false, requireStart: false, recordCalls: false, webhookRetry: { baseDelayMs: 200, maxDelayMs: 2_000, maxAttempts: 200, timeoutMs: 15_000 } });
@@ -308,6 +312,7 @@ export async function runDrill(kind: DrillKind, settings: DrillSettings = DEFAUL
     let faultAt = NaN;
     let upAt = NaN;
     let fault = '';
+    let aofNote = '';
     const faultDone = (async () => {
       await new Promise((r) => setTimeout(r, settings.faultAtMs));
       faultAt = now();
@@ -315,9 +320,15 @@ export async function runDrill(kind: DrillKind, settings: DrillSettings = DEFAUL
         fault = 'none (control run)';
       } else if (kind === 'redis') {
         fault = `redis-server killed (SIGKILL), down ${settings.downMs / 1000} s, started again on its AOF`;
+        // What the kill takes: the inbound queues' dedup marks (one per recorded update) and
+        // fencing counters just before it and just after the restart. Fewer after means writes
+        // Redis had executed (and answered) never reached its append-only file.
+        const before = await inboundMarks(redis.url);
         await redis.stop('kill');
         await new Promise((r) => setTimeout(r, settings.downMs));
         await redis.start();
+        const after = await inboundMarks(redis.url);
+        aofNote = `redis AOF across the kill: recorded-update marks ${before.seen} before, ${after.seen} after (${Math.max(0, before.seen - after.seen)} lost); inbound fence ${before.fence} before, ${after.fence} after; at the kill: aof_buffer_length ${before.aofBuffer}, aof_pending_bio_fsync ${before.pendingFsync}, aof_delayed_fsync ${before.delayedFsync}`;
       } else if (kind === 'postgres') {
         fault = `postgres stopped at once (SIGQUIT, immediate: crash recovery on start), down ${settings.downMs / 1000} s`;
         await postgres.stop('kill');
@@ -464,6 +475,7 @@ export async function runDrill(kind: DrillKind, settings: DrillSettings = DEFAUL
         result.notes.push(`chat ${chat}: sent ${updates.map((u) => ('text' in u.step.send ? u.step.send.text : 'contact')).join(' ')}; got ${(replies.get(chat) ?? []).map((r) => r.kind ?? '?').join(' ')}`);
       }
     }
+    if (aofNote) result.notes.push(aofNote);
     if (process.env.DRILL_DEBUG) {
       result.notes.push(`health samples: ${health.length}; ${health.filter((h) => h.at > faultAt - 1_000 && h.at < upAt + 6_000).map((h) => `${(h.at / 1000).toFixed(1)}s ${h.web} ${h.status} ${h.redis ?? '-'}/${h.postgres ?? '-'} ${h.ms}ms`).join(', ')}`);
       for (const chat of [INBOUND_USERS, INBOUND_USERS + 1]) {
@@ -474,5 +486,29 @@ export async function runDrill(kind: DrillKind, settings: DrillSettings = DEFAUL
   } finally {
     for (const p of procs) await p.stop().catch(() => undefined);
     for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  }
+}
+
+/** The inbound queues' recorded-update marks and fencing counters, and the AOF's state (drill:redis). */
+async function inboundMarks(url: string): Promise<{ seen: number; fence: number; aofBuffer: string; pendingFsync: string; delayedFsync: string }> {
+  const client = new Redis(url, { maxRetriesPerRequest: 1, connectTimeout: 2_000, commandTimeout: 5_000, retryStrategy: (times) => (times > 20 ? null : 100) });
+  client.on('error', () => undefined);
+  try {
+    const info = await client.info('persistence');
+    const field = (name: string) => new RegExp(`^${name}:(\\S*)`, 'm').exec(info)?.[1] ?? '?';
+    let seen = 0;
+    let fence = 0;
+    let cursor = '0';
+    do {
+      const [next, keys] = await client.scan(cursor, 'MATCH', '*in:*', 'COUNT', 1000);
+      cursor = next;
+      for (const key of keys) {
+        if (key.includes(':in:seen:')) seen += 1;
+        else if (key.endsWith(':in:fence')) fence += Number(await client.get(key));
+      }
+    } while (cursor !== '0');
+    return { seen, fence, aofBuffer: field('aof_buffer_length'), pendingFsync: field('aof_pending_bio_fsync'), delayedFsync: field('aof_delayed_fsync') };
+  } finally {
+    client.disconnect();
   }
 }

@@ -25,6 +25,8 @@ const WATCHDOG_S = Number(process.env.DRILL_WATCHDOG_S ?? 180);
 const SETTINGS = {
   ...DEFAULT_SETTINGS,
   fault: process.env.DRILL_FAULT !== '0',
+  // DRILL_APPENDFSYNC=always: the drill's Redis fsyncs every write before answering it.
+  appendfsync: process.env.DRILL_APPENDFSYNC === 'always' ? ('always' as const) : ('everysec' as const),
   ...(process.env.DRILL_QUICK === '1' ? { inbound: { chats: 8, rate: 8, durationMs: 6_000, loginEvery: 4 }, orders: 10, faultAtMs: 2_000, downMs: 3_000, settleMs: 30_000 } : {}),
 };
 
