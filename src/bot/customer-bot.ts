@@ -352,16 +352,18 @@ interface IdentityCache {
  * a chat is (login, owner confirmation, logout, language, blocked) dropping the identity
  * identify() keeps for the chat being handled.
  */
-function forgettingIdentity(services: CustomerBotServices, forget: () => Promise<void>): CustomerBotServices {
+export function forgettingIdentity(services: CustomerBotServices, forget: () => Promise<void>): CustomerBotServices {
   const identities = services.identities;
+  // The identity kept is dropped BEFORE the call: if Redis is down the call is never made, so a
+  // retry of the update runs it whole (a login committed in PostgreSQL and then failing on the
+  // cache would come back on the retry as "already linked": no "account created", no consent
+  // question). Nothing keeps it again in between: the chat lock runs the chat's updates one by
+  // one and the identity is read at the start of the next one.
   const then =
     <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
     async (...args: A): Promise<R> => {
-      try {
-        return await call(...args);
-      } finally {
-        await forget();
-      }
+      await forget();
+      return call(...args);
     };
   return {
     ...services,

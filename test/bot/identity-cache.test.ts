@@ -5,7 +5,8 @@
  * (IDENTITY_CACHE_SECONDS, its Redis TTL).
  */
 import { describe, expect, it } from 'vitest';
-import { IDENTITY_CACHE_SECONDS } from '../../src/bot/customer-bot.js';
+import { IDENTITY_CACHE_SECONDS, forgettingIdentity } from '../../src/bot/customer-bot.js';
+import type { CustomerBotServices } from '../../src/bot/services.js';
 import { menuCb, profileCb } from '../../src/bot/keyboards/index.js';
 import { createCustomer } from '../support/factories.js';
 import { TOKEN, person, useHarness } from './harness.js';
@@ -74,5 +75,39 @@ describe('the identity kept between updates', () => {
     h.fake.unblockBot(TOKEN, p.user.id);
     await h.fake.waitForDelivery(TOKEN, { timeoutMs: 15_000 });
     expect((await h.ctx.prisma.channelIdentity.findUniqueOrThrow({ where })).blockedAt).toBeNull();
+  });
+});
+
+describe('dropping the kept identity around identities calls', () => {
+  // A unit of the wrapper alone: the drill (`npm run drill:redis`) found a login committed in
+  // PostgreSQL and then failing on the cache write (Redis down); the retry saw the account as
+  // already linked and never asked for consent.
+  const services = (calls: string[]) =>
+    ({
+      identities: {
+        loginWithPhone: async () => (calls.push('loginWithPhone'), { created: true }),
+        confirmOwner: async () => (calls.push('confirmOwner'), true),
+        logout: async () => (calls.push('logout'), undefined),
+        setLanguage: async () => (calls.push('setLanguage'), undefined),
+        markBlocked: async () => (calls.push('markBlocked'), undefined),
+      },
+    }) as unknown as CustomerBotServices;
+
+  it('drops it before the call, so a failing drop leaves nothing committed for the retry', async () => {
+    const calls: string[] = [];
+    const down = forgettingIdentity(services(calls), async () => {
+      calls.push('forget');
+      throw new Error('Connection is closed.');
+    });
+    const identities = down.identities as unknown as Record<string, () => Promise<unknown>>;
+    for (const name of ['loginWithPhone', 'confirmOwner', 'logout', 'setLanguage', 'markBlocked']) {
+      await expect(identities[name]!()).rejects.toThrow('Connection is closed.');
+    }
+    expect(calls).toEqual(['forget', 'forget', 'forget', 'forget', 'forget']);
+
+    const order: string[] = [];
+    const up = forgettingIdentity(services(order), async () => void order.push('forget'));
+    await expect((up.identities as unknown as Record<string, () => Promise<unknown>>).loginWithPhone!()).resolves.toEqual({ created: true });
+    expect(order).toEqual(['forget', 'loginWithPhone']);
   });
 });
