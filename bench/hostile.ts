@@ -41,6 +41,7 @@ import { databaseUrl, deleteKeys, dropDatabase, freePort, freshDatabase, machine
 import { createRng, FAMILIES, hostileRequest, type Auth, type Credentials, type RouteInfo } from './lib/hostile-cases.js';
 import { send } from './lib/hostile-send.js';
 import { mib, table } from './lib/stats.js';
+import { nextMessage } from './lib/ipc.js';
 
 const TOTAL = Number(process.env.BENCH_HOSTILE_REQUESTS ?? 10_000);
 const CONCURRENCY = Number(process.env.BENCH_HOSTILE_CONCURRENCY ?? 16);
@@ -132,18 +133,7 @@ function startChild(env: Record<string, string>): Promise<Child> {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const once = <T>(type: string) =>
-    new Promise<T>((resolve, reject) => {
-      const onMessage = (m: { type: string }) => {
-        if (m.type !== type) return;
-        child.off('message', onMessage);
-        child.off('exit', onExit);
-        resolve(m as T);
-      };
-      const onExit = (code: number | null, signal: string | null) => reject(new Error(`web process exited (${code ?? signal}) before "${type}"`));
-      child.on('message', onMessage);
-      child.once('exit', onExit);
-    });
+  const once = <T>(type: string) => nextMessage<T>(child, type, 'web process');
   return once<{ origin: string; routes: string }>('ready').then((ready) => ({
     process: child,
     origin: new URL(ready.origin),

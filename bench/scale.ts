@@ -28,7 +28,7 @@ import { loadAverage, startBalancer, startRole, waitForOk, type Balancer, type R
 import { pool } from './lib/replies.js';
 import { createPhase, DATABASE_NAME, deleteBenchKeys, dropDatabase, freePort, freshDatabase, machine, type Phase } from './lib/setup.js';
 import { rate, ratio, table } from './lib/stats.js';
-import { peakWindow, signedPost } from './scenarios/notifications.js';
+import { importLinkedBuyers, peakWindow, signedPost } from './scenarios/notifications.js';
 
 const int = (name: string, fallback: number) => {
   const n = Number(process.env[name] ?? fallback);
@@ -273,24 +273,7 @@ async function notifications(c: Cluster, count: number, userIdBase: number, pass
     const phone = `+7916${String(100 + 10 * roundNo + (pass === 'warm' ? 1 : 0)).padStart(3, '0')}${String(i).padStart(4, '0')}`;
     return { user, phone, number: `S-${roundNo}-${pass}-${i}` };
   });
-  await signedPost(base, '/orders/batch', {
-    eventId: `bench-scale-import-${c.phase.prefix}-${pass}`,
-    items: people.map((p) => ({
-      number: p.number,
-      customerPhone: p.phone,
-      status: 'paid',
-      itemsTotal: 2500,
-      total: 2500,
-      placedAt: new Date().toISOString(),
-      items: [{ sku: 'KB-0001', name: 'Кружка', quantity: 1, price: 2500 }],
-    })),
-  });
-  const customers = await c.phase.prisma.customer.findMany({ where: { phone: { in: people.map((p) => p.phone) } }, select: { id: true, phone: true } });
-  const idOf = new Map(customers.map((x) => [x.phone, x.id]));
-  // Linked identities as a fixture: the login flow is not what this measures.
-  await c.phase.prisma.channelIdentity.createMany({
-    data: people.map((p) => ({ platform: 'telegram' as const, externalId: String(p.user.id), chatId: String(p.user.id), customerId: idOf.get(p.phone)!, linkedAt: new Date(), languageCode: p.user.language_code ?? 'ru' })),
-  });
+  await importLinkedBuyers(c.phase.prisma, base, `bench-scale-import-${c.phase.prefix}-${pass}`, people);
 
   const mineChats = new Set(people.map((p) => String(p.user.id)));
   const perChat = new Map<string, number>();

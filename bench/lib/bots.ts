@@ -9,6 +9,7 @@ import { Api, Bot, InlineKeyboard, webhookCallback } from 'grammy';
 import { TELEGRAM_WEBHOOK_PATH } from '../../src/channels/telegram/webhook.plugin.js';
 import { createWeb, type Web } from '../../src/web.js';
 import { createPhase, freePort, type Phase } from './setup.js';
+import { nextMessage } from './ipc.js';
 
 export const WEBHOOK_SECRET = 'bench-webhook-secret_1';
 /** maxPollMs of the lock behind Kabinet's second, tuned webhook route (benchmark 2). */
@@ -118,18 +119,7 @@ export function startBotProcess(kind: 'bare' | 'kabinet' | 'web', token: string,
     execArgv: ['--import', 'tsx', ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const once = <T>(type: string) =>
-    new Promise<T>((resolve, reject) => {
-      const onMessage = (m: { type: string }) => {
-        if (m.type !== type) return;
-        child.off('message', onMessage);
-        child.off('exit', onExit);
-        resolve(m as T);
-      };
-      const onExit = (code: number | null) => reject(new Error(`${kind} bot process exited (${code}) before "${type}"`));
-      child.on('message', onMessage);
-      child.once('exit', onExit);
-    });
+  const once = <T>(type: string) => nextMessage<T>(child, type, `${kind} bot process`);
   return once<{ webhookUrl: string; tunedWebhookUrl?: string; vkCallbackUrl?: string; vkDirectCallbackUrl?: string; redisKeyPrefix?: string }>('ready').then((ready) => ({
     pid: child.pid!,
     kind,

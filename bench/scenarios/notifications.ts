@@ -14,7 +14,7 @@ import { signRequest } from '../../src/lib/signature.js';
 import { createWeb } from '../../src/web.js';
 import { createWorkerRole } from '../../src/worker.js';
 import { pool } from '../lib/replies.js';
-import { createPhase, SHOP_SECRET } from '../lib/setup.js';
+import { createPhase, SHOP_SECRET, type Phase } from '../lib/setup.js';
 
 const TOKEN = '7100003:AAbench-kabinet-notifications';
 
@@ -89,23 +89,7 @@ export async function runNotificationBenchmark(options: NotificationOptions): Pr
       const phone = `+7916${String(parseInt(run, 16) % 1000).padStart(3, '0')}${String(i).padStart(4, '0')}`;
       return { user, phone, number: `B-${run}-${i}` };
     });
-    await signedPost(base, '/orders/batch', {
-      eventId: `bench-import-${run}`,
-      items: people.map((p) => ({
-        number: p.number,
-        customerPhone: p.phone,
-        status: 'paid',
-        itemsTotal: 2500,
-        total: 2500,
-        placedAt: new Date().toISOString(),
-        items: [{ sku: 'KB-0001', name: 'Кружка', quantity: 1, price: 2500 }],
-      })),
-    });
-    const customers = await phase.prisma.customer.findMany({ where: { phone: { in: people.map((p) => p.phone) } }, select: { id: true, phone: true } });
-    const idOf = new Map(customers.map((c) => [c.phone, c.id]));
-    await phase.prisma.channelIdentity.createMany({
-      data: people.map((p) => ({ platform: 'telegram' as const, externalId: String(p.user.id), chatId: String(p.user.id), customerId: idOf.get(p.phone)!, linkedAt: new Date(), languageCode: p.user.language_code ?? 'ru' })),
-    });
+    await importLinkedBuyers(phase.prisma, base, `bench-import-${run}`, people);
 
     const postedAt = new Map<string, number>();
     const arrivals: Array<{ chat: string; at: number }> = [];
@@ -171,4 +155,30 @@ export async function runNotificationBenchmark(options: NotificationOptions): Pr
     await phase.close();
     await fake.close();
   }
+}
+
+/** Buyers with one paid order each, imported in one signed batch, each with a linked Telegram chat (a fixture: the login flow is not what the benches measure). */
+export async function importLinkedBuyers(
+  prisma: Phase['prisma'],
+  base: string,
+  eventId: string,
+  people: ReadonlyArray<{ user: { id: number; language_code?: string }; phone: string; number: string }>,
+): Promise<void> {
+  await signedPost(base, '/orders/batch', {
+    eventId,
+    items: people.map((p) => ({
+      number: p.number,
+      customerPhone: p.phone,
+      status: 'paid',
+      itemsTotal: 2500,
+      total: 2500,
+      placedAt: new Date().toISOString(),
+      items: [{ sku: 'KB-0001', name: 'Кружка', quantity: 1, price: 2500 }],
+    })),
+  });
+  const customers = await prisma.customer.findMany({ where: { phone: { in: people.map((p) => p.phone) } }, select: { id: true, phone: true } });
+  const idOf = new Map(customers.map((c) => [c.phone, c.id]));
+  await prisma.channelIdentity.createMany({
+    data: people.map((p) => ({ platform: 'telegram' as const, externalId: String(p.user.id), chatId: String(p.user.id), customerId: idOf.get(p.phone)!, linkedAt: new Date(), languageCode: p.user.language_code ?? 'ru' })),
+  });
 }
