@@ -43,6 +43,7 @@ import { createUnhandledFeature } from './features/unhandled.feature.js';
 import { createWishlistFeature } from './features/wishlist.feature.js';
 import type { BotKit, Flow } from './kit.js';
 import { createChatLock, type ChatLock } from './ordering/chat-lock.js';
+import { currentInboundItem, type InboundItem } from './ordering/inbound-queue.js';
 import { createUpdateDedup } from './ordering/update-dedup.js';
 import { unavailableDependency } from '../infra/dependency-errors.js';
 import { createCustomerBotServices, type CustomerBotServices } from './services.js';
@@ -109,6 +110,11 @@ export interface CustomerBot {
   services: CustomerBotServices;
   /** This bot's Redis key namespace ("<REDIS_KEY_PREFIX>bot:<botKey>:"). */
   keyPrefix: string;
+  /**
+   * The prefixes of the per-chat state the bot reads first (session, flow, kept identity):
+   * the inbound consumer reads `prefix + chat` with each claim (InboundConsumerOptions.readPrefixes).
+   */
+  readPrefixes: readonly string[];
 }
 
 const SESSION_TTL_SECONDS = 30 * 86_400;
@@ -176,22 +182,41 @@ export function createCustomerBot(deps: CustomerBotDeps): CustomerBot {
   // Session and flow state read by the lock's acquire script, taken by the storages below.
   const prefetched = new Map<string, string | null>();
 
+  const readPrefixes = [sessionPrefix, flowPrefix, whoPrefix] as const;
+  // Items whose claim an update adopted: one update per item (an item is one update).
+  const adopted = new WeakSet<InboundItem>();
+
   // Lock, dedup and the state reads in one Redis round trip: copies of one update are
   // serialized and the second sees the first's mark (set with the release, after success).
+  // Through the inbound queue (webhook mode) the consumer's claim already holds the chat in
+  // every process, the queue dedups the platform's ids and its acknowledgement marks the
+  // update done, and the state was read with the claim: no lock round trips at all.
   const dedupUnlocked = createUpdateDedup<BotContext>({ redis, prefix: updPrefix, onDuplicate });
   bot.use(async (ctx, next) => {
     const chat = chatKeyOf(ctx);
     if (!chat) return dedupUnlocked(ctx, next);
     const sessionKey = ctx.chatId?.toString(); // grammY's default session key
     const readKeys = sessionKey === undefined ? [flowPrefix + chat, whoPrefix + chat] : [sessionPrefix + sessionKey, flowPrefix + chat, whoPrefix + chat];
-    const result = await chatLock.runUpdate(chat, { doneKey: updPrefix + ctx.update.update_id, doneTtlSeconds: UPDATE_MARK_TTL_SECONDS, readKeys }, async (values) => {
+    const run = async (values: readonly (string | null)[]) => {
       readKeys.forEach((key, i) => prefetched.set(key, values[i] ?? null));
       try {
         await next();
       } finally {
         for (const key of readKeys) prefetched.delete(key);
       }
-    });
+    };
+    const item = currentInboundItem();
+    if (item?.claim && item.chat === chat && !adopted.has(item)) {
+      adopted.add(item);
+      const claim = item.claim;
+      const known = new Map<string, string | null>();
+      if (item.values?.length === readPrefixes.length) readPrefixes.forEach((prefix, i) => known.set(prefix + chat, item.values![i] ?? null));
+      const missing = readKeys.filter((key) => !known.has(key));
+      if (missing.length > 0) (await redis.mget(...missing)).forEach((value, i) => known.set(missing[i]!, value));
+      await chatLock.adopt(chat, claim, () => run(readKeys.map((key) => known.get(key) ?? null)));
+      return;
+    }
+    const result = await chatLock.runUpdate(chat, { doneKey: updPrefix + ctx.update.update_id, doneTtlSeconds: UPDATE_MARK_TTL_SECONDS, readKeys }, (values) => run(values));
     if (result.duplicate) onDuplicate(ctx.update.update_id);
   });
   bot.use(session<SessionData, BotContext>({ initial: () => ({}), storage: createRedisStorage<SessionData>({ redis, prefix: sessionPrefix, ttlSeconds: SESSION_TTL_SECONDS, prefetched, writer: chatLock.write }) }));
@@ -280,7 +305,7 @@ export function createCustomerBot(deps: CustomerBotDeps): CustomerBot {
     flows.use(feature);
   }
 
-  return { bot, chatLock, services, keyPrefix };
+  return { bot, chatLock, services, keyPrefix, readPrefixes };
 }
 
 function attachChannel(channel: Channel): MiddlewareFn<FlowContext> {

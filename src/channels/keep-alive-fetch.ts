@@ -9,7 +9,10 @@
  * update; grammY's own default (node-fetch on the same agent) is in between.
  *
  * It behaves as fetch does where the callers look (grammY's client, the retry policy in
- * api-retry.ts): it resolves with a real Response for every HTTP answer, 4xx and 5xx included;
+ * api-retry.ts): it resolves with a Response for every HTTP answer, 4xx and 5xx included (a
+ * buffered one: status, ok, headers, json/text/arrayBuffer/blob once, clone; `body` is null, as
+ * no caller streams a Bot API answer; building undici's Response and reading it through a web
+ * stream cost ~10% of the bot process's CPU under load);
  * a failure to connect or a connection lost before the answer rejects with a TypeError
  * ("fetch failed", the cause attached), as undici's fetch does; an aborted signal rejects with
  * its reason (grammY's timeout). Idle sockets are closed after `idleMs` (and before the
@@ -38,10 +41,58 @@ function headerRecord(headers: RequestInit['headers']): Record<string, string> {
   return out;
 }
 
-function responseHeaders(res: http.IncomingMessage): Headers {
-  const headers = new Headers();
-  for (let i = 0; i < res.rawHeaders.length; i += 2) headers.append(res.rawHeaders[i]!, res.rawHeaders[i + 1]!);
-  return headers;
+/** A fetch Response over a body already read whole. */
+class BufferedResponse {
+  readonly type = 'basic';
+  readonly redirected = false;
+  readonly body = null;
+  #used = false;
+  #headers: Headers | undefined;
+  constructor(
+    readonly url: string,
+    readonly status: number,
+    readonly statusText: string,
+    private readonly raw: readonly string[],
+    private readonly content: Buffer | null,
+  ) {}
+  get ok(): boolean {
+    return this.status >= 200 && this.status <= 299;
+  }
+  get bodyUsed(): boolean {
+    return this.#used;
+  }
+  get headers(): Headers {
+    if (!this.#headers) {
+      this.#headers = new Headers();
+      for (let i = 0; i + 1 < this.raw.length; i += 2) this.#headers.append(this.raw[i]!, this.raw[i + 1]!);
+    }
+    return this.#headers;
+  }
+  #take(): Buffer {
+    if (this.#used) throw new TypeError('Body is unusable: Body has already been read');
+    this.#used = true;
+    return this.content ?? Buffer.alloc(0);
+  }
+  async text(): Promise<string> {
+    return this.#take().toString('utf8');
+  }
+  async json(): Promise<unknown> {
+    return JSON.parse(this.#take().toString('utf8'));
+  }
+  async arrayBuffer(): Promise<ArrayBuffer> {
+    const b = this.#take();
+    return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+  }
+  async bytes(): Promise<Uint8Array> {
+    return new Uint8Array(this.#take());
+  }
+  async blob(): Promise<Blob> {
+    return new Blob([this.#take()], { type: this.headers.get('content-type') ?? '' });
+  }
+  clone(): BufferedResponse {
+    if (this.#used) throw new TypeError('Response.clone: Body has already been consumed.');
+    return new BufferedResponse(this.url, this.status, this.statusText, this.raw, this.content);
+  }
 }
 
 const abortReason = (signal: AbortSignal) => signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
@@ -74,12 +125,10 @@ export function createKeepAliveFetch(options: KeepAliveFetchOptions = {}): typeo
         res.on('error', (err) => reject(signal?.aborted ? abortReason(signal) : new TypeError('fetch failed', { cause: err })));
         res.on('end', () => {
           const status = res.statusCode ?? 0;
-          try {
-            resolve(new Response(NULL_BODY_STATUS.has(status) ? null : Buffer.concat(chunks), { status, statusText: res.statusMessage ?? '', headers: responseHeaders(res) }));
-          } catch (err) {
-            // A status fetch cannot represent (outside 200–599): a broken server, as undici says.
-            reject(new TypeError('fetch failed', { cause: err }));
-          }
+          // A status fetch cannot represent (outside 200–599): a broken server, as undici says.
+          if (status < 200 || status > 599) return reject(new TypeError('fetch failed', { cause: new RangeError(`HTTP status ${status}`) }));
+          const bytes = NULL_BODY_STATUS.has(status) ? null : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+          resolve(new BufferedResponse(url.href, status, res.statusMessage ?? '', res.rawHeaders, bytes) as unknown as Response);
         });
       });
       request.on('error', (err) => reject(signal?.aborted ? abortReason(signal) : new TypeError('fetch failed', { cause: err })));

@@ -70,6 +70,40 @@ describe('the keep-alive Bot API fetch', () => {
     }
   });
 
+  it("answers as fetch's Response does: status, ok, headers, a body read once, clone, 204 without a body, an impossible status refused", async () => {
+    const server = createHttpServer((req, res) => {
+      if (req.url?.endsWith('/gone')) {
+        res.writeHead(502, 'Bad Gateway', { 'content-type': 'application/json', 'retry-after': '3' });
+        res.end(JSON.stringify({ ok: false, error_code: 502, description: 'Bad Gateway: восстановим' }));
+      } else if (req.url?.endsWith('/empty')) {
+        res.writeHead(204);
+        res.end();
+      } else {
+        // An impossible status line (fetch cannot represent it).
+        req.socket.end('HTTP/1.1 099 Odd\r\ncontent-length: 0\r\n\r\n');
+      }
+    });
+    const root = await listen(server);
+    try {
+      const f = createKeepAliveFetch();
+      const res = await f(`${root}/gone`, { method: 'POST', body: '{}' });
+      expect([res.status, res.ok, res.statusText]).toEqual([502, false, 'Bad Gateway']);
+      expect(res.headers.get('Retry-After')).toBe('3');
+      expect(await res.clone().json()).toEqual({ ok: false, error_code: 502, description: 'Bad Gateway: восстановим' });
+      expect(res.bodyUsed).toBe(false);
+      expect(await res.text()).toContain('восстановим');
+      expect(res.bodyUsed).toBe(true);
+      await expect(res.json()).rejects.toBeInstanceOf(TypeError);
+      expect(() => res.clone()).toThrow(TypeError);
+      const empty = await f(`${root}/empty`, { method: 'POST', body: '{}' });
+      expect([empty.status, empty.ok, await empty.text()]).toEqual([204, true, '']);
+      const odd = await f(`${root}/odd`, { method: 'POST', body: '{}' }).catch((e: unknown) => e);
+      expect(odd).toBeInstanceOf(TypeError);
+    } finally {
+      server.close();
+    }
+  });
+
   it('rejects a connection lost before the answer as fetch does (TypeError), which the policy retries a capped number of times', async () => {
     let accepted = 0;
     const server = createNetServer((socket) => {

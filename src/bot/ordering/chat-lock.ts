@@ -128,6 +128,18 @@ export interface UpdateRunOptions {
 
 export type UpdateRunResult<T> = { duplicate: true } | { duplicate: false; value: T };
 
+/**
+ * A hold on a chat taken elsewhere (the inbound queue's claim: one consumer per chat across
+ * every process, fenced by its own token), adopted instead of this lock's queue.
+ */
+export interface ExternalHold {
+  readonly token: string;
+  readonly lost: boolean;
+  readonly signal: AbortSignal;
+  /** The fenced write of the holder: false when refused (the hold was lost). */
+  write(key: string, value: string | null, ttlSeconds: number): Promise<boolean>;
+}
+
 export interface ChatLock {
   /** Runs fn while holding the chat's lock. */
   run<T>(chatKey: string, fn: () => Promise<T>): Promise<T>;
@@ -144,6 +156,14 @@ export interface ChatLock {
    * Outside a locked handler it is a plain write.
    */
   write(key: string, value: string | null, ttlSeconds: number): Promise<void>;
+  /**
+   * Runs fn under a hold on the chat that the caller already has (the inbound queue's claim)
+   * instead of taking this lock: `write` then goes through the hold's fenced write. No Redis
+   * round trip of its own; the caller reads the state keys and marks the update done (the
+   * queue's acknowledgement). Only for holds that exclude this lock's other users: in webhook
+   * mode every update of the bot comes through the queue.
+   */
+  adopt<T>(chatKey: string, hold: ExternalHold, fn: (lease: Lease) => Promise<T>): Promise<T>;
   /** The lease of the handler running in this async context, if any. */
   currentLease(): Lease | undefined;
   /** How many are queued for the chat (holder included); for tests and metrics. */
@@ -169,6 +189,8 @@ export function createChatLock(options: ChatLockOptions): ChatLock {
     queue: string;
     alive: string;
     controller: AbortController;
+    /** Adopted: writes go through the hold's own fencing. */
+    hold?: ExternalHold;
   }
   const lose = (lease: LeaseState, reason: string) => {
     if (lease.lost) return;
@@ -262,6 +284,24 @@ export function createChatLock(options: ChatLockOptions): ChatLock {
       return result.value;
     },
     runUpdate,
+    adopt(chatKey, hold, fn) {
+      const lease: LeaseState = {
+        chatKey,
+        token: hold.token,
+        get lost() {
+          return hold.lost;
+        },
+        set lost(_: boolean) {
+          // Lost is the hold's to know (its write was refused, or its heartbeat failed).
+        },
+        signal: hold.signal,
+        queue: '',
+        alive: '',
+        controller: new AbortController(),
+        hold,
+      };
+      return leases.run(lease, () => fn(lease));
+    },
     currentLease: () => leases.getStore(),
     async write(key, value, ttlSeconds) {
       const lease = leases.getStore();
@@ -271,6 +311,10 @@ export function createChatLock(options: ChatLockOptions): ChatLock {
         return;
       }
       if (lease.lost) throw new LeaseLostError(`chat ${lease.chatKey}: lease lost; write refused`);
+      if (lease.hold) {
+        if (!(await lease.hold.write(key, value, ttlSeconds))) throw new LeaseLostError(`chat ${lease.chatKey}: another consumer holds the chat; write refused`);
+        return;
+      }
       const written = await fencedWriteScript([lease.queue, lease.alive, key], [lease.token, value ?? '', ttlSeconds, value === null ? 'del' : 'set']);
       if (written !== 1) {
         lose(lease, 'fenced write refused');

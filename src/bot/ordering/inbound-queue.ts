@@ -30,6 +30,8 @@
  *   (counted in Redis, so a handler that crashes its process counts too) it moves to `dead` with
  *   its error, logged, and the chat goes on.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../../infra/logger.js';
 import type { Redis } from '../../infra/redis.js';
@@ -43,6 +45,36 @@ export interface InboundItem {
   attempt: number;
   /** When the update was recorded (ms since the epoch, Redis's clock); NaN for items recorded before this field. */
   recordedAt: number;
+  /**
+   * Read with the claim: the value of each consumer `readPrefixes[i]` + chat (null when absent),
+   * as it was when this item was taken (nothing else writes them while the chat is claimed).
+   */
+  values?: (string | null)[];
+  /** The consumer's claim on the chat while this item runs (absent outside a consumer). */
+  claim?: InboundClaim;
+}
+
+/**
+ * A consumer's hold on a chat: one consumer per chat at a time, across every process. Its
+ * fencing token is checked by `write` atomically with the write, so a consumer that lost the
+ * chat (stalled past its lease; the sweep gave it to another) can no longer change its state.
+ */
+export interface InboundClaim {
+  readonly chat: string;
+  readonly token: string;
+  /** Known locally to be lost (a heartbeat found another owner). */
+  readonly lost: boolean;
+  /** Aborted when the claim is known to be lost. */
+  readonly signal: AbortSignal;
+  /** SET key value EX ttl (null: DEL) only while this claim still owns the chat; false when refused. */
+  write(key: string, value: string | null, ttlSeconds: number): Promise<boolean>;
+}
+
+const handling = new AsyncLocalStorage<InboundItem>();
+
+/** The inbound item whose handler is running in this async context, if any. */
+export function currentInboundItem(): InboundItem | undefined {
+  return handling.getStore();
 }
 
 export interface InboundQueueOptions {
@@ -67,6 +99,11 @@ export interface InboundConsumerOptions {
   concurrency?: number;
   /** Optional timing hook (bench): called after each handled item. */
   onHandled?(item: InboundItem, startedAt: number, finishedAt: number): void;
+  /**
+   * Key prefixes whose `prefix + chat` values are read with each claim (`item.values`): the
+   * handler's first state reads cost no round trip of their own.
+   */
+  readPrefixes?: readonly string[];
 }
 
 export interface InboundQueue {
@@ -86,7 +123,9 @@ export interface InboundQueue {
 
 const NOW = `local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 
-// KEYS: seen, item, q, sched, ready; ARGV: id, payload, dedup ttl, chat, channel
+// KEYS: seen, item, q, sched, ready; ARGV: id, payload, dedup ttl, chat, channel, this queue
+// instance's id (the wake-up names its sender, so the recording process's own consumer, woken
+// in memory, does not claim again for it)
 const ENQUEUE = `
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[3]) == false then return 0 end
 local t = redis.call('TIME')
@@ -94,31 +133,40 @@ redis.call('HSET', KEYS[2], 'p', ARGV[2], 'a', 0, 'c', ARGV[4], 't', t[1] .. str
 redis.call('RPUSH', KEYS[3], ARGV[1])
 if redis.call('SADD', KEYS[4], ARGV[4]) == 1 then
   redis.call('RPUSH', KEYS[5], ARGV[4])
-  redis.call('PUBLISH', ARGV[5], ARGV[4])
+  redis.call('PUBLISH', ARGV[5], ARGV[6])
 end
 return 1
 `;
 
 // Starts the head item of a claimed chat: counts the attempt, returns {id, payload, attempts,
-// recorded at (µs)}. Used by CLAIM and ACK (prefix in ARGV[1]); `chat` and `owner` already checked.
+// recorded at (µs), then the values of ARGV[from..] .. chat (the consumer's state keys, read
+// with the claim; false when absent)}. Used by CLAIM and ACK (prefix in ARGV[1]); `chat` and
+// `owner` already checked.
 const BEGIN_HEAD = `
-local function begin_head(prefix, chat)
+local function begin_head(prefix, chat, from)
   local id = redis.call('LINDEX', prefix .. 'q:' .. chat, 0)
   if not id then return nil end
   local a = redis.call('HINCRBY', prefix .. 'item:' .. id, 'a', 1)
   local v = redis.call('HMGET', prefix .. 'item:' .. id, 'p', 't')
-  return {id, v[1] or '', a, v[2] or ''}
+  local out = {id, v[1] or '', a, v[2] or ''}
+  for i = from, #ARGV do out[#out + 1] = redis.call('GET', ARGV[i] .. chat) end
+  return out
 end
 `;
 
-// KEYS: ready, claims, owners, fence; ARGV: prefix, lease ms
+// Claims up to ARGV[3] waiting chats in one round trip. KEYS: ready, claims, owners, fence;
+// ARGV: prefix, lease ms, how many, key prefixes to read... Returns {chat, token, id, payload,
+// attempts, recorded at, values...} for each, flattened (fewer than asked: `ready` is empty now).
 const CLAIM = `
 ${BEGIN_HEAD}
 ${NOW}
-while true do
+local out = {}
+local want = tonumber(ARGV[3])
+local size = 6 + #ARGV - 3
+while #out < want * size do
   local chat = redis.call('LPOP', KEYS[1])
-  if not chat then return nil end
-  local head = begin_head(ARGV[1], chat)
+  if not chat then break end
+  local head = begin_head(ARGV[1], chat, 4)
   if head then
     -- Never below Redis's clock in µs: a restart that lost the last writes (appendfsync
     -- everysec with a stalled disk) rolls the counter back, and plain INCR would then hand a
@@ -128,17 +176,23 @@ while true do
     redis.call('SET', KEYS[4], token)
     redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), chat)
     redis.call('HSET', KEYS[3], chat, token)
-    return {chat, token, head[1], head[2], head[3], head[4]}
+    out[#out + 1] = chat
+    out[#out + 1] = token
+    for i = 1, #head do out[#out + 1] = head[i] end
+  else
+    -- An empty chat left in ready (should not happen): forget it.
+    redis.call('SREM', ARGV[1] .. 'sched', chat)
   end
-  -- An empty chat left in ready (should not happen): forget it.
-  redis.call('SREM', ARGV[1] .. 'sched', chat)
 end
+return out
 `;
 
 // Acknowledges the head (handled, or given up: ARGV[5] = error) and begins the next one.
 // KEYS: q, claims, owners, sched, item, dead, ready; ARGV: prefix, chat, token, id, dead error
-// or '', lease, '1' to release the chat instead of taking its next item, dead item ttl seconds.
-// Returns {-1} fenced out, {0} chat released, {1, id, payload, attempts, recorded at} next item.
+// or '', lease, '1' to release the chat instead of taking its next item, dead item ttl seconds,
+// key prefixes to read...
+// Returns {-1} fenced out, {0} chat released, {1, id, payload, attempts, recorded at, values...}
+// next item.
 const ACK = `
 ${BEGIN_HEAD}
 ${NOW}
@@ -160,9 +214,11 @@ if ARGV[7] == '1' or not more then
   if more then redis.call('LPUSH', KEYS[7], ARGV[2]) else redis.call('SREM', KEYS[4], ARGV[2]) end
   return {0}
 end
-local head = begin_head(ARGV[1], ARGV[2])
+local head = begin_head(ARGV[1], ARGV[2], 9)
 redis.call('ZADD', KEYS[2], now + tonumber(ARGV[6]), ARGV[2])
-return {1, head[1], head[2], head[3], head[4]}
+local out = {1}
+for i = 1, #head do out[#out + 1] = head[i] end
+return out
 `;
 
 // Keeps a claim alive. KEYS: claims, owners; ARGV: chat, token, lease. 1 ok, 0 lost.
@@ -170,6 +226,14 @@ const EXTEND = `
 ${NOW}
 if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[2] then return 0 end
 redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[3]), ARGV[1])
+return 1
+`;
+
+// A write by the chat's owner. KEYS: owners, target; ARGV: chat, token, value, ttl seconds,
+// 'set' | 'del'. 1 written, 0 refused (another consumer owns the chat now, or nobody).
+const OWNER_WRITE = `
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+if ARGV[5] == 'del' then redis.call('DEL', KEYS[2]) else redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[4]) end
 return 1
 `;
 
@@ -255,17 +319,22 @@ export function createInboundQueue(options: InboundQueueOptions): InboundQueue {
     ack: scriptRunner(redis, ACK),
     extend: scriptRunner(redis, EXTEND),
     retryLater: scriptRunner(redis, RETRY_LATER),
+    ownerWrite: scriptRunner(redis, OWNER_WRITE),
     sweep: scriptRunner(redis, SWEEP),
     requeueDead: scriptRunner(redis, REQUEUE_DEAD),
   };
   // Wakes this process's consumer when this process records (no pub/sub round trip needed).
   const local = new EventEmitter();
+  const instance = `${process.pid}:${randomUUID()}`;
 
   let consumer: { stop(): Promise<void> } | undefined;
 
   function consume(handler: (item: InboundItem) => Promise<void>, consumerOptions: InboundConsumerOptions = {}): void {
     if (consumer) throw new Error('this inbound queue is already consuming');
     const concurrency = consumerOptions.concurrency ?? 32;
+    const reads = [...(consumerOptions.readPrefixes ?? [])];
+    // Lua has no null in arrays: absent keys come back as null.
+    const valuesOf = (raw: unknown[]) => reads.map((_, i) => (raw[i] as string | null | undefined) ?? null);
     let running = 0;
     let stopping = false;
     let filling = false;
@@ -278,7 +347,10 @@ export function createInboundQueue(options: InboundQueueOptions): InboundQueue {
     const subscriber = redis.duplicate();
     subscriber.on('error', (err) => logger.warn({ err }, 'inbound: subscriber connection error'));
     subscriber.subscribe(k.channel).catch((err: unknown) => logger.warn({ err }, 'inbound: subscribe failed; polling only'));
-    subscriber.on('message', () => void fill());
+    // Wake-ups this instance published itself were handled in memory already (local 'queued').
+    subscriber.on('message', (_channel: string, from: string) => {
+      if (from !== instance) void fill();
+    });
     const wake = () => void fill();
     local.on('queued', wake);
 
@@ -296,19 +368,25 @@ export function createInboundQueue(options: InboundQueueOptions): InboundQueue {
               capped = true;
               break;
             }
-            const claimed = (await run.claim([k.ready, k.claims, k.owners, k.fence], [prefix, leaseMs])) as [string, string, string, string, number, string] | null;
-            if (!claimed) break;
-            const [chat, token, id, payload, attempt, recorded] = claimed;
-            running += 1;
-            const p = runChat(chat, token, { chat, id, payload, attempt: Number(attempt), recordedAt: recordedAtMs(recorded) }).finally(() => {
-              running -= 1;
-              chats.delete(p);
-              if (capped && !stopping) {
-                capped = false;
-                void fill();
-              }
-            });
-            chats.add(p);
+            const want = concurrency - running;
+            const claimed = ((await run.claim([k.ready, k.claims, k.owners, k.fence], [prefix, leaseMs, want, ...reads])) ?? []) as unknown[];
+            const size = 6 + reads.length;
+            for (let i = 0; i + size <= claimed.length; i += size) {
+              const [chat, token, id, payload, attempt, recorded] = claimed.slice(i, i + 6) as [string, string, string, string, number, string];
+              running += 1;
+              const first: InboundItem = { chat, id, payload, attempt: Number(attempt), recordedAt: recordedAtMs(recorded), values: valuesOf(claimed.slice(i + 6, i + size)) };
+              const p = runChat(chat, token, first).finally(() => {
+                running -= 1;
+                chats.delete(p);
+                if (capped && !stopping) {
+                  capped = false;
+                  void fill();
+                }
+              });
+              chats.add(p);
+            }
+            // Fewer than asked: nothing else is waiting now (a later record wakes this again).
+            if (claimed.length < want * size) break;
           }
         } while (again && !stopping);
       } catch (err) {
@@ -320,11 +398,36 @@ export function createInboundQueue(options: InboundQueueOptions): InboundQueue {
 
     async function runChat(chat: string, token: string, first: InboundItem): Promise<void> {
       let item: InboundItem | undefined = first;
+      const controller = new AbortController();
       let lost = false;
+      const lose = () => {
+        if (lost) return;
+        lost = true;
+        controller.abort(new Error(`inbound: the claim on chat ${chat} was lost`));
+      };
+      const claim: InboundClaim = {
+        chat,
+        token,
+        get lost() {
+          return lost;
+        },
+        signal: controller.signal,
+        async write(key, value, ttlSeconds) {
+          if (lost) return false;
+          const written = await run.ownerWrite([k.owners, key], [chat, token, value ?? '', Math.max(1, Math.ceil(ttlSeconds)), value === null ? 'del' : 'set']);
+          if (written !== 1) lose();
+          return written === 1;
+        },
+      };
+      let renewedAt = Date.now();
       const heartbeat = setInterval(() => {
+        // Not renewed for a whole lease (Redis unreachable, the event loop stalled): the sweep
+        // may have given the chat to another consumer already.
+        if (Date.now() - renewedAt >= leaseMs) lose();
         run.extend([k.claims, k.owners], [chat, token, leaseMs]).then(
           (ok) => {
-            if (ok !== 1) lost = true;
+            if (ok === 1) renewedAt = Date.now();
+            else lose();
           },
           (err: unknown) => logger.warn({ err, chat }, 'inbound: could not extend a claim'),
         );
@@ -332,13 +435,15 @@ export function createInboundQueue(options: InboundQueueOptions): InboundQueue {
       heartbeat.unref();
       try {
         while (item) {
+          item.claim = claim;
           let deadError = '';
           if (item.attempt > maxAttempts) {
             deadError = 'gave up: the handler did not finish in earlier attempts (its process may have died)';
           } else {
             const startedAt = performance.now();
             try {
-              await handler(item);
+              const current: InboundItem = item;
+              await handling.run(current, () => handler(current));
               consumerOptions.onHandled?.(item, startedAt, performance.now());
             } catch (err) {
               const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
@@ -356,13 +461,13 @@ export function createInboundQueue(options: InboundQueueOptions): InboundQueue {
           // Stopping: acknowledge what was handled and hand the rest of the chat on.
           const next = (await run.ack(
             [k.q(chat), k.claims, k.owners, k.sched, k.item(item.id), k.dead, k.ready],
-            [prefix, chat, token, item.id, deadError, leaseMs, stopping || lost ? '1' : '0', DEAD_TTL_SECONDS],
-          )) as [number, string?, string?, number?, string?];
+            [prefix, chat, token, item.id, deadError, leaseMs, stopping || lost ? '1' : '0', DEAD_TTL_SECONDS, ...reads],
+          )) as [number, string?, string?, number?, string?, ...unknown[]];
           if (next[0] === -1) {
             logger.warn({ chat, id: item.id }, 'inbound: claim lost while handling; another consumer has the chat');
             return;
           }
-          item = next[0] === 1 ? { chat, id: next[1]!, payload: next[2]!, attempt: Number(next[3]), recordedAt: recordedAtMs(next[4]) } : undefined;
+          item = next[0] === 1 ? { chat, id: next[1]!, payload: next[2]!, attempt: Number(next[3]), recordedAt: recordedAtMs(next[4]), values: valuesOf(next.slice(5)) } : undefined;
         }
       } catch (err) {
         // Redis is unreachable: the claim expires and the sweep hands the chat on.
@@ -394,7 +499,7 @@ export function createInboundQueue(options: InboundQueueOptions): InboundQueue {
 
   return {
     async enqueue(chat, id, payload) {
-      const added = await run.enqueue([k.seen(id), k.item(id), k.q(chat), k.sched, k.ready], [id, payload, dedupTtl, chat, k.channel]);
+      const added = await run.enqueue([k.seen(id), k.item(id), k.q(chat), k.sched, k.ready], [id, payload, dedupTtl, chat, k.channel, instance]);
       if (added === 1) {
         local.emit('queued');
         return 'queued';

@@ -67,7 +67,7 @@ export function createTelegramChannel(infra: Infrastructure, overrides: Partial<
     inbound,
     async startConsuming(consumerOptions) {
       if (!inbound) return;
-      consumeTelegramUpdates(bot, inbound, consumerOptions);
+      consumeTelegramUpdates(bot, inbound, { ...consumerOptions, readPrefixes: customerBot.readPrefixes });
     },
     async stopConsuming() {
       await inbound?.stop();

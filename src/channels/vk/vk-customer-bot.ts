@@ -143,7 +143,7 @@ export function createVkCustomerBot(infra: Infrastructure, options: VkCustomerBo
     async startConsuming(consumerOptions) {
       if (!inbound) return;
       const handleEvent = createVkEventHandler({ converter: vk.converter, bridge: vk.bridge, handleUpdate, setPermission: vk.setPermission, logger });
-      consumeVkEvents(inbound, handleEvent, consumerOptions);
+      consumeVkEvents(inbound, handleEvent, { ...consumerOptions, readPrefixes: customerBot.readPrefixes });
     },
     async stopConsuming() {
       await inbound?.stop();

@@ -1,6 +1,6 @@
 /** The durable inbound queue: order per chat, dedup, retries, dead letters, fencing, take-over. */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createInboundQueue, type InboundItem, type InboundQueue, type InboundQueueOptions } from '../../../src/bot/ordering/inbound-queue.js';
+import { createInboundQueue, currentInboundItem, type InboundItem, type InboundQueue, type InboundQueueOptions } from '../../../src/bot/ordering/inbound-queue.js';
 import { createTestContext, type TestContext } from '../../support/context.js';
 import { eventually } from '../harness.js';
 
@@ -133,6 +133,56 @@ describe('inbound queue', () => {
     expect(handled).toEqual(['frozen:one', 'second:one#2', 'second:two#1']);
     expect(await ctx.redis.llen(`${prefix}q:s`)).toBe(0);
     expect(await first.dead()).toEqual([]);
+  });
+
+  it("reads the chat's state with each claim and acknowledgement; a holder that lost the chat can no longer write it", async () => {
+    const prefix = fresh();
+    const state = `${prefix}state:`;
+    const leaseMs = 150;
+    const producer = queue(prefix, { leaseMs });
+    await ctx.redis.set(`${state}s`, 'v0');
+    await producer.enqueue('s', 's1', 'one');
+    await producer.enqueue('s', 's2', 'two');
+    const seen: string[] = [];
+    let releaseStalled!: () => void;
+    const stalled = new Promise<void>((r) => (releaseStalled = r));
+    let reached!: () => void;
+    const atStall = new Promise<void>((r) => (reached = r));
+    let staleWrite: boolean | undefined;
+    let staleLost: boolean | undefined;
+    // A consumer whose heartbeats fail (see the test above) stalls in its first update.
+    const frozen = createInboundQueue({ redis: new Proxy(ctx.redis, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver);
+        if (prop !== 'evalsha' && prop !== 'eval') return typeof value === 'function' ? value.bind(target) : value;
+        return (...args: unknown[]) => (String(args[2]).endsWith(':claims') && args[1] === 2 ? Promise.reject(new Error('injected heartbeat failure')) : (value as (...a: unknown[]) => unknown).apply(target, args));
+      },
+    }), prefix, logger: ctx.logger, leaseMs, sweepMs: 10_000 });
+    queues.push(frozen);
+    frozen.consume(async (item) => {
+      expect(currentInboundItem()).toBe(item);
+      seen.push(`frozen:${item.payload}:${item.values?.join(',')}`);
+      reached();
+      await stalled;
+      staleWrite = await item.claim!.write(`${state}s`, 'from the stale holder', 60);
+      staleLost = item.claim!.lost;
+    }, { readPrefixes: [state] });
+    await atStall;
+    queue(prefix, { leaseMs }).consume(async (item) => {
+      expect(currentInboundItem()).toBe(item);
+      seen.push(`second:${item.payload}:${item.values?.join(',')}`);
+      expect(await item.claim!.write(`${state}s`, `v-${item.payload}`, 60)).toBe(true);
+    }, { readPrefixes: [state] });
+    await eventually(async () => (await producer.pendingChats()) === 0);
+    releaseStalled();
+    await eventually(async () => staleWrite !== undefined);
+    // The second consumer read v0 with its claim, and its own first write with the next item
+    // (read by the acknowledgement); the stale holder's write was refused.
+    expect(seen).toEqual(['frozen:one:v0', 'second:one:v0', 'second:two:v-one']);
+    expect(staleWrite).toBe(false);
+    expect(staleLost).toBe(true);
+    expect(await ctx.redis.get(`${state}s`)).toBe('v-two');
+    expect(currentInboundItem()).toBeUndefined();
   });
 
   it('after a Redis restart that lost its last writes, never hands a chat the token its stale holder still has', async () => {

@@ -161,6 +161,13 @@ describe('telegram updates through the inbound queue', () => {
     for (const user of [a, b]) expect(firstHelp(user.id)).toBeGreaterThan(startAnswer(user.id));
     await new Promise((r) => setTimeout(r, 100));
     expect(helps(a.id)).toBe(2);
+    // The consumer's claim held each chat: the brain took no chat lock and set no done-marks
+    // (the queue dedups and acknowledges), and its state (the session, the kept identity) was
+    // written under the claim.
+    const prefix = web.channel.customerBot.keyPrefix;
+    expect(await ctx.redis.keys(`${prefix}lock:*`)).toEqual([]);
+    expect(await ctx.redis.keys(`${prefix}upd:*`)).toEqual([]);
+    expect(await ctx.redis.exists(`${prefix}who:${a.id}`, `${prefix}who:${b.id}`)).toBe(2);
     for (const c of consumers.splice(0)) await c.stopConsuming();
   }, 120_000);
 
