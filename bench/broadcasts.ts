@@ -6,6 +6,8 @@
  *   - Telegram at 1000 messages/s (TELEGRAM_PAID_BROADCAST, the fake's paid cap)
  *   - VK at 20 requests/s, personalized text (25 messages.send per execute)
  *   - VK at 20 requests/s, one text for all (100 peers per messages.send, 25 per execute)
+ * BENCH_ONLY=1,2 runs a subset (indexes into the list). BENCH_GAPS=1 prints, per scenario, the
+ * sends per second, the first 1.5 s per 100 ms and the longest gaps between two sends.
  * The rate is measured at the fake, from the first accepted send to the last. At 30/s,
  * 10,000 messages take 5.5 minutes; by default that scenario is measured over its first
  * BENCH_TG30_SECONDS (60) seconds and then cancelled; BENCH_FULL=1 sends all of it.
@@ -285,6 +287,18 @@ async function main(): Promise<void> {
     // n events spaced at the cap span (n - 1) / cap seconds.
     const achieved = s.limitSeconds ? counted / (windowMs / 1000) : (counted - 1) / (windowMs / 1000);
     const few = !s.limitSeconds && counted < 5;
+    if (process.env.BENCH_GAPS) {
+      const gaps = stamps.slice(1).map((t, i) => ({ at: stamps[i]! - stamps[0]!, gap: t - stamps[i]! }));
+      const big = gaps.filter((g) => g.gap > 5);
+      const perSec = new Map<number, number>();
+      for (const t of stamps) perSec.set(Math.floor((t - stamps[0]!) / 1000), (perSec.get(Math.floor((t - stamps[0]!) / 1000)) ?? 0) + 1);
+      console.error(`GAPS ${s.name}: span ${(stamps.at(-1)! - stamps[0]!).toFixed(0)} ms; gaps>5ms: ${big.length} summing ${big.reduce((a, g) => a + g.gap, 0).toFixed(0)} ms; gaps>2ms sum ${gaps.filter((g) => g.gap > 2).reduce((a, g) => a + g.gap, 0).toFixed(0)} ms`);
+      console.error('  biggest', [...big].sort((a, b) => b.gap - a.gap).slice(0, 15).map((g) => `${g.gap.toFixed(0)}@${g.at.toFixed(0)}`).join(' '));
+      console.error('  per second', [...perSec.values()].join(' '));
+      const per100 = new Array(15).fill(0);
+      for (const t of stamps) if (t - stamps[0]! < 1500) per100[Math.floor((t - stamps[0]!) / 100)] += 1;
+      console.error('  first 1.5 s per 100 ms', per100.join(' '));
+    }
     rows.push([
       s.name,
       `${s.cap} ${s.unit}`,

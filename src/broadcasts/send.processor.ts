@@ -28,6 +28,7 @@ import type { BroadcastStatus } from '../generated/prisma/enums.js';
 import type { Clock } from '../infra/clock.js';
 import type { Logger } from '../infra/logger.js';
 import { Prisma, type PrismaClient } from '../infra/prisma.js';
+import { createSemaphore } from '../lib/semaphore.js';
 import type { Outcome, OutcomeRecorder } from './outcomes.js';
 import type { PlaceholderSource } from './render.js';
 import { EXECUTE_MAX_CALLS, type VkBatchApi, type VkSendCall } from './vk-batch.js';
@@ -54,6 +55,9 @@ export function telegramChunkSize(ratePerSecond: number): number {
  * a claim is known dead once it is older than this plus the longest send.
  */
 export const TELEGRAM_CHUNK_SEND_WINDOW_MS = 10_000;
+
+/** Telegram chunks one worker process claims and sends at once (the others wait before their claim). */
+export const TELEGRAM_CHUNKS_AT_ONCE = 2;
 
 export interface VkBroadcastJob {
   broadcastId: string;
@@ -106,6 +110,8 @@ export interface BroadcastProcessorDeps {
   outcomes: OutcomeRecorder;
   /** Default TELEGRAM_CHUNK_SEND_WINDOW_MS. */
   telegramSendWindowMs?: number;
+  /** Default TELEGRAM_CHUNKS_AT_ONCE. */
+  telegramChunksAtOnce?: number;
 }
 
 const clip = (s: string) => (s.length > 500 ? `${s.slice(0, 497)}...` : s);
@@ -241,7 +247,13 @@ export function createBroadcastProcessors(deps: BroadcastProcessorDeps) {
    * not yet sent are put back (or skipped, when cancelled).
    */
   function telegram(sender: OutboundSender, pacer: TokenPacer) {
-    return async function processTelegram(job: Job<TelegramBroadcastJob>, token?: string): Promise<BroadcastJobOutcome> {
+    // A few chunks per process at a time: the pacer grants a broadcast 200 ms of slots ahead, so
+    // more would only claim rows early (all the pump's queued jobs at once when a broadcast
+    // starts: a burst of claim statements and renders that stalls the sends already under way).
+    const chunks = createSemaphore(deps.telegramChunksAtOnce ?? TELEGRAM_CHUNKS_AT_ONCE);
+    return (job: Job<TelegramBroadcastJob>, token?: string): Promise<BroadcastJobOutcome> => chunks.run(() => processTelegram(job, token));
+
+    async function processTelegram(job: Job<TelegramBroadcastJob>, token?: string): Promise<BroadcastJobOutcome> {
       const { broadcastId } = job.data;
       const ids = job.data.deliveryIds ?? (job.data.deliveryId ? [job.data.deliveryId] : []);
       const rowsWhere: Prisma.BroadcastDeliveryWhereInput = { id: { in: ids } };
@@ -331,7 +343,7 @@ export function createBroadcastProcessors(deps: BroadcastProcessorDeps) {
       // Rows of this chunk that another (live) claim holds: come back when it would be stale.
       if (claimed.length < ids.length) return later(job, token, rowsWhere, telegramLeaseMs);
       return 'sent';
-    };
+    }
   }
 
   function vk(api: VkBatchApi, queue: Queue, pacer?: TokenPacer) {

@@ -10,7 +10,6 @@ import { Agent as HttpsAgent } from 'node:https';
 import { VK } from 'vk-io';
 import type { Redis } from 'ioredis';
 import { createTokenPacer, type PacerPriority, type TokenPacer } from '../token-pacer.js';
-import { VK_RETRY_AFTER_SECONDS } from './errors.js';
 
 export interface VkApiOptions {
   token: string;
@@ -56,12 +55,23 @@ interface VkIoRequest {
 interface VkIoWorker {
   [PACED]?: true;
   queue: VkIoRequest[];
+  requeue?(request: VkIoRequest): void;
   execute(request?: VkIoRequest): Promise<void>;
   handleError(request: VkIoRequest, error: { code?: unknown }): Promise<void>;
 }
 
 /** VK's "too many requests per second". */
 export const VK_TOO_MANY_REQUESTS = 6;
+
+/**
+ * How long an error 6 holds the token's pacer for every process. VK counts requests per
+ * second and gives no retry_after; the pacer already spaces requests evenly below the cap, so
+ * a 6 means a few requests arrived bunched (uneven delays between the slot and VK), and the
+ * window is clear again within a few slots. vk-io's own answer to a 6 (pause this client for
+ * 1133 ms, then retry) would idle a whole second of a broadcast's slots in this process; with
+ * the pacer, the request goes back to the head of vk-io's queue behind this hold instead.
+ */
+export const VK_PACER_HOLD_MS = 300;
 
 /** Marks a vk-io worker that already waits for the pacer (state lives on the client, not here). */
 const PACED = Symbol('kabinet.vkTokenPacer');
@@ -99,8 +109,9 @@ export function applyTokenPacer(vk: VK, pacer: TokenPacer, priority: PacerPriori
   };
   worker.handleError = async (request, error) => {
     if (Number(error.code) === VK_TOO_MANY_REQUESTS) {
-      // Best effort: Redis away only loses the hold; vk-io still waits and retries.
-      await pacer.hold(VK_RETRY_AFTER_SECONDS * 1000).catch(() => undefined);
+      // Best effort: Redis away only loses the hold; the request still waits for a slot.
+      await pacer.hold(VK_PACER_HOLD_MS).catch(() => undefined);
+      if (typeof worker.requeue === 'function') return worker.requeue(request);
     }
     return handleError(request, error);
   };
