@@ -25,7 +25,7 @@ const sizes = {
   notifications: int('BENCH_NOTIFICATIONS', 300),
   floodPeople: int('BENCH_FLOOD_PEOPLE', 30),
   floodPerPerson: int('BENCH_FLOOD_EVENTS', 10),
-  openLoopRates: (process.env.BENCH_OPEN_RATES ?? '50,100,150,200,300,400,500,600,800').split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0),
+  openLoopRates: (process.env.BENCH_OPEN_RATES ?? '50,100,150,200,300,400,500,600,800,1000,1200,1500,2000,2500').split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0),
   openLoopSeconds: int('BENCH_OPEN_SECONDS', 2),
 };
 
