@@ -21,6 +21,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { createFakeTelegram, type FakeTelegram } from '../src/fakes/telegram/index.js';
 import { SEND_QUEUE } from '../src/notifications/send-queue.js';
 import { WEBHOOK_SECRET } from './lib/bots.js';
@@ -45,6 +46,14 @@ const sizes = {
 /** BENCH_SCALE_PARTS=high,capped (default both): the caps-off rounds (A, B) and the caps-on rounds (C). */
 const PARTS = new Set((process.env.BENCH_SCALE_PARTS ?? 'high,capped').split(',').map((x) => x.trim()));
 const BUDGET_MS = int('BENCH_SCALE_BUDGET_S', 900) * 1000;
+/**
+ * BENCH_SCALE_PIN=1: each web + worker pair pinned to its own core (taskset), so 1× runs on one
+ * core and 2× on two, as instances on their own machines would. Without it, 1× already spreads
+ * over both cores of this machine and 2× has no CPU to add. The bench process (fake Telegram,
+ * balancer), PostgreSQL and Redis are not pinned: they compete with the instances in both.
+ */
+const PIN = process.env.BENCH_SCALE_PIN === '1';
+const CORES = availableParallelism();
 /** The fake's free Telegram cap (messages per second per bot), DEFAULT_RATE_LIMITS.global. */
 const TELEGRAM_CAP = 30;
 /**
@@ -128,8 +137,10 @@ async function startCluster(n: number, capped: boolean): Promise<Cluster> {
     TELEGRAM_WEBHOOK_SECRET: WEBHOOK_SECRET,
     TELEGRAM_RATE_LIMIT: capped ? String(TELEGRAM_CAP) : '1000',
   });
-  const webs = ports.map((port) => startRole('web', { ...phase.env, PORT: String(port) }));
-  const workers = Array.from({ length: n }, () => startRole('worker', { ...phase.env, PORT: '0' }));
+  // BENCH_SCALE_PIN=1: instance pair i (web i + worker i) on core i: 1× gets one core, 2× two.
+  const core = (i: number) => (PIN ? String(i % CORES) : undefined);
+  const webs = ports.map((port, i) => startRole('web', { ...phase.env, PORT: String(port) }, core(i)));
+  const workers = Array.from({ length: n }, (_, i) => startRole('worker', { ...phase.env, PORT: '0' }, core(i)));
   // Measure the running system, not start-up: every web healthy, every worker on the send queue.
   await Promise.all(ports.map((p) => waitForOk(`http://127.0.0.1:${p}/health`)));
   const sendQueue = phase.queues.queue(SEND_QUEUE.telegram);
@@ -347,7 +358,7 @@ async function notifications(c: Cluster, count: number, userIdBase: number, pass
 // ───── the run ─────
 
 console.log(`Kabinet scale-out benchmark — ${new Date().toISOString()}`);
-console.log(`Machine: ${machine()}; load average at start ${loadAverage()} (1 / 5 / 15 min)`);
+console.log(`Machine: ${machine()}; load average at start ${loadAverage()} (1 / 5 / 15 min)${PIN ? `; BENCH_SCALE_PIN=1: web + worker pair i on core i (1×: one core, 2×: ${Math.min(2, CORES)})` : ''}`);
 console.log(`Sizes: inbound ${sizes.chats} chats × ${sizes.updates} updates; ${sizes.notifications} notifications (caps off), ${sizes.capped} (caps on); shop concurrency ${sizes.shopConcurrency}\n`);
 
 log(`removed ${await deleteBenchKeys()} Redis keys of earlier runs`);

@@ -17,8 +17,13 @@ export interface RoleProcess {
 }
 
 /** Starts `tsx src/main.ts <role>` with `env` over the bench's own environment. Its output is the bench's. */
-export function startRole(role: 'web' | 'worker', env: Env): RoleProcess {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', role], {
+/**
+ * Starts `src/main.ts <role>` in a child process. `cpus` (taskset's list, "0" or "0,1") pins it
+ * to those cores (taskset execs the process: the pid is the role's own).
+ */
+export function startRole(role: 'web' | 'worker', env: Env, cpus?: string): RoleProcess {
+  const argv = ['--import', 'tsx', 'src/main.ts', role];
+  const child: ChildProcess = spawn(cpus ? 'taskset' : process.execPath, cpus ? ['-c', cpus, process.execPath, ...argv] : argv, {
     env: { ...process.env, ...env } as NodeJS.ProcessEnv,
     // Only errors are logged (LOG_LEVEL=error): let them show.
     stdio: ['ignore', 'inherit', 'inherit'],
