@@ -360,7 +360,15 @@ export async function runDrill(kind: DrillKind, settings: DrillSettings = DEFAUL
       return orders.every((o) => (notified.get(o.chat) ?? 0) >= 1);
     };
     const settleUntil = performance.now() + settings.settleMs;
-    while (!allDone() && performance.now() < settleUntil) await new Promise((r) => setTimeout(r, 250));
+    let nextReport = performance.now() + 5_000;
+    while (!allDone() && performance.now() < settleUntil) {
+      await new Promise((r) => setTimeout(r, 250));
+      if (process.env.DRILL_DEBUG && performance.now() > nextReport) {
+        nextReport += 5_000;
+        const waiting = [...byChat].filter(([chat, updates]) => judgeChat(updates, replies.get(chat) ?? []).lost > 0).map(([chat]) => chat);
+        say(`  settling at ${(now() / 1000).toFixed(1)} s: undelivered at the fake ${fake.pendingUpdateCount(TOKEN)}, chats waiting ${waiting.length} (${waiting.slice(0, 5).join(' ')}), notifications missing ${orders.filter((o) => (notified.get(o.chat) ?? 0) < 1).length}`);
+      }
+    }
     const drainedAt = allDone() ? now() : undefined;
     // Late duplicates (a job or update run again after its lease) show up a little later.
     await new Promise((r) => setTimeout(r, 3_000));
