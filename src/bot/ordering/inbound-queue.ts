@@ -123,21 +123,6 @@ export interface InboundQueue {
 
 const NOW = `local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 
-// KEYS: seen, item, q, sched, ready; ARGV: id, payload, dedup ttl, chat, channel, this queue
-// instance's id (the wake-up names its sender, so the recording process's own consumer, woken
-// in memory, does not claim again for it)
-const ENQUEUE = `
-if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[3]) == false then return 0 end
-local t = redis.call('TIME')
-redis.call('HSET', KEYS[2], 'p', ARGV[2], 'a', 0, 'c', ARGV[4], 't', t[1] .. string.format('%06d', tonumber(t[2])))
-redis.call('RPUSH', KEYS[3], ARGV[1])
-if redis.call('SADD', KEYS[4], ARGV[4]) == 1 then
-  redis.call('RPUSH', KEYS[5], ARGV[4])
-  redis.call('PUBLISH', ARGV[5], ARGV[6])
-end
-return 1
-`;
-
 // Starts the head item of a claimed chat: counts the attempt, returns {id, payload, attempts,
 // recorded at (µs), then the values of ARGV[from..] .. chat (the consumer's state keys, read
 // with the claim; false when absent)}. Used by CLAIM and ACK (prefix in ARGV[1]); `chat` and
@@ -154,12 +139,54 @@ local function begin_head(prefix, chat, from)
 end
 `;
 
+// Gives `chat` to a consumer: a new fencing token, the lease, the owner. `t` is Redis's TIME.
+const TAKE = `
+local function take(claims, owners, fence, t, chat, lease)
+  -- Never below Redis's clock in µs: a restart that lost the last writes (appendfsync
+  -- everysec with a stalled disk) rolls the counter back, and plain INCR would then hand a
+  -- chat the token its stale holder still has, whose acknowledgement would be taken.
+  local token = string.format('%.0f', math.max(redis.call('INCR', fence), tonumber(t[1]) * 1000000 + tonumber(t[2])))
+  redis.call('SET', fence, token)
+  redis.call('ZADD', claims, tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(lease), chat)
+  redis.call('HSET', owners, chat, token)
+  return token
+end
+`;
+
+// KEYS: seen, item, q, sched, ready, claims, owners, fence; ARGV: id, payload, dedup ttl, chat,
+// channel, this queue instance's id (the wake-up names its sender, so the recording process's
+// own consumer, woken in memory, does not claim again for it), '1' when this process's consumer
+// takes an idle chat at once, lease ms, prefix, key prefixes to read...
+// Returns 0 duplicate, 1 queued, or {chat, token, id, payload, attempts, recorded at, values...}
+// when the chat was idle and is now claimed for this process's consumer (as CLAIM would).
+const ENQUEUE = `
+${BEGIN_HEAD}
+${TAKE}
+if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[3]) == false then return 0 end
+local t = redis.call('TIME')
+redis.call('HSET', KEYS[2], 'p', ARGV[2], 'a', 0, 'c', ARGV[4], 't', t[1] .. string.format('%06d', tonumber(t[2])))
+redis.call('RPUSH', KEYS[3], ARGV[1])
+if redis.call('SADD', KEYS[4], ARGV[4]) == 1 then
+  if ARGV[7] == '1' then
+    local token = take(KEYS[6], KEYS[7], KEYS[8], t, ARGV[4], ARGV[8])
+    local head = begin_head(ARGV[9], ARGV[4], 10)
+    local out = {ARGV[4], token}
+    for i = 1, #head do out[#out + 1] = head[i] end
+    return out
+  end
+  redis.call('RPUSH', KEYS[5], ARGV[4])
+  redis.call('PUBLISH', ARGV[5], ARGV[6])
+end
+return 1
+`;
+
 // Claims up to ARGV[3] waiting chats in one round trip. KEYS: ready, claims, owners, fence;
 // ARGV: prefix, lease ms, how many, key prefixes to read... Returns {chat, token, id, payload,
 // attempts, recorded at, values...} for each, flattened (fewer than asked: `ready` is empty now).
 const CLAIM = `
 ${BEGIN_HEAD}
-${NOW}
+${TAKE}
+local t = redis.call('TIME')
 local out = {}
 local want = tonumber(ARGV[3])
 local size = 6 + #ARGV - 3
@@ -168,14 +195,7 @@ while #out < want * size do
   if not chat then break end
   local head = begin_head(ARGV[1], chat, 4)
   if head then
-    -- Never below Redis's clock in µs: a restart that lost the last writes (appendfsync
-    -- everysec with a stalled disk) rolls the counter back, and plain INCR would then hand a
-    -- chat the token its stale holder still has, whose acknowledgement would be taken.
-    local token = math.max(redis.call('INCR', KEYS[4]), tonumber(t[1]) * 1000000 + tonumber(t[2]))
-    token = string.format('%.0f', token)
-    redis.call('SET', KEYS[4], token)
-    redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), chat)
-    redis.call('HSET', KEYS[3], chat, token)
+    local token = take(KEYS[2], KEYS[3], KEYS[4], t, chat, ARGV[2])
     out[#out + 1] = chat
     out[#out + 1] = token
     for i = 1, #head do out[#out + 1] = head[i] end
@@ -328,6 +348,11 @@ export function createInboundQueue(options: InboundQueueOptions): InboundQueue {
   const instance = `${process.pid}:${randomUUID()}`;
 
   let consumer: { stop(): Promise<void> } | undefined;
+  /**
+   * This process's consumer, when it runs and has room: a record whose chat is idle is claimed
+   * for it in the same script (one round trip instead of record + wake-up + claim).
+   */
+  let direct: { reads: string[]; canTake(): boolean; start(claimed: unknown[]): void } | undefined;
 
   function consume(handler: (item: InboundItem) => Promise<void>, consumerOptions: InboundConsumerOptions = {}): void {
     if (consumer) throw new Error('this inbound queue is already consuming');
@@ -353,6 +378,23 @@ export function createInboundQueue(options: InboundQueueOptions): InboundQueue {
     });
     const wake = () => void fill();
     local.on('queued', wake);
+    const size = 6 + reads.length;
+    /** Starts a chat claimed by CLAIM or by ENQUEUE (flattened: chat, token, id, payload, attempts, recorded, values...). */
+    const start = (claimed: unknown[]) => {
+      const [chat, token, id, payload, attempt, recorded] = claimed.slice(0, 6) as [string, string, string, string, number, string];
+      running += 1;
+      const first: InboundItem = { chat, id, payload, attempt: Number(attempt), recordedAt: recordedAtMs(recorded), values: valuesOf(claimed.slice(6, size)) };
+      const p = runChat(chat, token, first).finally(() => {
+        running -= 1;
+        chats.delete(p);
+        if (capped && !stopping) {
+          capped = false;
+          void fill();
+        }
+      });
+      chats.add(p);
+    };
+    direct = { reads, canTake: () => !stopping && running < concurrency, start };
 
     async function fill(): Promise<void> {
       if (filling) {
@@ -370,21 +412,7 @@ export function createInboundQueue(options: InboundQueueOptions): InboundQueue {
             }
             const want = concurrency - running;
             const claimed = ((await run.claim([k.ready, k.claims, k.owners, k.fence], [prefix, leaseMs, want, ...reads])) ?? []) as unknown[];
-            const size = 6 + reads.length;
-            for (let i = 0; i + size <= claimed.length; i += size) {
-              const [chat, token, id, payload, attempt, recorded] = claimed.slice(i, i + 6) as [string, string, string, string, number, string];
-              running += 1;
-              const first: InboundItem = { chat, id, payload, attempt: Number(attempt), recordedAt: recordedAtMs(recorded), values: valuesOf(claimed.slice(i + 6, i + size)) };
-              const p = runChat(chat, token, first).finally(() => {
-                running -= 1;
-                chats.delete(p);
-                if (capped && !stopping) {
-                  capped = false;
-                  void fill();
-                }
-              });
-              chats.add(p);
-            }
+            for (let i = 0; i + size <= claimed.length; i += size) start(claimed.slice(i, i + size));
             // Fewer than asked: nothing else is waiting now (a later record wakes this again).
             if (claimed.length < want * size) break;
           }
@@ -489,6 +517,7 @@ export function createInboundQueue(options: InboundQueueOptions): InboundQueue {
     consumer = {
       async stop() {
         stopping = true;
+        direct = undefined;
         clearInterval(sweeper);
         local.off('queued', wake);
         await Promise.allSettled([...chats]);
@@ -499,7 +528,17 @@ export function createInboundQueue(options: InboundQueueOptions): InboundQueue {
 
   return {
     async enqueue(chat, id, payload) {
-      const added = await run.enqueue([k.seen(id), k.item(id), k.q(chat), k.sched, k.ready], [id, payload, dedupTtl, chat, k.channel, instance]);
+      const taker = direct?.canTake() ? direct : undefined;
+      const added = (await run.enqueue(
+        [k.seen(id), k.item(id), k.q(chat), k.sched, k.ready, k.claims, k.owners, k.fence],
+        [id, payload, dedupTtl, chat, k.channel, instance, taker ? '1' : '0', leaseMs, prefix, ...(taker?.reads ?? [])],
+      )) as number | unknown[];
+      if (Array.isArray(added)) {
+        // Claimed for this process's consumer (it may have filled up or begun stopping since:
+        // it runs the chat all the same; a stopping process that dies leaves it to the lease).
+        taker!.start(added);
+        return 'queued';
+      }
       if (added === 1) {
         local.emit('queued');
         return 'queued';

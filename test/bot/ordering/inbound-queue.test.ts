@@ -185,6 +185,33 @@ describe('inbound queue', () => {
     expect(currentInboundItem()).toBeUndefined();
   });
 
+  it("a record for an idle chat is claimed for the recording process's own consumer in the same call; at its cap, it waits in ready", async () => {
+    const prefix = fresh();
+    const q = queue(prefix, { sweepMs: 60_000 });
+    const handled: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    q.consume(async (item) => {
+      handled.push(`${item.chat}:${item.payload}`);
+      if (item.chat === 'd') await gate;
+    }, { concurrency: 1 });
+    await new Promise((r) => setTimeout(r, 20)); // the consumer's first (empty) claim
+    expect(await q.enqueue('d', 'd1', 'one')).toBe('queued');
+    // Claimed by the record itself: owned at once, never in `ready`.
+    expect(await ctx.redis.hget(`${prefix}owners`, 'd')).not.toBeNull();
+    expect(await ctx.redis.lrange(`${prefix}ready`, 0, -1)).toEqual([]);
+    await eventually(async () => handled.length === 1);
+    // The chat is busy: its next record joins its queue; another chat waits for room (cap 1).
+    expect(await q.enqueue('d', 'd2', 'two')).toBe('queued');
+    expect(await q.enqueue('e', 'e1', 'other')).toBe('queued');
+    expect(await ctx.redis.lrange(`${prefix}ready`, 0, -1)).toEqual(['e']);
+    expect(await ctx.redis.hget(`${prefix}owners`, 'e')).toBeNull();
+    release();
+    await eventually(async () => (await q.pendingChats()) === 0);
+    expect(handled).toEqual(['d:one', 'd:two', 'e:other']);
+    expect(await q.enqueue('d', 'd1', 'one again')).toBe('duplicate');
+  });
+
   it('after a Redis restart that lost its last writes, never hands a chat the token its stale holder still has', async () => {
     const prefix = fresh();
     const producer = queue(prefix);
