@@ -53,6 +53,15 @@ const BUDGET_MS = int('BENCH_SCALE_BUDGET_S', 900) * 1000;
  * balancer), PostgreSQL and Redis are not pinned: they compete with the instances in both.
  */
 const PIN = process.env.BENCH_SCALE_PIN === '1';
+/**
+ * BENCH_SCALE_API_LATENCY_MS=<ms>: the fake answers every Bot API call this long after handling
+ * it, as Telegram does from a shop's server (a round trip of tens of milliseconds, often 100 ms
+ * or more). With 0 (the default) a call costs only CPU, and on this 2-core machine the instances
+ * are CPU-bound from the start; with a round trip, one worker's chats in flight
+ * (INBOUND_CONCURRENCY, 32) bound its throughput, and a second worker adds its own.
+ */
+const API_LATENCY_MS = Number(process.env.BENCH_SCALE_API_LATENCY_MS ?? 0);
+if (!(API_LATENCY_MS >= 0)) throw new Error('BENCH_SCALE_API_LATENCY_MS must be a number of milliseconds');
 const CORES = availableParallelism();
 /** The fake's free Telegram cap (messages per second per bot), DEFAULT_RATE_LIMITS.global. */
 const TELEGRAM_CAP = 30;
@@ -122,7 +131,7 @@ let roundNo = 0;
 async function startCluster(n: number, capped: boolean): Promise<Cluster> {
   roundNo += 1;
   const label = `${n}x-${capped ? 'cap' : 'high'}`;
-  const fake = createFakeTelegram({ rateLimits: capped ? undefined : false, requireStart: false, recordCalls: false });
+  const fake = createFakeTelegram({ rateLimits: capped ? undefined : false, requireStart: false, recordCalls: false, apiLatencyMs: API_LATENCY_MS });
   const apiRoot = await fake.listen();
   const token = `71300${roundNo}:AAbench-scale-${label}`;
   fake.createBot({ token, username: `bench_scale_${roundNo}_bot` });
@@ -358,7 +367,7 @@ async function notifications(c: Cluster, count: number, userIdBase: number, pass
 // ───── the run ─────
 
 console.log(`Kabinet scale-out benchmark — ${new Date().toISOString()}`);
-console.log(`Machine: ${machine()}; load average at start ${loadAverage()} (1 / 5 / 15 min)${PIN ? `; BENCH_SCALE_PIN=1: web + worker pair i on core i (1×: one core, 2×: ${Math.min(2, CORES)})` : ''}`);
+console.log(`Machine: ${machine()}; load average at start ${loadAverage()} (1 / 5 / 15 min)${PIN ? `; BENCH_SCALE_PIN=1: web + worker pair i on core i (1×: one core, 2×: ${Math.min(2, CORES)})` : ''}${API_LATENCY_MS ? `; Bot API round trip ${API_LATENCY_MS} ms (BENCH_SCALE_API_LATENCY_MS)` : ''}`);
 console.log(`Sizes: inbound ${sizes.chats} chats × ${sizes.updates} updates; ${sizes.notifications} notifications (caps off), ${sizes.capped} (caps on); shop concurrency ${sizes.shopConcurrency}\n`);
 
 log(`removed ${await deleteBenchKeys()} Redis keys of earlier runs`);

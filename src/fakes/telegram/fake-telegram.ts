@@ -31,6 +31,12 @@ export interface FakeTelegramOptions {
   recordCalls?: boolean;
   /** Fastify logger. Default off: no logging per request. */
   logger?: boolean;
+  /**
+   * Every Bot API answer leaves this long after the call was handled (the call takes effect at
+   * once, and rate limits count it then), as a real server's round trip from a shop's server
+   * (20–80 ms). Default 0.
+   */
+  apiLatencyMs?: number;
 }
 
 export interface BotInfo {
@@ -314,6 +320,7 @@ export function createFakeTelegram(options: FakeTelegramOptions = {}): FakeTeleg
     }
   });
 
+  const apiLatencyMs = Math.max(0, options.apiLatencyMs ?? 0);
   app.route({
     method: ['GET', 'POST'],
     url: '/*',
@@ -334,6 +341,7 @@ export function createFakeTelegram(options: FakeTelegramOptions = {}): FakeTeleg
           if (!reply.raw.writableFinished) for (const cb of aborts) cb();
         });
         const result = await call(token, api[2] ?? '', fields, body?.files ?? EMPTY_FILES, (cb) => aborts.push(cb), false);
+        if (apiLatencyMs > 0) await new Promise((r) => setTimeout(r, apiLatencyMs));
         return reply.code(result.status).type('application/json').send(JSON.stringify(result.body));
       }
       const file = FILE_PATH.exec(path);

@@ -1,5 +1,5 @@
 import { Bot, GrammyError, InputFile } from 'grammy';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ERRORS } from '../../../src/fakes/telegram/index.js';
 import { manualClock, startFake } from './helpers.js';
 
@@ -274,4 +274,19 @@ describe('fake Telegram Bot API through grammY', () => {
     const calls = await fake.waitForCalls(token, 'sendMessage', 2);
     expect(calls.map((c) => c.response.ok)).toEqual([false, true]);
   });
+
+  it('with apiLatencyMs, a call takes effect at once and its answer follows that long after', async () => {
+    const { fake, apiRoot, token, user } = await startFake({ apiLatencyMs: 400 });
+    fake.sendText(token, user.id, '/start');
+    let answered = false;
+    const sending = fetch(`${apiRoot}/bot${token}/sendMessage`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ chat_id: user.id, text: 'hi' }) }).then(async (res) => {
+      answered = true;
+      return (await res.json()) as { ok: boolean };
+    });
+    // The message is in the chat (and counted by the rate limits) while the answer is on its way.
+    await vi.waitFor(() => expect(fake.calls(token).some((c) => c.method === 'sendMessage' && c.status === 200)).toBe(true), { timeout: 5_000, interval: 5 });
+    expect(answered).toBe(false);
+    expect((await sending).ok).toBe(true);
+  });
 });
+
