@@ -24,6 +24,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { createBroadcastsFromInfra } from '../src/broadcasts/index.js';
@@ -232,13 +233,19 @@ async function main(): Promise<void> {
 
     const requests: number[] = [];
     let vkRefused = 0;
+    const refusedAt: number[] = [];
     let messages = 0;
+    const vkCalls: Array<{ at: number; method: string; error?: number }> = [];
     const offVk = vk.onCall((c) => {
+      if (!c.viaExecute) vkCalls.push({ at: c.at, method: c.method, ...(c.error ? { error: c.error.error_code } : {}) });
       if (c.viaExecute) {
         if (c.method === 'messages.send' && Array.isArray(c.response)) messages += (c.response as Array<{ error?: unknown }>).filter((p) => !p.error).length;
         return;
       }
-      if (c.error?.error_code === 6) vkRefused += 1;
+      if (c.error?.error_code === 6) {
+        vkRefused += 1;
+        refusedAt.push(c.at);
+      }
       else if (c.method === 'execute') requests.push(c.at);
     });
 
@@ -256,6 +263,8 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 1000));
     const { id } = await service.create({ title: s.name, text: { ru: s.text }, segment: { platforms: [s.platform] } });
     let figures = await service.status(id);
+    const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+    loopDelay.enable();
     const tgRun = await measureTelegram(async () => {
       await service.start(id);
       const started = Date.now();
@@ -294,7 +303,20 @@ async function main(): Promise<void> {
       for (const t of stamps) perSec.set(Math.floor((t - stamps[0]!) / 1000), (perSec.get(Math.floor((t - stamps[0]!) / 1000)) ?? 0) + 1);
       console.error(`GAPS ${s.name}: span ${(stamps.at(-1)! - stamps[0]!).toFixed(0)} ms; gaps>5ms: ${big.length} summing ${big.reduce((a, g) => a + g.gap, 0).toFixed(0)} ms; gaps>2ms sum ${gaps.filter((g) => g.gap > 2).reduce((a, g) => a + g.gap, 0).toFixed(0)} ms`);
       console.error('  biggest', [...big].sort((a, b) => b.gap - a.gap).slice(0, 15).map((g) => `${g.gap.toFixed(0)}@${g.at.toFixed(0)}`).join(' '));
+      loopDelay.disable();
+      console.error(`  this process's event loop (it runs the fakes): delay p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms, max ${(loopDelay.max / 1e6).toFixed(1)} ms`);
       console.error('  per second', [...perSec.values()].join(' '));
+      for (const at of refusedAt) {
+        const before = stamps.filter((t) => t <= at && t > at - 1000);
+        console.error(`  calls in the second before: ${vkCalls.filter((c) => c.at <= at && c.at > at - 1000).map((c) => `${c.method}${c.error ? `!${c.error}` : ''}@${(c.at - stamps[0]!).toFixed(0)}`).join(' ')}`);
+        console.error(`  refused at ${(at - stamps[0]!).toFixed(0)} ms: ${before.length} accepted in the second before it, the oldest ${before.length ? (at - before[0]!).toFixed(0) : '-'} ms earlier; the last 5 gaps before it ${before.slice(-6).map((t, i, a) => (i ? (t - a[i - 1]!).toFixed(0) : '')).filter(Boolean).join(' ')}`);
+      }
+      // The tightest window: the least time in which cap + 1 requests arrived (a strict sliding
+      // second refuses the last of them when this is under 1000 ms).
+      const spans: number[] = [];
+      for (let i = 0; i + s.cap < stamps.length; i++) spans.push(stamps[i + s.cap]! - stamps[i]!);
+      spans.sort((a, b) => a - b);
+      if (spans.length) console.error(`  cap + 1 sends within: min ${spans[0]!.toFixed(1)} ms, 5 lowest ${spans.slice(0, 5).map((x) => x.toFixed(1)).join(' ')}`);
       const per100 = new Array(15).fill(0);
       for (const t of stamps) if (t - stamps[0]! < 1500) per100[Math.floor((t - stamps[0]!) / 100)] += 1;
       console.error('  first 1.5 s per 100 ms', per100.join(' '));

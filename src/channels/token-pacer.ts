@@ -22,6 +22,11 @@
  * counted from when Redis granted it (Redis's clock is in the answer; an answer read late by
  * a stalled process shows as a larger gap between the clocks than usual), so one process's
  * late sends never bunch with another's on-time ones.
+ *
+ * Start-up: a process's first message goes out later after its slot than any other (a new
+ * connection, code run for the first time), later than that check can see: the slots of the
+ * COLD_START_MS after it are booked and left empty. And before its first grant a pacer makes
+ * CALIBRATION_SAMPLES TIME round trips, so a late-read first answer is recognised as late.
  */
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
@@ -107,6 +112,12 @@ if until_ > tonumber(redis.call('GET', KEYS[1]) or '0') then
 end
 return 0`;
 
+/** Slots left empty after a process's first message (see `cold` in createTokenPacer). */
+export const COLD_START_MS = 50;
+
+/** TIME round trips a pacer makes before its first grant (see calibrate). */
+const CALIBRATION_SAMPLES = 3;
+
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export function createTokenPacer(settings: TokenPacerSettings): TokenPacer {
@@ -127,11 +138,33 @@ export function createTokenPacer(settings: TokenPacerSettings): TokenPacer {
     return Math.max(0, skew - Math.min(...skews));
   }
 
+  // A process's first answers are often read late (start-up keeps it busy), and with no earlier
+  // answer to compare, such a late answer would look on time: its slot would go out late and
+  // bunch with the next process's on-time one (seen as VK's error 6 in a broadcast's first
+  // second). A few TIME round trips first give the comparison something to go by.
+  let calibration: Promise<void> | undefined;
+  async function calibrate(): Promise<void> {
+    for (let i = 0; i < CALIBRATION_SAMPLES; i++) {
+      const [seconds, micros] = await redis.time();
+      delayOf(Number(seconds) * 1_000_000 + Number(micros));
+    }
+  }
+
+  // The first message of a process is sent later after its slot than any other (a new
+  // connection, code run for the first time: ~35 ms here), too late to bunch with nothing: the
+  // next COLD_START_MS of slots after it are booked and left empty.
+  let cold = true;
+  const coldSlots = Math.ceil(COLD_START_MS / spacingMs);
+
   async function reserve(count: number, priority: PacerPriority): Promise<SlotGrant> {
-    const [granted, us, redisNow] = (await redis.eval(RESERVE, 1, key, spacingUs, Math.max(1, Math.floor(count)), horizonUs[priority])) as [number, number, number];
+    if (skews.length < CALIBRATION_SAMPLES) await (calibration ??= calibrate().catch(() => undefined));
+    const first = cold;
+    const want = first ? 1 + coldSlots : Math.max(1, Math.floor(count));
+    const [granted, us, redisNow] = (await redis.eval(RESERVE, 1, key, spacingUs, want, horizonUs[priority])) as [number, number, number];
     const delayMs = delayOf(redisNow);
     if (granted === 0) return { count: 0, firstInMs: 0, spacingMs, waitMs: Math.max(1, Math.ceil(us / 1000)), delayMs };
-    return { count: granted, firstInMs: us / 1000, spacingMs, waitMs: 0, delayMs };
+    if (first) cold = false;
+    return { count: first ? 1 : granted, firstInMs: us / 1000, spacingMs, waitMs: 0, delayMs };
   }
 
   return {

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTelegramSender } from '../../src/channels/telegram-sender.js';
-import { createTokenPacer, PACER_HEADROOM, type TokenPacer } from '../../src/channels/token-pacer.js';
+import { COLD_START_MS, createTokenPacer, PACER_HEADROOM, type TokenPacer } from '../../src/channels/token-pacer.js';
 import { createFakeTelegram, type FakeTelegram } from '../../src/fakes/telegram/index.js';
 import { TEST_REDIS_URL } from '../support/env.js';
 
@@ -62,11 +62,16 @@ describe('the token pacer', () => {
     expect(high.count).toBe(1);
     expect(high.firstInMs).toBeGreaterThan(500);
 
-    // A fast schedule grants a run in one round trip.
+    // A process's first message gets one slot, and the next COLD_START_MS of the schedule stay
+    // empty (it goes out later after its slot than any other); then a fast schedule grants a
+    // run in one round trip, after the gap.
     const fast = createTokenPacer({ redis: redis(), key: `${prefix}run`, ratePerSecond: 1000 });
+    const cold = await fast.reserve(500, 'low');
+    expect(cold.count).toBe(1);
     const run = await fast.reserve(500, 'low');
     expect(run.count).toBeGreaterThan(50);
     expect(run.count).toBeLessThan(500);
+    expect(run.firstInMs).toBeGreaterThan(COLD_START_MS / 2);
 
     // After a 429: nobody, whatever the priority, until the hold is over.
     await fast.hold(10_000);
