@@ -22,6 +22,21 @@ function queue(prefix: string, options: Partial<InboundQueueOptions> = {}): Inbo
   queues.push(q);
   return q;
 }
+/**
+ * A queue whose heartbeats (EXTEND calls) fail, as from a frozen process or one cut off from
+ * Redis: its claims expire while its handler runs. No sweep of its own within a test.
+ */
+function frozenQueue(prefix: string, leaseMs: number): InboundQueue {
+  const q = createInboundQueue({ redis: new Proxy(ctx.redis, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver);
+      if (prop !== 'evalsha' && prop !== 'eval') return typeof value === 'function' ? value.bind(target) : value;
+      return (...args: unknown[]) => (String(args[2]).endsWith(':claims') && args[1] === 2 ? Promise.reject(new Error('injected heartbeat failure')) : (value as (...a: unknown[]) => unknown).apply(target, args));
+    },
+  }), prefix, logger: ctx.logger, leaseMs, sweepMs: 10_000 });
+  queues.push(q);
+  return q;
+}
 const fresh = () => `${ctx.config.redisKeyPrefix}inq-${++n}:`;
 
 describe('inbound queue', () => {
@@ -108,15 +123,7 @@ describe('inbound queue', () => {
     await first.enqueue('s', 's2', 'two');
     // The holder's heartbeats stop (a frozen process): simulated by a consumer whose handler
     // never returns in time while its claim's lease is not extended.
-    const frozen = createInboundQueue({ redis: new Proxy(ctx.redis, {
-      get(target, prop, receiver) {
-        const value = Reflect.get(target, prop, receiver);
-        if (prop !== 'evalsha' && prop !== 'eval') return typeof value === 'function' ? value.bind(target) : value;
-        // Heartbeat (EXTEND) calls fail, as when Redis is unreachable from this process.
-        return (...args: unknown[]) => (String(args[2]).endsWith(':claims') && args[1] === 2 ? Promise.reject(new Error('injected heartbeat failure')) : (value as (...a: unknown[]) => unknown).apply(target, args));
-      },
-    }), prefix, logger: ctx.logger, leaseMs, sweepMs: 10_000 });
-    queues.push(frozen);
+    const frozen = frozenQueue(prefix, leaseMs);
     frozen.consume(async (item) => {
       handled.push(`frozen:${item.payload}`);
       reached();
@@ -151,14 +158,7 @@ describe('inbound queue', () => {
     let staleWrite: boolean | undefined;
     let staleLost: boolean | undefined;
     // A consumer whose heartbeats fail (see the test above) stalls in its first update.
-    const frozen = createInboundQueue({ redis: new Proxy(ctx.redis, {
-      get(target, prop, receiver) {
-        const value = Reflect.get(target, prop, receiver);
-        if (prop !== 'evalsha' && prop !== 'eval') return typeof value === 'function' ? value.bind(target) : value;
-        return (...args: unknown[]) => (String(args[2]).endsWith(':claims') && args[1] === 2 ? Promise.reject(new Error('injected heartbeat failure')) : (value as (...a: unknown[]) => unknown).apply(target, args));
-      },
-    }), prefix, logger: ctx.logger, leaseMs, sweepMs: 10_000 });
-    queues.push(frozen);
+    const frozen = frozenQueue(prefix, leaseMs);
     frozen.consume(async (item) => {
       expect(currentInboundItem()).toBe(item);
       seen.push(`frozen:${item.payload}:${item.values?.join(',')}`);
