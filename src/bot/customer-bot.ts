@@ -127,9 +127,12 @@ const UPDATE_MARK_TTL_SECONDS = 86_400;
  * own changes drop it at once (login, logout, language, blocked: the identities calls below,
  * and every step of a flow); changes made elsewhere (the shop changing a customer's language,
  * a worker marking the person blocked) reach the chat within this time. lastSeenAt is still
- * written at most once a minute, so it lags by up to this much more.
+ * written at most once a minute, so it lags by up to this much more. Each entry is kept for a
+ * random 75–100 % of this, so chats that came together (a broadcast's answers, a bench's log-in)
+ * do not all go back to PostgreSQL in the same moment.
  */
 export const IDENTITY_CACHE_SECONDS = 30;
+const identityTtl = () => IDENTITY_CACHE_SECONDS - Math.floor(Math.random() * (IDENTITY_CACHE_SECONDS / 4 + 1));
 
 function defaultBotKey(channel: Channel, token: string): string {
   const id = /^(\d+):/.exec(token)?.[1] ?? createHash('sha256').update(token).digest('hex').slice(0, 16);
@@ -233,7 +236,7 @@ export function createCustomerBot(deps: CustomerBotDeps): CustomerBot {
           return undefined;
         }
       },
-      keep: (chat, entry) => chatLock.write(whoPrefix + chat, JSON.stringify(entry), IDENTITY_CACHE_SECONDS),
+      keep: (chat, entry) => chatLock.write(whoPrefix + chat, JSON.stringify(entry), identityTtl()),
     }),
   );
   bot.use(autoAnswerCallbacks);
