@@ -157,8 +157,10 @@ end
 // channel, this queue instance's id (the wake-up names its sender, so the recording process's
 // own consumer, woken in memory, does not claim again for it), '1' when this process's consumer
 // takes an idle chat at once, lease ms, prefix, key prefixes to read...
-// Returns 0 duplicate, 1 queued, or {chat, token, id, payload, attempts, recorded at, values...}
-// when the chat was idle and is now claimed for this process's consumer (as CLAIM would).
+// Returns 0 duplicate, 1 queued behind the chat's earlier items (whoever holds or waits for the
+// chat takes it: nobody to wake), 2 queued and the chat put in `ready` (consumers woken), or
+// {chat, token, id, payload, attempts, recorded at, values...} when the chat was idle and is now
+// claimed for this process's consumer (as CLAIM would).
 const ENQUEUE = `
 ${BEGIN_HEAD}
 ${TAKE}
@@ -176,6 +178,7 @@ if redis.call('SADD', KEYS[4], ARGV[4]) == 1 then
   end
   redis.call('RPUSH', KEYS[5], ARGV[4])
   redis.call('PUBLISH', ARGV[5], ARGV[6])
+  return 2
 end
 return 1
 `;
@@ -539,11 +542,9 @@ export function createInboundQueue(options: InboundQueueOptions): InboundQueue {
         taker!.start(added);
         return 'queued';
       }
-      if (added === 1) {
-        local.emit('queued');
-        return 'queued';
-      }
-      return 'duplicate';
+      if (added === 0) return 'duplicate';
+      if (added === 2) local.emit('queued');
+      return 'queued';
     },
     consume,
     async stop() {
