@@ -41,7 +41,8 @@ export function loadLocaleResources(localesDir: string, languages: string[]): Re
  * A language's t() that remembers what a plain key (no options) translated to: the resources
  * are loaded once and never change, and menus ask for the same labels on every update
  * (i18next's lookup, ~5-7% of the bot's CPU under load). Keys with options (interpolation,
- * counts, defaults) go to i18next every time.
+ * counts, defaults) go to i18next every time, and so do keys the resources lack (the map holds
+ * at most every key of the locale files).
  */
 function memoized(t: TFunction): TFunction {
   const plain = new Map<string, unknown>();
@@ -50,7 +51,9 @@ function memoized(t: TFunction): TFunction {
     let value = plain.get(key);
     if (value === undefined) {
       value = (t as unknown as (k: string) => unknown)(key);
-      plain.set(key, value);
+      // Only keys the resources have (i18next answers a missing key with the key itself): a key
+      // built from outside input (a button's payload) cannot grow this map.
+      if (value !== key) plain.set(key, value);
     }
     return value;
   }) as unknown as TFunction;

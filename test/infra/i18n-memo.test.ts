@@ -32,9 +32,25 @@ describe('translator', () => {
     expect(ru('menu.items', { count: 3 })).toBe('3 товара');
     expect(ru('menu.items', { count: 5 })).toBe('5 товаров');
     expect(en('menu.items', { count: 1 })).toBe('1 item');
-    // A missing key answers the key, remembered or not; the fixed language stays on the function.
+    // A missing key answers the key every time; the fixed language stays on the function.
     expect(en('menu.nope')).toBe('menu.nope');
     expect(en('menu.nope')).toBe('menu.nope');
+    // Remembered: a known plain key reaches i18next once; a missing key (one made from outside
+    // input, a forged button payload) every time, so such keys cannot grow the memory.
+    const instance = tr.instance as unknown as { t: (...a: unknown[]) => unknown };
+    const original = instance.t.bind(instance);
+    const asked: string[] = [];
+    instance.t = (...a: unknown[]) => {
+      asked.push(String(a[0]));
+      return original(...a);
+    };
+    const de = tr.t('ru');
+    de('menu.greeting');
+    de('menu.greeting');
+    de('menu.forged.1');
+    de('menu.forged.1');
+    expect(asked.filter((k) => k.endsWith('menu.forged.1'))).toHaveLength(2);
+    expect(asked.filter((k) => k.endsWith('menu.greeting'))).toHaveLength(0);
     expect((en as unknown as { lng?: string }).lng).toBe('en');
   });
 });
