@@ -2,9 +2,12 @@
  * OutboundSender for Telegram: executes the call through grammY's Api against the Bot API
  * (or the fake, through apiRoot) and classifies refusals the way the send worker acts on
  * them: 429 → rate_limited with retry_after, 403 → blocked, other 4xx → permanent,
- * 5xx and network errors → transient.
+ * 5xx and network errors → transient. Calls go over the keep-alive node:http client the
+ * customer bot uses (keep-alive-fetch.ts: about a third of the CPU of a fetch call); no retries
+ * here, the send worker decides.
  */
 import { Api, GrammyError, HttpError } from 'grammy';
+import { createKeepAliveFetch } from './keep-alive-fetch.js';
 import { SendFailure, type OutboundCall, type OutboundSender, type SendResult } from './outbound.js';
 
 export interface TelegramSenderSettings {
@@ -30,7 +33,9 @@ export function classifyTelegramError(err: unknown): SendFailure {
 
 export function createTelegramSender(settings: TelegramSenderSettings): OutboundSender {
   const timeoutSeconds = settings.timeoutSeconds ?? 30;
-  const api = new Api(settings.token, { apiRoot: settings.apiRoot, timeoutSeconds });
+  // Sockets: as many as sends in flight (paid broadcasts at 1000/s over a 100 ms round trip keep
+  // ~100 open per process); the customer bot's 64 would queue them.
+  const api = new Api(settings.token, { apiRoot: settings.apiRoot, timeoutSeconds, fetch: createKeepAliveFetch({ maxSockets: 1024 }) });
   return {
     platform: 'telegram',
     // Telegram has no idempotency key: a repeat after an unknown outcome is a second message.
