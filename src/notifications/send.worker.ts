@@ -79,6 +79,25 @@ export interface SendWorkerDeps {
 
 export type SendOutcome = 'sent' | 'already_done' | 'missing' | 'blocked' | 'skipped' | 'nothing_to_send';
 
+/** A notification with its identity and customer, as the send reads them. */
+interface LoadedRow {
+  status: string;
+  sendingAt: Date | null;
+  kind: string;
+  payload: unknown;
+  customerId: string | null;
+  identityId: string;
+  blockedAt: Date | null;
+  chatId: string;
+  identityCustomerId: string | null;
+  languageCode: string | null;
+  /** null when the notification has no customer. */
+  language: string | null;
+  notifyOrderUpdates: boolean | null;
+  notifyStockAlerts: boolean | null;
+  notifyLoyalty: boolean | null;
+}
+
 /** A reserved chat slot this close is due (timers and clocks between workers are not exact). */
 const SLOT_TOLERANCE_MS = 25;
 /** A reserved slot this far in the past was used or missed; the message takes a new one. */
@@ -105,16 +124,21 @@ export function createSendProcessor(deps: Omit<SendWorkerDeps, 'senders' | 'rate
   return async function process(job: Job<SendJobData>, token?: string): Promise<SendOutcome> {
     if (job.name !== NOTIFICATION_JOB) throw new UnrecoverableError(`unknown job ${job.name}`);
     const id = job.data.notificationId;
-    // Only what the send needs (whole customer rows carry decimals and dates to convert).
-    const n = await prisma.notification.findUnique({
-      where: { id },
-      select: {
-        status: true, sendingAt: true, kind: true, payload: true, customerId: true, identityId: true,
-        identity: { select: { blockedAt: true, chatId: true, customerId: true, languageCode: true } },
-        customer: { select: { language: true, notifyOrderUpdates: true, notifyStockAlerts: true, notifyLoyalty: true } },
-      },
-    });
-    if (!n) return 'missing';
+    // Only what the send needs, in one statement (Prisma's nested select took three).
+    const [row] = await prisma.$queryRaw<LoadedRow[]>`
+      SELECT n.status::text AS status, n."sendingAt", n.kind, n.payload, n."customerId", n."identityId",
+             i."blockedAt", i."chatId", i."customerId" AS "identityCustomerId", i."languageCode",
+             c.language, c."notifyOrderUpdates", c."notifyStockAlerts", c."notifyLoyalty"
+      FROM notifications n
+      JOIN channel_identities i ON i.id = n."identityId"
+      LEFT JOIN customers c ON c.id = n."customerId"
+      WHERE n.id = ${id}::uuid`;
+    if (!row) return 'missing';
+    const n = {
+      ...row,
+      identity: { blockedAt: row.blockedAt, chatId: row.chatId, customerId: row.identityCustomerId, languageCode: row.languageCode },
+      customer: row.language === null ? null : { language: row.language, notifyOrderUpdates: row.notifyOrderUpdates!, notifyStockAlerts: row.notifyStockAlerts!, notifyLoyalty: row.notifyLoyalty! },
+    };
     if (n.status !== 'pending') return 'already_done';
     if (n.sendingAt) {
       const leaseLeft = n.sendingAt.getTime() + leaseMs - clock.now().getTime();
