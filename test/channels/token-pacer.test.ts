@@ -6,25 +6,19 @@
  * which two unshared pacers do not.
  */
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTelegramSender } from '../../src/channels/telegram-sender.js';
 import { COLD_START_MS, createTokenPacer, PACER_HEADROOM, type TokenPacer } from '../../src/channels/token-pacer.js';
 import { createFakeTelegram, type FakeTelegram } from '../../src/fakes/telegram/index.js';
-import { TEST_REDIS_URL } from '../support/env.js';
+import { redisClients } from '../support/redis-clients.js';
 
 const prefix = `kt-pacer-${randomBytes(4).toString('hex')}:`;
-const connections: Redis[] = [];
 const TOKEN = '7000321:AApacer-test-token-xxxxxxxxxxxxx';
 const CAP = 20;
 let fake: FakeTelegram;
 let root: string;
 
-function redis(): Redis {
-  const r = new Redis(TEST_REDIS_URL);
-  connections.push(r);
-  return r;
-}
+const redis = redisClients(prefix);
 
 beforeAll(async () => {
   fake = createFakeTelegram({ requireStart: false, recordCalls: true, rateLimits: { global: { burst: CAP, perSecond: CAP } } });
@@ -32,10 +26,6 @@ beforeAll(async () => {
   fake.createBot({ token: TOKEN, username: 'pacer_test_bot' });
 });
 afterAll(async () => {
-  const cleanup = redis();
-  const keys = await cleanup.keys(`${prefix}*`);
-  if (keys.length) await cleanup.del(...keys);
-  await Promise.all(connections.map((c) => c.quit()));
   await fake?.close();
 });
 

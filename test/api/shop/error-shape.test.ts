@@ -1,21 +1,14 @@
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ErrorAnswer } from '../../../src/api/shop/schemas.js';
 import type { App } from '../../../src/server/app.js';
-import { createTestContext, type TestContext } from '../../support/context.js';
-import { buildShopApp, productInput, signedPost } from './helpers.js';
+import type { TestContext } from '../../support/context.js';
+import { useShopApp, productInput, signedPost } from './helpers.js';
 
 let ctx: TestContext;
 let app: App;
 
-beforeAll(async () => {
-  ctx = await createTestContext();
-  ({ app } = await buildShopApp(ctx));
-});
-afterAll(async () => {
-  await app?.close();
-  await ctx?.close();
-});
+useShopApp((w) => ({ ctx, app } = w));
 
 const documented = TypeCompiler.Compile(ErrorAnswer);
 

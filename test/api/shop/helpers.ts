@@ -4,7 +4,8 @@ import { shopApiPlugin } from '../../../src/api/shop/plugin.js';
 import { adminApiPlugin } from '../../../src/api/admin/plugin.js';
 import { signRequest } from '../../../src/lib/signature.js';
 import { createShopServices, type ShopServices } from '../../../src/shop-services.js';
-import type { TestContext } from '../../support/context.js';
+import { afterAll, beforeAll } from 'vitest';
+import { createTestContext, type TestContext } from '../../support/context.js';
 
 export const SECRET = 'test-shop-secret-0123456789';
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
@@ -72,3 +73,22 @@ export async function rowCounts(ctx: TestContext) {
 }
 
 export const productInput = (sku: string, extra: Record<string, unknown> = {}) => ({ sku, name: `Товар ${sku}`, price: 1990, stock: 5, ...extra });
+
+/**
+ * For a test file: a fresh test context and the shop app over it, built before the file's tests
+ * (handed to `use`) and closed after them.
+ */
+export function useShopApp(use: (world: { ctx: TestContext; app: App; shop: ShopServices }) => void): void {
+  let ctx: TestContext | undefined;
+  let app: App | undefined;
+  beforeAll(async () => {
+    ctx = await createTestContext();
+    const built = await buildShopApp(ctx);
+    app = built.app;
+    use({ ctx, ...built });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await ctx?.close();
+  });
+}

@@ -1,20 +1,13 @@
 /** NUL characters in a signed shop body are dropped before anything is stored (PostgreSQL refuses 0x00). */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { App } from '../../../src/server/app.js';
-import { createTestContext, type TestContext } from '../../support/context.js';
-import { buildShopApp, productInput, signedPost } from './helpers.js';
+import type { TestContext } from '../../support/context.js';
+import { useShopApp, productInput, signedPost } from './helpers.js';
 
 let ctx: TestContext;
 let app: App;
 
-beforeAll(async () => {
-  ctx = await createTestContext();
-  ({ app } = await buildShopApp(ctx));
-});
-afterAll(async () => {
-  await app?.close();
-  await ctx?.close();
-});
+useShopApp((w) => ({ ctx, app } = w));
 
 describe('shop API: NUL in text', () => {
   it('stores a product whose name and description carry NUL, without the NUL', async () => {

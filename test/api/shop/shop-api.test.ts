@@ -1,20 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestContext, type TestContext } from '../../support/context.js';
-import { buildShopApp, productInput, rowCounts, signedPost, SECRET } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import type { TestContext } from '../../support/context.js';
+import { useShopApp, productInput, rowCounts, signedPost, SECRET } from './helpers.js';
 import type { App } from '../../../src/server/app.js';
 import { computeSignature } from '../../../src/lib/signature.js';
 
 let ctx: TestContext;
 let app: App;
 
-beforeAll(async () => {
-  ctx = await createTestContext();
-  ({ app } = await buildShopApp(ctx));
-});
-afterAll(async () => {
-  await app?.close();
-  await ctx?.close();
-});
+useShopApp((w) => ({ ctx, app } = w));
 
 const counts = () => rowCounts(ctx);
 const product = productInput;

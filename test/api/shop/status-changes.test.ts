@@ -4,26 +4,19 @@
  * they commit in), a change sent several times at once is written once and every repeat gets
  * the first answer, and a refused change writes nothing. Through the real route and PostgreSQL.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { App } from '../../../src/server/app.js';
-import { createTestContext, type TestContext } from '../../support/context.js';
+import type { TestContext } from '../../support/context.js';
 import { createCustomer } from '../../support/factories.js';
 import { isDomainError } from '../../../src/errors.js';
 import type { ShopServices } from '../../../src/shop-services.js';
-import { buildShopApp, rowCounts, signedPost } from './helpers.js';
+import { useShopApp, rowCounts, signedPost } from './helpers.js';
 
 let ctx: TestContext;
 let app: App;
 let shop: ShopServices;
 
-beforeAll(async () => {
-  ctx = await createTestContext();
-  ({ app, shop } = await buildShopApp(ctx));
-});
-afterAll(async () => {
-  await app?.close();
-  await ctx?.close();
-});
+useShopApp((w) => ({ ctx, app, shop } = w));
 
 let seq = 0;
 /** An order (paid) of a customer linked to a Telegram chat, so changes write notifications. */

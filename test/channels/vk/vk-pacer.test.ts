@@ -6,13 +6,12 @@
  * error 6 holds the pacer for every process. Names are looked up once per user, batched.
  */
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PACER_HEADROOM } from '../../../src/channels/token-pacer.js';
 import { createVkUserNames } from '../../../src/channels/vk/user-names.js';
 import { applyTokenPacer, createVkApi, createVkTokenPacer, VK_PACER_HOLD_MS } from '../../../src/channels/vk/vk-api.js';
 import { createFakeVk, type FakeVk } from '../../../src/fakes/vk/index.js';
-import { TEST_REDIS_URL } from '../../support/env.js';
+import { redisClients } from '../../support/redis-clients.js';
 
 const GROUP = 7301;
 const TOKEN = 'vk-budget-token-7301';
@@ -24,14 +23,9 @@ const CAP = 10;
  */
 const FAKE_CAP = 13;
 let fake: FakeVk;
-const connections: Redis[] = [];
 const prefix = `kt-budget-${randomBytes(4).toString('hex')}:`;
 
-function redis(): Redis {
-  const r = new Redis(TEST_REDIS_URL);
-  connections.push(r);
-  return r;
-}
+const redis = redisClients(prefix);
 
 const pacerOf = (keyPrefix = prefix) => createVkTokenPacer({ redis: redis(), redisKeyPrefix: keyPrefix, token: TOKEN, rateLimitPerSecond: CAP });
 
@@ -46,10 +40,6 @@ beforeAll(async () => {
   fake.createGroup({ id: GROUP, token: TOKEN, confirmationCode: 'c0de', secret: 's3cret' });
 });
 afterAll(async () => {
-  const cleanup = redis();
-  const keys = await cleanup.keys(`${prefix}*`);
-  if (keys.length) await cleanup.del(...keys);
-  await Promise.all(connections.map((c) => c.quit()));
   await fake?.close();
 });
 

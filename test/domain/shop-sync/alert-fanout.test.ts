@@ -3,26 +3,19 @@
  * queues the fan-out; the worker writes the notifications set-based, in chunks. 100,000
  * subscribers are seeded with set-based INSERTs and fanned out for real.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createAlertFanout } from '../../../src/domain/shop-sync/alert-fanout.js';
 import { SEND_QUEUE } from '../../../src/notifications/send-queue.js';
 import type { App } from '../../../src/server/app.js';
 import type { ShopServices } from '../../../src/shop-services.js';
-import { buildShopApp, productInput, signedPost } from '../../api/shop/helpers.js';
-import { createTestContext, type TestContext } from '../../support/context.js';
+import { useShopApp, productInput, signedPost } from '../../api/shop/helpers.js';
+import type { TestContext } from '../../support/context.js';
 
 let ctx: TestContext;
 let app: App;
 let shop: ShopServices;
 
-beforeAll(async () => {
-  ctx = await createTestContext();
-  ({ app, shop } = await buildShopApp(ctx));
-});
-afterAll(async () => {
-  await app?.close();
-  await ctx?.close();
-});
+useShopApp((w) => ({ ctx, app, shop } = w));
 
 /** `n` customers with a Telegram identity each, all watching `productId` for `kind`. */
 async function seedWatchers(tag: string, productId: string, kind: 'back_in_stock' | 'price_drop', n: number, basePrice: number | null = null) {
