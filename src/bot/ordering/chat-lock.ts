@@ -183,14 +183,16 @@ export function createChatLock(options: ChatLockOptions): ChatLock {
   const acquireScript = scriptRunner(redis, ACQUIRE);
   const releaseScript = scriptRunner(redis, RELEASE);
   const fencedWriteScript = scriptRunner(redis, FENCED_WRITE);
-  const leases = new AsyncLocalStorage<LeaseState>();
+  const leases = new AsyncLocalStorage<LeaseState | AdoptedLease>();
   interface LeaseState extends Lease {
     lost: boolean;
     queue: string;
     alive: string;
     controller: AbortController;
-    /** Adopted: writes go through the hold's own fencing. */
-    hold?: ExternalHold;
+  }
+  /** A hold taken elsewhere (adopt): its writes go through the hold's own fencing. */
+  interface AdoptedLease extends Lease {
+    hold: ExternalHold;
   }
   const lose = (lease: LeaseState, reason: string) => {
     if (lease.lost) return;
@@ -285,19 +287,14 @@ export function createChatLock(options: ChatLockOptions): ChatLock {
     },
     runUpdate,
     adopt(chatKey, hold, fn) {
-      const lease: LeaseState = {
+      const lease: AdoptedLease = {
         chatKey,
         token: hold.token,
+        // Lost is the hold's to know (its write was refused, or its heartbeat failed).
         get lost() {
           return hold.lost;
         },
-        set lost(_: boolean) {
-          // Lost is the hold's to know (its write was refused, or its heartbeat failed).
-        },
         signal: hold.signal,
-        queue: '',
-        alive: '',
-        controller: new AbortController(),
         hold,
       };
       return leases.run(lease, () => fn(lease));
@@ -311,7 +308,7 @@ export function createChatLock(options: ChatLockOptions): ChatLock {
         return;
       }
       if (lease.lost) throw new LeaseLostError(`chat ${lease.chatKey}: lease lost; write refused`);
-      if (lease.hold) {
+      if ('hold' in lease) {
         if (!(await lease.hold.write(key, value, ttlSeconds))) throw new LeaseLostError(`chat ${lease.chatKey}: another consumer holds the chat; write refused`);
         return;
       }
