@@ -7,15 +7,37 @@
  */
 export const MAX_JSON_DEPTH = 32;
 
-/** The dot path of the first value nested deeper than `maxDepth` ("" is the root), or null. Iterative: no stack to exhaust. */
+/**
+ * The dot path of the first value nested deeper than `maxDepth` ("" is the root), or null.
+ * Iterative: no stack to exhaust. It runs on every webhook body, so a path is only built for
+ * the value it returns (each entry points to its parent).
+ */
 export function findTooDeep(value: unknown, maxDepth = MAX_JSON_DEPTH): string | null {
-  const stack: Array<{ value: unknown; path: string; depth: number }> = [{ value, path: '', depth: 0 }];
+  interface Entry {
+    value: unknown;
+    depth: number;
+    key: string;
+    parent: Entry | null;
+  }
+  const pathOf = (entry: Entry): string => {
+    const keys: string[] = [];
+    for (let e: Entry | null = entry; e?.parent; e = e.parent) keys.push(e.key);
+    return keys.reverse().join('.');
+  };
+  const stack: Entry[] = [{ value, depth: 0, key: '', parent: null }];
   while (stack.length) {
-    const { value: v, path, depth } = stack.pop()!;
+    const entry = stack.pop()!;
+    const v = entry.value;
     if (!v || typeof v !== 'object') continue;
-    if (depth >= maxDepth) return path;
-    const entries: Array<[string, unknown]> = Array.isArray(v) ? v.map((x, i) => [String(i), x]) : Object.entries(v);
-    for (const [key, inner] of entries) stack.push({ value: inner, path: path ? `${path}.${key}` : key, depth: depth + 1 });
+    if (entry.depth >= maxDepth) return pathOf(entry);
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) if (v[i] && typeof v[i] === 'object') stack.push({ value: v[i], depth: entry.depth + 1, key: String(i), parent: entry });
+    } else {
+      for (const key in v) {
+        const inner = (v as Record<string, unknown>)[key];
+        if (inner && typeof inner === 'object' && Object.hasOwn(v, key)) stack.push({ value: inner, depth: entry.depth + 1, key, parent: entry });
+      }
+    }
   }
   return null;
 }
