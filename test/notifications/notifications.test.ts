@@ -91,6 +91,10 @@ describe('order status notifications', () => {
     const row = await ctx.prisma.notification.findFirstOrThrow({ where: { customerId: en.customer.id, kind: 'order-status', status: 'sent' } });
     expect(row.externalMessageId).not.toBeNull();
     expect(row.sendingAt).toBeNull();
+    // Written as the moment it was sent (UTC, as Prisma writes every other timestamp).
+    expect(Math.abs(row.sentAt!.getTime() - Date.now())).toBeLessThan(60_000);
+    expect(row.updatedAt.getTime()).toBe(row.sentAt!.getTime());
+    expect(row.attempts).toBe(1);
   });
 
   it('notifies once when the shop replays the event', async () => {
