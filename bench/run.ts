@@ -27,6 +27,11 @@ const sizes = {
   floodPerPerson: int('BENCH_FLOOD_EVENTS', 10),
   openLoopRates: (process.env.BENCH_OPEN_RATES ?? '50,100,150,200,300,400,500,600,800,1000,1200,1500,2000,2500').split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0),
   openLoopSeconds: int('BENCH_OPEN_SECONDS', 2),
+  openLoopRefine: (() => {
+    const n = Number(process.env.BENCH_OPEN_REFINE ?? 3);
+    if (!Number.isInteger(n) || n < 0) throw new Error('BENCH_OPEN_REFINE must be a whole number (0: the ladder alone)');
+    return n;
+  })(),
 };
 
 /** BENCH_ONLY=open-loop: benchmark 1b alone (both bots, the same steps), about a minute. */
@@ -54,15 +59,15 @@ console.log(`Sizes: ${sizes.chats} chats × ${sizes.steps} updates; ${sizes.burs
 function printOpenLoop(openLoop: { bare: OpenLoopFigures; kabinet: OpenLoopFigures }) {
   const rowsOpen: string[][] = [['1b. open loop (offered rate)', 'subject', 'sent', 'missing', 'p50', 'p99', 'CPU per update']];
   for (const [name, f] of [['bare grammY', openLoop.bare], ['Kabinet', openLoop.kabinet]] as const) {
-    for (const step of f.steps) rowsOpen.push([`${step.rate}/s`, name, String(step.sent), String(step.missing), ms(step.p50), ms(step.p99), step.cpuMsPerUpdate === undefined ? '—' : ms(step.cpuMsPerUpdate)]);
+    for (const step of f.steps) rowsOpen.push([`${step.rate}/s${step.refined ? ' (bisection)' : ''}`, name, String(step.sent), String(step.missing), ms(step.p50), ms(step.p99), step.cpuMsPerUpdate === undefined ? '—' : ms(step.cpuMsPerUpdate)]);
   }
   console.log(table(rowsOpen));
   const { bare: ob, kabinet: ok } = openLoop;
-  console.log(`Highest offered rate with p99 < ${OPEN_LOOP_P99_MS} ms: bare grammY ${ob.best}/s, Kabinet ${ok.best}/s (${ratio(ok.best, ob.best)} of the bare bot). /start to ${sizes.chats} chats round robin, ${sizes.openLoopSeconds} s per rate, rates tried in order until p99 passes ${2 * OPEN_LOOP_P99_MS} ms; update queued at the fake → reply at the fake.\n`);
+  console.log(`Highest offered rate with p99 < ${OPEN_LOOP_P99_MS} ms: bare grammY ${ob.best}/s, Kabinet ${ok.best}/s (${ratio(ok.best, ob.best)} of the bare bot). /start to ${sizes.chats} chats round robin, ${sizes.openLoopSeconds} s per rate, rates tried in order until p99 passes ${2 * OPEN_LOOP_P99_MS} ms, then ${sizes.openLoopRefine} bisection steps between the highest rate that passed and the next that failed (BENCH_OPEN_REFINE); update queued at the fake → reply at the fake.\n`);
   const staged = openLoop.kabinet.steps.filter((s) => s.stages);
   if (staged.length) {
     const rows: string[][] = [['Kabinet, where the time went', ...STAGES.flatMap((name) => [`${name} p50`, 'p99'])]];
-    for (const step of staged) rows.push([`${step.rate}/s`, ...STAGES.flatMap((name) => [ms(step.stages![name].p50), ms(step.stages![name].p99)])]);
+    for (const step of staged) rows.push([`${step.rate}/s${step.refined ? ' (bisection)' : ''}`, ...STAGES.flatMap((name) => [ms(step.stages![name].p50), ms(step.stages![name].p99)])]);
     console.log(table(rows));
     console.log('to recorded: update queued at the fake → recorded in the inbound queue (Redis clock); to pickup: → a consumer started it; to reply: → its reply answered at the fake; after reply: → the handler finished (state writes, release).\n');
   }

@@ -29,6 +29,8 @@ export interface OpenLoopStep {
   stages?: Record<StageName, Summary>;
   /** The bot process's CPU time (user + system) per update over the step, ms. */
   cpuMsPerUpdate?: number;
+  /** A bisection step after the ladder (between the highest rate that passed and the next that failed). */
+  refined?: boolean;
 }
 
 export const STAGES = ['to recorded', 'to pickup', 'to reply', 'after reply'] as const;
@@ -36,7 +38,7 @@ export type StageName = (typeof STAGES)[number];
 
 export interface OpenLoopFigures {
   steps: OpenLoopStep[];
-  /** Highest offered rate with p99 < OPEN_LOOP_P99_MS (0 when none). */
+  /** Highest offered rate with p99 < OPEN_LOOP_P99_MS (0 when none), ladder and bisection steps alike. */
   best: number;
 }
 
@@ -61,11 +63,30 @@ export async function openLoop(
   token: string,
   users: TgUser[],
   watcher: ReplyWatcher,
-  options: { rates: number[]; seconds: number; stages?: (() => Promise<StageTimes[]>) | undefined; cpu?: (() => Promise<number>) | undefined },
+  options: { rates: number[]; seconds: number; refine?: number; stages?: (() => Promise<StageTimes[]>) | undefined; cpu?: (() => Promise<number>) | undefined },
 ): Promise<OpenLoopFigures> {
   const steps: OpenLoopStep[] = [];
   await options.stages?.(); // drop what earlier benchmarks left
+  const passes = (step: OpenLoopStep) => step.p99 < OPEN_LOOP_P99_MS;
+  // The ladder, then `refine` bisections between the highest rate that passed and the lowest
+  // above it that failed: the ladder's steps are a quarter apart at the top (800, 1000, 1200),
+  // so a ratio read off the ladder alone moves by as much between neighbouring steps.
   for (const rate of options.rates) {
+    const step = await runStep(rate);
+    steps.push(step);
+    if (step.p99 > 2 * OPEN_LOOP_P99_MS) break;
+  }
+  for (let i = 0; i < (options.refine ?? 0); i++) {
+    const lo = Math.max(0, ...steps.filter(passes).map((s) => s.rate));
+    const hi = Math.min(...steps.filter((s) => !passes(s) && s.rate > lo).map((s) => s.rate));
+    const mid = Math.round((lo + hi) / 2 / 10) * 10;
+    if (!Number.isFinite(hi) || lo === 0 || mid <= lo || mid >= hi) break;
+    steps.push({ ...(await runStep(mid)), refined: true });
+  }
+  const ok = steps.filter(passes).map((s) => s.rate);
+  return { steps, best: ok.length ? Math.max(...ok) : 0 };
+
+  async function runStep(rate: number): Promise<OpenLoopStep> {
     const total = Math.round(rate * options.seconds);
     const latencies: number[] = [];
     const byUpdate = new Map<string, { t0: number; reply?: number }>();
@@ -104,9 +125,6 @@ export async function openLoop(
     const cpuAfter = await options.cpu?.();
     const stages = options.stages ? stageFigures(byUpdate, await options.stages()) : undefined;
     const cpu = cpuBefore !== undefined && cpuAfter !== undefined ? { cpuMsPerUpdate: (cpuAfter - cpuBefore) / 1000 / total } : {};
-    steps.push({ rate, sent: total, missing, p50: s.p50, p99, ...(stages ? { stages } : {}), ...cpu });
-    if (p99 > 2 * OPEN_LOOP_P99_MS) break;
+    return { rate, sent: total, missing, p50: s.p50, p99, ...(stages ? { stages } : {}), ...cpu };
   }
-  const ok = steps.filter((s) => s.p99 < OPEN_LOOP_P99_MS).map((s) => s.rate);
-  return { steps, best: ok.length ? Math.max(...ok) : 0 };
 }

@@ -34,6 +34,8 @@ export interface UpdatesOptions {
   /** Open loop: offered rates (updates/s), tried in order, and seconds per rate. */
   openLoopRates: number[];
   openLoopSeconds: number;
+  /** Bisection steps after the ladder (BENCH_OPEN_REFINE). */
+  openLoopRefine: number;
 }
 
 export interface SubjectFigures {
@@ -132,12 +134,13 @@ async function runSubject(fake: FakeTelegram, bot: { token: string }, users: TgU
   }
 }
 
-async function runOpenLoop(fake: FakeTelegram, token: string, users: TgUser[], options: Pick<UpdatesOptions, 'openLoopRates' | 'openLoopSeconds'>, bot?: BotProcess): Promise<OpenLoopFigures> {
+async function runOpenLoop(fake: FakeTelegram, token: string, users: TgUser[], options: Pick<UpdatesOptions, 'openLoopRates' | 'openLoopSeconds' | 'openLoopRefine'>, bot?: BotProcess): Promise<OpenLoopFigures> {
   const watcher = watchReplies(fake, token, ['sendMessage']);
   try {
     return await openLoop(fake, token, users, watcher, {
       rates: options.openLoopRates,
       seconds: options.openLoopSeconds,
+      refine: options.openLoopRefine,
       stages: bot?.kind === 'kabinet' ? () => bot.stages() : undefined,
       cpu: bot ? () => bot.cpu() : undefined,
     });
@@ -151,7 +154,7 @@ async function runOpenLoop(fake: FakeTelegram, token: string, users: TgUser[], o
  * logged in as in the full run, a closed-loop warm-up of /start (JIT, pools), then the open
  * loop. The same steps as the full run, without benchmarks 1, 2 and 5 around them.
  */
-export async function runOpenLoopOnly(options: Pick<UpdatesOptions, 'chats' | 'openLoopRates' | 'openLoopSeconds'>): Promise<{ bare: OpenLoopFigures; kabinet: OpenLoopFigures }> {
+export async function runOpenLoopOnly(options: Pick<UpdatesOptions, 'chats' | 'openLoopRates' | 'openLoopSeconds' | 'openLoopRefine'>): Promise<{ bare: OpenLoopFigures; kabinet: OpenLoopFigures }> {
   const fake = createFakeTelegram({ rateLimits: false, recordCalls: false });
   const apiRoot = await fake.listen();
   fake.createBot({ token: BARE_TOKEN, username: 'bench_bare_bot' });
