@@ -37,25 +37,105 @@ export function loadLocaleResources(localesDir: string, languages: string[]): Re
   return resources;
 }
 
+/** A template of the locale files' own kind: text with `{{name}}` placeholders, nothing else. */
+interface Template {
+  /** Text around the placeholders: one more than `vars`. */
+  texts: string[];
+  vars: string[];
+}
+
+const PLACEHOLDER = /\{\{\s*([A-Za-z0-9_]+)\s*\}\}/g;
+/** Options that change what i18next looks up or how: a call with any of them goes to i18next. */
+const RESERVED = new Set(['lng', 'lngs', 'fallbackLng', 'ns', 'context', 'defaultValue', 'replace', 'interpolation', 'skipInterpolation', 'returnObjects', 'returnDetails', 'joinArrays', 'postProcess', 'ordinal', 'keyPrefix', 'nest', 'keySeparator', 'nsSeparator', 'missingInterpolationHandler']);
+
 /**
- * A language's t() that remembers what a plain key (no options) translated to: the resources
- * are loaded once and never change, and menus ask for the same labels on every update
- * (i18next's lookup, ~5-7% of the bot's CPU under load). Keys with options (interpolation,
- * counts, defaults) go to i18next every time, and so do keys the resources lack (the map holds
- * at most every key of the locale files).
+ * Null for anything but plain `{{name}}` placeholders (nesting `$t(...)`, formats
+ * `{{x, number}}`, unescaped `{{- x}}`): i18next handles those.
  */
-function memoized(t: TFunction): TFunction {
+function compile(raw: string): Template | null {
+  if (raw.includes('$t(')) return null;
+  const texts: string[] = [];
+  const vars: string[] = [];
+  let last = 0;
+  for (const match of raw.matchAll(PLACEHOLDER)) {
+    texts.push(raw.slice(last, match.index));
+    vars.push(match[1]!);
+    last = match.index + match[0].length;
+  }
+  texts.push(raw.slice(last));
+  return texts.some((text) => text.includes('{{')) ? null : { texts, vars };
+}
+
+/**
+ * A language's t() that skips i18next's machinery where the answer is known to be the same
+ * (i18next's lookup and interpolation were ~5-7 % of the bot's CPU under load and ~15 % of the
+ * send worker's, which renders every notification with several interpolated keys):
+ *  - a plain key (no options) is remembered: the resources are loaded once and never change;
+ *  - a key with values for its placeholders (and a `count` that picks the plural form) is
+ *    filled in from the language's own template, compiled once.
+ * Anything else goes to i18next as before: other options, a key the language lacks (the
+ * fallback language), a count of 0 (i18next's `_zero` forms), a value missing, a template with
+ * more than placeholders, a namespaced key. The maps hold at most every key of the locale files:
+ * a key built from outside input (a forged button payload) that the resources lack is never
+ * kept. test/infra/i18n-memo.test.ts checks every key of the locale files against i18next.
+ */
+function fastT(t: TFunction, instance: I18n, language: string): TFunction {
   const plain = new Map<string, unknown>();
-  const wrapped = ((key: unknown, ...rest: unknown[]) => {
-    if (typeof key !== 'string' || rest.length > 0) return (t as unknown as (...a: unknown[]) => unknown)(key, ...rest);
-    let value = plain.get(key);
-    if (value === undefined) {
-      value = (t as unknown as (k: string) => unknown)(key);
-      // Only keys the resources have (i18next answers a missing key with the key itself): a key
-      // built from outside input (a button's payload) cannot grow this map.
-      if (value !== key) plain.set(key, value);
+  const templates = new Map<string, Template | null>();
+  const plural = new Intl.PluralRules(language);
+  const call = t as unknown as (...a: unknown[]) => unknown;
+  const templateOf = (key: string): Template | null | undefined => {
+    let template = templates.get(key);
+    if (template === undefined) {
+      const raw: unknown = instance.getResource(language, 'translation', key);
+      if (typeof raw !== 'string') return undefined;
+      template = compile(raw);
+      templates.set(key, template);
     }
-    return value;
+    return template;
+  };
+  const fill = (key: string, options: Record<string, unknown>): string | undefined => {
+    if (key.includes(':')) return undefined;
+    let template: Template | null | undefined;
+    if (Object.hasOwn(options, 'count')) {
+      const count = options.count;
+      if (typeof count !== 'number' || !Number.isFinite(count) || count === 0) return undefined;
+      // i18next's order within one language: the plural form, then the key itself.
+      template = templateOf(`${key}_${plural.select(count)}`) ?? templateOf(key);
+    } else {
+      template = templateOf(key);
+    }
+    if (!template) return undefined;
+    for (const name of Object.keys(options)) {
+      if (RESERVED.has(name) || (name !== 'count' && !template.vars.includes(name))) return undefined;
+    }
+    let out = template.texts[0]!;
+    for (let i = 0; i < template.vars.length; i++) {
+      const name = template.vars[i]!;
+      if (!Object.hasOwn(options, name)) return undefined;
+      const value = options[name];
+      if (value === undefined) return undefined;
+      out += (value === null ? '' : String(value)) + template.texts[i + 1]!;
+    }
+    return out;
+  };
+  const wrapped = ((key: unknown, ...rest: unknown[]) => {
+    if (typeof key !== 'string') return call(key, ...rest);
+    if (rest.length === 0) {
+      let value = plain.get(key);
+      if (value === undefined) {
+        value = call(key);
+        // Only keys the resources have (i18next answers a missing key with the key itself).
+        if (value !== key) plain.set(key, value);
+      }
+      return value;
+    }
+    const options = rest[0];
+    if (rest.length === 1 && options !== null && typeof options === 'object' && Object.getPrototypeOf(options) === Object.prototype) {
+      const filled = fill(key, options as Record<string, unknown>);
+      if (filled !== undefined) return filled;
+    }
+    return call(key, ...rest);
   }) as unknown as TFunction;
   return Object.assign(wrapped, t);
 }
@@ -70,7 +150,7 @@ export async function createTranslator(settings: I18nSettings): Promise<Translat
     returnNull: false,
     initAsync: false,
   });
-  const fixed = new Map(settings.languages.map((l) => [l, memoized(instance.getFixedT(l))] as const));
+  const fixed = new Map(settings.languages.map((l) => [l, fastT(instance.getFixedT(l), instance, l)] as const));
   const resolveLanguage = (code: string | null | undefined): string => {
     const short = code?.toLowerCase().split(/[-_]/)[0];
     return short && fixed.has(short) ? short : settings.defaultLanguage;
