@@ -7,7 +7,7 @@
  */
 import { loyaltyCb, ordersCb } from '../bot/keyboards/index.js';
 import type { OutboundCall } from '../channels/outbound.js';
-import type { PrismaClient } from '../generated/prisma/client.js';
+import { Prisma, type PrismaClient } from '../generated/prisma/client.js';
 import type { Translator } from '../infra/i18n.js';
 import { escapeHtml, formatLongDate, formatMoney } from '../lib/format.js';
 import type { NotificationKind } from './producer.js';
@@ -30,6 +30,11 @@ export interface RenderInput {
   /** The customer's language, else the messenger's; null falls back to DEFAULT_LANGUAGE. */
   language: string | null;
   customerId: string | null;
+  /**
+   * For an order status: the event as the caller already read it (STATUS_EVENT_SQL; null when
+   * it is gone). Left out, the renderer reads it.
+   */
+  statusEvent?: StatusEventRow | null;
 }
 
 export interface RendererDeps {
@@ -41,9 +46,12 @@ export interface RendererDeps {
 
 export type NotificationRenderer = (input: RenderInput) => Promise<OutboundCall | null>;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** A UUID's text (case-insensitive), for JavaScript and for PostgreSQL's `~*` alike. */
+export const UUID_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
+const UUID = new RegExp(UUID_PATTERN, 'i');
 
-interface StatusEventRow {
+/** A status event with what its card shows of the order (the columns of STATUS_EVENT_SQL). */
+export interface StatusEventRow {
   status: string;
   carrier: string | null;
   trackingNumber: string | null;
@@ -61,39 +69,23 @@ interface StatusEventRow {
 }
 
 /**
- * The status event with what its card shows of the order, in one statement (Prisma's nested
- * select took three round trips: the event, the order, its items). Null when the id is not an
- * id or the event is gone.
+ * The status event and its order's card in one statement (Prisma's nested select took three
+ * round trips: the event, the order, its items); a WHERE on `e` follows. The send worker puts
+ * it into its own load of the notification (one statement for both).
  */
-async function readStatusEvent(prisma: PrismaClient, id: unknown) {
+export const STATUS_EVENT_SQL = Prisma.sql`
+  SELECT e.status::text AS status, e.carrier, e."trackingNumber", e."trackingUrl", e.location, e.note,
+         o.id::text AS "orderId", o.number, o.total::text AS total, o.currency,
+         o.carrier AS "orderCarrier", o."trackingNumber" AS "orderTrackingNumber", o."trackingUrl" AS "orderTrackingUrl",
+         (SELECT COALESCE(SUM(quantity), 0) FROM order_items WHERE "orderId" = o.id)::int AS "itemCount"
+  FROM order_status_events e
+  JOIN orders o ON o.id = e."orderId"`;
+
+/** Null when the id is not an id or the event is gone. */
+async function readStatusEvent(prisma: PrismaClient, id: unknown): Promise<StatusEventRow | null> {
   if (typeof id !== 'string' || !UUID.test(id)) return null;
-  const [row] = await prisma.$queryRaw<StatusEventRow[]>`
-    SELECT e.status::text AS status, e.carrier, e."trackingNumber", e."trackingUrl", e.location, e.note,
-           o.id::text AS "orderId", o.number, o.total::text AS total, o.currency,
-           o.carrier AS "orderCarrier", o."trackingNumber" AS "orderTrackingNumber", o."trackingUrl" AS "orderTrackingUrl",
-           (SELECT COALESCE(SUM(quantity), 0) FROM order_items WHERE "orderId" = o.id)::int AS "itemCount"
-    FROM order_status_events e
-    JOIN orders o ON o.id = e."orderId"
-    WHERE e.id = ${id}::uuid`;
-  if (!row) return null;
-  return {
-    status: row.status,
-    carrier: row.carrier,
-    trackingNumber: row.trackingNumber,
-    trackingUrl: row.trackingUrl,
-    location: row.location,
-    note: row.note,
-    order: {
-      id: row.orderId,
-      number: row.number,
-      total: Number(row.total),
-      currency: row.currency,
-      carrier: row.orderCarrier,
-      trackingNumber: row.orderTrackingNumber,
-      trackingUrl: row.orderTrackingUrl,
-      itemCount: row.itemCount,
-    },
-  };
+  const [row] = await prisma.$queryRaw<StatusEventRow[]>`${STATUS_EVENT_SQL} WHERE e.id = ${id}::uuid`;
+  return row ?? null;
 }
 
 /** Returns null when what the message is about no longer exists (nothing to send). */
@@ -116,18 +108,17 @@ export function createNotificationRenderer(deps: RendererDeps): NotificationRend
 
     switch (input.kind as NotificationKind) {
       case 'order-status': {
-        const event = await readStatusEvent(deps.prisma, p.statusEventId);
+        const event = input.statusEvent !== undefined ? input.statusEvent : await readStatusEvent(deps.prisma, p.statusEventId);
         if (!event) return null;
-        const order = event.order;
-        const carrier = event.carrier ?? order.carrier;
-        const trackingNumber = event.trackingNumber ?? order.trackingNumber;
-        const trackingUrl = event.trackingUrl ?? order.trackingUrl;
+        const carrier = event.carrier ?? event.orderCarrier;
+        const trackingNumber = event.trackingNumber ?? event.orderTrackingNumber;
+        const trackingUrl = event.trackingUrl ?? event.orderTrackingUrl;
         const lines = [
-          `<b>${escapeHtml(t('notifications.order.title', { number: order.number }))}</b>`,
+          `<b>${escapeHtml(t('notifications.order.title', { number: event.number }))}</b>`,
           escapeHtml(t(`notifications.order.status.${event.status}`)),
           '',
-          escapeHtml(t('notifications.order.items', { count: order.itemCount })),
-          escapeHtml(t('notifications.order.total', { total: formatMoney(order.total, order.currency, lang) })),
+          escapeHtml(t('notifications.order.items', { count: event.itemCount })),
+          escapeHtml(t('notifications.order.total', { total: formatMoney(Number(event.total), event.currency, lang) })),
         ];
         if (carrier) lines.push(escapeHtml(t('notifications.order.carrier', { carrier })));
         if (trackingNumber) {
@@ -136,7 +127,7 @@ export function createNotificationRenderer(deps: RendererDeps): NotificationRend
         }
         if (event.location) lines.push(escapeHtml(t('notifications.order.location', { location: event.location })));
         if (event.note) lines.push(escapeHtml(t('notifications.order.note', { note: event.note })));
-        const keyboard: Array<Array<Record<string, string>>> = [[{ text: t('notifications.order.button.open'), callback_data: NOTIFICATION_CALLBACKS.openOrder(order.id) }]];
+        const keyboard: Array<Array<Record<string, string>>> = [[{ text: t('notifications.order.button.open'), callback_data: NOTIFICATION_CALLBACKS.openOrder(event.orderId) }]];
         if (isWebUrl(trackingUrl)) keyboard.push([{ text: t('notifications.order.button.track'), url: trackingUrl }]);
         return message(lines.join('\n'), keyboard);
       }

@@ -37,7 +37,7 @@ import { unavailableDependency } from '../infra/dependency-errors.js';
 import type { Logger } from '../infra/logger.js';
 import type { QueueFactory } from '../infra/queues.js';
 import { PREFERENCE_BY_KIND, type NotificationKind } from './producer.js';
-import type { NotificationRenderer } from './render.js';
+import { STATUS_EVENT_SQL, UUID_PATTERN, type NotificationRenderer, type StatusEventRow } from './render.js';
 import { NOTIFICATION_JOB, SEND_QUEUE, type SendJobData } from './send-queue.js';
 
 export interface SendWorkerDeps {
@@ -96,6 +96,8 @@ interface LoadedRow {
   notifyOrderUpdates: boolean | null;
   notifyStockAlerts: boolean | null;
   notifyLoyalty: boolean | null;
+  /** An order status's event and card (null when it is gone or the id is not one). */
+  statusEvent: StatusEventRow | null;
 }
 
 /** A reserved chat slot this close is due (timers and clocks between workers are not exact). */
@@ -124,11 +126,15 @@ export function createSendProcessor(deps: Omit<SendWorkerDeps, 'senders' | 'rate
   return async function process(job: Job<SendJobData>, token?: string): Promise<SendOutcome> {
     if (job.name !== NOTIFICATION_JOB) throw new UnrecoverableError(`unknown job ${job.name}`);
     const id = job.data.notificationId;
-    // Only what the send needs, in one statement (Prisma's nested select took three).
+    // Only what the send needs, in one statement (Prisma's nested select took three), with an
+    // order status's event and order card (the renderer's own read, one round trip less).
     const [row] = await prisma.$queryRaw<LoadedRow[]>`
       SELECT n.status::text AS status, n."sendingAt", n.kind, n.payload, n."customerId", n."identityId",
              i."blockedAt", i."chatId", i."customerId" AS "identityCustomerId", i."languageCode",
-             c.language, c."notifyOrderUpdates", c."notifyStockAlerts", c."notifyLoyalty"
+             c.language, c."notifyOrderUpdates", c."notifyStockAlerts", c."notifyLoyalty",
+             (SELECT row_to_json(ev) FROM (${STATUS_EVENT_SQL}
+                WHERE n.kind = 'order-status'
+                  AND e.id = CASE WHEN n.payload->>'statusEventId' ~* ${UUID_PATTERN} THEN (n.payload->>'statusEventId')::uuid END) ev) AS "statusEvent"
       FROM notifications n
       JOIN channel_identities i ON i.id = n."identityId"
       LEFT JOIN customers c ON c.id = n."customerId"
@@ -160,7 +166,7 @@ export function createSendProcessor(deps: Omit<SendWorkerDeps, 'senders' | 'rate
         await settle(id, { status: 'skipped', error: 'preference off or identity unlinked' });
         return 'skipped';
       }
-      call = await deps.render({ kind: n.kind, payload: n.payload, chatId: n.identity.chatId, language: n.customer?.language ?? n.identity.languageCode, customerId: n.customerId });
+      call = await deps.render({ kind: n.kind, payload: n.payload, chatId: n.identity.chatId, language: n.customer?.language ?? n.identity.languageCode, customerId: n.customerId, ...(n.kind === 'order-status' ? { statusEvent: row.statusEvent } : {}) });
       if (!call) {
         await settle(id, { status: 'skipped', error: 'subject no longer exists' });
         return 'nothing_to_send';

@@ -1,7 +1,8 @@
 /**
  * The send worker's edges: a notification that fails before it is claimed (its render
  * throws) is failed after its attempts instead of being re-queued forever, and a 429 for
- * one Telegram chat holds that chat only, not the whole queue.
+ * one Telegram chat holds that chat only, not the whole queue; an order status whose event is
+ * gone, or whose payload names no event, is skipped (the worker reads the event with the row).
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Worker } from 'bullmq';
@@ -9,6 +10,7 @@ import { createChatPacer } from '../../src/channels/chat-pacing.js';
 import type { OutboundSender, Platform } from '../../src/channels/outbound.js';
 import { createTelegramSender } from '../../src/channels/telegram-sender.js';
 import { createFakeTelegram, type FakeTelegram } from '../../src/fakes/telegram/index.js';
+import type { Prisma } from '../../src/generated/prisma/client.js';
 import { notifyCustomer, type PendingNotification } from '../../src/notifications/producer.js';
 import { createNotificationRenderer, type NotificationRenderer } from '../../src/notifications/render.js';
 import { createNotificationDispatcher } from '../../src/notifications/send-queue.js';
@@ -193,5 +195,27 @@ describe('the chat pacer', () => {
     expect(await pacer.noteRateLimited('a')).toBe(false);
     expect(await pacer.noteRateLimited('b')).toBe(false);
     expect(await pacer.noteRateLimited('c')).toBe(true);
+  });
+});
+
+describe('an order status notification whose event cannot be read', () => {
+  it('is skipped, nothing sent, when the event is gone or the payload\'s id is not one', async () => {
+    const who = await customerInTelegram(ctx.prisma, fake, TOKEN);
+    const [shipped] = await orderShipped(who.customer.id);
+    const { payload } = await ctx.prisma.notification.findUniqueOrThrow({ where: { id: shipped!.id } });
+    await ctx.prisma.orderStatusEvent.delete({ where: { id: (payload as { statusEventId: string }).statusEventId } });
+    const forged = await ctx.prisma.$transaction(async (tx) => [
+      ...(await notifyCustomer(tx, { customerId: who.customer.id, kind: 'order-status', cause: 'forged-1', payload: { statusEventId: "1'; DROP TABLE orders; --" } })),
+      ...(await notifyCustomer(tx, { customerId: who.customer.id, kind: 'order-status', cause: 'forged-2', payload: { statusEventId: 42 } })),
+      ...(await notifyCustomer(tx, { customerId: who.customer.id, kind: 'order-status', cause: 'forged-3', payload: ['not', 'an', 'object'] as unknown as Prisma.InputJsonObject })),
+    ]);
+    const all = [shipped!, ...forged];
+    await dispatcher.dispatch(all);
+    await vi.waitFor(async () => {
+      const rows = await ctx.prisma.notification.findMany({ where: { id: { in: all.map((n) => n.id) } } });
+      expect(rows.map((r) => [r.status, r.error])).toEqual(all.map(() => ['skipped', 'subject no longer exists']));
+    }, { timeout: 10_000, interval: 50 });
+    expect(sentTo(fake, TOKEN, who.user.id)).toHaveLength(0);
+    expect(await ctx.prisma.order.count()).toBeGreaterThan(0);
   });
 });
