@@ -63,7 +63,7 @@ function printOpenLoop(openLoop: { bare: OpenLoopFigures; kabinet: OpenLoopFigur
   }
   console.log(table(rowsOpen));
   const { bare: ob, kabinet: ok } = openLoop;
-  console.log(`Highest offered rate with p99 < ${OPEN_LOOP_P99_MS} ms: bare grammY ${ob.best}/s, Kabinet ${ok.best}/s (${ratio(ok.best, ob.best)} of the bare bot). /start to ${sizes.chats} chats round robin, ${sizes.openLoopSeconds} s per rate, rates tried in order until p99 passes ${2 * OPEN_LOOP_P99_MS} ms, then ${sizes.openLoopRefine} bisection steps between the highest rate that passed and the next that failed (BENCH_OPEN_REFINE); update queued at the fake → reply at the fake.\n`);
+  console.log(`Highest offered rate with p99 < ${OPEN_LOOP_P99_MS} ms: bare grammY ${ob.best}/s, Kabinet ${ok.best}/s (${ratio(ok.best, ob.best)} of the bare bot). /start to ${sizes.chats} chats round robin, ${sizes.openLoopSeconds} s per rate, rates tried in order until two in a row have p99 over ${2 * OPEN_LOOP_P99_MS} ms, then ${sizes.openLoopRefine} bisection steps between the highest rate that passed and the next that failed (BENCH_OPEN_REFINE); update queued at the fake → reply at the fake.\n`);
   const staged = openLoop.kabinet.steps.filter((s) => s.stages);
   if (staged.length) {
     const rows: string[][] = [['Kabinet, where the time went', ...STAGES.flatMap((name) => [`${name} p50`, 'p99'])]];

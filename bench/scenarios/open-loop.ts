@@ -71,10 +71,14 @@ export async function openLoop(
   // The ladder, then `refine` bisections between the highest rate that passed and the lowest
   // above it that failed: the ladder's steps are a quarter apart at the top (800, 1000, 1200),
   // so a ratio read off the ladder alone moves by as much between neighbouring steps.
+  // Past twice the goal higher rates only get worse, but one step can be spoiled by a single
+  // stall (one reply at 200 ms among 400 at 5 ms): the ladder stops after two such steps in a row.
+  let overTwice = 0;
   for (const rate of options.rates) {
     const step = await runStep(rate);
     steps.push(step);
-    if (step.p99 > 2 * OPEN_LOOP_P99_MS) break;
+    overTwice = step.p99 > 2 * OPEN_LOOP_P99_MS ? overTwice + 1 : 0;
+    if (overTwice === 2) break;
   }
   for (let i = 0; i < (options.refine ?? 0); i++) {
     const lo = Math.max(0, ...steps.filter(passes).map((s) => s.rate));
