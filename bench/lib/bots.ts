@@ -115,8 +115,14 @@ export interface BotProcess {
 /** Starts bot-process.ts (bare grammY or Kabinet's web role) in a child process. */
 export function startBotProcess(kind: 'bare' | 'kabinet' | 'web', token: string, apiRoot: string, extraEnv: Record<string, string> = {}): Promise<BotProcess> {
   const child = fork(new URL('./bot-process.ts', import.meta.url).pathname, [kind, token, apiRoot, JSON.stringify(extraEnv)], {
-    // BENCH_CPU_PROF=<dir> writes a .cpuprofile per bot process (open in Chrome DevTools).
-    execArgv: ['--import', 'tsx', ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])],
+    // BENCH_CPU_PROF=<dir> writes a .cpuprofile per bot process (open in Chrome DevTools);
+    // BENCH_BOT_NODE_FLAGS adds V8/Node flags to every bot process (e.g. --trace-gc).
+    execArgv: [
+      '--import',
+      'tsx',
+      ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
+      ...(process.env.BENCH_BOT_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean),
+    ],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const once = <T>(type: string) => nextMessage<T>(child, type, `${kind} bot process`);
