@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { createTranslator } from '../../src/infra/i18n.js';
+import { createTranslator, type Translator } from '../../src/infra/i18n.js';
 
 function locales(): string {
   const dir = mkdtempSync(join(tmpdir(), 'kabinet-i18n-'));
@@ -20,6 +20,18 @@ function locales(): string {
     writeFileSync(join(dir, lang, 'menu.json'), JSON.stringify(menu));
   }
   return dir;
+}
+
+/** Records every key that reaches i18next's own t() from here on; `original` asks it directly. */
+function askedOfI18next(tr: Translator): { asked: string[]; original: (...a: unknown[]) => unknown } {
+  const instance = tr.instance as unknown as { t: (...a: unknown[]) => unknown };
+  const original = instance.t.bind(instance);
+  const asked: string[] = [];
+  instance.t = (...a: unknown[]) => {
+    asked.push(String(a[0]));
+    return original(...a);
+  };
+  return { asked, original };
 }
 
 describe('translator', () => {
@@ -41,13 +53,7 @@ describe('translator', () => {
     expect(en('menu.nope')).toBe('menu.nope');
     // Remembered: a known plain key reaches i18next once; a missing key (one made from outside
     // input, a forged button payload) every time, so such keys cannot grow the memory.
-    const instance = tr.instance as unknown as { t: (...a: unknown[]) => unknown };
-    const original = instance.t.bind(instance);
-    const asked: string[] = [];
-    instance.t = (...a: unknown[]) => {
-      asked.push(String(a[0]));
-      return original(...a);
-    };
+    const { asked } = askedOfI18next(tr);
     const de = tr.t('ru');
     de('menu.greeting');
     de('menu.greeting');
@@ -105,13 +111,7 @@ describe('translator: values filled in without i18next', () => {
 
   it('asks i18next nothing for a known key with plain values or a plural count, and everything else still', async () => {
     const tr = await createTranslator({ localesDir: locales(), languages: ['ru', 'en'], defaultLanguage: 'ru' });
-    const instance = tr.instance as unknown as { t: (...a: unknown[]) => unknown };
-    const original = instance.t.bind(instance);
-    const asked: string[] = [];
-    instance.t = (...a: unknown[]) => {
-      asked.push(String(a[0]));
-      return original(...a);
-    };
+    const { asked, original } = askedOfI18next(tr);
     const ru = tr.t('ru');
     expect(ru('menu.hello', { name: 'Анна' })).toBe('Привет, Анна');
     expect(ru('menu.items', { count: 21 })).toBe('21 товар');
