@@ -80,6 +80,12 @@ function compile(raw: string): Template | null {
  * kept. test/infra/i18n-memo.test.ts checks every key of the locale files against i18next.
  */
 function fastT(t: TFunction, instance: I18n, language: string): TFunction {
+  // The templates are filled as i18next fills them under this module's own settings (values not
+  // escaped, `{{ }}` delimiters, no default variables, no post-processors): with any other, every
+  // call with options goes to i18next.
+  const o = instance.options;
+  const interpolation = o.interpolation ?? {};
+  const fills = interpolation.escapeValue === false && !interpolation.defaultVariables && (interpolation.prefix ?? '{{') === '{{' && (interpolation.suffix ?? '}}') === '}}' && !interpolation.alwaysFormat && !o.postProcess;
   const plain = new Map<string, unknown>();
   const templates = new Map<string, Template | null>();
   const plural = new Intl.PluralRules(language);
@@ -131,7 +137,7 @@ function fastT(t: TFunction, instance: I18n, language: string): TFunction {
       return value;
     }
     const options = rest[0];
-    if (rest.length === 1 && options !== null && typeof options === 'object' && Object.getPrototypeOf(options) === Object.prototype) {
+    if (fills && rest.length === 1 && options !== null && typeof options === 'object' && Object.getPrototypeOf(options) === Object.prototype) {
       const filled = fill(key, options as Record<string, unknown>);
       if (filled !== undefined) return filled;
     }
