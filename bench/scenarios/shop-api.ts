@@ -21,7 +21,6 @@
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import http from 'node:http';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Queue } from 'bullmq';
@@ -30,6 +29,7 @@ import pg from 'pg';
 import { createFakeTelegram } from '../../src/fakes/telegram/index.js';
 import { signRequest } from '../../src/lib/signature.js';
 import { QueueName } from '../../src/queues/names.js';
+import { keepAliveClient, type Answer } from '../lib/http-client.js';
 import { databaseUrl, freePort, phaseEnv, REDIS_URL, SHOP_SECRET } from '../lib/setup.js';
 import { ms, rate, ratio, summarize, table, type Summary } from '../lib/stats.js';
 
@@ -153,33 +153,12 @@ function cpuMs(pid: number | undefined): number {
 
 // ───── HTTP client ─────
 
-interface Answer {
-  status: number;
-  body: string;
-}
-
 /** Signed POSTs over keep-alive connections (node:http: cheaper per request than fetch). */
 function shopClient(origin: string, sockets: number) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: sockets });
+  const client = keepAliveClient(origin, sockets);
   return {
-    post(path: string, payload: unknown): Promise<Answer> {
-      const body = JSON.stringify(payload);
-      return new Promise((resolve, reject) => {
-        const req = http.request(`${origin}${path}`, {
-          method: 'POST',
-          agent,
-          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'kabinet-signature': signRequest(SHOP_SECRET, { method: 'POST', path, body }) },
-        }, (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-          res.on('error', reject);
-        });
-        req.on('error', reject);
-        req.end(body);
-      });
-    },
-    close: () => agent.destroy(),
+    post: (path: string, payload: unknown): Promise<Answer> => client.post(path, payload, (body) => ({ 'kabinet-signature': signRequest(SHOP_SECRET, { method: 'POST', path, body }) })),
+    close: client.close,
   };
 }
 
