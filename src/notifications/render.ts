@@ -10,6 +10,7 @@ import type { OutboundCall } from '../channels/outbound.js';
 import { Prisma, type PrismaClient } from '../generated/prisma/client.js';
 import type { Translator } from '../infra/i18n.js';
 import { escapeHtml, formatLongDate, formatMoney } from '../lib/format.js';
+import { isUuid } from '../lib/uuid.js';
 import type { NotificationKind } from './producer.js';
 
 /**
@@ -46,10 +47,6 @@ export interface RendererDeps {
 
 export type NotificationRenderer = (input: RenderInput) => Promise<OutboundCall | null>;
 
-/** A UUID's text (case-insensitive), for JavaScript and for PostgreSQL's `~*` alike. */
-export const UUID_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
-const UUID = new RegExp(UUID_PATTERN, 'i');
-
 /** A status event with what its card shows of the order (the columns of STATUS_EVENT_SQL). */
 export interface StatusEventRow {
   status: string;
@@ -83,7 +80,7 @@ export const STATUS_EVENT_SQL = Prisma.sql`
 
 /** Null when the id is not an id or the event is gone. */
 async function readStatusEvent(prisma: PrismaClient, id: unknown): Promise<StatusEventRow | null> {
-  if (typeof id !== 'string' || !UUID.test(id)) return null;
+  if (typeof id !== 'string' || !isUuid(id)) return null;
   const [row] = await prisma.$queryRaw<StatusEventRow[]>`${STATUS_EVENT_SQL} WHERE e.id = ${id}::uuid`;
   return row ?? null;
 }

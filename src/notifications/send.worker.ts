@@ -37,7 +37,8 @@ import { unavailableDependency } from '../infra/dependency-errors.js';
 import type { Logger } from '../infra/logger.js';
 import type { QueueFactory } from '../infra/queues.js';
 import { PREFERENCE_BY_KIND, type NotificationKind } from './producer.js';
-import { STATUS_EVENT_SQL, UUID_PATTERN, type NotificationRenderer, type StatusEventRow } from './render.js';
+import { UUID_PATTERN } from '../lib/uuid.js';
+import { STATUS_EVENT_SQL, type NotificationRenderer, type StatusEventRow } from './render.js';
 import { NOTIFICATION_JOB, SEND_QUEUE, type SendJobData } from './send-queue.js';
 
 export interface SendWorkerDeps {

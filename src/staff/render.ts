@@ -6,10 +6,10 @@ import type { TFunction } from '../infra/i18n.js';
 import type { CustomerCard } from '../domain/support/card.js';
 import { clip } from '../lib/clip.js';
 import { escapeHtml, formatDate, formatMoney } from '../lib/format.js';
+import { UUID_SOURCE } from '../lib/uuid.js';
 
 export type InlineKeyboard = { inline_keyboard: Array<Array<{ text: string; callback_data: string }>> };
 
-const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 
 export type StaffAction =
   | { action: 'take' | 'release' | 'close' | 'orders' | 'assign'; conversationId: string }
@@ -23,9 +23,9 @@ export const staffCb = {
   },
   decode(data: string | undefined): StaffAction | null {
     if (!data || data.length > 64) return null;
-    const simple = new RegExp(`^st:(take|release|close|orders|assign):(${UUID})$`).exec(data);
+    const simple = new RegExp(`^st:(take|release|close|orders|assign):(${UUID_SOURCE})$`).exec(data);
     if (simple) return { action: simple[1] as 'take', conversationId: simple[2]! };
-    const to = new RegExp(`^st:to:(${UUID}):(\\d{1,20})$`).exec(data);
+    const to = new RegExp(`^st:to:(${UUID_SOURCE}):(\\d{1,20})$`).exec(data);
     if (to) return { action: 'to', conversationId: to[1]!, telegramUserId: to[2]! };
     return null;
   },

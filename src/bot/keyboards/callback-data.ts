@@ -5,6 +5,8 @@
  *
  * Format: "<prefix>:<action>[:field...]", kept under the channel's 64-byte limit.
  */
+import { LOWER_UUID } from '../../lib/uuid.js';
+
 type FieldKind = 'int' | 'uuid' | 'bool' | 'word';
 type FieldType<K extends FieldKind> = K extends 'int' ? number : K extends 'bool' ? boolean : string;
 type FieldSpec = readonly (readonly [string, FieldKind])[];
@@ -13,7 +15,6 @@ type Spec = Record<string, FieldSpec>;
 
 export type CallbackAction<S extends Spec> = { [K in keyof S & string]: { action: K } & Fields<S[K]> }[keyof S & string];
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const WORD = /^[a-z0-9_]{1,20}$/;
 const MAX_BYTES = 64;
 
@@ -63,7 +64,7 @@ export function defineCallbacks<const S extends Spec>(prefix: string, spec: S): 
             out[name] = v === '1';
             break;
           case 'uuid':
-            if (!UUID.test(v)) return null;
+            if (!LOWER_UUID.test(v)) return null;
             out[name] = v;
             break;
           case 'word':

@@ -8,6 +8,7 @@
 import { DomainError } from '../../errors.js';
 import type { Platform } from '../../generated/prisma/enums.js';
 import { Prisma, type PrismaClient } from '../../infra/prisma.js';
+import { isUuid } from '../../lib/uuid.js';
 
 export interface Segment {
   platforms?: Platform[];
@@ -24,7 +25,6 @@ export interface Segment {
 
 export const SEGMENT_KEYS = ['platforms', 'languages', 'tiers', 'orderedWithinDays', 'noOrdersWithinDays', 'wishlistSkus', 'customerIds'] as const;
 const PLATFORMS: readonly Platform[] = ['telegram', 'vk'];
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_LIST = 10_000;
 
 function fail(field: string, message: string): never {
@@ -59,7 +59,7 @@ export function parseSegment(input: unknown, languages: readonly string[]): Segm
   if (raw.orderedWithinDays !== undefined) segment.orderedWithinDays = days(raw.orderedWithinDays, 'orderedWithinDays');
   if (raw.noOrdersWithinDays !== undefined) segment.noOrdersWithinDays = days(raw.noOrdersWithinDays, 'noOrdersWithinDays');
   if (raw.wishlistSkus !== undefined) segment.wishlistSkus = nonEmpty(stringList(raw.wishlistSkus, 'wishlistSkus', (s) => s.length >= 1 && s.length <= 128, 'a SKU'), 'wishlistSkus');
-  if (raw.customerIds !== undefined) segment.customerIds = nonEmpty(stringList(raw.customerIds, 'customerIds', (s) => UUID.test(s), 'a customer id (uuid)'), 'customerIds');
+  if (raw.customerIds !== undefined) segment.customerIds = nonEmpty(stringList(raw.customerIds, 'customerIds', isUuid, 'a customer id (uuid)'), 'customerIds');
   return segment;
 }
 
