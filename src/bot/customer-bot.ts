@@ -222,7 +222,7 @@ export function createCustomerBot(deps: CustomerBotDeps): CustomerBot {
     const result = await chatLock.runUpdate(chat, { doneKey: updPrefix + ctx.update.update_id, doneTtlSeconds: UPDATE_MARK_TTL_SECONDS, readKeys }, (values) => run(values));
     if (result.duplicate) onDuplicate(ctx.update.update_id);
   });
-  bot.use(session<SessionData, BotContext>({ initial: () => ({}), storage: createRedisStorage<SessionData>({ redis, prefix: sessionPrefix, ttlSeconds: SESSION_TTL_SECONDS, prefetched, writer: chatLock.write }) }));
+  bot.use(session<SessionData, BotContext>({ initial: () => ({}), storage: createRedisStorage<SessionData>({ redis, prefix: sessionPrefix, ttlSeconds: SESSION_TTL_SECONDS, prefetched, writer: chatLock.write, reader: chatLock.read }) }));
   bot.use(cleanUpdateText);
   bot.use(
     identify(deps, services, {
@@ -272,6 +272,7 @@ export function createCustomerBot(deps: CustomerBotDeps): CustomerBot {
     prefix: flowPrefix,
     ttlSeconds: FLOW_TTL_SECONDS,
     prefetched,
+    reader: chatLock.read,
     writer: async (key, value, ttl) => {
       await chatLock.write(key, value, ttl);
       await forgetIdentity(key.slice(flowPrefix.length));

@@ -138,6 +138,11 @@ export interface ExternalHold {
   readonly signal: AbortSignal;
   /** The fenced write of the holder: false when refused (the hold was lost). */
   write(key: string, value: string | null, ttlSeconds: number): Promise<boolean>;
+  /**
+   * A write of the holder's that has not reached Redis yet (the inbound queue lands them with
+   * its acknowledgement): its value (null: deleted), undefined when none.
+   */
+  pending?(key: string): string | null | undefined;
 }
 
 export interface ChatLock {
@@ -156,6 +161,11 @@ export interface ChatLock {
    * Outside a locked handler it is a plain write.
    */
   write(key: string, value: string | null, ttlSeconds: number): Promise<void>;
+  /**
+   * Reads a state key as this handler sees it: its own write not landed yet (an adopted hold
+   * lands its writes later), else Redis.
+   */
+  read(key: string): Promise<string | null>;
   /**
    * Runs fn under a hold on the chat that the caller already has (the inbound queue's claim)
    * instead of taking this lock: `write` then goes through the hold's fenced write. No Redis
@@ -300,6 +310,11 @@ export function createChatLock(options: ChatLockOptions): ChatLock {
       return leases.run(lease, () => fn(lease));
     },
     currentLease: () => leases.getStore(),
+    async read(key) {
+      const lease = leases.getStore();
+      const pending = lease && 'hold' in lease ? lease.hold.pending?.(key) : undefined;
+      return pending !== undefined ? pending : redis.get(key);
+    },
     async write(key, value, ttlSeconds) {
       const lease = leases.getStore();
       if (!lease) {

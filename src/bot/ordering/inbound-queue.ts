@@ -26,6 +26,9 @@
  *   the chat lock's);
  * - the next update of a chat is taken in the same round trip that acknowledges the previous
  *   one: the hand-over costs one Redis call;
+ * - the handler's state writes (`claim.write`: session, flow, identity kept) land in that same
+ *   script, fenced, atomically with the acknowledgement: an update re-run after its process died
+ *   meets the state it met the first time (not a flow already moved on by the half-run);
  * - a failing item is retried with backoff (the chat waits, others go on); after `maxAttempts`
  *   (counted in Redis, so a handler that crashes its process counts too) it moves to `dead` with
  *   its error, logged, and the chat goes on.
@@ -66,8 +69,16 @@ export interface InboundClaim {
   readonly lost: boolean;
   /** Aborted when the claim is known to be lost. */
   readonly signal: AbortSignal;
-  /** SET key value EX ttl (null: DEL) only while this claim still owns the chat; false when refused. */
+  /**
+   * SET key value EX ttl (null: DEL), only while this claim still owns the chat. The write is
+   * kept in memory and lands with the item's acknowledgement (or its retry), in the same script,
+   * atomically with it and fenced by the same token: state and "done" change together, so an
+   * update re-run after a crash meets the state it met the first time, and an update costs no
+   * round trip per write. False when the claim is already known to be lost (then nothing lands).
+   */
   write(key: string, value: string | null, ttlSeconds: number): Promise<boolean>;
+  /** A value this claim wrote and has not landed yet (null: deleted); undefined when none. */
+  pending(key: string): string | null | undefined;
 }
 
 const handling = new AsyncLocalStorage<InboundItem>();
@@ -136,6 +147,20 @@ local function begin_head(prefix, chat, from)
   local out = {id, v[1] or '', a, v[2] or ''}
   for i = from, #ARGV do out[#out + 1] = redis.call('GET', ARGV[i] .. chat) end
   return out
+end
+`;
+
+// The claim's buffered writes (InboundClaim.write), applied by ACK and RETRY_LATER after the
+// owner check: ARGV[from] = how many, then key, value, ttl seconds for each (ttl '0': DEL).
+// Returns the index of the first argument after them.
+const APPLY_WRITES = `
+local function apply_writes(from)
+  local n = tonumber(ARGV[from])
+  for i = 0, n - 1 do
+    local key, value, ttl = ARGV[from + 1 + 3 * i], ARGV[from + 2 + 3 * i], ARGV[from + 3 + 3 * i]
+    if ttl == '0' then redis.call('DEL', key) else redis.call('SET', key, value, 'EX', ttl) end
+  end
+  return from + 1 + 3 * n
 end
 `;
 
@@ -210,16 +235,18 @@ end
 return out
 `;
 
-// Acknowledges the head (handled, or given up: ARGV[5] = error) and begins the next one.
-// KEYS: q, claims, owners, sched, item, dead, ready; ARGV: prefix, chat, token, id, dead error
-// or '', lease, '1' to release the chat instead of taking its next item, dead item ttl seconds,
-// key prefixes to read...
-// Returns {-1} fenced out, {0} chat released, {1, id, payload, attempts, recorded at, values...}
-// next item.
+// Applies the claim's writes, acknowledges the head (handled, or given up: ARGV[5] = error)
+// and begins the next one. KEYS: q, claims, owners, sched, item, dead, ready; ARGV: prefix,
+// chat, token, id, dead error or '', lease, '1' to release the chat instead of taking its next
+// item, dead item ttl seconds, the writes (APPLY_WRITES), key prefixes to read...
+// Returns {-1} fenced out (nothing written), {0} chat released, {1, id, payload, attempts,
+// recorded at, values...} next item (its values read after the writes).
 const ACK = `
 ${BEGIN_HEAD}
+${APPLY_WRITES}
 ${NOW}
 if redis.call('HGET', KEYS[3], ARGV[2]) ~= ARGV[3] then return {-1} end
+local reads_from = apply_writes(9)
 if redis.call('LINDEX', KEYS[1], 0) == ARGV[4] then
   redis.call('LPOP', KEYS[1])
   if ARGV[5] ~= '' then
@@ -237,7 +264,7 @@ if ARGV[7] == '1' or not more then
   if more then redis.call('LPUSH', KEYS[7], ARGV[2]) else redis.call('SREM', KEYS[4], ARGV[2]) end
   return {0}
 end
-local head = begin_head(ARGV[1], ARGV[2], 9)
+local head = begin_head(ARGV[1], ARGV[2], reads_from)
 redis.call('ZADD', KEYS[2], now + tonumber(ARGV[6]), ARGV[2])
 local out = {1}
 for i = 1, #head do out[#out + 1] = head[i] end
@@ -252,18 +279,13 @@ redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[3]), ARGV[1])
 return 1
 `;
 
-// A write by the chat's owner. KEYS: owners, target; ARGV: chat, token, value, ttl seconds,
-// 'set' | 'del'. 1 written, 0 refused (another consumer owns the chat now, or nobody).
-const OWNER_WRITE = `
-if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
-if ARGV[5] == 'del' then redis.call('DEL', KEYS[2]) else redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[4]) end
-return 1
-`;
-
-// Gives the chat back to retry later. KEYS: claims, owners, delayed, item; ARGV: chat, token, delay ms, error
+// Applies the claim's writes and gives the chat back to retry later. KEYS: claims, owners,
+// delayed, item; ARGV: chat, token, delay ms, error, the writes (APPLY_WRITES).
 const RETRY_LATER = `
+${APPLY_WRITES}
 ${NOW}
 if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[2] then return 0 end
+apply_writes(5)
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('HDEL', KEYS[2], ARGV[1])
 redis.call('ZADD', KEYS[3], now + tonumber(ARGV[3]), ARGV[1])
@@ -342,7 +364,6 @@ export function createInboundQueue(options: InboundQueueOptions): InboundQueue {
     ack: scriptRunner(redis, ACK),
     extend: scriptRunner(redis, EXTEND),
     retryLater: scriptRunner(redis, RETRY_LATER),
-    ownerWrite: scriptRunner(redis, OWNER_WRITE),
     sweep: scriptRunner(redis, SWEEP),
     requeueDead: scriptRunner(redis, REQUEUE_DEAD),
   };
@@ -436,6 +457,15 @@ export function createInboundQueue(options: InboundQueueOptions): InboundQueue {
         lost = true;
         controller.abort(new Error(`inbound: the claim on chat ${chat} was lost`));
       };
+      // The claim's writes not landed yet, by key (the last one wins), in the order first written.
+      const writes = new Map<string, { value: string | null; ttl: number }>();
+      /** The writes as APPLY_WRITES arguments; taken once (the map is emptied). */
+      const takeWrites = (): (string | number)[] => {
+        const args: (string | number)[] = [writes.size];
+        for (const [key, { value, ttl }] of writes) args.push(key, value ?? '', value === null ? 0 : ttl);
+        writes.clear();
+        return args;
+      };
       const claim: InboundClaim = {
         chat,
         token,
@@ -445,9 +475,12 @@ export function createInboundQueue(options: InboundQueueOptions): InboundQueue {
         signal: controller.signal,
         async write(key, value, ttlSeconds) {
           if (lost) return false;
-          const written = await run.ownerWrite([k.owners, key], [chat, token, value ?? '', Math.max(1, Math.ceil(ttlSeconds)), value === null ? 'del' : 'set']);
-          if (written !== 1) lose();
-          return written === 1;
+          writes.delete(key); // a later write of a key lands in the order it was made
+          writes.set(key, { value, ttl: Math.max(1, Math.ceil(ttlSeconds)) });
+          return true;
+        },
+        pending(key) {
+          return writes.get(key)?.value;
         },
       };
       let renewedAt = Date.now();
@@ -483,7 +516,7 @@ export function createInboundQueue(options: InboundQueueOptions): InboundQueue {
               } else {
                 const delay = Math.min(maxBackoff, baseBackoff * 2 ** (item.attempt - 1));
                 logger.warn({ err, chat, id: item.id, attempt: item.attempt, retryInMs: delay }, 'inbound: update failed; retrying later');
-                await run.retryLater([k.claims, k.owners, k.delayed, k.item(item.id)], [chat, token, delay, message.slice(0, 1000)]);
+                await run.retryLater([k.claims, k.owners, k.delayed, k.item(item.id)], [chat, token, delay, message.slice(0, 1000), ...takeWrites()]);
                 return;
               }
             }
@@ -492,7 +525,7 @@ export function createInboundQueue(options: InboundQueueOptions): InboundQueue {
           // Stopping: acknowledge what was handled and hand the rest of the chat on.
           const next = (await run.ack(
             [k.q(chat), k.claims, k.owners, k.sched, k.item(item.id), k.dead, k.ready],
-            [prefix, chat, token, item.id, deadError, leaseMs, stopping || lost ? '1' : '0', DEAD_TTL_SECONDS, ...reads],
+            [prefix, chat, token, item.id, deadError, leaseMs, stopping || lost ? '1' : '0', DEAD_TTL_SECONDS, ...takeWrites(), ...reads],
           )) as [number, string?, string?, number?, string?, ...unknown[]];
           if (next[0] === -1) {
             logger.warn({ chat, id: item.id }, 'inbound: claim lost while handling; another consumer has the chat');

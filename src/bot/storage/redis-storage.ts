@@ -9,7 +9,9 @@
  *
  * `writer`: how writes and deletes reach Redis. The customer bot passes its chat lock's
  * fenced `write`, so a handler that lost its chat's lease cannot overwrite the state of the
- * handler that took over (the write throws LeaseLostError instead).
+ * handler that took over (the write throws LeaseLostError instead). Its writes may land later
+ * (the inbound queue's claim lands them with the update's acknowledgement), so `reader` is the
+ * chat lock's read, which sees them.
  */
 import type { StorageAdapter } from 'grammy';
 import type { Redis } from '../../infra/redis.js';
@@ -23,10 +25,12 @@ export interface RedisStorageOptions {
   prefetched?: Map<string, string | null>;
   /** SET with TTL (null: DEL); default a plain write. */
   writer?: (key: string, value: string | null, ttlSeconds: number) => Promise<void>;
+  /** GET; default a plain read. The customer bot's sees its own writes not landed yet. */
+  reader?: (key: string) => Promise<string | null>;
 }
 
 export function createRedisStorage<T>(options: RedisStorageOptions): StorageAdapter<T> {
-  const { redis, prefix, ttlSeconds, prefetched } = options;
+  const { redis, prefix, ttlSeconds, prefetched, reader } = options;
   const writer =
     options.writer ??
     (async (key: string, value: string | null, ttl: number) => {
@@ -37,7 +41,7 @@ export function createRedisStorage<T>(options: RedisStorageOptions): StorageAdap
     async read(key) {
       const full = prefix + key;
       let raw: string | null | undefined = prefetched?.get(full);
-      if (raw === undefined) raw = await redis.get(full);
+      if (raw === undefined) raw = reader ? await reader(full) : await redis.get(full);
       else prefetched!.delete(full);
       return raw === null ? undefined : (JSON.parse(raw) as T);
     },

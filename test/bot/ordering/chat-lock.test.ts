@@ -1,6 +1,7 @@
 /** runUpdate: the lock, the update's done-mark and the state reads in one acquire. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createChatLock, LeaseLostError, type ChatLock } from '../../../src/bot/ordering/chat-lock.js';
+import { createInboundQueue } from '../../../src/bot/ordering/inbound-queue.js';
 import { createRedisStorage } from '../../../src/bot/storage/redis-storage.js';
 import { createTestContext, type TestContext } from '../../support/context.js';
 
@@ -148,5 +149,31 @@ describe('chat lock: fencing', () => {
     });
     expect(await ctx.redis.exists(key)).toBe(0);
     expect(lock.currentLease()).toBeUndefined();
+  });
+
+  it("under an adopted inbound claim, the bot's storage reads its own writes before they land with the acknowledgement", async () => {
+    const lockA = createChatLock({ redis: ctx.redis, prefix: `${prefix}adopt:` });
+    const storage = createRedisStorage<{ step: number }>({ redis: ctx.redis, prefix: `${prefix}aflow:`, ttlSeconds: 60, writer: lockA.write, reader: lockA.read });
+    await storage.write('a1', { step: 1 }); // outside any handler: lands at once
+    const queue = createInboundQueue({ redis: ctx.redis, prefix: `${prefix}adopt-in:`, logger: ctx.logger, sweepMs: 50 });
+    const seen: unknown[] = [];
+    let done!: () => void;
+    const finished = new Promise<void>((r) => (done = r));
+    queue.consume(async (item) => {
+      await lockA.adopt('a1', item.claim!, async () => {
+        seen.push(await storage.read('a1'));
+        await storage.write('a1', { step: 2 });
+        seen.push(await storage.read('a1'), await ctx.redis.get(`${prefix}aflow:a1`));
+        await storage.delete('a1');
+        seen.push(await storage.read('a1'));
+      });
+      done();
+    });
+    await queue.enqueue('a1', 'u1', 'x');
+    await finished;
+    await new Promise((r) => setTimeout(r, 50));
+    await queue.stop();
+    expect(seen).toEqual([{ step: 1 }, { step: 2 }, '{"step":1}', undefined]);
+    expect(await ctx.redis.exists(`${prefix}aflow:a1`)).toBe(0);
   });
 });

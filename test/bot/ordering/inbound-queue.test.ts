@@ -185,6 +185,83 @@ describe('inbound queue', () => {
     expect(currentInboundItem()).toBeUndefined();
   });
 
+  it("lands a claim's writes with the acknowledgement, atomically: not before, the last write of a key wins, a delete deletes, the next item reads them", async () => {
+    const prefix = fresh();
+    const state = `${prefix}state:`;
+    const q = queue(prefix);
+    await ctx.redis.set(`${state}s`, 'v0');
+    await ctx.redis.set(`${state}gone`, 'old', 'EX', 60);
+    await q.enqueue('s', 's1', 'one');
+    await q.enqueue('s', 's2', 'two');
+    const seen: string[] = [];
+    let duringFirst: (string | null)[] = [];
+    q.consume(async (item) => {
+      seen.push(`${item.payload}:${item.values?.join(',')}`);
+      if (item.payload !== 'one') return;
+      const claim = item.claim!;
+      expect(await claim.write(`${state}s`, 'draft', 60)).toBe(true);
+      expect(await claim.write(`${state}s`, 'v1', 120)).toBe(true);
+      expect(await claim.write(`${state}gone`, null, 60)).toBe(true);
+      expect([claim.pending(`${state}s`), claim.pending(`${state}gone`), claim.pending(`${state}other`)]).toEqual(['v1', null, undefined]);
+      // Nothing has reached Redis while the update runs.
+      duringFirst = await ctx.redis.mget(`${state}s`, `${state}gone`);
+    }, { readPrefixes: [state] });
+    await eventually(async () => (await q.pendingChats()) === 0);
+    expect(duringFirst).toEqual(['v0', 'old']);
+    expect(seen).toEqual(['one:v0', 'two:v1']);
+    expect(await ctx.redis.get(`${state}s`)).toBe('v1');
+    const ttl = await ctx.redis.ttl(`${state}s`);
+    expect(ttl).toBeGreaterThan(60);
+    expect(ttl).toBeLessThanOrEqual(120);
+    expect(await ctx.redis.exists(`${state}gone`)).toBe(0);
+  });
+
+  it("a failing update's writes land with its retry (as they would have at once); a holder that dies mid-update leaves the state as the update found it", async () => {
+    const prefix = fresh();
+    const state = `${prefix}state:`;
+    const leaseMs = 150;
+    const q = queue(prefix, { baseBackoffMs: 10 });
+    await q.enqueue('f', 'f1', 'flaky');
+    const seen: string[] = [];
+    q.consume(async (item) => {
+      seen.push(`${item.attempt}:${item.values?.join(',')}`);
+      await item.claim!.write(`${state}f`, `attempt ${item.attempt}`, 60);
+      if (item.attempt === 1) throw new Error('fails once');
+    }, { readPrefixes: [state] });
+    await eventually(async () => (await q.pendingChats()) === 0);
+    expect(seen).toEqual(['1:', '2:attempt 1']);
+    expect(await ctx.redis.get(`${state}f`)).toBe('attempt 2');
+
+    // A holder writes, then freezes (its heartbeats fail, as a dead process's would): the
+    // consumer that takes the chat over runs the update on the state it had before.
+    const prefix2 = fresh();
+    const state2 = `${prefix2}state:`;
+    await ctx.redis.set(`${state2}d`, 'before');
+    const producer = queue(prefix2, { leaseMs });
+    await producer.enqueue('d', 'd1', 'one');
+    let releaseStalled!: () => void;
+    const stalled = new Promise<void>((r) => (releaseStalled = r));
+    let reached!: () => void;
+    const atStall = new Promise<void>((r) => (reached = r));
+    frozenQueue(prefix2, leaseMs).consume(async (item) => {
+      await item.claim!.write(`${state2}d`, 'half-done', 60);
+      reached();
+      await stalled;
+    }, { readPrefixes: [state2] });
+    await atStall;
+    const retaken: string[] = [];
+    queue(prefix2, { leaseMs }).consume(async (item) => {
+      retaken.push(`${item.payload}#${item.attempt}:${item.values?.join(',')}`);
+      await item.claim!.write(`${state2}d`, 'done', 60);
+    }, { readPrefixes: [state2] });
+    await eventually(async () => (await producer.pendingChats()) === 0);
+    releaseStalled();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(retaken).toEqual(['one#2:before']);
+    // The frozen holder's acknowledgement (and its write) was refused when it woke up.
+    expect(await ctx.redis.get(`${state2}d`)).toBe('done');
+  });
+
   it("a record for an idle chat is claimed for the recording process's own consumer in the same call; at its cap, it waits in ready", async () => {
     const prefix = fresh();
     const q = queue(prefix, { sweepMs: 60_000 });
