@@ -5,7 +5,7 @@
  * max_connections 40 in all, as Telegram does) to the bot's reply at the fake. The figure is the
  * highest offered rate whose p99 stays under 50 ms.
  */
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { FakeTelegram, TgUser } from '../../src/fakes/telegram/index.js';
 import type { StageTimes } from '../lib/bots.js';
 import type { ReplyWatcher } from '../lib/replies.js';
@@ -29,6 +29,11 @@ export interface OpenLoopStep {
   stages?: Record<StageName, Summary>;
   /** The bot process's CPU time (user + system) per update over the step, ms. */
   cpuMsPerUpdate?: number;
+  /**
+   * The bench process's own event-loop delay over the step, ms (p99 and max): it runs the fake
+   * Telegram and the driver, so a stall here delays both bots' updates and replies alike.
+   */
+  benchLoop?: { p99: number; max: number };
   /** A bisection step after the ladder (between the highest rate that passed and the next that failed). */
   refined?: boolean;
 }
@@ -95,6 +100,8 @@ export async function openLoop(
     const latencies: number[] = [];
     const byUpdate = new Map<string, { t0: number; reply?: number }>();
     const cpuBefore = await options.cpu?.();
+    const loop = monitorEventLoopDelay({ resolution: 5 });
+    loop.enable();
     let missing = 0;
     const waits: Promise<void>[] = [];
     const started = performance.now();
@@ -120,6 +127,8 @@ export async function openLoop(
       await new Promise((r) => setTimeout(r, 2));
     }
     await Promise.all(waits);
+    loop.disable();
+    const benchLoop = { p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 };
     const s = summarize(latencies);
     const p99 = missing > total / 100 ? Infinity : s.p99;
     // Let the bot drain before the next step; past twice the goal, higher rates only get worse.
@@ -129,6 +138,6 @@ export async function openLoop(
     const cpuAfter = await options.cpu?.();
     const stages = options.stages ? stageFigures(byUpdate, await options.stages()) : undefined;
     const cpu = cpuBefore !== undefined && cpuAfter !== undefined ? { cpuMsPerUpdate: (cpuAfter - cpuBefore) / 1000 / total } : {};
-    return { rate, sent: total, missing, p50: s.p50, p99, ...(stages ? { stages } : {}), ...cpu };
+    return { rate, sent: total, missing, p50: s.p50, p99, benchLoop, ...(stages ? { stages } : {}), ...cpu };
   }
 }

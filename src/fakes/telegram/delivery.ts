@@ -1,3 +1,4 @@
+import { createHttpPoster } from '../http-post.js';
 import { conflict, ERRORS } from './errors.js';
 import type { TgUpdate } from './types.js';
 
@@ -61,6 +62,8 @@ export class UpdateDelivery {
   private readonly timers = new Set<NodeJS.Timeout>();
   private forcedFailures = 0;
   private closed = false;
+  /** Keep-alive connections to the webhook, at most max_connections (100) in use. */
+  private readonly http = createHttpPoster(100);
 
   allowedUpdates: string[] | undefined;
   lastErrorDate: number | undefined;
@@ -190,6 +193,7 @@ export class UpdateDelivery {
     this.generation += 1;
     this.clearTimers();
     this.waiter?.wake();
+    this.http.close();
   }
 
   private clearTimers(): void {
@@ -311,16 +315,8 @@ export class UpdateDelivery {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (config.secretToken !== undefined) headers['x-telegram-bot-api-secret-token'] = config.secretToken;
     try {
-      const response = await fetch(config.url, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify(update),
-        signal: AbortSignal.timeout(this.retry.timeoutMs),
-      });
-      const text = await response.text();
-      if (response.status < 200 || response.status >= 300) {
-        return `Wrong response from the webhook: ${response.status} ${response.statusText}`;
-      }
+      const { status, statusText, text } = await this.http.post(config.url, JSON.stringify(update), { headers, timeoutMs: this.retry.timeoutMs });
+      if (status < 200 || status >= 300) return `Wrong response from the webhook: ${status} ${statusText}`;
       if (text.length > 0 && text.includes('"method"')) {
         try {
           const body = JSON.parse(text) as unknown;

@@ -1,3 +1,4 @@
+import { createHttpPoster } from '../http-post.js';
 import type { FakeVkCallbackEvent, FakeVkDeliveryAttempt, FakeVkDeliveryState } from './types.js';
 
 interface Item {
@@ -42,6 +43,8 @@ export function createDeliveryQueue(deps: DeliveryDeps): DeliveryQueue {
   const queues = new Map<number, PeerQueue>();
   const timers = new Set<NodeJS.Timeout>();
   const controllers = new Set<AbortController>();
+  // Keep-alive connections to the server's endpoint, as VK's own (one event per peer in flight).
+  const poster = createHttpPoster(100);
   let url: string | null = null;
   let paused = false;
   let pending = 0;
@@ -55,7 +58,6 @@ export function createDeliveryQueue(deps: DeliveryDeps): DeliveryQueue {
     if (item.retries > 0) headers['X-Retry-Counter'] = String(item.retries);
     const controller = new AbortController();
     controllers.add(controller);
-    const timer = setTimeout(() => controller.abort(), deps.timeoutMs);
     const record: FakeVkDeliveryAttempt = {
       groupId: deps.groupId,
       eventId: item.event.event_id,
@@ -67,19 +69,13 @@ export function createDeliveryQueue(deps: DeliveryDeps): DeliveryQueue {
       at: deps.now(),
     };
     try {
-      const res = await fetch(target, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify(item.event),
-        signal: controller.signal,
-      });
+      const res = await poster.post(target, JSON.stringify(item.event), { headers, timeoutMs: deps.timeoutMs, signal: controller.signal });
       record.status = res.status;
-      record.body = await res.text();
+      record.body = res.text;
       record.ok = res.status === 200 && record.body === 'ok';
     } catch (error) {
       record.error = error instanceof Error ? error.message : String(error);
     } finally {
-      clearTimeout(timer);
       controllers.delete(controller);
     }
     deps.onAttempt(record);
@@ -170,6 +166,7 @@ export function createDeliveryQueue(deps: DeliveryDeps): DeliveryQueue {
       timers.clear();
       for (const controller of controllers) controller.abort();
       controllers.clear();
+      poster.close();
       queues.clear();
       pending = 0;
       paused = false;
