@@ -59,7 +59,7 @@ console.log(`Sizes: ${sizes.chats} chats × ${sizes.steps} updates; ${sizes.burs
 function printOpenLoop(openLoop: { bare: OpenLoopFigures; kabinet: OpenLoopFigures }) {
   const rowsOpen: string[][] = [['1b. open loop (offered rate)', 'subject', 'sent', 'missing', 'p50', 'p99', 'CPU per update', 'bench loop p99', 'max']];
   for (const [name, f] of [['bare grammY', openLoop.bare], ['Kabinet', openLoop.kabinet]] as const) {
-    for (const step of f.steps) rowsOpen.push([`${step.rate}/s${step.refined ? ' (bisection)' : ''}`, name, String(step.sent), String(step.missing), ms(step.p50), ms(step.p99), step.cpuMsPerUpdate === undefined ? '—' : ms(step.cpuMsPerUpdate), step.benchLoop ? ms(step.benchLoop.p99) : '—', step.benchLoop ? ms(step.benchLoop.max) : '—']);
+    for (const step of f.steps) rowsOpen.push([`${step.rate}/s${step.refined ? ' (bisection)' : ''}`, name, String(step.sent), String(step.missing), ms(step.p50), ms(step.p99), step.cpuMsPerUpdate === undefined ? '—' : `${(step.cpuMsPerUpdate * 1000).toFixed(0)} µs`, step.benchLoop ? ms(step.benchLoop.p99) : '—', step.benchLoop ? ms(step.benchLoop.max) : '—']);
   }
   console.log(table(rowsOpen));
   const { bare: ob, kabinet: ok } = openLoop;
