@@ -171,7 +171,7 @@ for (const [name, f] of [
 console.log(table(rows5));
 console.log(`${sizes.floodPeople} people × ${sizes.floodPerPerson} messages, each person's next event sent when the previous one was answered (VK's one event per peer in flight), people in parallel. Split: a web-only process records (npm run web), the other process's consumers handle (npm run worker). Replies are bounded by VK's 20 requests/s per community.\n`);
 
-const rows3: string[][] = [['3. notifications', 'TELEGRAM_RATE_LIMIT', 'fake limits', 'delivered', 'shop API', 'messages/s', 'of cap', 'peak in 1 s', '429s', 'e2e p50', 'p95', 'p99']];
+const rows3: string[][] = [['3. notifications', 'TELEGRAM_RATE_LIMIT', 'fake limits', 'delivered', 'shop API', 'messages/s', 'of cap', 'first → last', 'of cap', 'peak in 1 s', '429s', 'e2e p50', 'p95', 'p99']];
 for (const n of notifications) {
   const s = lat(n.latencies);
   const sendRate = n.delivered / (n.wallMs / 1000);
@@ -183,6 +183,11 @@ for (const n of notifications) {
     rate(n.options.count / (n.apiMs / 1000), ' req/s'),
     rate(sendRate),
     `${((100 * sendRate) / n.options.ratePerSecond).toFixed(0)}%`,
+    ...(() => {
+      // n messages span n − 1 gaps: the pace between the first and the last one.
+      const pace = (n.delivered - 1) / (n.firstToLastMs / 1000);
+      return Number.isFinite(pace) ? [rate(pace), `${((100 * pace) / n.options.ratePerSecond).toFixed(1)}%`] : ['—', '—'];
+    })(),
     String(n.peakPerSecond),
     String(n.tooManyRequests),
     s.count ? ms(s.p50) : '—',
@@ -192,7 +197,7 @@ for (const n of notifications) {
 }
 console.log(table(rows3));
 console.log(`Rows: ${notifications.map((n) => `${n.options.name} ${JSON.stringify(n.rowsByStatus)}`).join('; ')}`);
-console.log(`Shop concurrency ${notificationRuns[0]!.shopConcurrency}. "shop API": signed status changes answered per second. live: messages/s and latency from the shop's POST to the message at the fake. backlog: the worker starts after all changes are in; messages/s from its start to the last message.\n`);
+console.log(`Shop concurrency ${notificationRuns[0]!.shopConcurrency}. "shop API": signed status changes answered per second. live: messages/s and latency from the shop's POST to the message at the fake. backlog: the worker starts after all changes are in; messages/s from its start to the last message. "first → last": the pace from the first message to the last (the limiter's own rate, without the worker's start-up).\n`);
 
 console.log(printShopApiFigures(shopApi));
 console.log('');

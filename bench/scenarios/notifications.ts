@@ -47,6 +47,8 @@ export interface NotificationFigures {
   apiMs: number;
   /** Most messages the fake accepted in any 1 s window. */
   peakPerSecond: number;
+  /** ms from the first message at the fake to the last: the limiter's own pace, without the start-up. */
+  firstToLastMs: number;
   /** 429 answers the fake gave to sendMessage. */
   tooManyRequests: number;
   rowsByStatus: Record<string, number>;
@@ -147,6 +149,7 @@ export async function runNotificationBenchmark(options: NotificationOptions): Pr
       wallMs: last - started,
       apiMs,
       peakPerSecond: peakWindow(arrivals.map((a) => a.at), 1000),
+      firstToLastMs: arrivals.length > 1 ? last - arrivals.reduce((m, a) => Math.min(m, a.at), Infinity) : NaN,
       tooManyRequests,
       rowsByStatus: Object.fromEntries(grouped.map((g) => [g.status, g._count])),
     };

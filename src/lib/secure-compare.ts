@@ -1,10 +1,28 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 
-/** Constant-time string equality (hashing first makes unequal lengths safe too). */
-export function secureEqual(a: string, b: string): boolean {
-  const ha = createHash('sha256').update(a).digest();
-  const hb = createHash('sha256').update(b).digest();
-  return timingSafeEqual(ha, hb);
+const sha256 = (s: string) => createHash('sha256').update(s).digest();
+
+/**
+ * Digests of the expected secrets (a handful from the config, each asked on every webhook):
+ * hashed once, not on every request. Bounded, so a caller passing changing values cannot grow it.
+ */
+const expectedDigests = new Map<string, Buffer>();
+function expectedDigest(secret: string): Buffer {
+  let digest = expectedDigests.get(secret);
+  if (!digest) {
+    if (expectedDigests.size >= 32) expectedDigests.clear();
+    digest = sha256(secret);
+    expectedDigests.set(secret, digest);
+  }
+  return digest;
+}
+
+/**
+ * Constant-time string equality (hashing first makes unequal lengths safe too). `expected` is
+ * the secret of the config, `given` what a request brought.
+ */
+export function secureEqual(given: string, expected: string): boolean {
+  return timingSafeEqual(sha256(given), expectedDigest(expected));
 }
 
 /** A secret from a request (header or body field, of any type) against the expected one. */
