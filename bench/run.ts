@@ -34,8 +34,11 @@ const sizes = {
   })(),
 };
 
-/** BENCH_ONLY=open-loop: benchmark 1b alone (both bots, the same steps), about a minute. */
-const ONLY = ['open-loop'] as const;
+/**
+ * BENCH_ONLY=open-loop: benchmark 1b alone (both bots, the same steps), about a minute.
+ * BENCH_ONLY=notifications: benchmark 3 alone (its three runs), about half a minute.
+ */
+const ONLY = ['open-loop', 'notifications'] as const;
 const only = process.env.BENCH_ONLY || undefined;
 if (only !== undefined && !(ONLY as readonly string[]).includes(only)) throw new Error(`BENCH_ONLY must be one of: ${ONLY.join(', ')}`);
 
@@ -73,7 +76,61 @@ function printOpenLoop(openLoop: { bare: OpenLoopFigures; kabinet: OpenLoopFigur
   }
 }
 
+function printNotifications(notifications: NotificationFigures[]) {
+  const rows3: string[][] = [['3. notifications', 'TELEGRAM_RATE_LIMIT', 'fake limits', 'delivered', 'shop API', 'messages/s', 'of cap', 'first → last', 'of cap', 'peak in 1 s', '429s', 'e2e p50', 'p95', 'p99']];
+  for (const n of notifications) {
+    const s = summarize(n.latencies);
+    const sendRate = n.delivered / (n.wallMs / 1000);
+    rows3.push([
+      n.options.mode === 'live' ? 'live (worker running)' : 'backlog drain',
+      String(n.options.ratePerSecond),
+      n.options.fakeLimits ? '30/s, 429' : 'off',
+      `${n.delivered}/${n.options.count}`,
+      rate(n.options.count / (n.apiMs / 1000), ' req/s'),
+      rate(sendRate),
+      `${((100 * sendRate) / n.options.ratePerSecond).toFixed(0)}%`,
+      ...(() => {
+        // n messages span n − 1 gaps: the pace between the first and the last one.
+        const pace = (n.delivered - 1) / (n.firstToLastMs / 1000);
+        return Number.isFinite(pace) ? [rate(pace), `${((100 * pace) / n.options.ratePerSecond).toFixed(1)}%`] : ['—', '—'];
+      })(),
+      String(n.peakPerSecond),
+      String(n.tooManyRequests),
+      s.count ? ms(s.p50) : '—',
+      s.count ? ms(s.p95) : '—',
+      s.count ? ms(s.p99) : '—',
+    ]);
+  }
+  console.log(table(rows3));
+  console.log(`Rows: ${notifications.map((n) => `${n.options.name} ${JSON.stringify(n.rowsByStatus)}`).join('; ')}`);
+  console.log(`Shop concurrency ${notifications[0]!.options.shopConcurrency}. "shop API": signed status changes answered per second. live: messages/s and latency from the shop's POST to the message at the fake. backlog: the send queue is held while the shop posts; messages/s from its resume to the last message. The worker: \`src/main.ts worker\` in its own process. "first → last": the pace from the first message to the last (the limiter's own rate, without the worker's start-up).\n`);
+}
+
+const notificationRuns: NotificationOptions[] = [
+  { name: 'live', mode: 'live', count: sizes.notifications, ratePerSecond: 1000, fakeLimits: false, shopConcurrency: 16, userIdBase: 800_000_000 },
+  { name: 'ceiling', mode: 'backlog', count: sizes.notifications, ratePerSecond: 1000, fakeLimits: false, shopConcurrency: 16, userIdBase: 810_000_000 },
+  { name: 'cap', mode: 'backlog', count: sizes.notifications, ratePerSecond: 30, fakeLimits: true, shopConcurrency: 16, userIdBase: 820_000_000 },
+];
+async function runNotifications(): Promise<NotificationFigures[]> {
+  const figures: NotificationFigures[] = [];
+  for (const run of notificationRuns) {
+    log(`3. notifications: ${run.mode}, TELEGRAM_RATE_LIMIT=${run.ratePerSecond}, fake limits ${run.fakeLimits ? 'on' : 'off'}`);
+    figures.push(await runNotificationBenchmark(run));
+  }
+  return figures;
+}
+
 log(`removed ${await deleteBenchKeys()} Redis keys of earlier runs`);
+if (only === 'notifications') {
+  log('3. notifications alone (BENCH_ONLY=notifications)');
+  await freshDatabase();
+  const figures = await runNotifications();
+  await dropDatabase();
+  log(`done; database ${DATABASE_NAME} dropped; load average at end: ${load()}\n`);
+  printNotifications(figures);
+  console.log(`Total ${elapsed()}.`);
+  process.exit(0);
+}
 if (only === 'open-loop') {
   log('1b. open loop alone (BENCH_ONLY=open-loop)');
   await freshDatabase();
@@ -93,16 +150,7 @@ log('1–2. updates through the webhook route: bare grammY, then Kabinet');
 const updates = await runUpdateBenchmarks(sizes);
 const memAfterUpdates = memory();
 
-const notificationRuns: NotificationOptions[] = [
-  { name: 'live', mode: 'live', count: sizes.notifications, ratePerSecond: 1000, fakeLimits: false, shopConcurrency: 16, userIdBase: 800_000_000 },
-  { name: 'ceiling', mode: 'backlog', count: sizes.notifications, ratePerSecond: 1000, fakeLimits: false, shopConcurrency: 16, userIdBase: 810_000_000 },
-  { name: 'cap', mode: 'backlog', count: sizes.notifications, ratePerSecond: 30, fakeLimits: true, shopConcurrency: 16, userIdBase: 820_000_000 },
-];
-const notifications: NotificationFigures[] = [];
-for (const run of notificationRuns) {
-  log(`3. notifications: ${run.mode}, TELEGRAM_RATE_LIMIT=${run.ratePerSecond}, fake limits ${run.fakeLimits ? 'on' : 'off'}`);
-  notifications.push(await runNotificationBenchmark(run));
-}
+const notifications = await runNotifications();
 log('6. shop API: closed loop against a bare Fastify baseline, then status → message at a fixed rate');
 const shopApi = await runShopApiBenchmark(shopApiOptionsFromEnv(), log);
 const memEnd = memory();
@@ -171,33 +219,7 @@ for (const [name, f] of [
 console.log(table(rows5));
 console.log(`${sizes.floodPeople} people × ${sizes.floodPerPerson} messages, each person's next event sent when the previous one was answered (VK's one event per peer in flight), people in parallel. Split: a web-only process records (npm run web), the other process's consumers handle (npm run worker). Replies are bounded by VK's 20 requests/s per community.\n`);
 
-const rows3: string[][] = [['3. notifications', 'TELEGRAM_RATE_LIMIT', 'fake limits', 'delivered', 'shop API', 'messages/s', 'of cap', 'first → last', 'of cap', 'peak in 1 s', '429s', 'e2e p50', 'p95', 'p99']];
-for (const n of notifications) {
-  const s = lat(n.latencies);
-  const sendRate = n.delivered / (n.wallMs / 1000);
-  rows3.push([
-    n.options.mode === 'live' ? 'live (worker running)' : 'backlog drain',
-    String(n.options.ratePerSecond),
-    n.options.fakeLimits ? '30/s, 429' : 'off',
-    `${n.delivered}/${n.options.count}`,
-    rate(n.options.count / (n.apiMs / 1000), ' req/s'),
-    rate(sendRate),
-    `${((100 * sendRate) / n.options.ratePerSecond).toFixed(0)}%`,
-    ...(() => {
-      // n messages span n − 1 gaps: the pace between the first and the last one.
-      const pace = (n.delivered - 1) / (n.firstToLastMs / 1000);
-      return Number.isFinite(pace) ? [rate(pace), `${((100 * pace) / n.options.ratePerSecond).toFixed(1)}%`] : ['—', '—'];
-    })(),
-    String(n.peakPerSecond),
-    String(n.tooManyRequests),
-    s.count ? ms(s.p50) : '—',
-    s.count ? ms(s.p95) : '—',
-    s.count ? ms(s.p99) : '—',
-  ]);
-}
-console.log(table(rows3));
-console.log(`Rows: ${notifications.map((n) => `${n.options.name} ${JSON.stringify(n.rowsByStatus)}`).join('; ')}`);
-console.log(`Shop concurrency ${notificationRuns[0]!.shopConcurrency}. "shop API": signed status changes answered per second. live: messages/s and latency from the shop's POST to the message at the fake. backlog: the worker starts after all changes are in; messages/s from its start to the last message. "first → last": the pace from the first message to the last (the limiter's own rate, without the worker's start-up).\n`);
+printNotifications(notifications);
 
 console.log(printShopApiFigures(shopApi));
 console.log('');

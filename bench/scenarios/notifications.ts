@@ -1,7 +1,9 @@
 /**
  * Benchmark 3: order-status changes through the signed shop API to messages at the fake
  * Telegram, through Kabinet's web role (shop API → Notification rows → send queue) and worker
- * role (send worker under the global limiter → Telegram sender → the fake).
+ * role (send worker under the global limiter → Telegram sender → the fake). The worker runs
+ * as deployed, `src/main.ts worker` in a process of its own (until 2026-12-07 it ran inside the
+ * bench process, beside the fakes, whose busy event loop made its pacer drop late slots).
  *
  * Each change concerns a different customer with one linked Telegram chat, so the fake's
  * 1 msg/s per-chat limit never applies and only the global cap is tested. The orders are
@@ -12,7 +14,8 @@ import { performance } from 'node:perf_hooks';
 import { createFakeTelegram } from '../../src/fakes/telegram/index.js';
 import { signRequest } from '../../src/lib/signature.js';
 import { createWeb } from '../../src/web.js';
-import { createWorkerRole } from '../../src/worker.js';
+import { SEND_QUEUE } from '../../src/notifications/send-queue.js';
+import { startRole } from '../lib/cluster.js';
 import { pool } from '../lib/replies.js';
 import { createPhase, SHOP_SECRET, type Phase } from '../lib/setup.js';
 
@@ -41,7 +44,7 @@ export interface NotificationFigures {
   delivered: number;
   /** ms from the shop's POST to the message at the fake, per change. */
   latencies: number[];
-  /** live: first POST to last message; backlog: worker start to last message. */
+  /** live: first POST to last message; backlog: the send queue's resume to the last message. */
   wallMs: number;
   /** First POST to the last POST answered. */
   apiMs: number;
@@ -105,8 +108,16 @@ export async function runNotificationBenchmark(options: NotificationOptions): Pr
       arrivals.push({ chat: String(call.params.chat_id), at: performance.now() });
       if (arrivals.length >= options.count) allArrived();
     });
-    const worker = await createWorkerRole(phase);
-    if (options.mode === 'live') await worker.start();
+    // The worker in its own process, on the send queue before anything is posted; in backlog
+    // mode the queue is held while the shop posts, and the drain is timed from its resume.
+    const worker = startRole('worker', { ...phase.env, PORT: '0' });
+    const sendQueue = phase.queues.queue(SEND_QUEUE.telegram);
+    const until = Date.now() + 120_000;
+    while ((await sendQueue.getWorkersCount()) < 1) {
+      if (Date.now() > until) throw new Error(`${options.name}: the worker did not start within 120 s`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    if (options.mode === 'backlog') await sendQueue.pause();
     const posting = performance.now();
     let started = posting;
     let apiMs = 0;
@@ -124,8 +135,11 @@ export async function runNotificationBenchmark(options: NotificationOptions): Pr
       });
       apiMs = performance.now() - posting;
       if (options.mode === 'backlog') {
+        // Every change's job is in the queue before the drain starts.
+        const jobsBy = Date.now() + 30_000;
+        while ((await sendQueue.getJobCountByTypes('wait', 'prioritized', 'delayed')) < options.count && Date.now() < jobsBy) await new Promise((r) => setTimeout(r, 50));
         started = performance.now();
-        await worker.start();
+        await sendQueue.resume();
       }
       let timer: NodeJS.Timeout | undefined;
       const timeoutMs = 20_000 + (options.count / options.ratePerSecond) * 3000;
@@ -133,6 +147,7 @@ export async function runNotificationBenchmark(options: NotificationOptions): Pr
       clearTimeout(timer);
     } finally {
       off();
+      if (options.mode === 'backlog') await sendQueue.resume();
     }
     // The worker records the outcome right after the send: let the last rows settle.
     const mine = { identity: { externalId: { in: people.map((p) => String(p.user.id)) } } };
