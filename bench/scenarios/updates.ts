@@ -283,6 +283,9 @@ export async function runUpdateBenchmarks(options: UpdatesOptions): Promise<Upda
     const queued = await vkFlood(fakeVk, kabinet.vkCallbackUrl!, { ...flood, userIdBase: 400_000 });
     // Production's split: a web process records, the Kabinet process's consumers handle.
     webOnly = await startBotProcess('web', KABINET_TOKEN, apiRoot, { ...vkEnv, REDIS_KEY_PREFIX: kabinet.redisKeyPrefix! });
+    // The web-only process is new: a small flood of other people first, not counted (its JIT,
+    // connections and first routes warm, as the Kabinet process's are from the runs before).
+    await vkFlood(fakeVk, webOnly.vkCallbackUrl!, { people: 10, perPerson: 5, userIdBase: 590_000 });
     const split = await vkFlood(fakeVk, webOnly.vkCallbackUrl!, { ...flood, userIdBase: 500_000 });
     const kabinetMemory = await kabinet.memory();
 
