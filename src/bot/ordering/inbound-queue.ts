@@ -25,7 +25,9 @@
  *   stale consumer's acknowledgement is refused by its fencing token (and the brain's writes by
  *   the chat lock's);
  * - the next update of a chat is taken in the same round trip that acknowledges the previous
- *   one: the hand-over costs one Redis call;
+ *   one: the hand-over costs one Redis call; but a consumer at its concurrency cap hands the
+ *   chat back to the tail of `ready` when other chats wait there, so chats with a steady
+ *   stream of updates take turns with the waiting ones instead of keeping every place;
  * - the handler's state writes (`claim.write`: session, flow, identity kept) land in that same
  *   script, fenced, atomically with the acknowledgement: an update re-run after its process died
  *   meets the state it met the first time (not a flow already moved on by the half-run);
@@ -237,8 +239,10 @@ return out
 
 // Applies the claim's writes, acknowledges the head (handled, or given up: ARGV[5] = error)
 // and begins the next one. KEYS: q, claims, owners, sched, item, dead, ready; ARGV: prefix,
-// chat, token, id, dead error or '', lease, '1' to release the chat instead of taking its next
-// item, dead item ttl seconds, the writes (APPLY_WRITES), key prefixes to read...
+// chat, token, id, dead error or '', lease, what to do with the chat's next item ('0' take it,
+// '1' release the chat to the head of `ready` (stopping, lost), '2' take it unless other chats
+// wait in `ready`, else yield: the chat goes to the tail of `ready` and consumers are woken),
+// dead item ttl seconds, the writes (APPLY_WRITES), key prefixes to read...
 // Returns {-1} fenced out (nothing written), {0} chat released, {1, id, payload, attempts,
 // recorded at, values...} next item (its values read after the writes).
 const ACK = `
@@ -258,10 +262,18 @@ if redis.call('LINDEX', KEYS[1], 0) == ARGV[4] then
   end
 end
 local more = redis.call('LLEN', KEYS[1]) > 0
-if ARGV[7] == '1' or not more then
+local yield = more and ARGV[7] == '2' and redis.call('LLEN', KEYS[7]) > 0
+if ARGV[7] == '1' or not more or yield then
   redis.call('ZREM', KEYS[2], ARGV[2])
   redis.call('HDEL', KEYS[3], ARGV[2])
-  if more then redis.call('LPUSH', KEYS[7], ARGV[2]) else redis.call('SREM', KEYS[4], ARGV[2]) end
+  if yield then
+    redis.call('RPUSH', KEYS[7], ARGV[2])
+    redis.call('PUBLISH', ARGV[1] .. 'wake', '*')
+  elseif more then
+    redis.call('LPUSH', KEYS[7], ARGV[2])
+  else
+    redis.call('SREM', KEYS[4], ARGV[2])
+  end
   return {0}
 end
 local head = begin_head(ARGV[1], ARGV[2], reads_from)
@@ -522,10 +534,14 @@ export function createInboundQueue(options: InboundQueueOptions): InboundQueue {
             }
           }
           if (deadError) logger.error({ chat, id: item.id, attempts: item.attempt, error: deadError }, 'inbound: update given up (kept in the dead list)');
-          // Stopping: acknowledge what was handled and hand the rest of the chat on.
+          // Stopping: acknowledge what was handled and hand the rest of the chat on. At the
+          // concurrency cap, a chat whose next update is already there yields its place when
+          // other chats wait in `ready`: a chat with a steady stream of updates would otherwise
+          // keep the place while the waiting chats get none (round robin, not first come).
+          const nextMode = stopping || lost ? '1' : running >= concurrency ? '2' : '0';
           const next = (await run.ack(
             [k.q(chat), k.claims, k.owners, k.sched, k.item(item.id), k.dead, k.ready],
-            [prefix, chat, token, item.id, deadError, leaseMs, stopping || lost ? '1' : '0', DEAD_TTL_SECONDS, ...takeWrites(), ...reads],
+            [prefix, chat, token, item.id, deadError, leaseMs, nextMode, DEAD_TTL_SECONDS, ...takeWrites(), ...reads],
           )) as [number, string?, string?, number?, string?, ...unknown[]];
           if (next[0] === -1) {
             logger.warn({ chat, id: item.id }, 'inbound: claim lost while handling; another consumer has the chat');

@@ -185,6 +185,27 @@ describe('inbound queue', () => {
     expect(currentInboundItem()).toBeUndefined();
   });
 
+  it('at its cap, a chat with a steady stream of updates yields its place to a waiting chat (round robin), each chat still in order', async () => {
+    const prefix = fresh();
+    // The sweep never runs in this test: only acknowledgements and wake-ups can bring work.
+    const q = queue(prefix, { sweepMs: 3_600_000 });
+    const handled: string[] = [];
+    q.consume(async (item) => {
+      handled.push(item.payload);
+      await new Promise((r) => setTimeout(r, 2));
+    }, { concurrency: 2 });
+    await new Promise((r) => setTimeout(r, 20));
+    // Two busy chats take both places, each with 30 updates already queued behind its first.
+    for (let i = 0; i < 30; i++) for (const chat of ['a', 'b']) await q.enqueue(chat, `${chat}${i}`, `${chat}:${i}`);
+    // A third chat comes while both places are taken.
+    await q.enqueue('c', 'c0', 'c:0');
+    await eventually(async () => (await q.pendingChats()) === 0);
+    // c was taken after a few of a's and b's updates, not after all 60 of them.
+    expect(handled.indexOf('c:0')).toBeLessThan(10);
+    for (const chat of ['a', 'b']) expect(handled.filter((p) => p.startsWith(`${chat}:`))).toEqual(Array.from({ length: 30 }, (_, i) => `${chat}:${i}`));
+    expect(handled).toHaveLength(61);
+  });
+
   it("lands a claim's writes with the acknowledgement, atomically: not before, the last write of a key wins, a delete deletes, the next item reads them", async () => {
     const prefix = fresh();
     const state = `${prefix}state:`;
@@ -285,7 +306,8 @@ describe('inbound queue', () => {
     expect(await ctx.redis.hget(`${prefix}owners`, 'e')).toBeNull();
     release();
     await eventually(async () => (await q.pendingChats()) === 0);
-    expect(handled).toEqual(['d:one', 'd:two', 'e:other']);
+    // At the cap (1), d's next update waits its turn behind e, which was waiting (round robin).
+    expect(handled).toEqual(['d:one', 'e:other', 'd:two']);
     expect(await q.enqueue('d', 'd1', 'one again')).toBe('duplicate');
   });
 
