@@ -25,7 +25,7 @@ import { availableParallelism } from 'node:os';
 import { createFakeTelegram, type FakeTelegram } from '../src/fakes/telegram/index.js';
 import { SEND_QUEUE } from '../src/notifications/send-queue.js';
 import { WEBHOOK_SECRET } from './lib/bots.js';
-import { loadAverage, startBalancer, startRole, waitForOk, type Balancer, type RoleProcess } from './lib/cluster.js';
+import { loadAverage, startBalancer, startRole, waitForOk, waitForQueueWorkers, type Balancer, type RoleProcess } from './lib/cluster.js';
 import { pool } from './lib/replies.js';
 import { createPhase, DATABASE_NAME, deleteBenchKeys, dropDatabase, freePort, freshDatabase, machine, type Phase } from './lib/setup.js';
 import { rate, ratio, table } from './lib/stats.js';
@@ -152,12 +152,7 @@ async function startCluster(n: number, capped: boolean): Promise<Cluster> {
   const workers = Array.from({ length: n }, (_, i) => startRole('worker', { ...phase.env, PORT: '0' }, core(i)));
   // Measure the running system, not start-up: every web healthy, every worker on the send queue.
   await Promise.all(ports.map((p) => waitForOk(`http://127.0.0.1:${p}/health`)));
-  const sendQueue = phase.queues.queue(SEND_QUEUE.telegram);
-  const until = Date.now() + 120_000;
-  while ((await sendQueue.getWorkersCount()) < n) {
-    if (Date.now() > until) throw new Error(`${label}: ${n} workers did not start within 120 s`);
-    await sleep(250);
-  }
+  await waitForQueueWorkers(phase.queues.queue(SEND_QUEUE.telegram), n, label);
   await sleep(1000);
   const cluster: Cluster = { label, webs, workers, balancer, phase, fake, token, idle: { webs: 0, workers: 0, bench: 0 } };
   // What the processes spend with nothing to do (pollers, sweeps, timers): it grows with their number.

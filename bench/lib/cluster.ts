@@ -46,6 +46,15 @@ export function startRole(role: 'web' | 'worker', env: Env, cpus?: string): Role
   };
 }
 
+/** Polls until `n` workers (of any process) are on `queue`: they started and take jobs. */
+export async function waitForQueueWorkers(queue: { getWorkersCount(): Promise<number> }, n: number, label: string, timeoutMs = 120_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while ((await queue.getWorkersCount()) < n) {
+    if (Date.now() > until) throw new Error(`${label}: ${n} worker(s) did not start within ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** Polls `url` until it answers 200 (a web instance is listening and its checks pass). */
 export async function waitForOk(url: string, timeoutMs = 120_000): Promise<void> {
   const until = Date.now() + timeoutMs;

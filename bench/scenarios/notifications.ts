@@ -15,7 +15,7 @@ import { createFakeTelegram } from '../../src/fakes/telegram/index.js';
 import { signRequest } from '../../src/lib/signature.js';
 import { createWeb } from '../../src/web.js';
 import { SEND_QUEUE } from '../../src/notifications/send-queue.js';
-import { startRole } from '../lib/cluster.js';
+import { startRole, waitForQueueWorkers } from '../lib/cluster.js';
 import { pool } from '../lib/replies.js';
 import { createPhase, SHOP_SECRET, type Phase } from '../lib/setup.js';
 
@@ -112,11 +112,7 @@ export async function runNotificationBenchmark(options: NotificationOptions): Pr
     // mode the queue is held while the shop posts, and the drain is timed from its resume.
     const worker = startRole('worker', { ...phase.env, PORT: '0' });
     const sendQueue = phase.queues.queue(SEND_QUEUE.telegram);
-    const until = Date.now() + 120_000;
-    while ((await sendQueue.getWorkersCount()) < 1) {
-      if (Date.now() > until) throw new Error(`${options.name}: the worker did not start within 120 s`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitForQueueWorkers(sendQueue, 1, options.name);
     if (options.mode === 'backlog') await sendQueue.pause();
     const posting = performance.now();
     let started = posting;

@@ -1,7 +1,8 @@
 /**
- * UUIDs: their text patterns, and time-ordered UUIDs (version 7, RFC 9562), the ids Prisma's `@default(uuid(7))` makes, for rows
- * written by raw SQL whose id must be known before the statement runs. The random part comes
- * from randomUUID (Node keeps a cache of entropy for it: no system call per id).
+ * UUIDs: their text patterns, and time-ordered UUIDs (version 7, RFC 9562), the ids Prisma's
+ * `@default(uuid(7))` makes, for rows written by raw SQL whose id must be known before the
+ * statement runs. The random part comes from randomUUID (Node keeps a cache of entropy for it:
+ * no system call per id).
  */
 import { randomUUID } from 'node:crypto';
 
@@ -14,7 +15,7 @@ export function uuidV7(nowMs: number = Date.now()): string {
 /** A UUID's text in lower case, unanchored: for patterns that embed it (callback data). */
 export const UUID_SOURCE = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 
-/** The whole text a UUID (lower case), for JavaScript and for PostgreSQL's `~` / `~*` alike. */
+/** The whole text of a UUID (lower case), for JavaScript and for PostgreSQL's `~` / `~*` alike. */
 export const UUID_PATTERN = `^${UUID_SOURCE}$`;
 
 /** A UUID in lower case only: what Kabinet itself writes (the buttons it made). */
