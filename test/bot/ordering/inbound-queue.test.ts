@@ -189,16 +189,16 @@ describe('inbound queue', () => {
     const prefix = fresh();
     // The sweep never runs in this test: only acknowledgements and wake-ups can bring work.
     const q = queue(prefix, { sweepMs: 3_600_000 });
+    // Two busy chats, each with 30 updates, then a third chat: all recorded before the consumer
+    // starts (so how fast this machine records does not matter), in that order in `ready`.
+    for (let i = 0; i < 30; i++) for (const chat of ['a', 'b']) await q.enqueue(chat, `${chat}${i}`, `${chat}:${i}`);
+    await q.enqueue('c', 'c0', 'c:0');
+    // The consumer's two places go to a and b; c waits while both are taken.
     const handled: string[] = [];
     q.consume(async (item) => {
       handled.push(item.payload);
       await new Promise((r) => setTimeout(r, 2));
     }, { concurrency: 2 });
-    await new Promise((r) => setTimeout(r, 20));
-    // Two busy chats take both places, each with 30 updates already queued behind its first.
-    for (let i = 0; i < 30; i++) for (const chat of ['a', 'b']) await q.enqueue(chat, `${chat}${i}`, `${chat}:${i}`);
-    // A third chat comes while both places are taken.
-    await q.enqueue('c', 'c0', 'c:0');
     await eventually(async () => (await q.pendingChats()) === 0);
     // c was taken after a few of a's and b's updates, not after all 60 of them.
     expect(handled.indexOf('c:0')).toBeLessThan(10);
