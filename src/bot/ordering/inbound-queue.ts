@@ -139,16 +139,25 @@ const NOW = `local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + ma
 // Starts the head item of a claimed chat: counts the attempt, returns {id, payload, attempts,
 // recorded at (µs), then the values of ARGV[from..] .. chat (the consumer's state keys, read
 // with the claim; false when absent)}. Used by CLAIM and ACK (prefix in ARGV[1]); `chat` and
-// `owner` already checked.
+// `owner` already checked. READ_VALUES reads those keys in one MGET (ENQUEUE uses it alone).
+const READ_VALUES = `
+local function read_values(out, chat, from)
+  if from > #ARGV then return out end
+  local keys = {}
+  for i = from, #ARGV do keys[#keys + 1] = ARGV[i] .. chat end
+  local values = redis.call('MGET', unpack(keys))
+  for i = 1, #keys do out[#out + 1] = values[i] end
+  return out
+end
+`;
 const BEGIN_HEAD = `
+${READ_VALUES}
 local function begin_head(prefix, chat, from)
   local id = redis.call('LINDEX', prefix .. 'q:' .. chat, 0)
   if not id then return nil end
   local a = redis.call('HINCRBY', prefix .. 'item:' .. id, 'a', 1)
   local v = redis.call('HMGET', prefix .. 'item:' .. id, 'p', 't')
-  local out = {id, v[1] or '', a, v[2] or ''}
-  for i = from, #ARGV do out[#out + 1] = redis.call('GET', ARGV[i] .. chat) end
-  return out
+  return read_values({id, v[1] or '', a, v[2] or ''}, chat, from)
 end
 `;
 
@@ -189,20 +198,22 @@ end
 // {chat, token, id, payload, attempts, recorded at, values...} when the chat was idle and is now
 // claimed for this process's consumer (as CLAIM would).
 const ENQUEUE = `
-${BEGIN_HEAD}
+${READ_VALUES}
 ${TAKE}
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[3]) == false then return 0 end
 local t = redis.call('TIME')
-redis.call('HSET', KEYS[2], 'p', ARGV[2], 'a', 0, 'c', ARGV[4], 't', t[1] .. string.format('%06d', tonumber(t[2])))
+local recorded = t[1] .. string.format('%06d', tonumber(t[2]))
 redis.call('RPUSH', KEYS[3], ARGV[1])
-if redis.call('SADD', KEYS[4], ARGV[4]) == 1 then
-  if ARGV[7] == '1' then
-    local token = take(KEYS[6], KEYS[7], KEYS[8], t, ARGV[4], ARGV[8])
-    local head = begin_head(ARGV[9], ARGV[4], 10)
-    local out = {ARGV[4], token}
-    for i = 1, #head do out[#out + 1] = head[i] end
-    return out
-  end
+local idle = redis.call('SADD', KEYS[4], ARGV[4]) == 1
+if idle and ARGV[7] == '1' then
+  -- The chat was idle: this item is its head, begun here (its first attempt) for this
+  -- process's consumer as CLAIM's begin_head would, without reading back what it just wrote.
+  redis.call('HSET', KEYS[2], 'p', ARGV[2], 'a', 1, 'c', ARGV[4], 't', recorded)
+  local token = take(KEYS[6], KEYS[7], KEYS[8], t, ARGV[4], ARGV[8])
+  return read_values({ARGV[4], token, ARGV[1], ARGV[2], 1, recorded}, ARGV[4], 10)
+end
+redis.call('HSET', KEYS[2], 'p', ARGV[2], 'a', 0, 'c', ARGV[4], 't', recorded)
+if idle then
   redis.call('RPUSH', KEYS[5], ARGV[4])
   redis.call('PUBLISH', ARGV[5], ARGV[6])
   return 2
@@ -248,11 +259,10 @@ return out
 const ACK = `
 ${BEGIN_HEAD}
 ${APPLY_WRITES}
-${NOW}
 if redis.call('HGET', KEYS[3], ARGV[2]) ~= ARGV[3] then return {-1} end
 local reads_from = apply_writes(9)
-if redis.call('LINDEX', KEYS[1], 0) == ARGV[4] then
-  redis.call('LPOP', KEYS[1])
+local head = redis.call('LPOP', KEYS[1])
+if head == ARGV[4] then
   if ARGV[5] ~= '' then
     redis.call('HSET', KEYS[5], 'e', ARGV[5])
     redis.call('EXPIRE', KEYS[5], ARGV[8])
@@ -260,6 +270,9 @@ if redis.call('LINDEX', KEYS[1], 0) == ARGV[4] then
   else
     redis.call('DEL', KEYS[5])
   end
+elseif head then
+  -- Not this item (acknowledged already, by a reply that got lost): left where it was.
+  redis.call('LPUSH', KEYS[1], head)
 end
 local more = redis.call('LLEN', KEYS[1]) > 0
 local yield = more and ARGV[7] == '2' and redis.call('LLEN', KEYS[7]) > 0
@@ -276,10 +289,11 @@ if ARGV[7] == '1' or not more or yield then
   end
   return {0}
 end
-local head = begin_head(ARGV[1], ARGV[2], reads_from)
+local next_head = begin_head(ARGV[1], ARGV[2], reads_from)
+${NOW}
 redis.call('ZADD', KEYS[2], now + tonumber(ARGV[6]), ARGV[2])
 local out = {1}
-for i = 1, #head do out[#out + 1] = head[i] end
+for i = 1, #next_head do out[#out + 1] = next_head[i] end
 return out
 `;
 
