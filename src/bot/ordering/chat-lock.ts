@@ -304,7 +304,9 @@ export function createChatLock(options: ChatLockOptions): ChatLock {
         get lost() {
           return hold.lost;
         },
-        signal: hold.signal,
+        get signal() {
+          return hold.signal;
+        },
         hold,
       };
       return leases.run(lease, () => fn(lease));

@@ -297,12 +297,20 @@ for i = 1, #next_head do out[#out + 1] = next_head[i] end
 return out
 `;
 
-// Keeps a claim alive. KEYS: claims, owners; ARGV: chat, token, lease. 1 ok, 0 lost.
+// Keeps this consumer's claims alive, all in one call. KEYS: claims, owners; ARGV: lease ms,
+// then chat, token for each. Returns 1 (kept) or 0 (lost: another consumer has it) per claim.
 const EXTEND = `
 ${NOW}
-if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[2] then return 0 end
-redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[3]), ARGV[1])
-return 1
+local out = {}
+for i = 2, #ARGV, 2 do
+  if redis.call('HGET', KEYS[2], ARGV[i]) == ARGV[i + 1] then
+    redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[1]), ARGV[i])
+    out[#out + 1] = 1
+  else
+    out[#out + 1] = 0
+  end
+end
+return out
 `;
 
 // Applies the claim's writes and gives the chat back to retry later. KEYS: claims, owners,
@@ -356,6 +364,17 @@ end
 if n > 0 then redis.call('PUBLISH', ARGV[2], '*') end
 return n
 `;
+
+/** A claim a consumer holds, as its heartbeat sees it. */
+interface Held {
+  readonly chat: string;
+  readonly token: string;
+  /** When Redis last confirmed the lease (local clock, ms). */
+  renewedAt: number;
+  lose(): void;
+}
+
+const lostError = (chat: string) => new Error(`inbound: the claim on chat ${chat} was lost`);
 
 /** Redis TIME in µs ("<seconds><6 digits>") → ms since the epoch. */
 const recordedAtMs = (us: string | undefined) => (us ? Number(us) / 1000 : NaN);
@@ -419,6 +438,26 @@ export function createInboundQueue(options: InboundQueueOptions): InboundQueue {
     // find nothing costs a Redis call per update); wake-ups and the sweep bring new chats.
     let capped = false;
     const chats = new Set<Promise<void>>();
+    /** The claims this consumer holds now, kept alive by one heartbeat for them all. */
+    const held = new Set<Held>();
+    const heartbeat = setInterval(() => {
+      if (held.size === 0) return;
+      const now = Date.now();
+      const batch: Held[] = [];
+      for (const h of held) {
+        // Not renewed for a whole lease (Redis unreachable, the event loop stalled): the sweep
+        // may have given the chat to another consumer already.
+        if (now - h.renewedAt >= leaseMs) h.lose();
+        else batch.push(h);
+      }
+      if (batch.length === 0) return;
+      const sentAt = Date.now();
+      run.extend([k.claims, k.owners], [leaseMs, ...batch.flatMap((h) => [h.chat, h.token])]).then(
+        (kept) => batch.forEach((h, i) => ((kept as number[])[i] === 1 ? (h.renewedAt = Math.max(h.renewedAt, sentAt)) : h.lose())),
+        (err: unknown) => logger.warn({ err, chats: batch.length }, 'inbound: could not extend the claims'),
+      );
+    }, Math.max(50, Math.floor(leaseMs / 3)));
+    heartbeat.unref();
     const subscriber = redis.duplicate();
     subscriber.on('error', (err) => logger.warn({ err }, 'inbound: subscriber connection error'));
     subscriber.subscribe(k.channel).catch((err: unknown) => logger.warn({ err }, 'inbound: subscribe failed; polling only'));
@@ -476,13 +515,16 @@ export function createInboundQueue(options: InboundQueueOptions): InboundQueue {
 
     async function runChat(chat: string, token: string, first: InboundItem): Promise<void> {
       let item: InboundItem | undefined = first;
-      const controller = new AbortController();
+      // Made when first asked for (nothing on the usual path reads it): one less object per update.
+      let controller: AbortController | undefined;
       let lost = false;
       const lose = () => {
         if (lost) return;
         lost = true;
-        controller.abort(new Error(`inbound: the claim on chat ${chat} was lost`));
+        controller?.abort(lostError(chat));
       };
+      const hold: Held = { chat, token, renewedAt: Date.now(), lose };
+      held.add(hold);
       // The claim's writes not landed yet, by key (the last one wins), in the order first written.
       const writes = new Map<string, { value: string | null; ttl: number }>();
       /** The writes as APPLY_WRITES arguments; taken once (the map is emptied). */
@@ -498,7 +540,13 @@ export function createInboundQueue(options: InboundQueueOptions): InboundQueue {
         get lost() {
           return lost;
         },
-        signal: controller.signal,
+        get signal() {
+          if (!controller) {
+            controller = new AbortController();
+            if (lost) controller.abort(lostError(chat));
+          }
+          return controller.signal;
+        },
         async write(key, value, ttlSeconds) {
           if (lost) return false;
           writes.delete(key); // a later write of a key lands in the order it was made
@@ -509,20 +557,6 @@ export function createInboundQueue(options: InboundQueueOptions): InboundQueue {
           return writes.get(key)?.value;
         },
       };
-      let renewedAt = Date.now();
-      const heartbeat = setInterval(() => {
-        // Not renewed for a whole lease (Redis unreachable, the event loop stalled): the sweep
-        // may have given the chat to another consumer already.
-        if (Date.now() - renewedAt >= leaseMs) lose();
-        run.extend([k.claims, k.owners], [chat, token, leaseMs]).then(
-          (ok) => {
-            if (ok === 1) renewedAt = Date.now();
-            else lose();
-          },
-          (err: unknown) => logger.warn({ err, chat }, 'inbound: could not extend a claim'),
-        );
-      }, Math.max(50, Math.floor(leaseMs / 3)));
-      heartbeat.unref();
       try {
         while (item) {
           item.claim = claim;
@@ -561,13 +595,15 @@ export function createInboundQueue(options: InboundQueueOptions): InboundQueue {
             logger.warn({ chat, id: item.id }, 'inbound: claim lost while handling; another consumer has the chat');
             return;
           }
+          // Taking the next item renewed the lease (ACK's ZADD).
+          if (next[0] === 1) hold.renewedAt = Date.now();
           item = next[0] === 1 ? { chat, id: next[1]!, payload: next[2]!, attempt: Number(next[3]), recordedAt: recordedAtMs(next[4]), values: valuesOf(next.slice(5)) } : undefined;
         }
       } catch (err) {
         // Redis is unreachable: the claim expires and the sweep hands the chat on.
         logger.error({ err, chat }, 'inbound: queue bookkeeping failed; the chat is retried after its lease');
       } finally {
-        clearInterval(heartbeat);
+        held.delete(hold);
       }
     }
 
@@ -585,6 +621,7 @@ export function createInboundQueue(options: InboundQueueOptions): InboundQueue {
         stopping = true;
         direct = undefined;
         clearInterval(sweeper);
+        clearInterval(heartbeat);
         local.off('queued', wake);
         await Promise.allSettled([...chats]);
         await subscriber.quit().catch(() => subscriber.disconnect());

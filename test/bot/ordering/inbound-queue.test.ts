@@ -142,6 +142,41 @@ describe('inbound queue', () => {
     expect(await first.dead()).toEqual([]);
   });
 
+  it('keeps every claim it holds alive through handlers that outlast the lease many times, with one heartbeat call for them all', async () => {
+    const prefix = fresh();
+    const leaseMs = 150;
+    // Counts the heartbeat's EXTEND calls (two keys, the first the claims zset) and their claims.
+    const beats: number[] = [];
+    const counted = new Proxy(ctx.redis, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver);
+        if (prop !== 'evalsha' && prop !== 'eval') return typeof value === 'function' ? value.bind(target) : value;
+        return (...args: unknown[]) => {
+          if (String(args[2]).endsWith(':claims') && args[1] === 2) beats.push((args.length - 5) / 2);
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const q = createInboundQueue({ redis: counted, prefix, logger: ctx.logger, leaseMs, sweepMs: 50 });
+    queues.push(q);
+    for (const chat of ['a', 'b', 'c', 'd']) await q.enqueue(chat, `${chat}1`, chat);
+    const runs: string[] = [];
+    q.consume(async (item) => {
+      runs.push(`${item.payload}#${item.attempt}`);
+      // Four leases long: without the heartbeat the sweep would hand the chats on.
+      await new Promise((r) => setTimeout(r, 4 * leaseMs));
+      expect(item.claim!.lost).toBe(false);
+    });
+    // A second consumer sweeping every 50 ms would take any claim let lapse.
+    queue(prefix, { leaseMs }).consume(async (item) => void runs.push(`taken:${item.payload}#${item.attempt}`));
+    await eventually(async () => (await q.pendingChats()) === 0);
+    expect(runs.sort()).toEqual(['a#1', 'b#1', 'c#1', 'd#1']);
+    expect(await q.dead()).toEqual([]);
+    // Every beat while the four ran extended the four claims in one call.
+    expect(beats.length).toBeGreaterThanOrEqual(4);
+    expect(beats.filter((n) => n === 4).length).toBeGreaterThanOrEqual(3);
+  });
+
   it("reads the chat's state with each claim and acknowledgement; a holder that lost the chat can no longer write it", async () => {
     const prefix = fresh();
     const state = `${prefix}state:`;
