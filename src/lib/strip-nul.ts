@@ -24,16 +24,23 @@ export function storableText(text: string): string {
 function cleanStrings<T>(value: T, clean: (text: string) => string): T {
   if (typeof value === 'string') return clean(value) as T;
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) value[i] = cleanStrings(value[i], clean);
+    for (let i = 0; i < value.length; i++) {
+      const inner = cleanStrings(value[i], clean);
+      if (inner !== value[i]) value[i] = inner;
+    }
     return value;
   }
   if (value !== null && typeof value === 'object') {
     const record = value as Record<string, unknown>;
+    // Written back only where something changed: a clean update (nearly every one) is read, not
+    // rewritten property by property.
     for (const key of Object.keys(record)) {
       const cleanKey = clean(key);
       const inner = cleanStrings(record[key], clean);
-      if (cleanKey !== key) delete record[key];
-      record[cleanKey] = inner;
+      if (cleanKey !== key) {
+        delete record[key];
+        record[cleanKey] = inner;
+      } else if (inner !== record[key]) record[key] = inner;
     }
   }
   return value;
