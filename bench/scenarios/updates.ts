@@ -36,6 +36,8 @@ export interface UpdatesOptions {
   openLoopSeconds: number;
   /** Bisection steps after the ladder (BENCH_OPEN_REFINE). */
   openLoopRefine: number;
+  /** A failing open-loop step is run again this many times (every subject alike). */
+  openLoopRetries: number;
 }
 
 export interface SubjectFigures {
@@ -134,18 +136,25 @@ async function runSubject(fake: FakeTelegram, bot: { token: string }, users: TgU
   }
 }
 
-async function runOpenLoop(fake: FakeTelegram, token: string, users: TgUser[], options: Pick<UpdatesOptions, 'openLoopRates' | 'openLoopSeconds' | 'openLoopRefine'>, bot?: BotProcess): Promise<OpenLoopFigures> {
-  const watcher = watchReplies(fake, token, ['sendMessage']);
+/** The open loop for both bots together, interleaved rate by rate (open-loop.ts). */
+async function runOpenLoop(fake: FakeTelegram, users: TgUser[], options: Pick<UpdatesOptions, 'openLoopRates' | 'openLoopSeconds' | 'openLoopRefine' | 'openLoopRetries'>, bots: { bare: BotProcess; kabinet: BotProcess }): Promise<{ bare: OpenLoopFigures; kabinet: OpenLoopFigures }> {
+  const subject = (token: string, bot: BotProcess) => ({
+    token,
+    watcher: watchReplies(fake, token, ['sendMessage']),
+    stages: bot.kind === 'kabinet' ? () => bot.stages() : undefined,
+    cpu: () => bot.cpu(),
+  });
+  const subjects = [subject(BARE_TOKEN, bots.bare), subject(KABINET_TOKEN, bots.kabinet)];
   try {
-    return await openLoop(fake, token, users, watcher, {
+    const [bare, kabinet] = await openLoop(fake, users, subjects, {
       rates: options.openLoopRates,
       seconds: options.openLoopSeconds,
       refine: options.openLoopRefine,
-      stages: bot?.kind === 'kabinet' ? () => bot.stages() : undefined,
-      cpu: bot ? () => bot.cpu() : undefined,
+      retries: options.openLoopRetries,
     });
+    return { bare: bare!, kabinet: kabinet! };
   } finally {
-    watcher.close();
+    for (const s of subjects) s.watcher.close();
   }
 }
 
@@ -154,7 +163,7 @@ async function runOpenLoop(fake: FakeTelegram, token: string, users: TgUser[], o
  * logged in as in the full run, a closed-loop warm-up of /start (JIT, pools), then the open
  * loop. The same steps as the full run, without benchmarks 1, 2 and 5 around them.
  */
-export async function runOpenLoopOnly(options: Pick<UpdatesOptions, 'chats' | 'openLoopRates' | 'openLoopSeconds' | 'openLoopRefine'>): Promise<{ bare: OpenLoopFigures; kabinet: OpenLoopFigures }> {
+export async function runOpenLoopOnly(options: Pick<UpdatesOptions, 'chats' | 'openLoopRates' | 'openLoopSeconds' | 'openLoopRefine' | 'openLoopRetries'>): Promise<{ bare: OpenLoopFigures; kabinet: OpenLoopFigures }> {
   const fake = createFakeTelegram({ rateLimits: false, recordCalls: false });
   const apiRoot = await fake.listen();
   fake.createBot({ token: BARE_TOKEN, username: 'bench_bare_bot' });
@@ -168,22 +177,21 @@ export async function runOpenLoopOnly(options: Pick<UpdatesOptions, 'chats' | 'o
       watcher.close();
     }
   };
-  let bot: BotProcess | undefined;
+  let bare: BotProcess | undefined;
+  let kabinet: BotProcess | undefined;
   try {
-    console.log('      bare grammY: warm-up, open loop');
-    bot = await startBotProcess('bare', BARE_TOKEN, apiRoot);
+    console.log('      bare grammY: warm-up');
+    bare = await startBotProcess('bare', BARE_TOKEN, apiRoot);
     await warmUp(BARE_TOKEN);
-    const bare = await runOpenLoop(fake, BARE_TOKEN, users, options, bot);
-    await bot.stop();
-    bot = undefined;
-    console.log('      Kabinet: log-in, warm-up, open loop');
-    bot = await startBotProcess('kabinet', KABINET_TOKEN, apiRoot);
+    console.log('      Kabinet: log-in, warm-up');
+    kabinet = await startBotProcess('kabinet', KABINET_TOKEN, apiRoot);
     await logIn(fake, KABINET_TOKEN, users);
     await warmUp(KABINET_TOKEN);
-    const kabinet = await runOpenLoop(fake, KABINET_TOKEN, users, options, bot);
-    return { bare, kabinet };
+    console.log('      both: open loop, interleaved rate by rate');
+    return await runOpenLoop(fake, users, options, { bare, kabinet });
   } finally {
-    await bot?.stop();
+    await bare?.stop();
+    await kabinet?.stop();
     await fake.close();
   }
 }
@@ -247,18 +255,11 @@ export async function runUpdateBenchmarks(options: UpdatesOptions): Promise<Upda
   let webOnly: BotProcess | undefined;
   try {
     const progress = (what: string) => console.log(`      ${what}`);
-    progress('bare grammY: closed loop, open loop, bursts');
+    progress('bare grammY: closed loop');
     bare = await startBotProcess('bare', BARE_TOKEN, apiRoot);
     const bareFigures = await runSubject(fake, { token: BARE_TOKEN }, users, options.steps);
-    const bareOpen = await runOpenLoop(fake, BARE_TOKEN, users, options, bare);
-    // Benchmark 2: the bench POSTs the updates itself.
-    await detachWebhook(BARE_TOKEN, apiRoot);
-    const bareBurst = await burst(fake, BARE_TOKEN, bare.webhookUrl, users, k);
-    const bareMemory = await bare.memory();
-    await bare.stop();
-    bare = undefined;
 
-    progress('Kabinet: log-in, closed loop, open loop, bursts, VK flood');
+    progress('Kabinet: log-in, closed loop');
     const vkEnv = {
       VK_GROUP_TOKEN: VK_TOKEN,
       VK_GROUP_ID: String(VK_GROUP),
@@ -272,7 +273,18 @@ export async function runUpdateBenchmarks(options: UpdatesOptions): Promise<Upda
     kabinet = await startBotProcess('kabinet', KABINET_TOKEN, apiRoot, vkEnv);
     await logIn(fake, KABINET_TOKEN, users);
     const kabinetFigures = await runSubject(fake, { token: KABINET_TOKEN }, users, options.steps);
-    const kabinetOpen = await runOpenLoop(fake, KABINET_TOKEN, users, options, kabinet);
+    progress('both: open loop, interleaved rate by rate');
+    const { bare: bareOpen, kabinet: kabinetOpen } = await runOpenLoop(fake, users, options, { bare, kabinet });
+
+    progress('bare grammY: bursts');
+    // Benchmark 2: the bench POSTs the updates itself.
+    await detachWebhook(BARE_TOKEN, apiRoot);
+    const bareBurst = await burst(fake, BARE_TOKEN, bare.webhookUrl, users, k);
+    const bareMemory = await bare.memory();
+    await bare.stop();
+    bare = undefined;
+
+    progress('Kabinet: bursts, VK flood');
     await detachWebhook(KABINET_TOKEN, apiRoot);
     const watcher = watchReplies(fake, KABINET_TOKEN, ['sendMessage']);
     const kabinetBurst = await burst(fake, KABINET_TOKEN, kabinet.webhookUrl, users, k, watcher, kabinet);
