@@ -440,14 +440,17 @@ export function createInboundQueue(options: InboundQueueOptions): InboundQueue {
     const chats = new Set<Promise<void>>();
     /** The claims this consumer holds now, kept alive by one heartbeat for them all. */
     const held = new Set<Held>();
+    const beatMs = Math.max(50, Math.floor(leaseMs / 3));
     const heartbeat = setInterval(() => {
       if (held.size === 0) return;
       const now = Date.now();
       const batch: Held[] = [];
       for (const h of held) {
-        // Not renewed for a whole lease (Redis unreachable, the event loop stalled): the sweep
-        // may have given the chat to another consumer already.
-        if (now - h.renewedAt >= leaseMs) h.lose();
+        // Not renewed in time (Redis unreachable, the event loop stalled): the lease runs out
+        // before the next beat, after which the sweep may give the chat to another consumer.
+        // The beat is shared by all claims, not timed from each one's start, so a claim is
+        // given up one beat before its lease ends rather than up to one beat after it.
+        if (now + beatMs - h.renewedAt >= leaseMs) h.lose();
         else batch.push(h);
       }
       if (batch.length === 0) return;
@@ -456,7 +459,7 @@ export function createInboundQueue(options: InboundQueueOptions): InboundQueue {
         (kept) => batch.forEach((h, i) => ((kept as number[])[i] === 1 ? (h.renewedAt = Math.max(h.renewedAt, sentAt)) : h.lose())),
         (err: unknown) => logger.warn({ err, chats: batch.length }, 'inbound: could not extend the claims'),
       );
-    }, Math.max(50, Math.floor(leaseMs / 3)));
+    }, beatMs);
     heartbeat.unref();
     const subscriber = redis.duplicate();
     subscriber.on('error', (err) => logger.warn({ err }, 'inbound: subscriber connection error'));
@@ -587,6 +590,7 @@ export function createInboundQueue(options: InboundQueueOptions): InboundQueue {
           // other chats wait in `ready`: a chat with a steady stream of updates would otherwise
           // keep the place while the waiting chats get none (round robin, not first come).
           const nextMode = stopping || lost ? '1' : running >= concurrency ? '2' : '0';
+          const ackSentAt = Date.now();
           const next = (await run.ack(
             [k.q(chat), k.claims, k.owners, k.sched, k.item(item.id), k.dead, k.ready],
             [prefix, chat, token, item.id, deadError, leaseMs, nextMode, DEAD_TTL_SECONDS, ...takeWrites(), ...reads],
@@ -595,8 +599,8 @@ export function createInboundQueue(options: InboundQueueOptions): InboundQueue {
             logger.warn({ chat, id: item.id }, 'inbound: claim lost while handling; another consumer has the chat');
             return;
           }
-          // Taking the next item renewed the lease (ACK's ZADD).
-          if (next[0] === 1) hold.renewedAt = Date.now();
+          // Taking the next item renewed the lease (ACK's ZADD, some time after it was sent).
+          if (next[0] === 1) hold.renewedAt = Math.max(hold.renewedAt, ackSentAt);
           item = next[0] === 1 ? { chat, id: next[1]!, payload: next[2]!, attempt: Number(next[3]), recordedAt: recordedAtMs(next[4]), values: valuesOf(next.slice(5)) } : undefined;
         }
       } catch (err) {
