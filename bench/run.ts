@@ -7,15 +7,16 @@ import { performance } from 'node:perf_hooks';
 import { DATABASE_NAME, deleteBenchKeys, dropDatabase, freshDatabase, machine, memory } from './lib/setup.js';
 import { mib, ms, rate, ratio, summarize, table } from './lib/stats.js';
 import { runNotificationBenchmark, type NotificationFigures, type NotificationOptions } from './scenarios/notifications.js';
-import { OPEN_LOOP_P99_MS, STAGES, type OpenLoopFigures } from './scenarios/open-loop.js';
+import { OPEN_LOOP_P99_MS, STAGES, type OpenLoopFigures, type OpenLoopStep } from './scenarios/open-loop.js';
 import { killShopBenchChildren, printShopApiFigures, runShopApiBenchmark, shopApiOptionsFromEnv } from './scenarios/shop-api.js';
 import { runOpenLoopOnly, runUpdateBenchmarks, type BurstFigures, type SubjectFigures } from './scenarios/updates.js';
 import { loadavg } from 'node:os';
 
 const BUDGET_MS = 600_000;
-const int = (name: string, fallback: number) => {
+/** A whole-number knob from the environment; `min` 0 where 0 means "none" (said in `zero`). */
+const int = (name: string, fallback: number, min = 1, zero = '') => {
   const n = Number(process.env[name] ?? fallback);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive whole number`);
+  if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be a ${min === 0 ? 'whole number' : 'positive whole number'}${zero ? ` (0: ${zero})` : ''}`);
   return n;
 };
 const sizes = {
@@ -27,16 +28,8 @@ const sizes = {
   floodPerPerson: int('BENCH_FLOOD_EVENTS', 10),
   openLoopRates: (process.env.BENCH_OPEN_RATES ?? '50,100,150,200,300,400,500,600,800,1000,1200,1500,2000,2500,3000,4000,5000,6000,8000').split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0),
   openLoopSeconds: int('BENCH_OPEN_SECONDS', 2),
-  openLoopRefine: (() => {
-    const n = Number(process.env.BENCH_OPEN_REFINE ?? 3);
-    if (!Number.isInteger(n) || n < 0) throw new Error('BENCH_OPEN_REFINE must be a whole number (0: the ladder alone)');
-    return n;
-  })(),
-  openLoopRetries: (() => {
-    const n = Number(process.env.BENCH_OPEN_RETRIES ?? 1);
-    if (!Number.isInteger(n) || n < 0) throw new Error('BENCH_OPEN_RETRIES must be a whole number (0: one run per step)');
-    return n;
-  })(),
+  openLoopRefine: int('BENCH_OPEN_REFINE', 3, 0, 'the ladder alone'),
+  openLoopRetries: int('BENCH_OPEN_RETRIES', 1, 0, 'one run per step'),
 };
 
 /**
@@ -64,10 +57,13 @@ const load = () => loadavg().map((x) => x.toFixed(1)).join(' / ');
 console.log(`Load average (1 / 5 / 15 min) at start: ${load()}${loadavg()[0]! > 1.5 ? ' — the machine is busy: read the ratios, not the milliseconds' : ''}`);
 console.log(`Sizes: ${sizes.chats} chats × ${sizes.steps} updates; ${sizes.burst} concurrent updates; ${sizes.notifications} notifications per run\n`);
 
+/** An open-loop row's rate, marked when it was a bisection step or a second run. */
+const stepLabel = (step: OpenLoopStep) => `${step.rate}/s${step.refined ? ' (bisection)' : ''}${step.again ? ' again' : ''}`;
+
 function printOpenLoop(openLoop: { bare: OpenLoopFigures; kabinet: OpenLoopFigures }) {
   const rowsOpen: string[][] = [['1b. open loop (offered rate)', 'subject', 'sent', 'missing', 'p50', 'p99', 'CPU per update', 'bench loop p99', 'max']];
   for (const [name, f] of [['bare grammY', openLoop.bare], ['Kabinet', openLoop.kabinet]] as const) {
-    for (const step of f.steps) rowsOpen.push([`${step.rate}/s${step.refined ? ' (bisection)' : ''}${step.again ? ' again' : ''}`, name, String(step.sent), String(step.missing), ms(step.p50), ms(step.p99), step.cpuMsPerUpdate === undefined ? '—' : `${(step.cpuMsPerUpdate * 1000).toFixed(0)} µs`, step.benchLoop ? ms(step.benchLoop.p99) : '—', step.benchLoop ? ms(step.benchLoop.max) : '—']);
+    for (const step of f.steps) rowsOpen.push([stepLabel(step), name, String(step.sent), String(step.missing), ms(step.p50), ms(step.p99), step.cpuMsPerUpdate === undefined ? '—' : `${(step.cpuMsPerUpdate * 1000).toFixed(0)} µs`, step.benchLoop ? ms(step.benchLoop.p99) : '—', step.benchLoop ? ms(step.benchLoop.max) : '—']);
   }
   console.log(table(rowsOpen));
   const { bare: ob, kabinet: ok } = openLoop;
@@ -75,7 +71,7 @@ function printOpenLoop(openLoop: { bare: OpenLoopFigures; kabinet: OpenLoopFigur
   const staged = openLoop.kabinet.steps.filter((s) => s.stages);
   if (staged.length) {
     const rows: string[][] = [['Kabinet, where the time went', ...STAGES.flatMap((name) => [`${name} p50`, 'p99'])]];
-    for (const step of staged) rows.push([`${step.rate}/s${step.refined ? ' (bisection)' : ''}${step.again ? ' again' : ''}`, ...STAGES.flatMap((name) => [ms(step.stages![name].p50), ms(step.stages![name].p99)])]);
+    for (const step of staged) rows.push([stepLabel(step), ...STAGES.flatMap((name) => [ms(step.stages![name].p50), ms(step.stages![name].p99)])]);
     console.log(table(rows));
     console.log('to recorded: update queued at the fake → recorded in the inbound queue (Redis clock); to pickup: → a consumer started it; to reply: → its reply answered at the fake; after reply: → the handler finished (state writes, release).\n');
   }

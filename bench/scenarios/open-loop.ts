@@ -89,13 +89,14 @@ export async function openLoop(
   for (const subject of subjects) await subject.stages?.(); // drop what earlier benchmarks left
   const passes = (step: OpenLoopStep) => step.p99 < OPEN_LOOP_P99_MS;
   const retries = options.retries ?? 1;
-  /** Runs a rate for one subject, again (up to `retries` times) while it fails; true when a run passed. */
+  /** Runs a rate for one subject, again (up to `retries` times) while it fails; the last run. */
   const attempt = async (i: number, rate: number, refined: boolean): Promise<OpenLoopStep> => {
+    const mark = refined ? { refined } : {};
     let step = await runStep(subjects[i]!, rate);
-    steps[i]!.push(refined ? { ...step, refined } : step);
+    steps[i]!.push({ ...step, ...mark });
     for (let n = 0; n < retries && !passes(step); n++) {
       step = await runStep(subjects[i]!, rate);
-      steps[i]!.push({ ...step, again: true, ...(refined ? { refined } : {}) });
+      steps[i]!.push({ ...step, ...mark, again: true });
     }
     return step;
   };

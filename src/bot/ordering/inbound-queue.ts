@@ -454,9 +454,9 @@ export function createInboundQueue(options: InboundQueueOptions): InboundQueue {
         else batch.push(h);
       }
       if (batch.length === 0) return;
-      const sentAt = Date.now();
+      // A kept claim counts as renewed from when the call was sent (Redis moved its lease later).
       run.extend([k.claims, k.owners], [leaseMs, ...batch.flatMap((h) => [h.chat, h.token])]).then(
-        (kept) => batch.forEach((h, i) => ((kept as number[])[i] === 1 ? (h.renewedAt = Math.max(h.renewedAt, sentAt)) : h.lose())),
+        (kept) => batch.forEach((h, i) => ((kept as number[])[i] === 1 ? (h.renewedAt = Math.max(h.renewedAt, now)) : h.lose())),
         (err: unknown) => logger.warn({ err, chats: batch.length }, 'inbound: could not extend the claims'),
       );
     }, beatMs);
