@@ -2,7 +2,10 @@
  * The customer bot's mouths as configured: Telegram when TELEGRAM_BOT_TOKEN is set, VK when
  * VK_GROUP_TOKEN is. The `web` role mounts their routes (which record updates in the durable
  * inbound queue and answer at once); the `worker` role runs the brain on what was recorded
- * (`startConsuming`). `npm run dev` does both in one process.
+ * (`startConsuming`). `npm run dev` does both in one process, on ONE set of channels: the web role
+ * and the worker role of a process share them (createCustomerChannels below), so a record whose chat is
+ * idle is claimed for this process's consumer in the same Redis call (record, acknowledgement:
+ * two calls per update), not published and claimed again by a second copy of the bot.
  */
 import type { InboundConsumerOptions } from '../bot/ordering/inbound-queue.js';
 import type { Infrastructure } from '../infra/infrastructure.js';
@@ -19,7 +22,22 @@ export interface CustomerChannels {
   stopConsuming(): Promise<void>;
 }
 
+const perInfrastructure = new WeakMap<Infrastructure, { sandbox: Sandbox | undefined; channels: CustomerChannels }>();
+
+/**
+ * The process's customer channels for these clients: made once and shared by the web role (its
+ * routes record) and the worker role (its consumers handle), as `npm run dev` runs both. Another
+ * sandbox (tests) gets channels of its own.
+ */
 export function createCustomerChannels(infra: Infrastructure, options: { sandbox?: Sandbox | undefined } = {}): CustomerChannels {
+  const known = perInfrastructure.get(infra);
+  if (known && known.sandbox === options.sandbox) return known.channels;
+  const channels = buildCustomerChannels(infra, options);
+  if (!known) perInfrastructure.set(infra, { sandbox: options.sandbox, channels });
+  return channels;
+}
+
+function buildCustomerChannels(infra: Infrastructure, options: { sandbox?: Sandbox | undefined }): CustomerChannels {
   const { config } = infra;
   const telegram = config.telegram.token ? createTelegramChannel(infra) : undefined;
   let vk: VkCustomerBot | undefined;
