@@ -94,13 +94,22 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // are text by nature and are coerced ("?limit=2" is an integer).
   app.setValidatorCompiler(createValidatorCompiler());
 
-  app.addHook('onRequest', async (request, reply) => { void reply.header(REQUEST_ID_HEADER, request.id); });
-
   const inflight = new Set<string>();
   inflightRequests.set(app, inflight);
-  app.addHook('onRequest', async (request) => { inflight.add(request.id); });
-  app.addHook('onResponse', async (request) => { inflight.delete(request.id); });
-  app.addHook('onRequestAbort', async (request) => { inflight.delete(request.id); });
+  // Callback hooks, not async ones: every request passes them, and an async hook costs a promise each.
+  app.addHook('onRequest', (request, reply, done) => {
+    void reply.header(REQUEST_ID_HEADER, request.id);
+    inflight.add(request.id);
+    done();
+  });
+  app.addHook('onResponse', (request, _reply, done) => {
+    inflight.delete(request.id);
+    done();
+  });
+  app.addHook('onRequestAbort', (request, done) => {
+    inflight.delete(request.id);
+    done();
+  });
 
   // One error handler: 4xx messages are shown, 5xx details stay in the log.
   app.setErrorHandler((error: FastifyError, request, reply) => {
