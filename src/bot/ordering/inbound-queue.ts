@@ -195,8 +195,8 @@ end
 // takes an idle chat at once, lease ms, prefix, key prefixes to read...
 // Returns 0 duplicate, 1 queued behind the chat's earlier items (whoever holds or waits for the
 // chat takes it: nobody to wake), 2 queued and the chat put in `ready` (consumers woken), or
-// {chat, token, id, payload, attempts, recorded at, values...} when the chat was idle and is now
-// claimed for this process's consumer (as CLAIM would).
+// {token, recorded at, values...} when the chat was idle and is now claimed for this process's
+// consumer (the caller has the rest of what CLAIM returns: chat, id, payload, attempt 1).
 const ENQUEUE = `
 ${READ_VALUES}
 ${TAKE}
@@ -210,7 +210,7 @@ if idle and ARGV[7] == '1' then
   -- process's consumer as CLAIM's begin_head would, without reading back what it just wrote.
   redis.call('HSET', KEYS[2], 'p', ARGV[2], 'a', 1, 'c', ARGV[4], 't', recorded)
   local token = take(KEYS[6], KEYS[7], KEYS[8], t, ARGV[4], ARGV[8])
-  return read_values({ARGV[4], token, ARGV[1], ARGV[2], 1, recorded}, ARGV[4], 10)
+  return read_values({token, recorded}, ARGV[4], 10)
 end
 redis.call('HSET', KEYS[2], 'p', ARGV[2], 'a', 0, 'c', ARGV[4], 't', recorded)
 if idle then
@@ -643,7 +643,8 @@ export function createInboundQueue(options: InboundQueueOptions): InboundQueue {
       if (Array.isArray(added)) {
         // Claimed for this process's consumer (it may have filled up or begun stopping since:
         // it runs the chat all the same; a stopping process that dies leaves it to the lease).
-        taker!.start(added);
+        // The script returns what only Redis knows (the token, when it was recorded, the state).
+        taker!.start([chat, added[0], id, payload, 1, ...added.slice(1)]);
         return 'queued';
       }
       if (added === 0) return 'duplicate';
