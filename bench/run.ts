@@ -9,7 +9,7 @@ import { mib, ms, rate, ratio, summarize, table } from './lib/stats.js';
 import { runNotificationBenchmark, type NotificationFigures, type NotificationOptions } from './scenarios/notifications.js';
 import { OPEN_LOOP_P99_MS, STAGES, type OpenLoopFigures, type OpenLoopStep } from './scenarios/open-loop.js';
 import { killShopBenchChildren, printShopApiFigures, runShopApiBenchmark, shopApiOptionsFromEnv } from './scenarios/shop-api.js';
-import { runOpenLoopOnly, runUpdateBenchmarks, type BurstFigures, type SubjectFigures } from './scenarios/updates.js';
+import { runOpenLoopOnly, runUpdateBenchmarks, type BurstFigures, type OpenLoopResult, type SubjectFigures } from './scenarios/updates.js';
 import { loadavg } from 'node:os';
 
 const BUDGET_MS = 600_000;
@@ -30,6 +30,8 @@ const sizes = {
   openLoopSeconds: int('BENCH_OPEN_SECONDS', 2),
   openLoopRefine: int('BENCH_OPEN_REFINE', 3, 0, 'the ladder alone'),
   openLoopRetries: int('BENCH_OPEN_RETRIES', 1, 0, 'one run per step'),
+  /** BENCH_OPEN_QUEUED=1 (with BENCH_ONLY=open-loop): a third subject, the bare bot behind Kabinet's inbound queue. */
+  openLoopQueued: process.env.BENCH_OPEN_QUEUED === '1',
 };
 
 /**
@@ -60,14 +62,19 @@ console.log(`Sizes: ${sizes.chats} chats × ${sizes.steps} updates; ${sizes.burs
 /** An open-loop row's rate, marked when it was a bisection step or a second run. */
 const stepLabel = (step: OpenLoopStep) => `${step.rate}/s${step.refined ? ' (bisection)' : ''}${step.again ? ' again' : ''}`;
 
-function printOpenLoop(openLoop: { bare: OpenLoopFigures; kabinet: OpenLoopFigures }) {
+function printOpenLoop(openLoop: OpenLoopResult) {
   const rowsOpen: string[][] = [['1b. open loop (offered rate)', 'subject', 'sent', 'missing', 'p50', 'p99', 'CPU per update', 'bench loop p99', 'max']];
-  for (const [name, f] of [['bare grammY', openLoop.bare], ['Kabinet', openLoop.kabinet]] as const) {
+  const subjects: Array<[string, OpenLoopFigures]> = [['bare grammY', openLoop.bare], ...(openLoop.queued ? [['bare + queue', openLoop.queued] as [string, OpenLoopFigures]] : []), ['Kabinet', openLoop.kabinet]];
+  for (const [name, f] of subjects) {
     for (const step of f.steps) rowsOpen.push([stepLabel(step), name, String(step.sent), String(step.missing), ms(step.p50), ms(step.p99), step.cpuMsPerUpdate === undefined ? '—' : `${(step.cpuMsPerUpdate * 1000).toFixed(0)} µs`, step.benchLoop ? ms(step.benchLoop.p99) : '—', step.benchLoop ? ms(step.benchLoop.max) : '—']);
   }
   console.log(table(rowsOpen));
   const { bare: ob, kabinet: ok } = openLoop;
   console.log(`Highest offered rate with p99 < ${OPEN_LOOP_P99_MS} ms: bare grammY ${ob.best}/s, Kabinet ${ok.best}/s (${ratio(ok.best, ob.best)} of the bare bot). /start to ${sizes.chats} chats round robin, ${sizes.openLoopSeconds} s per rate, the two bots interleaved rate by rate, rates tried in order until two in a row have p99 over ${2 * OPEN_LOOP_P99_MS} ms, then ${sizes.openLoopRefine} bisection steps between the highest rate that passed and the next that failed (BENCH_OPEN_REFINE); a failing step is run again ${sizes.openLoopRetries === 1 ? 'once' : `up to ${sizes.openLoopRetries} times`} for either bot ("again"; BENCH_OPEN_RETRIES) and the rate passes if one run does; update queued at the fake → reply at the fake. "bench loop": the bench process's own event-loop delay over the step (it runs the fake Telegram and the driver for both bots).\n`);
+  if (openLoop.queued) {
+    const oq = openLoop.queued;
+    console.log(`With BENCH_OPEN_QUEUED=1, "bare + queue" is the bare bot's handlers behind Kabinet's durable inbound queue (the update recorded in Redis before the webhook is answered, per-chat order, the queue's consumer in the same process): ${oq.best}/s, ${ratio(oq.best, ob.best)} of the bare bot (the queue's price); Kabinet ${ratio(ok.best, oq.best)} of it (the brain's).\n`);
+  }
   const staged = openLoop.kabinet.steps.filter((s) => s.stages);
   if (staged.length) {
     const rows: string[][] = [['Kabinet, where the time went', ...STAGES.flatMap((name) => [`${name} p50`, 'p99'])]];

@@ -4,7 +4,9 @@
  * talks over IPC: { ready, webhookUrl, tunedWebhookUrl?, vkCallbackUrl?, vkDirectCallbackUrl? },
  * then answers { memory }, { handover }, { stages } and { cpu } requests, and closes on { stop }.
  *
- *   argv: bare|kabinet|web <token> <apiRoot> [extra env as JSON]
+ *   argv: bare|queued|kabinet|web <token> <apiRoot> [extra env as JSON]
+ *
+ * `queued`: the bare bot behind Kabinet's inbound queue (bots.ts startQueuedBareBot).
  *
  * `web`: Kabinet's web role alone (routes that record; nothing consumes here): with the
  * Kabinet process's REDIS_KEY_PREFIX in the extra env, that process's consumers run the brain,
@@ -15,7 +17,7 @@
  * same brain behind routes that handle before answering (`direct`, the previous design): the
  * Telegram one with a lock that polls every ≤TUNED_POLL_MS, and, with VK configured, VK's.
  */
-import { startBareBot, startKabinetWeb, TUNED_POLL_MS, type RunningBot } from './bots.js';
+import { startBareBot, startKabinetWeb, startQueuedBareBot, TUNED_POLL_MS, type RunningBot } from './bots.js';
 import { buildApp } from '../../src/server/app.js';
 import { createTelegramChannel } from '../../src/channels/telegram/telegram-channel.js';
 import { TELEGRAM_WEBHOOK_PATH } from '../../src/channels/telegram/webhook.plugin.js';
@@ -25,7 +27,7 @@ import { memory } from './setup.js';
 import type { StageTimes } from './bots.js';
 
 const [kind, token, apiRoot, extraEnv] = process.argv.slice(2);
-if (!token || !apiRoot || (kind !== 'bare' && kind !== 'kabinet' && kind !== 'web')) throw new Error('usage: bot-process bare|kabinet|web <token> <apiRoot> [env json]');
+if (!token || !apiRoot || (kind !== 'bare' && kind !== 'queued' && kind !== 'kabinet' && kind !== 'web')) throw new Error('usage: bot-process bare|queued|kabinet|web <token> <apiRoot> [env json]');
 
 const closers: Array<() => Promise<void>> = [];
 let bot: RunningBot;
@@ -41,6 +43,8 @@ const epoch = (t: number) => performance.timeOrigin + t;
 let redisKeyPrefix: string | undefined;
 if (kind === 'bare') {
   bot = await startBareBot(token, apiRoot);
+} else if (kind === 'queued') {
+  bot = await startQueuedBareBot(token, apiRoot);
 } else if (kind === 'web') {
   const web = await startKabinetWeb('web', token, apiRoot, extraEnv ? (JSON.parse(extraEnv) as Record<string, string>) : {});
   bot = web;

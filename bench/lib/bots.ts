@@ -8,7 +8,12 @@ import Fastify from 'fastify';
 import { Api, Bot, InlineKeyboard, webhookCallback } from 'grammy';
 import { TELEGRAM_WEBHOOK_PATH } from '../../src/channels/telegram/webhook.plugin.js';
 import { createWeb, type Web } from '../../src/web.js';
-import { createPhase, freePort, type Phase } from './setup.js';
+import { createPhase, freePort, phaseEnv, REDIS_URL, type Phase } from './setup.js';
+import { createInboundQueue } from '../../src/bot/ordering/inbound-queue.js';
+import { telegramChatKey } from '../../src/channels/telegram/inbound.js';
+import { createRedis } from '../../src/infra/redis.js';
+import { createLogger } from '../../src/infra/logger.js';
+import type { Update } from 'grammy/types';
 import { nextMessage } from './ipc.js';
 
 export const WEBHOOK_SECRET = 'bench-webhook-secret_1';
@@ -23,7 +28,8 @@ export interface RunningBot {
 }
 
 /** Same buttons and the same calls as Kabinet's menu and orders list, with fixed texts. */
-export async function startBareBot(token: string, apiRoot: string): Promise<RunningBot> {
+/** The bare bot's handlers: a static menu and the orders button, with fixed texts. */
+function bareBot(token: string, apiRoot: string): Bot {
   const bot = new Bot(token, { client: { apiRoot } });
   const menu = new InlineKeyboard().text('Orders', 'o:list:0').text('Wishlist', 'w:list').row().text('Loyalty', 'y:show').text('Profile', 'p:show').row().text('Help', 'h:show');
   const back = new InlineKeyboard().text('Back', 'm:home');
@@ -37,6 +43,11 @@ export async function startBareBot(token: string, apiRoot: string): Promise<Runn
     await ctx.editMessageText('<b>Main menu</b>', { ...extra, reply_markup: menu });
     await ctx.answerCallbackQuery();
   });
+  return bot;
+}
+
+export async function startBareBot(token: string, apiRoot: string): Promise<RunningBot> {
+  const bot = bareBot(token, apiRoot);
   const app = Fastify({ logger: false });
   app.post(TELEGRAM_WEBHOOK_PATH, webhookCallback(bot, 'fastify', { secretToken: WEBHOOK_SECRET }));
   await bot.init();
@@ -44,6 +55,44 @@ export async function startBareBot(token: string, apiRoot: string): Promise<Runn
   const webhookUrl = `${address}${TELEGRAM_WEBHOOK_PATH}`;
   await bot.api.setWebhook(webhookUrl, { secret_token: WEBHOOK_SECRET });
   return { token, webhookUrl, close: () => app.close() };
+}
+
+/**
+ * The bare bot behind Kabinet's durable inbound queue (the open loop's third subject,
+ * BENCH_OPEN_QUEUED=1): the bare bot's handlers; a Fastify route that checks the secret, records
+ * the update with the queue Kabinet's webhook uses (its chat key, deduplicated by update_id, in
+ * Redis) and answers; and that queue's consumer in the same process running bot.handleUpdate, as
+ * `npm run dev` runs Kabinet. Between it and the bare bot: the price of answering only once the
+ * update is durably recorded and of the per-chat order (issue 13's own requirements); between it
+ * and Kabinet: Kabinet's brain.
+ */
+export async function startQueuedBareBot(token: string, apiRoot: string): Promise<RunningBot> {
+  const bot = bareBot(token, apiRoot);
+  const keys = phaseEnv('queued');
+  const redis = createRedis({ url: REDIS_URL, role: 'client', name: 'bench-queued' });
+  const queue = createInboundQueue({ redis, prefix: `${keys.prefix}:in:`, logger: createLogger({ level: 'error' }) });
+  const app = Fastify({ logger: false });
+  app.post<{ Body: Update }>(TELEGRAM_WEBHOOK_PATH, async (request, reply) => {
+    if (request.headers['x-telegram-bot-api-secret-token'] !== WEBHOOK_SECRET) return reply.status(401).send();
+    const update = request.body;
+    await queue.enqueue(telegramChatKey(update), String(update.update_id), JSON.stringify(update));
+    return reply.send({ ok: true });
+  });
+  await bot.init();
+  queue.consume(async (item) => bot.handleUpdate(JSON.parse(item.payload) as Update));
+  const address = await app.listen({ host: '127.0.0.1', port: 0 });
+  const webhookUrl = `${address}${TELEGRAM_WEBHOOK_PATH}`;
+  await bot.api.setWebhook(webhookUrl, { secret_token: WEBHOOK_SECRET });
+  return {
+    token,
+    webhookUrl,
+    async close() {
+      await app.close();
+      await queue.stop();
+      await keys.deleteKeys();
+      redis.disconnect();
+    },
+  };
 }
 
 export interface KabinetWeb extends RunningBot {
@@ -93,7 +142,7 @@ export interface StageTimes {
 
 export interface BotProcess {
   pid: number;
-  kind: 'bare' | 'kabinet' | 'web';
+  kind: 'bare' | 'queued' | 'kabinet' | 'web';
   webhookUrl: string;
   /** Kabinet only: the route whose chat lock polls every ≤TUNED_POLL_MS. */
   tunedWebhookUrl: string | undefined;
@@ -112,9 +161,22 @@ export interface BotProcess {
   stop(): Promise<void>;
 }
 
+/** BENCH_KABINET_ENV: a JSON object of string settings added to the environment of Kabinet's bot processes. */
+function kabinetEnv(): Record<string, string> {
+  const raw = process.env.BENCH_KABINET_ENV;
+  if (!raw) return {};
+  const parsed: unknown = JSON.parse(raw);
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed) || !Object.values(parsed).every((v) => typeof v === 'string')) {
+    throw new Error('BENCH_KABINET_ENV must be a JSON object of strings, e.g. {"INBOUND_CONCURRENCY":"64"}');
+  }
+  return parsed as Record<string, string>;
+}
+
 /** Starts bot-process.ts (bare grammY or Kabinet's web role) in a child process. */
-export function startBotProcess(kind: 'bare' | 'kabinet' | 'web', token: string, apiRoot: string, extraEnv: Record<string, string> = {}): Promise<BotProcess> {
-  const child = fork(new URL('./bot-process.ts', import.meta.url).pathname, [kind, token, apiRoot, JSON.stringify(extraEnv)], {
+export function startBotProcess(kind: 'bare' | 'queued' | 'kabinet' | 'web', token: string, apiRoot: string, extraEnv: Record<string, string> = {}): Promise<BotProcess> {
+  // BENCH_KABINET_ENV='{"INBOUND_CONCURRENCY":"64"}': Kabinet's settings for an experiment (its processes only).
+  const env = kind === 'bare' || kind === 'queued' ? extraEnv : { ...extraEnv, ...kabinetEnv() };
+  const child = fork(new URL('./bot-process.ts', import.meta.url).pathname, [kind, token, apiRoot, JSON.stringify(env)], {
     // BENCH_CPU_PROF=<dir> writes a .cpuprofile per bot process (open in Chrome DevTools);
     // BENCH_BOT_NODE_FLAGS adds V8/Node flags to every bot process (e.g. --trace-gc).
     execArgv: [

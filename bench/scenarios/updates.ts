@@ -22,6 +22,7 @@ import { vkFlood, VK_CONFIRMATION, VK_GROUP, VK_SECRET, VK_TOKEN, type FloodRun 
 
 const BARE_TOKEN = '7100001:AAbench-bare-grammy-bot-token';
 const KABINET_TOKEN = '7100002:AAbench-kabinet-customer-bot';
+const QUEUED_TOKEN = '7100003:AAbench-bare-grammy-queued-bot';
 
 export interface UpdatesOptions {
   chats: number;
@@ -137,22 +138,29 @@ async function runSubject(fake: FakeTelegram, bot: { token: string }, users: TgU
 }
 
 /** The open loop for both bots together, interleaved rate by rate (open-loop.ts). */
-async function runOpenLoop(fake: FakeTelegram, users: TgUser[], options: Pick<UpdatesOptions, 'openLoopRates' | 'openLoopSeconds' | 'openLoopRefine' | 'openLoopRetries'>, bots: { bare: BotProcess; kabinet: BotProcess }): Promise<{ bare: OpenLoopFigures; kabinet: OpenLoopFigures }> {
+/** The open loop's figures per subject; `queued` only with BENCH_OPEN_QUEUED=1 (BENCH_ONLY=open-loop). */
+export interface OpenLoopResult {
+  bare: OpenLoopFigures;
+  kabinet: OpenLoopFigures;
+  queued?: OpenLoopFigures;
+}
+
+async function runOpenLoop(fake: FakeTelegram, users: TgUser[], options: Pick<UpdatesOptions, 'openLoopRates' | 'openLoopSeconds' | 'openLoopRefine' | 'openLoopRetries'>, bots: { bare: BotProcess; kabinet: BotProcess; queued?: BotProcess | undefined }): Promise<OpenLoopResult> {
   const subject = (token: string, bot: BotProcess) => ({
     token,
     watcher: watchReplies(fake, token, ['sendMessage']),
     stages: bot.kind === 'kabinet' ? () => bot.stages() : undefined,
     cpu: () => bot.cpu(),
   });
-  const subjects = [subject(BARE_TOKEN, bots.bare), subject(KABINET_TOKEN, bots.kabinet)];
+  const subjects = [subject(BARE_TOKEN, bots.bare), subject(KABINET_TOKEN, bots.kabinet), ...(bots.queued ? [subject(QUEUED_TOKEN, bots.queued)] : [])];
   try {
-    const [bare, kabinet] = await openLoop(fake, users, subjects, {
+    const [bare, kabinet, queued] = await openLoop(fake, users, subjects, {
       rates: options.openLoopRates,
       seconds: options.openLoopSeconds,
       refine: options.openLoopRefine,
       retries: options.openLoopRetries,
     });
-    return { bare: bare!, kabinet: kabinet! };
+    return { bare: bare!, kabinet: kabinet!, ...(queued ? { queued } : {}) };
   } finally {
     for (const s of subjects) s.watcher.close();
   }
@@ -163,11 +171,12 @@ async function runOpenLoop(fake: FakeTelegram, users: TgUser[], options: Pick<Up
  * logged in as in the full run, a closed-loop warm-up of /start (JIT, pools), then the open
  * loop. The same steps as the full run, without benchmarks 1, 2 and 5 around them.
  */
-export async function runOpenLoopOnly(options: Pick<UpdatesOptions, 'chats' | 'openLoopRates' | 'openLoopSeconds' | 'openLoopRefine' | 'openLoopRetries'>): Promise<{ bare: OpenLoopFigures; kabinet: OpenLoopFigures }> {
+export async function runOpenLoopOnly(options: Pick<UpdatesOptions, 'chats' | 'openLoopRates' | 'openLoopSeconds' | 'openLoopRefine' | 'openLoopRetries'> & { openLoopQueued?: boolean }): Promise<OpenLoopResult> {
   const fake = createFakeTelegram({ rateLimits: false, recordCalls: false });
   const apiRoot = await fake.listen();
   fake.createBot({ token: BARE_TOKEN, username: 'bench_bare_bot' });
   fake.createBot({ token: KABINET_TOKEN, username: 'bench_kabinet_bot' });
+  if (options.openLoopQueued) fake.createBot({ token: QUEUED_TOKEN, username: 'bench_queued_bot' });
   const users = Array.from({ length: options.chats }, (_, i) => fake.createUser({ firstName: `Bench${i}`, languageCode: i % 3 === 2 ? 'en' : 'ru' }));
   const warmUp = async (token: string) => {
     const watcher = watchReplies(fake, token, ['sendMessage']);
@@ -179,18 +188,25 @@ export async function runOpenLoopOnly(options: Pick<UpdatesOptions, 'chats' | 'o
   };
   let bare: BotProcess | undefined;
   let kabinet: BotProcess | undefined;
+  let queued: BotProcess | undefined;
   try {
     console.log('      bare grammY: warm-up');
     bare = await startBotProcess('bare', BARE_TOKEN, apiRoot);
     await warmUp(BARE_TOKEN);
+    if (options.openLoopQueued) {
+      console.log('      bare grammY behind the inbound queue: warm-up');
+      queued = await startBotProcess('queued', QUEUED_TOKEN, apiRoot);
+      await warmUp(QUEUED_TOKEN);
+    }
     console.log('      Kabinet: log-in, warm-up');
     kabinet = await startBotProcess('kabinet', KABINET_TOKEN, apiRoot);
     await logIn(fake, KABINET_TOKEN, users);
     await warmUp(KABINET_TOKEN);
-    console.log('      both: open loop, interleaved rate by rate');
-    return await runOpenLoop(fake, users, options, { bare, kabinet });
+    console.log(`      ${queued ? 'all three' : 'both'}: open loop, interleaved rate by rate`);
+    return await runOpenLoop(fake, users, options, { bare, kabinet, queued });
   } finally {
     await bare?.stop();
+    await queued?.stop();
     await kabinet?.stop();
     await fake.close();
   }
