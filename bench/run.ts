@@ -32,6 +32,8 @@ const sizes = {
   openLoopRetries: int('BENCH_OPEN_RETRIES', 1, 0, 'one run per step'),
   /** BENCH_OPEN_QUEUED=1 (with BENCH_ONLY=open-loop): a third subject, the bare bot behind Kabinet's inbound queue. */
   openLoopQueued: process.env.BENCH_OPEN_QUEUED === '1',
+  /** BENCH_OPEN_SPLIT=1 (with BENCH_ONLY=open-loop): Kabinet also as a web process + a worker process. */
+  openLoopSplit: process.env.BENCH_OPEN_SPLIT === '1',
 };
 
 /**
@@ -64,7 +66,7 @@ const stepLabel = (step: OpenLoopStep) => `${step.rate}/s${step.refined ? ' (bis
 
 function printOpenLoop(openLoop: OpenLoopResult) {
   const rowsOpen: string[][] = [['1b. open loop (offered rate)', 'subject', 'sent', 'missing', 'p50', 'p99', 'CPU per update', 'bench loop p99', 'max']];
-  const subjects: Array<[string, OpenLoopFigures]> = [['bare grammY', openLoop.bare], ...(openLoop.queued ? [['bare + queue', openLoop.queued] as [string, OpenLoopFigures]] : []), ['Kabinet', openLoop.kabinet]];
+  const subjects: Array<[string, OpenLoopFigures]> = [['bare grammY', openLoop.bare], ...(openLoop.queued ? [['bare + queue', openLoop.queued] as [string, OpenLoopFigures]] : []), ['Kabinet', openLoop.kabinet], ...(openLoop.split ? [['Kabinet split', openLoop.split] as [string, OpenLoopFigures]] : [])];
   for (const [name, f] of subjects) {
     for (const step of f.steps) rowsOpen.push([stepLabel(step), name, String(step.sent), String(step.missing), ms(step.p50), ms(step.p99), step.cpuMsPerUpdate === undefined ? '—' : `${(step.cpuMsPerUpdate * 1000).toFixed(0)} µs`, step.benchLoop ? ms(step.benchLoop.p99) : '—', step.benchLoop ? ms(step.benchLoop.max) : '—']);
   }
@@ -74,6 +76,10 @@ function printOpenLoop(openLoop: OpenLoopResult) {
   if (openLoop.queued) {
     const oq = openLoop.queued;
     console.log(`With BENCH_OPEN_QUEUED=1, "bare + queue" is the bare bot's handlers behind Kabinet's durable inbound queue (the update recorded in Redis before the webhook is answered, per-chat order, the queue's consumer in the same process): ${oq.best}/s, ${ratio(oq.best, ob.best)} of the bare bot (the queue's price); Kabinet ${ratio(ok.best, oq.best)} of it (the brain's).\n`);
+  }
+  if (openLoop.split) {
+    const os = openLoop.split;
+    console.log(`With BENCH_OPEN_SPLIT=1, "Kabinet split" is Kabinet as production runs it, \`npm run web\` + \`npm run worker\`: a web-only process records each update and answers, a second process's consumers run the brain (three Redis calls per update and a wake-up, over two event loops; CPU per update is both processes'): ${os.best}/s, ${ratio(os.best, ob.best)} of the bare bot.\n`);
   }
   const staged = openLoop.kabinet.steps.filter((s) => s.stages);
   if (staged.length) {

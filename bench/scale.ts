@@ -25,7 +25,7 @@ import { availableParallelism } from 'node:os';
 import { createFakeTelegram, type FakeTelegram } from '../src/fakes/telegram/index.js';
 import { SEND_QUEUE } from '../src/notifications/send-queue.js';
 import { WEBHOOK_SECRET } from './lib/bots.js';
-import { loadAverage, startBalancer, startRole, waitForOk, waitForQueueWorkers, type Balancer, type RoleProcess } from './lib/cluster.js';
+import { loadAverage, startBalancer, startRole, startTcpBalancer, waitForOk, waitForQueueWorkers, type Balancer, type RoleProcess } from './lib/cluster.js';
 import { pool } from './lib/replies.js';
 import { createPhase, DATABASE_NAME, deleteBenchKeys, dropDatabase, freePort, freshDatabase, machine, type Phase } from './lib/setup.js';
 import { rate, ratio, table } from './lib/stats.js';
@@ -53,6 +53,24 @@ const BUDGET_MS = int('BENCH_SCALE_BUDGET_S', 900) * 1000;
  * balancer), PostgreSQL and Redis are not pinned: they compete with the instances in both.
  */
 const PIN = process.env.BENCH_SCALE_PIN === '1';
+/**
+ * BENCH_SCALE_SHAPE=combined: each instance is one process running both roles (`src/main.ts all`,
+ * what `npm run dev` runs), 1 against 2 of them, instead of separate web and worker processes
+ * (`roles`, the default). A combined process handles the updates it records itself (one Redis call
+ * fewer per update, no wake-up) and is one event loop: one instance uses at most one core, so on
+ * this 2-core machine the second instance has a core to add, where one web + one worker already
+ * spread over both.
+ */
+const SHAPE = process.env.BENCH_SCALE_SHAPE ?? 'roles';
+if (SHAPE !== 'roles' && SHAPE !== 'combined') throw new Error('BENCH_SCALE_SHAPE must be roles or combined');
+const COMBINED = SHAPE === 'combined';
+/**
+ * BENCH_SCALE_BALANCER=tcp: the balancer relays connections (L4) instead of proxying each HTTP
+ * request (`http`, the default, so consecutive updates of a chat alternate webs strictly).
+ */
+const BALANCER = process.env.BENCH_SCALE_BALANCER ?? 'http';
+if (BALANCER !== 'http' && BALANCER !== 'tcp') throw new Error('BENCH_SCALE_BALANCER must be http or tcp');
+const name = (n: number) => (COMBINED ? `${n} × web+worker process` : `${n} web + ${n} worker`);
 /**
  * BENCH_SCALE_API_LATENCY_MS=<ms>: the fake answers every Bot API call this long after handling
  * it, as Telegram does from a shop's server (a round trip of tens of milliseconds, often 100 ms
@@ -136,7 +154,7 @@ async function startCluster(n: number, capped: boolean): Promise<Cluster> {
   const token = `71300${roundNo}:AAbench-scale-${label}`;
   fake.createBot({ token, username: `bench_scale_${roundNo}_bot` });
   const ports = await Promise.all(Array.from({ length: n }, () => freePort()));
-  const balancer = await startBalancer(ports.map((p) => `http://127.0.0.1:${p}`));
+  const balancer = await (BALANCER === 'tcp' ? startTcpBalancer : startBalancer)(ports.map((p) => `http://127.0.0.1:${p}`));
   const phase = await createPhase(`scale${label}`, {
     HOST: '127.0.0.1',
     TELEGRAM_BOT_TOKEN: token,
@@ -148,8 +166,9 @@ async function startCluster(n: number, capped: boolean): Promise<Cluster> {
   });
   // BENCH_SCALE_PIN=1: instance pair i (web i + worker i) on core i: 1× gets one core, 2× two.
   const core = (i: number) => (PIN ? String(i % CORES) : undefined);
-  const webs = ports.map((port, i) => startRole('web', { ...phase.env, PORT: String(port) }, core(i)));
-  const workers = Array.from({ length: n }, (_, i) => startRole('worker', { ...phase.env, PORT: '0' }, core(i)));
+  // Combined: each process is both a web and a worker; its CPU is counted with the webs.
+  const webs = ports.map((port, i) => startRole(COMBINED ? 'all' : 'web', { ...phase.env, PORT: String(port) }, core(i)));
+  const workers = COMBINED ? [] : Array.from({ length: n }, (_, i) => startRole('worker', { ...phase.env, PORT: '0' }, core(i)));
   // Measure the running system, not start-up: every web healthy, every worker on the send queue.
   await Promise.all(ports.map((p) => waitForOk(`http://127.0.0.1:${p}/health`)));
   await waitForQueueWorkers(phase.queues.queue(SEND_QUEUE.telegram), n, label);
@@ -161,7 +180,7 @@ async function startCluster(n: number, capped: boolean): Promise<Cluster> {
   return cluster;
 }
 
-const workersOf = (c: Cluster) => c.workers.length;
+const workersOf = (c: Cluster) => (COMBINED ? c.webs.length : c.workers.length);
 
 async function stopCluster(c: Cluster): Promise<void> {
   // Webs first (stop taking work), then workers, as main.ts shuts down.
@@ -371,7 +390,7 @@ async function notifications(c: Cluster, count: number, userIdBase: number, pass
 // ───── the run ─────
 
 console.log(`Kabinet scale-out benchmark — ${new Date().toISOString()}`);
-console.log(`Machine: ${machine()}; load average at start ${loadAverage()} (1 / 5 / 15 min)${PIN ? `; BENCH_SCALE_PIN=1: web + worker pair i on core i (1×: one core, 2×: ${Math.min(2, CORES)})` : ''}${API_LATENCY_MS ? `; Bot API round trip ${API_LATENCY_MS} ms (BENCH_SCALE_API_LATENCY_MS)` : ''}`);
+console.log(`Machine: ${machine()}; load average at start ${loadAverage()} (1 / 5 / 15 min)${COMBINED ? '; BENCH_SCALE_SHAPE=combined: each instance one process with both roles (src/main.ts all)' : ''}${PIN ? `; BENCH_SCALE_PIN=1: web + worker pair i on core i (1×: one core, 2×: ${Math.min(2, CORES)})` : ''}${BALANCER === 'tcp' ? '; BENCH_SCALE_BALANCER=tcp: connections relayed round robin (L4)' : ''}${API_LATENCY_MS ? `; Bot API round trip ${API_LATENCY_MS} ms (BENCH_SCALE_API_LATENCY_MS)` : ''}`);
 console.log(`Sizes: inbound ${sizes.chats} chats × ${sizes.updates} updates; ${sizes.notifications} notifications (caps off), ${sizes.capped} (caps on); shop concurrency ${sizes.shopConcurrency}\n`);
 
 log(`removed ${await deleteBenchKeys()} Redis keys of earlier runs`);
@@ -387,7 +406,7 @@ const pct = (share: number) => `${(share * 100).toFixed(1)}% of a core`;
 const noteIdle = (c: Cluster) => idleRows.push([c.label, pct(c.idle.webs), pct(c.idle.workers), pct(c.idle.bench)]);
 
 for (const n of PARTS.has('high') ? CONFIGS : []) {
-  log(`${n} web + ${n} worker, caps off (TELEGRAM_RATE_LIMIT=1000): starting`);
+  log(`${name(n)}, caps off (TELEGRAM_RATE_LIMIT=1000): starting`);
   const c = await startCluster(n, false);
   noteIdle(c);
   try {
@@ -403,7 +422,7 @@ for (const n of PARTS.has('high') ? CONFIGS : []) {
   }
 }
 for (const n of PARTS.has('capped') ? CONFIGS : []) {
-  log(`${n} web + ${n} worker, the fake's caps on (TELEGRAM_RATE_LIMIT=${TELEGRAM_CAP}): starting`);
+  log(`${name(n)}, the fake's caps on (TELEGRAM_RATE_LIMIT=${TELEGRAM_CAP}): starting`);
   const c = await startCluster(n, true);
   noteIdle(c);
   try {
@@ -421,7 +440,6 @@ log(`done; database ${DATABASE_NAME} dropped\n`);
 const cpu = (x: CpuSplit) => `${x.webs.toFixed(1)} / ${x.workers.toFixed(1)} / ${x.bench.toFixed(1)}`;
 /** Kabinet's own CPU (webs + workers, not the bench process) per unit of work. */
 const perOp = (x: CpuSplit, n: number) => `${(((x.webs + x.workers) * 1000) / Math.max(1, n)).toFixed(1)} ms`;
-const name = (n: number) => `${n} web + ${n} worker`;
 
 if (high.size > 0) {
   const rowsIn: string[][] = [['A. inbound (caps off)', 'updates', 'replied', 'wall', 'updates/s', 'out of order', 'missing', 'extra', 'refused', 'per web', 'CPU s web/worker/bench', 'Kabinet CPU per update', 'load after']];
@@ -454,7 +472,7 @@ console.log(`"messages/s": from the queue's resume to the last message; "first m
 }
 
 const one = (n: number) => high.get(n)!;
-const rowsSum: string[][] = [['2× / 1×', '1 web + 1 worker', '2 webs + 2 workers', 'ratio']];
+const rowsSum: string[][] = [['2× / 1×', name(1), COMBINED ? name(2) : '2 webs + 2 workers', 'ratio']];
 const addSum = (label: string, a: number, b: number, unit: string) => rowsSum.push([label, rate(a, unit), rate(b, unit), ratio(b, a)]);
 if (high.size > 0) {
     addSum('inbound updates/s', one(1).inbound.updates / (one(1).inbound.wallMs / 1000), one(2).inbound.updates / (one(2).inbound.wallMs / 1000), '/s');

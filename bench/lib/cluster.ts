@@ -6,22 +6,23 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, request, Agent, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTcpServer, connect, type Socket } from 'node:net';
 import { loadavg } from 'node:os';
 import type { Env } from '../../src/config/index.js';
 
 export interface RoleProcess {
-  role: 'web' | 'worker';
+  role: 'web' | 'worker' | 'all';
   pid: number;
   /** SIGTERM (graceful: stop receiving, finish jobs), then SIGKILL after `graceMs`. */
   stop(graceMs?: number): Promise<void>;
 }
 
-/** Starts `tsx src/main.ts <role>` with `env` over the bench's own environment. Its output is the bench's. */
 /**
- * Starts `src/main.ts <role>` in a child process. `cpus` (taskset's list, "0" or "0,1") pins it
+ * Starts `src/main.ts <role>` in a child process (`all`: both roles in one process, as `npm run dev`),
+ * with `env` over the bench's own environment; its output is the bench's. `cpus` (taskset's list, "0" or "0,1") pins it
  * to those cores (taskset execs the process: the pid is the role's own).
  */
-export function startRole(role: 'web' | 'worker', env: Env, cpus?: string): RoleProcess {
+export function startRole(role: 'web' | 'worker' | 'all', env: Env, cpus?: string): RoleProcess {
   const argv = ['--import', 'tsx', 'src/main.ts', role];
   const child: ChildProcess = spawn(cpus ? 'taskset' : process.execPath, cpus ? ['-c', cpus, process.execPath, ...argv] : argv, {
     env: { ...process.env, ...env } as NodeJS.ProcessEnv,
@@ -126,6 +127,63 @@ export async function startBalancer(backends: string[]): Promise<Balancer> {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       agent.destroy();
+    },
+  };
+}
+
+/**
+ * A round-robin balancer at the TCP level (BENCH_SCALE_BALANCER=tcp): each connection goes to
+ * the next backend and its bytes are relayed unparsed, as an L4 load balancer does. The fake's
+ * keep-alive connections (≤40) are spread over the webs and a chat's consecutive updates ride
+ * whichever connection is free, so they still land on different webs; what it saves is the
+ * HTTP proxy's parsing and re-serialising of every request and answer in the bench process,
+ * which shares the two cores with the instances measured. `forwarded` counts the requests
+ * relayed to each backend: chunks from the client that begin with an HTTP method (a client
+ * writes a request's head in one piece; the bodies here are JSON).
+ */
+const REQUEST_START = /^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) \//;
+
+export async function startTcpBalancer(backends: string[]): Promise<Balancer> {
+  if (backends.length === 0) throw new Error('balancer: no backends');
+  const targets = backends.map((b) => new URL(b));
+  const forwarded = targets.map(() => 0);
+  let failed = 0;
+  let next = 0;
+  const open = new Set<Socket>();
+  const server = createTcpServer((client) => {
+    const i = next;
+    next = (next + 1) % targets.length;
+    const upstream = connect({ host: targets[i]!.hostname, port: Number(targets[i]!.port) });
+    client.on('data', (chunk: Buffer) => {
+      if (REQUEST_START.test(chunk.subarray(0, 8).toString('latin1'))) forwarded[i]! += 1;
+    });
+    for (const s of [client, upstream]) {
+      s.setNoDelay(true);
+      open.add(s);
+      s.once('close', () => open.delete(s));
+    }
+    const fail = () => {
+      failed += 1;
+      client.destroy();
+      upstream.destroy();
+    };
+    upstream.once('error', fail);
+    client.once('error', () => upstream.destroy());
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (typeof address !== 'object' || !address) throw new Error('balancer: no address');
+  return {
+    origin: `http://127.0.0.1:${address.port}`,
+    forwarded,
+    get failed() {
+      return failed;
+    },
+    async close() {
+      for (const s of open) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
 }

@@ -23,6 +23,7 @@ import { vkFlood, VK_CONFIRMATION, VK_GROUP, VK_SECRET, VK_TOKEN, type FloodRun 
 const BARE_TOKEN = '7100001:AAbench-bare-grammy-bot-token';
 const KABINET_TOKEN = '7100002:AAbench-kabinet-customer-bot';
 const QUEUED_TOKEN = '7100003:AAbench-bare-grammy-queued-bot';
+const SPLIT_TOKEN = '7100004:AAbench-kabinet-split-web-worker';
 
 export interface UpdatesOptions {
   chats: number;
@@ -138,29 +139,46 @@ async function runSubject(fake: FakeTelegram, bot: { token: string }, users: TgU
 }
 
 /** The open loop for both bots together, interleaved rate by rate (open-loop.ts). */
-/** The open loop's figures per subject; `queued` only with BENCH_OPEN_QUEUED=1 (BENCH_ONLY=open-loop). */
+/**
+ * The open loop's figures per subject; `queued` only with BENCH_OPEN_QUEUED=1 and `split` only
+ * with BENCH_OPEN_SPLIT=1 (BENCH_ONLY=open-loop).
+ */
 export interface OpenLoopResult {
   bare: OpenLoopFigures;
   kabinet: OpenLoopFigures;
   queued?: OpenLoopFigures;
+  split?: OpenLoopFigures;
 }
 
-async function runOpenLoop(fake: FakeTelegram, users: TgUser[], options: Pick<UpdatesOptions, 'openLoopRates' | 'openLoopSeconds' | 'openLoopRefine' | 'openLoopRetries'>, bots: { bare: BotProcess; kabinet: BotProcess; queued?: BotProcess | undefined }): Promise<OpenLoopResult> {
-  const subject = (token: string, bot: BotProcess) => ({
+/** Kabinet as `npm run web` + `npm run worker`: a web-only process records, the brain's process consumes. */
+interface SplitKabinet {
+  web: BotProcess;
+  brain: BotProcess;
+}
+
+async function runOpenLoop(fake: FakeTelegram, users: TgUser[], options: Pick<UpdatesOptions, 'openLoopRates' | 'openLoopSeconds' | 'openLoopRefine' | 'openLoopRetries'>, bots: { bare: BotProcess; kabinet: BotProcess; queued?: BotProcess | undefined; split?: SplitKabinet | undefined }): Promise<OpenLoopResult> {
+  const subject = (token: string, bot: BotProcess, also?: BotProcess) => ({
     token,
     watcher: watchReplies(fake, token, ['sendMessage']),
     stages: bot.kind === 'kabinet' ? () => bot.stages() : undefined,
-    cpu: () => bot.cpu(),
+    // Split: the CPU of both processes.
+    cpu: async () => (await bot.cpu()) + (also ? await also.cpu() : 0),
   });
-  const subjects = [subject(BARE_TOKEN, bots.bare), subject(KABINET_TOKEN, bots.kabinet), ...(bots.queued ? [subject(QUEUED_TOKEN, bots.queued)] : [])];
+  const subjects = [subject(BARE_TOKEN, bots.bare), subject(KABINET_TOKEN, bots.kabinet)];
+  if (bots.queued) subjects.push(subject(QUEUED_TOKEN, bots.queued));
+  if (bots.split) subjects.push(subject(SPLIT_TOKEN, bots.split.brain, bots.split.web));
   try {
-    const [bare, kabinet, queued] = await openLoop(fake, users, subjects, {
+    const figures = await openLoop(fake, users, subjects, {
       rates: options.openLoopRates,
       seconds: options.openLoopSeconds,
       refine: options.openLoopRefine,
       retries: options.openLoopRetries,
     });
-    return { bare: bare!, kabinet: kabinet!, ...(queued ? { queued } : {}) };
+    const [bare, kabinet] = figures;
+    let next = 2;
+    const queued = bots.queued ? figures[next++] : undefined;
+    const split = bots.split ? figures[next++] : undefined;
+    return { bare: bare!, kabinet: kabinet!, ...(queued ? { queued } : {}), ...(split ? { split } : {}) };
   } finally {
     for (const s of subjects) s.watcher.close();
   }
@@ -171,12 +189,13 @@ async function runOpenLoop(fake: FakeTelegram, users: TgUser[], options: Pick<Up
  * logged in as in the full run, a closed-loop warm-up of /start (JIT, pools), then the open
  * loop. The same steps as the full run, without benchmarks 1, 2 and 5 around them.
  */
-export async function runOpenLoopOnly(options: Pick<UpdatesOptions, 'chats' | 'openLoopRates' | 'openLoopSeconds' | 'openLoopRefine' | 'openLoopRetries'> & { openLoopQueued?: boolean }): Promise<OpenLoopResult> {
+export async function runOpenLoopOnly(options: Pick<UpdatesOptions, 'chats' | 'openLoopRates' | 'openLoopSeconds' | 'openLoopRefine' | 'openLoopRetries'> & { openLoopQueued?: boolean; openLoopSplit?: boolean }): Promise<OpenLoopResult> {
   const fake = createFakeTelegram({ rateLimits: false, recordCalls: false });
   const apiRoot = await fake.listen();
   fake.createBot({ token: BARE_TOKEN, username: 'bench_bare_bot' });
   fake.createBot({ token: KABINET_TOKEN, username: 'bench_kabinet_bot' });
   if (options.openLoopQueued) fake.createBot({ token: QUEUED_TOKEN, username: 'bench_queued_bot' });
+  if (options.openLoopSplit) fake.createBot({ token: SPLIT_TOKEN, username: 'bench_split_bot' });
   const users = Array.from({ length: options.chats }, (_, i) => fake.createUser({ firstName: `Bench${i}`, languageCode: i % 3 === 2 ? 'en' : 'ru' }));
   const warmUp = async (token: string) => {
     const watcher = watchReplies(fake, token, ['sendMessage']);
@@ -189,6 +208,7 @@ export async function runOpenLoopOnly(options: Pick<UpdatesOptions, 'chats' | 'o
   let bare: BotProcess | undefined;
   let kabinet: BotProcess | undefined;
   let queued: BotProcess | undefined;
+  let split: SplitKabinet | undefined;
   try {
     console.log('      bare grammY: warm-up');
     bare = await startBotProcess('bare', BARE_TOKEN, apiRoot);
@@ -202,11 +222,23 @@ export async function runOpenLoopOnly(options: Pick<UpdatesOptions, 'chats' | 'o
     kabinet = await startBotProcess('kabinet', KABINET_TOKEN, apiRoot);
     await logIn(fake, KABINET_TOKEN, users);
     await warmUp(KABINET_TOKEN);
-    console.log(`      ${queued ? 'all three' : 'both'}: open loop, interleaved rate by rate`);
-    return await runOpenLoop(fake, users, options, { bare, kabinet, queued });
+    if (options.openLoopSplit) {
+      console.log('      Kabinet split (web process + worker process): warm-up');
+      // The brain's process first (its own webhook set), then the web-only process on the same
+      // Redis prefixes, whose start sets the webhook to itself: it records, the other consumes.
+      const brain = await startBotProcess('kabinet', SPLIT_TOKEN, apiRoot);
+      split = { brain, web: await startBotProcess('web', SPLIT_TOKEN, apiRoot, { REDIS_KEY_PREFIX: brain.redisKeyPrefix! }) };
+      // The same people, already logged in through the other Kabinet (one database, the same
+      // Telegram accounts): their /start shows the customer's menu here too.
+      await warmUp(SPLIT_TOKEN);
+    }
+    console.log(`      ${queued || split ? 'all' : 'both'}: open loop, interleaved rate by rate`);
+    return await runOpenLoop(fake, users, options, { bare, kabinet, queued, split });
   } finally {
     await bare?.stop();
     await queued?.stop();
+    await split?.web.stop();
+    await split?.brain.stop();
     await kabinet?.stop();
     await fake.close();
   }
