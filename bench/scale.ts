@@ -57,9 +57,8 @@ const PIN = process.env.BENCH_SCALE_PIN === '1';
  * BENCH_SCALE_SHAPE=combined: each instance is one process running both roles (`src/main.ts all`,
  * what `npm run dev` runs), 1 against 2 of them, instead of separate web and worker processes
  * (`roles`, the default). A combined process handles the updates it records itself (one Redis call
- * fewer per update, no wake-up) and is one event loop: one instance uses at most one core, so on
- * this 2-core machine the second instance has a core to add, where one web + one worker already
- * spread over both.
+ * fewer per update, no wake-up) in one event loop, where one web + one worker are two; on a
+ * machine where a single event loop is what binds, the second instance has a core to add.
  */
 const SHAPE = process.env.BENCH_SCALE_SHAPE ?? 'roles';
 if (SHAPE !== 'roles' && SHAPE !== 'combined') throw new Error('BENCH_SCALE_SHAPE must be roles or combined');

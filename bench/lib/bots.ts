@@ -1,7 +1,8 @@
 /**
- * The two bots compared on the same fake Telegram: a bare grammY bot (the baseline: webhook
- * on Fastify, a static menu, no sessions, no lock, no database) and Kabinet's web role as
- * main.ts builds it (createWeb: the customer bot behind its webhook route).
+ * The bots compared on the same fake Telegram: a bare grammY bot (the baseline: webhook on
+ * Fastify, a static menu, no sessions, no lock, no database), the same bare bot behind Kabinet's
+ * inbound queue (the queue's price alone), and Kabinet's web role as main.ts builds it
+ * (createWeb: the customer bot behind its webhook route).
  */
 import { fork } from 'node:child_process';
 import Fastify from 'fastify';
@@ -13,6 +14,7 @@ import { createInboundQueue } from '../../src/bot/ordering/inbound-queue.js';
 import { telegramChatKey } from '../../src/channels/telegram/inbound.js';
 import { createRedis } from '../../src/infra/redis.js';
 import { createLogger } from '../../src/infra/logger.js';
+import { secretMatches } from '../../src/lib/secure-compare.js';
 import type { Update } from 'grammy/types';
 import { nextMessage } from './ipc.js';
 
@@ -27,8 +29,7 @@ export interface RunningBot {
   close(): Promise<void>;
 }
 
-/** Same buttons and the same calls as Kabinet's menu and orders list, with fixed texts. */
-/** The bare bot's handlers: a static menu and the orders button, with fixed texts. */
+/** The bare bot's handlers: the same buttons and the same calls as Kabinet's menu and orders list, with fixed texts. */
 function bareBot(token: string, apiRoot: string): Bot {
   const bot = new Bot(token, { client: { apiRoot } });
   const menu = new InlineKeyboard().text('Orders', 'o:list:0').text('Wishlist', 'w:list').row().text('Loyalty', 'y:show').text('Profile', 'p:show').row().text('Help', 'h:show');
@@ -73,7 +74,7 @@ export async function startQueuedBareBot(token: string, apiRoot: string): Promis
   const queue = createInboundQueue({ redis, prefix: `${keys.prefix}:in:`, logger: createLogger({ level: 'error' }) });
   const app = Fastify({ logger: false });
   app.post<{ Body: Update }>(TELEGRAM_WEBHOOK_PATH, async (request, reply) => {
-    if (request.headers['x-telegram-bot-api-secret-token'] !== WEBHOOK_SECRET) return reply.status(401).send();
+    if (!secretMatches(request.headers['x-telegram-bot-api-secret-token'], WEBHOOK_SECRET)) return reply.status(401).send();
     const update = request.body;
     await queue.enqueue(telegramChatKey(update), String(update.update_id), JSON.stringify(update));
     return reply.send({ ok: true });

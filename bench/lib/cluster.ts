@@ -1,8 +1,8 @@
 /**
  * Kabinet as it is deployed: `src/main.ts web` and `src/main.ts worker` as separate child
- * processes (production config from the environment), several of each behind the same Redis
- * and PostgreSQL, and a round-robin HTTP balancer in front of the web instances, as a load
- * balancer would be. Used by bench/scale.ts.
+ * processes (or `all`, both roles in one), production config from the environment, several
+ * behind the same Redis and PostgreSQL, and a round-robin balancer (HTTP, or TCP) in front of
+ * the web instances, as a load balancer would be. Used by bench/scale.ts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, request, Agent, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -131,6 +131,9 @@ export async function startBalancer(backends: string[]): Promise<Balancer> {
   };
 }
 
+/** The start of an HTTP request's head. */
+const REQUEST_START = /^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) \//;
+
 /**
  * A round-robin balancer at the TCP level (BENCH_SCALE_BALANCER=tcp): each connection goes to
  * the next backend and its bytes are relayed unparsed, as an L4 load balancer does. The fake's
@@ -141,8 +144,6 @@ export async function startBalancer(backends: string[]): Promise<Balancer> {
  * relayed to each backend: chunks from the client that begin with an HTTP method (a client
  * writes a request's head in one piece; the bodies here are JSON).
  */
-const REQUEST_START = /^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) \//;
-
 export async function startTcpBalancer(backends: string[]): Promise<Balancer> {
   if (backends.length === 0) throw new Error('balancer: no backends');
   const targets = backends.map((b) => new URL(b));
