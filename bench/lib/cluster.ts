@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, request, Agent, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createServer as createTcpServer, connect, type Socket } from 'node:net';
+import { createServer as createTcpServer, connect, type Server as NetServer, type Socket } from 'node:net';
 import { loadavg } from 'node:os';
 import type { Env } from '../../src/config/index.js';
 
@@ -114,21 +114,10 @@ export async function startBalancer(backends: string[]): Promise<Balancer> {
     req.pipe(upstream);
   });
   server.keepAliveTimeout = 30_000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (typeof address !== 'object' || !address) throw new Error('balancer: no address');
-  return {
-    origin: `http://127.0.0.1:${address.port}`,
-    forwarded,
-    get failed() {
-      return failed;
-    },
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      agent.destroy();
-    },
-  };
+  return serveBalancer(server, forwarded, () => failed, () => {
+    server.closeAllConnections();
+    agent.destroy();
+  });
 }
 
 /** The start of an HTTP request's head. */
@@ -173,6 +162,13 @@ export async function startTcpBalancer(backends: string[]): Promise<Balancer> {
     client.pipe(upstream);
     upstream.pipe(client);
   });
+  return serveBalancer(server, forwarded, () => failed, () => {
+    for (const s of open) s.destroy();
+  });
+}
+
+/** Listens on a loopback port; `drop` ends the balancer's open connections before it closes. */
+async function serveBalancer(server: NetServer, forwarded: number[], failed: () => number, drop: () => void): Promise<Balancer> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   if (typeof address !== 'object' || !address) throw new Error('balancer: no address');
@@ -180,10 +176,10 @@ export async function startTcpBalancer(backends: string[]): Promise<Balancer> {
     origin: `http://127.0.0.1:${address.port}`,
     forwarded,
     get failed() {
-      return failed;
+      return failed();
     },
     async close() {
-      for (const s of open) s.destroy();
+      drop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
