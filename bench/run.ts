@@ -66,7 +66,8 @@ const stepLabel = (step: OpenLoopStep) => `${step.rate}/s${step.refined ? ' (bis
 
 function printOpenLoop(openLoop: OpenLoopResult) {
   const rowsOpen: string[][] = [['1b. open loop (offered rate)', 'subject', 'sent', 'missing', 'p50', 'p99', 'CPU per update', 'bench loop p99', 'max']];
-  const subjects: Array<[string, OpenLoopFigures]> = [['bare grammY', openLoop.bare], ...(openLoop.queued ? [['bare + queue', openLoop.queued] as [string, OpenLoopFigures]] : []), ['Kabinet', openLoop.kabinet], ...(openLoop.split ? [['Kabinet split', openLoop.split] as [string, OpenLoopFigures]] : [])];
+  const named: Array<[string, OpenLoopFigures | undefined]> = [['bare grammY', openLoop.bare], ['bare + queue', openLoop.queued], ['Kabinet', openLoop.kabinet], ['Kabinet split', openLoop.split]];
+  const subjects = named.filter((s): s is [string, OpenLoopFigures] => s[1] !== undefined);
   for (const [name, f] of subjects) {
     for (const step of f.steps) rowsOpen.push([stepLabel(step), name, String(step.sent), String(step.missing), ms(step.p50), ms(step.p99), step.cpuMsPerUpdate === undefined ? '—' : `${(step.cpuMsPerUpdate * 1000).toFixed(0)} µs`, step.benchLoop ? ms(step.benchLoop.p99) : '—', step.benchLoop ? ms(step.benchLoop.max) : '—']);
   }

@@ -205,14 +205,14 @@ local t = redis.call('TIME')
 local recorded = t[1] .. string.format('%06d', tonumber(t[2]))
 redis.call('RPUSH', KEYS[3], ARGV[1])
 local idle = redis.call('SADD', KEYS[4], ARGV[4]) == 1
-if idle and ARGV[7] == '1' then
-  -- The chat was idle: this item is its head, begun here (its first attempt) for this
-  -- process's consumer as CLAIM's begin_head would, without reading back what it just wrote.
-  redis.call('HSET', KEYS[2], 'p', ARGV[2], 'a', 1, 'c', ARGV[4], 't', recorded)
+-- An idle chat claimed for this process's consumer: this item is its head, begun here (its
+-- first attempt) as CLAIM's begin_head would, without reading back what it just wrote.
+local claimed = idle and ARGV[7] == '1'
+redis.call('HSET', KEYS[2], 'p', ARGV[2], 'a', claimed and 1 or 0, 'c', ARGV[4], 't', recorded)
+if claimed then
   local token = take(KEYS[6], KEYS[7], KEYS[8], t, ARGV[4], ARGV[8])
   return read_values({token, recorded}, ARGV[4], 10)
 end
-redis.call('HSET', KEYS[2], 'p', ARGV[2], 'a', 0, 'c', ARGV[4], 't', recorded)
 if idle then
   redis.call('RPUSH', KEYS[5], ARGV[4])
   redis.call('PUBLISH', ARGV[5], ARGV[6])
