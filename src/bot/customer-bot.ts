@@ -154,7 +154,9 @@ export function createCustomerBot(deps: CustomerBotDeps): CustomerBot {
     client: { ...(deps.apiRoot ? { apiRoot: deps.apiRoot } : {}), ...deps.client, fetch: createRetryingFetch(deps.client?.fetch ?? createKeepAliveFetch()) },
   });
 
-  const chatLock = createChatLock({ redis, prefix: `${keyPrefix}lock:`, ...deps.lock });
+  // A hold adopted from the inbound queue is kept with the queue's item (its async context),
+  // not in a second AsyncLocalStorage (chat-lock.ts, adoptionScope).
+  const chatLock = createChatLock({ redis, prefix: `${keyPrefix}lock:`, adoptionScope: currentInboundItem, ...deps.lock });
   const chatKeyOf = (ctx: Context) => (ctx.chatId ?? ctx.from?.id)?.toString();
   const sessionPrefix = `${keyPrefix}session:`;
   const flowPrefix = `${keyPrefix}flow:`;

@@ -36,6 +36,14 @@ export interface ChatLockOptions {
   /** Backoff bounds while waiting. */
   minPollMs?: number;
   maxPollMs?: number;
+  /**
+   * The scope of the handler running in this async context when the caller already keeps one
+   * (the inbound queue's item, in its own AsyncLocalStorage): a hold adopted there is kept with
+   * that scope instead of in this lock's AsyncLocalStorage. Each active AsyncLocalStorage makes
+   * every promise in the process pay Node 20's promise hook once more, so the queue's path, which
+   * runs every update of a webhook bot, keeps to the one storage it needs (see `adopt`).
+   */
+  adoptionScope?: () => object | undefined;
 }
 
 export class ChatLockTimeoutError extends Error {
@@ -194,6 +202,16 @@ export function createChatLock(options: ChatLockOptions): ChatLock {
   const releaseScript = scriptRunner(redis, RELEASE);
   const fencedWriteScript = scriptRunner(redis, FENCED_WRITE);
   const leases = new AsyncLocalStorage<LeaseState | AdoptedLease>();
+  const scopeOf = options.adoptionScope;
+  /** Holds adopted under the caller's scope (adoptionScope), one per scope. */
+  const adoptedIn = new WeakMap<object, AdoptedLease>();
+  /** This lock's lease in this async context, else a hold adopted in the caller's scope. */
+  const currentLease = (): LeaseState | AdoptedLease | undefined => {
+    const own = leases.getStore();
+    if (own || !scopeOf) return own;
+    const scope = scopeOf();
+    return scope ? adoptedIn.get(scope) : undefined;
+  };
   interface LeaseState extends Lease {
     lost: boolean;
     queue: string;
@@ -309,16 +327,25 @@ export function createChatLock(options: ChatLockOptions): ChatLock {
         },
         hold,
       };
+      // Kept with the caller's scope when there is one (the inbound item this update runs in):
+      // everything the handler runs in that scope sees it, as it would in `leases.run`, and this
+      // lock's own AsyncLocalStorage is never switched on in the queue's path. A lease taken by
+      // `run`/`runUpdate` inside still wins (currentLease looks there first).
+      const scope = scopeOf?.();
+      if (scope && !adoptedIn.has(scope)) {
+        adoptedIn.set(scope, lease);
+        return fn(lease);
+      }
       return leases.run(lease, () => fn(lease));
     },
-    currentLease: () => leases.getStore(),
+    currentLease,
     async read(key) {
-      const lease = leases.getStore();
+      const lease = currentLease();
       const pending = lease && 'hold' in lease ? lease.hold.pending?.(key) : undefined;
       return pending !== undefined ? pending : redis.get(key);
     },
     async write(key, value, ttlSeconds) {
-      const lease = leases.getStore();
+      const lease = currentLease();
       if (!lease) {
         if (value === null) await redis.del(key);
         else await redis.set(key, value, 'EX', ttlSeconds);

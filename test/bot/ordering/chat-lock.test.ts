@@ -1,7 +1,7 @@
 /** runUpdate: the lock, the update's done-mark and the state reads in one acquire. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createChatLock, LeaseLostError, type ChatLock } from '../../../src/bot/ordering/chat-lock.js';
-import { createInboundQueue } from '../../../src/bot/ordering/inbound-queue.js';
+import { createInboundQueue, currentInboundItem } from '../../../src/bot/ordering/inbound-queue.js';
 import { createRedisStorage } from '../../../src/bot/storage/redis-storage.js';
 import { createTestContext, type TestContext } from '../../support/context.js';
 
@@ -151,11 +151,17 @@ describe('chat lock: fencing', () => {
     expect(lock.currentLease()).toBeUndefined();
   });
 
-  it("under an adopted inbound claim, the bot's storage reads its own writes before they land with the acknowledgement", async () => {
-    const lockA = createChatLock({ redis: ctx.redis, prefix: `${prefix}adopt:` });
-    const storage = createRedisStorage<{ step: number }>({ redis: ctx.redis, prefix: `${prefix}aflow:`, ttlSeconds: 60, writer: lockA.write, reader: lockA.read });
+  // Without a scope the adopted hold lives in the lock's own async context; with the inbound
+  // queue's item as the scope (what the customer bot passes) it is kept with the item.
+  it.each([
+    ['in its own async context', undefined],
+    ["kept with the queue's item", currentInboundItem],
+  ] as const)("under an adopted inbound claim (%s), the bot's storage reads its own writes before they land with the acknowledgement", async (label, adoptionScope) => {
+    const tag = adoptionScope ? 'scoped' : 'own';
+    const lockA = createChatLock({ redis: ctx.redis, prefix: `${prefix}adopt-${tag}:`, ...(adoptionScope ? { adoptionScope } : {}) });
+    const storage = createRedisStorage<{ step: number }>({ redis: ctx.redis, prefix: `${prefix}aflow-${tag}:`, ttlSeconds: 60, writer: lockA.write, reader: lockA.read });
     await storage.write('a1', { step: 1 }); // outside any handler: lands at once
-    const queue = createInboundQueue({ redis: ctx.redis, prefix: `${prefix}adopt-in:`, logger: ctx.logger, sweepMs: 50 });
+    const queue = createInboundQueue({ redis: ctx.redis, prefix: `${prefix}adopt-in-${tag}:`, logger: ctx.logger, sweepMs: 50 });
     const seen: unknown[] = [];
     let done!: () => void;
     const finished = new Promise<void>((r) => (done = r));
@@ -163,7 +169,7 @@ describe('chat lock: fencing', () => {
       await lockA.adopt('a1', item.claim!, async () => {
         seen.push(await storage.read('a1'));
         await storage.write('a1', { step: 2 });
-        seen.push(await storage.read('a1'), await ctx.redis.get(`${prefix}aflow:a1`));
+        seen.push(await storage.read('a1'), await ctx.redis.get(`${prefix}aflow-${tag}:a1`));
         await storage.delete('a1');
         seen.push(await storage.read('a1'));
       });
@@ -173,7 +179,61 @@ describe('chat lock: fencing', () => {
     await finished;
     await new Promise((r) => setTimeout(r, 50));
     await queue.stop();
-    expect(seen).toEqual([{ step: 1 }, { step: 2 }, '{"step":1}', undefined]);
-    expect(await ctx.redis.exists(`${prefix}aflow:a1`)).toBe(0);
+    expect(seen, label).toEqual([{ step: 1 }, { step: 2 }, '{"step":1}', undefined]);
+    expect(await ctx.redis.exists(`${prefix}aflow-${tag}:a1`)).toBe(0);
+  });
+
+  it("a hold kept with the queue's item: each item sees its own, a lock taken inside wins, and a refused claim refuses the write", async () => {
+    const lockS = createChatLock({ redis: ctx.redis, prefix: `${prefix}scope:`, adoptionScope: currentInboundItem, maxPollMs: 10 });
+    const queue = createInboundQueue({ redis: ctx.redis, prefix: `${prefix}scope-in:`, logger: ctx.logger, sweepMs: 50 });
+    const seen: string[] = [];
+    let left = 3;
+    let done!: () => void;
+    const finished = new Promise<void>((r) => (done = r));
+    const finish = () => (left -= 1) === 0 && done();
+    queue.consume(async (item) => {
+      // Outside adopt, in the item's context: no hold yet.
+      seen.push(`${item.chat}: before ${lockS.currentLease()?.chatKey ?? 'none'}`);
+      if (item.chat === 'lost') {
+        const refusing = { ...item.claim!, lost: false, signal: item.claim!.signal, write: async () => false, pending: () => undefined };
+        await lockS.adopt(item.chat, refusing, async () => {
+          await expect(lockS.write(`${prefix}scope-state:lost`, 'x', 60)).rejects.toBeInstanceOf(LeaseLostError);
+        });
+        seen.push('lost: write refused');
+        finish();
+        return;
+      }
+      await lockS.adopt(item.chat, item.claim!, async (lease) => {
+        // Two chats run at once: each continuation sees its own item's hold.
+        await new Promise((r) => setTimeout(r, 20));
+        seen.push(`${item.chat}: adopted ${lockS.currentLease()?.token === lease.token}`);
+        await lockS.run(`other-${item.chat}`, async () => {
+          seen.push(`${item.chat}: inner ${lockS.currentLease()?.chatKey}`);
+        });
+        seen.push(`${item.chat}: after inner ${lockS.currentLease()?.chatKey}`);
+        await lockS.write(`${prefix}scope-state:${item.chat}`, item.chat, 60);
+        // Kept with the claim, landing with the acknowledgement.
+        seen.push(`${item.chat}: pending ${await lockS.read(`${prefix}scope-state:${item.chat}`)}`);
+      });
+      finish();
+    });
+    await Promise.all([queue.enqueue('s1', 'v1', 'x'), queue.enqueue('s2', 'v2', 'x'), queue.enqueue('lost', 'v3', 'x')]);
+    await finished;
+    await new Promise((r) => setTimeout(r, 50));
+    await queue.stop();
+    for (const chat of ['s1', 's2']) {
+      expect(seen.filter((line) => line.startsWith(`${chat}:`))).toEqual([
+        `${chat}: before none`,
+        `${chat}: adopted true`,
+        `${chat}: inner other-${chat}`,
+        `${chat}: after inner ${chat}`,
+        `${chat}: pending ${chat}`,
+      ]);
+      expect(await ctx.redis.get(`${prefix}scope-state:${chat}`)).toBe(chat);
+    }
+    expect(seen.filter((line) => line.startsWith('lost:'))).toEqual(['lost: before none', 'lost: write refused']);
+    expect(await ctx.redis.exists(`${prefix}scope-state:lost`)).toBe(0);
+    // Outside every item: nothing adopted is visible, writes are plain.
+    expect(lockS.currentLease()).toBeUndefined();
   });
 });
