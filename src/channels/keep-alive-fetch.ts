@@ -25,7 +25,10 @@ import https from 'node:https';
 export interface KeepAliveFetchOptions {
   /** Used for calls this client does not handle (multipart uploads, streams). Default: global fetch. */
   fallback?: typeof fetch;
-  /** Sockets per origin (Telegram's webhook side allows 100 connections; this is the other way). */
+  /**
+   * Sockets per origin, opened as needed (Telegram's webhook side allows 100 connections; this is
+   * the other way). Calls beyond it wait for a free socket. Default 64.
+   */
   maxSockets?: number;
   /** How long an idle socket is kept. */
   idleMs?: number;

@@ -355,7 +355,10 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl: r.url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
     queuePrefix: r.string('QUEUE_PREFIX', '{kabinet}'),
     redisKeyPrefix: r.string('REDIS_KEY_PREFIX', 'kabinet:'),
-    inbound: { concurrency: r.int('INBOUND_CONCURRENCY', 32, 1, 1000) },
+    // Chats a worker handles at once per channel. A handler mostly waits on the Bot API's round
+    // trip, so this bounds a worker at about INBOUND_CONCURRENCY / round trip updates per second
+    // (32 at Telegram's ~100 ms: ~300/s, below what one core handles); see bench/README.md.
+    inbound: { concurrency: r.int('INBOUND_CONCURRENCY', 128, 1, 1000) },
     i18n: { defaultLanguage, languages },
     timeZone: r.optional('TIME_ZONE', (v) => { try { new Intl.DateTimeFormat('en', { timeZone: v }); return undefined; } catch { return 'is not an IANA time zone (e.g. Europe/Moscow)'; } }) ?? 'Europe/Moscow',
     telegram: {

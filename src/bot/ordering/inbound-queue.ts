@@ -421,15 +421,18 @@ export function createInboundQueue(options: InboundQueueOptions): InboundQueue {
    * This process's consumer, when it runs and has room: a record whose chat is idle is claimed
    * for it in the same script (one round trip instead of record + wake-up + claim).
    */
-  let direct: { reads: string[]; canTake(): boolean; start(claimed: unknown[]): void } | undefined;
+  let direct: { reads: string[]; reserve(): boolean; release(): void; start(claimed: unknown[]): void } | undefined;
 
   function consume(handler: (item: InboundItem) => Promise<void>, consumerOptions: InboundConsumerOptions = {}): void {
     if (consumer) throw new Error('this inbound queue is already consuming');
-    const concurrency = consumerOptions.concurrency ?? 32;
+    const concurrency = consumerOptions.concurrency ?? 128;
     const reads = [...(consumerOptions.readPrefixes ?? [])];
     // Lua has no null in arrays: absent keys come back as null.
     const valuesOf = (raw: unknown[]) => reads.map((_, i) => (raw[i] as string | null | undefined) ?? null);
     let running = 0;
+    // Places promised to records in flight (ENQUEUE may claim their chats for this consumer):
+    // counted with `running` so that concurrent records cannot take more chats than the cap.
+    let reserved = 0;
     let stopping = false;
     let filling = false;
     let again = false;
@@ -486,7 +489,23 @@ export function createInboundQueue(options: InboundQueueOptions): InboundQueue {
       });
       chats.add(p);
     };
-    direct = { reads, canTake: () => !stopping && running < concurrency, start };
+    direct = {
+      reads,
+      reserve() {
+        if (stopping || running + reserved >= concurrency) return false;
+        reserved += 1;
+        return true;
+      },
+      release() {
+        reserved -= 1;
+        // A place reserved and not taken (the chat was not idle) is free again for a waiting chat.
+        if (capped && !stopping) {
+          capped = false;
+          void fill();
+        }
+      },
+      start,
+    };
 
     async function fill(): Promise<void> {
       if (filling) {
@@ -498,11 +517,11 @@ export function createInboundQueue(options: InboundQueueOptions): InboundQueue {
         do {
           again = false;
           while (!stopping) {
-            if (running >= concurrency) {
+            if (running + reserved >= concurrency) {
               capped = true;
               break;
             }
-            const want = concurrency - running;
+            const want = concurrency - running - reserved;
             const claimed = ((await run.claim([k.ready, k.claims, k.owners, k.fence], [prefix, leaseMs, want, ...reads])) ?? []) as unknown[];
             for (let i = 0; i + size <= claimed.length; i += size) start(claimed.slice(i, i + size));
             // Fewer than asked: nothing else is waiting now (a later record wakes this again).
@@ -589,7 +608,7 @@ export function createInboundQueue(options: InboundQueueOptions): InboundQueue {
           // concurrency cap, a chat whose next update is already there yields its place when
           // other chats wait in `ready`: a chat with a steady stream of updates would otherwise
           // keep the place while the waiting chats get none (round robin, not first come).
-          const nextMode = stopping || lost ? '1' : running >= concurrency ? '2' : '0';
+          const nextMode = stopping || lost ? '1' : running + reserved >= concurrency ? '2' : '0';
           const ackSentAt = Date.now();
           const next = (await run.ack(
             [k.q(chat), k.claims, k.owners, k.sched, k.item(item.id), k.dead, k.ready],
@@ -635,18 +654,29 @@ export function createInboundQueue(options: InboundQueueOptions): InboundQueue {
 
   return {
     async enqueue(chat, id, payload) {
-      const taker = direct?.canTake() ? direct : undefined;
-      const added = (await run.enqueue(
-        [k.seen(id), k.item(id), k.q(chat), k.sched, k.ready, k.claims, k.owners, k.fence],
-        [id, payload, dedupTtl, chat, k.channel, instance, taker ? '1' : '0', leaseMs, prefix, ...(taker?.reads ?? [])],
-      )) as number | unknown[];
+      // A place at this process's consumer is reserved while the record is in flight, so that
+      // records arriving together never take more chats than its concurrency.
+      const taker = direct?.reserve() ? direct : undefined;
+      let added: number | unknown[];
+      try {
+        added = (await run.enqueue(
+          [k.seen(id), k.item(id), k.q(chat), k.sched, k.ready, k.claims, k.owners, k.fence],
+          [id, payload, dedupTtl, chat, k.channel, instance, taker ? '1' : '0', leaseMs, prefix, ...(taker?.reads ?? [])],
+        )) as number | unknown[];
+      } catch (err) {
+        taker?.release();
+        throw err;
+      }
       if (Array.isArray(added)) {
-        // Claimed for this process's consumer (it may have filled up or begun stopping since:
-        // it runs the chat all the same; a stopping process that dies leaves it to the lease).
-        // The script returns what only Redis knows (the token, when it was recorded, the state).
+        // Claimed for this process's consumer in its reserved place (it may have begun stopping
+        // since: it runs the chat all the same; a stopping process that dies leaves it to the
+        // lease). The script returns what only Redis knows (the token, when it was recorded, the
+        // state). Started before the place is given back, so the count never dips below the truth.
         taker!.start([chat, added[0], id, payload, 1, ...added.slice(1)]);
+        taker!.release();
         return 'queued';
       }
+      taker?.release();
       if (added === 0) return 'duplicate';
       if (added === 2) local.emit('queued');
       return 'queued';

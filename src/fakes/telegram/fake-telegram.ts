@@ -159,6 +159,11 @@ export interface FakeTelegram {
   /** Resolves when every queued update of the bot has been delivered (or confirmed by getUpdates). */
   waitForDelivery(token: string, options?: WaitOptions): Promise<void>;
   onCall(listener: (call: CallRecord) => void): () => void;
+  /**
+   * Bot API requests being answered right now (all bots), and the most at once since the last
+   * reset: how many calls a client keeps in flight (with apiLatencyMs, its parallelism).
+   */
+  apiConcurrency(options?: { resetPeak?: boolean }): { inFlight: number; peak: number };
   onChatMessage(listener: (event: ChatEvent) => void): () => void;
   reset(): void;
   /** Forgets every chat's messages (a fresh start for a demo); bots, users, groups and webhooks stay. */
@@ -321,6 +326,8 @@ export function createFakeTelegram(options: FakeTelegramOptions = {}): FakeTeleg
   });
 
   const apiLatencyMs = Math.max(0, options.apiLatencyMs ?? 0);
+  let apiInFlight = 0;
+  let apiPeak = 0;
   app.route({
     method: ['GET', 'POST'],
     url: '/*',
@@ -340,9 +347,15 @@ export function createFakeTelegram(options: FakeTelegramOptions = {}): FakeTeleg
         reply.raw.on('close', () => {
           if (!reply.raw.writableFinished) for (const cb of aborts) cb();
         });
-        const result = await call(token, api[2] ?? '', fields, body?.files ?? EMPTY_FILES, (cb) => aborts.push(cb), false);
-        if (apiLatencyMs > 0) await new Promise((r) => setTimeout(r, apiLatencyMs));
-        return reply.code(result.status).type('application/json').send(JSON.stringify(result.body));
+        apiInFlight += 1;
+        apiPeak = Math.max(apiPeak, apiInFlight);
+        try {
+          const result = await call(token, api[2] ?? '', fields, body?.files ?? EMPTY_FILES, (cb) => aborts.push(cb), false);
+          if (apiLatencyMs > 0) await new Promise((r) => setTimeout(r, apiLatencyMs));
+          return reply.code(result.status).type('application/json').send(JSON.stringify(result.body));
+        } finally {
+          apiInFlight -= 1;
+        }
       }
       const file = FILE_PATH.exec(path);
       if (file !== null && world.bots.has(decodeURIComponent(file[1] ?? ''))) {
@@ -717,6 +730,12 @@ export function createFakeTelegram(options: FakeTelegramOptions = {}): FakeTeleg
     onCall(listener) {
       events.on('call', listener);
       return () => events.off('call', listener);
+    },
+
+    apiConcurrency(opts = {}) {
+      const figures = { inFlight: apiInFlight, peak: apiPeak };
+      if (opts.resetPeak) apiPeak = apiInFlight;
+      return figures;
     },
 
     onChatMessage(listener) {

@@ -84,6 +84,34 @@ describe('inbound queue', () => {
     expect(await producer.pendingChats()).toBe(0);
   });
 
+  it('records arriving together never take more idle chats for the recording process than its concurrency; the rest wait their turn', async () => {
+    const prefix = fresh();
+    const q = queue(prefix, { sweepMs: 3_600_000 });
+    let running = 0;
+    let most = 0;
+    const handled: string[] = [];
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    q.consume(async (item) => {
+      running += 1;
+      most = Math.max(most, running);
+      await gate;
+      handled.push(item.chat);
+      running -= 1;
+    }, { concurrency: 3 });
+    // Ten idle chats recorded at once by this process: each record could claim its chat for
+    // this process's consumer in the same call, and all ten are in flight together.
+    const chats = Array.from({ length: 10 }, (_, i) => `c${i}`);
+    await Promise.all(chats.map((chat) => q.enqueue(chat, `${chat}-1`, chat)));
+    await eventually(async () => running === 3);
+    expect(await ctx.redis.llen(`${prefix}ready`)).toBe(7);
+    open();
+    await eventually(async () => handled.length === 10);
+    expect(most).toBe(3);
+    expect([...handled].sort()).toEqual([...chats].sort());
+    expect(await q.pendingChats()).toBe(0);
+  });
+
   it('retries a failing update with backoff, the chat waiting, then gives it up into the dead list', async () => {
     const prefix = fresh();
     const q = queue(prefix, { maxAttempts: 3, baseBackoffMs: 10, maxBackoffMs: 20 });
