@@ -30,7 +30,12 @@ export interface KeepAliveFetchOptions {
    * the other way). Calls beyond it wait for a free socket. Default 64.
    */
   maxSockets?: number;
-  /** How long an idle socket is kept. */
+  /**
+   * How long an idle socket is kept. Default 30 s: a bot's traffic comes in bursts, and a new
+   * connection to api.telegram.org costs a TLS handshake (round trips the customer waits for);
+   * well under the minutes after which middleboxes drop idle connections (a socket reused after
+   * that is reset, and the retry policy makes the call again).
+   */
   idleMs?: number;
 }
 
@@ -102,7 +107,7 @@ const abortReason = (signal: AbortSignal) => signal.reason ?? new DOMException('
 
 export function createKeepAliveFetch(options: KeepAliveFetchOptions = {}): typeof fetch {
   const fallback = options.fallback ?? fetch;
-  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 64, timeout: options.idleMs ?? 4_000 };
+  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 64, timeout: options.idleMs ?? 30_000 };
   const agents = new Map<string, http.Agent>();
   const agentFor = (url: URL) => {
     let agent = agents.get(url.origin);

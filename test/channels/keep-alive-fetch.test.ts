@@ -70,6 +70,33 @@ describe('the keep-alive Bot API fetch', () => {
     }
   });
 
+  it('keeps an idle connection for 30 s by default (traffic comes in bursts; a new one to Telegram costs a TLS handshake), closes it after idleMs', async () => {
+    let connections = 0;
+    const server = createHttpServer((req, res) => {
+      req.resume().on('end', () => res.setHeader('content-type', 'application/json').end(JSON.stringify({ ok: true, result: true })));
+    });
+    // The server keeps idle connections longer than either client (Node's own default is 5 s).
+    server.keepAliveTimeout = 60_000;
+    server.on('connection', () => connections++);
+    const root = await listen(server);
+    try {
+      const api = new Api(TOKEN, { apiRoot: root, fetch: createKeepAliveFetch() });
+      await api.deleteWebhook();
+      // Longer than the 4 s this client used to keep a socket (undici's default).
+      await new Promise((r) => setTimeout(r, 4_500));
+      await api.deleteWebhook();
+      expect(connections).toBe(1);
+      const brief = new Api(TOKEN, { apiRoot: root, fetch: createKeepAliveFetch({ idleMs: 100 }) });
+      await brief.deleteWebhook();
+      await new Promise((r) => setTimeout(r, 400));
+      await brief.deleteWebhook();
+      expect(connections).toBe(3);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  }, 15_000);
+
   it("answers as fetch's Response does: status, ok, headers, a body read once, clone, 204 without a body, an impossible status refused", async () => {
     const server = createHttpServer((req, res) => {
       if (req.url?.endsWith('/gone')) {
