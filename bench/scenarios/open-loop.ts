@@ -168,6 +168,10 @@ export async function openLoop(
     const p99 = missing > total / 100 ? Infinity : s.p99;
     // Let the bot drain before the next step; past twice the goal, higher rates only get worse.
     await fake.waitForDelivery(token, { timeoutMs: 30_000 });
+    // The fake keeps every message it saw; a ladder sends ~10^5 of them. Forgotten after each
+    // step (nothing reads them: replies are watched as calls), so the bench process's heap, and
+    // its collector's pauses inside later steps' timings, do not grow through the ladder.
+    fake.clearChats();
     // The consumer reports an update once its handler finished, a moment after the reply.
     if (subject.stages) await new Promise((resolve) => setTimeout(resolve, 200));
     const cpuAfter = await subject.cpu?.();
