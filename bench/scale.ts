@@ -75,7 +75,8 @@ const name = (n: number) => (COMBINED ? `${n} × web+worker process` : `${n} web
  * it, as Telegram does from a shop's server (a round trip of tens of milliseconds, often 100 ms
  * or more). With 0 (the default) a call costs only CPU, and on this 2-core machine the instances
  * are CPU-bound from the start; with a round trip, one worker's chats in flight
- * (INBOUND_CONCURRENCY, 32) bound its throughput, and a second worker adds its own.
+ * (INBOUND_CONCURRENCY, 128) bound its throughput once the round trip is long enough (500 ms with
+ * BENCH_SCALE_CHATS=400 on two cores), and a second worker adds its own.
  */
 const API_LATENCY_MS = Number(process.env.BENCH_SCALE_API_LATENCY_MS ?? 0);
 if (!(API_LATENCY_MS >= 0)) throw new Error('BENCH_SCALE_API_LATENCY_MS must be a number of milliseconds');
