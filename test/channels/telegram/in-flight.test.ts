@@ -8,42 +8,25 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFakeTelegram, type FakeTelegram } from '../../../src/fakes/telegram/index.js';
-import { createWeb, type Web } from '../../../src/web.js';
-import { createWorkerRole, type WorkerRole } from '../../../src/worker.js';
-import { createTestContext, type TestContext } from '../../support/context.js';
-import { freePort } from '../../support/net.js';
+import type { TestContext } from '../../support/context.js';
+import { startOneProcess, type OneProcess } from '../../support/one-process.js';
 import { eventually } from '../../bot/harness.js';
 
 const TOKEN = '7000098:AAkabinet-in-flight-test';
-const SECRET = 'in-flight_1';
 const CHATS = 150;
 
 let ctx: TestContext;
 let fake: FakeTelegram;
-let worker: WorkerRole;
-let web: Web;
+let kabinet: OneProcess;
 
 beforeAll(async () => {
   fake = createFakeTelegram({ rateLimits: false, recordCalls: true, apiLatencyMs: 1_000 });
-  const root = await fake.listen();
-  fake.createBot({ token: TOKEN, username: 'kabinet_in_flight_bot', firstName: 'Kabinet' });
-  const port = await freePort();
-  // INBOUND_CONCURRENCY left at its default: the default is what is checked.
-  ctx = await createTestContext({
-    env: {
-      PORT: String(port), HOST: '127.0.0.1', TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_API_ROOT: root,
-      TELEGRAM_WEBHOOK_URL: `http://127.0.0.1:${port}`, TELEGRAM_WEBHOOK_SECRET: SECRET, LOG_LEVEL: process.env.T_LOG ?? 'silent',
-    },
-  });
-  worker = await createWorkerRole(ctx);
-  await worker.start();
-  web = await createWeb(ctx);
-  await web.start();
+  // As `npm run dev` runs, INBOUND_CONCURRENCY left at its default: the default is what is checked.
+  kabinet = await startOneProcess(fake, await fake.listen(), { token: TOKEN, username: 'kabinet_in_flight_bot', secret: 'in-flight_1' });
+  ctx = kabinet.ctx;
 }, 60_000);
 afterAll(async () => {
-  await web?.stop();
-  await worker?.stop();
-  await ctx?.close();
+  await kabinet?.close();
   await fake?.close();
 });
 

@@ -9,10 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { createCustomerChannels } from '../../../src/channels/customer-channels.js';
 import { createFakeTelegram, type FakeTelegram } from '../../../src/fakes/telegram/index.js';
-import { createWeb, type Web } from '../../../src/web.js';
-import { createWorkerRole, type WorkerRole } from '../../../src/worker.js';
-import { createTestContext, type TestContext } from '../../support/context.js';
-import { freePort } from '../../support/net.js';
+import type { TestContext } from '../../support/context.js';
+import { startOneProcess, type OneProcess } from '../../support/one-process.js';
 import { eventually } from '../../bot/harness.js';
 
 const TOKEN = '7000097:AAkabinet-one-process-test';
@@ -20,27 +18,15 @@ const SECRET = 'one-process_1';
 
 let ctx: TestContext;
 let fake: FakeTelegram;
-let worker: WorkerRole;
-let web: Web;
+let kabinet: OneProcess;
 let subscriber: Redis;
 const wakeUps: string[] = [];
 
 beforeAll(async () => {
   fake = createFakeTelegram({ rateLimits: false });
-  const root = await fake.listen();
-  fake.createBot({ token: TOKEN, username: 'kabinet_one_process_bot', firstName: 'Kabinet' });
-  const port = await freePort();
-  ctx = await createTestContext({
-    env: {
-      PORT: String(port), HOST: '127.0.0.1', TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_API_ROOT: root,
-      TELEGRAM_WEBHOOK_URL: `http://127.0.0.1:${port}`, TELEGRAM_WEBHOOK_SECRET: SECRET, LOG_LEVEL: process.env.T_LOG ?? 'silent',
-    },
-  });
   // As src/main.ts composes `all`: the worker role first, then the web role.
-  worker = await createWorkerRole(ctx);
-  await worker.start();
-  web = await createWeb(ctx);
-  await web.start();
+  kabinet = await startOneProcess(fake, await fake.listen(), { token: TOKEN, username: 'kabinet_one_process_bot', secret: SECRET });
+  ctx = kabinet.ctx;
   const inbound = createCustomerChannels(ctx).telegram!.inbound!;
   expect(inbound).toBeDefined();
   subscriber = ctx.redis.duplicate();
@@ -49,9 +35,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await subscriber?.quit();
-  await web?.stop();
-  await worker?.stop();
-  await ctx?.close();
+  await kabinet?.close();
   await fake?.close();
 });
 
