@@ -151,10 +151,7 @@ export function createCustomerBot(deps: CustomerBotDeps): CustomerBot {
     // One retry policy (capped attempts and waits) below grammY's stack: bot.api and every
     // conversation's own Api share this fetch (channels/api-retry.ts), over keep-alive
     // node:http (a third of the global fetch's CPU per call; channels/keep-alive-fetch.ts).
-    // Sockets are opened as calls need them: the handlers running (INBOUND_CONCURRENCY chats
-    // per channel, each one call at a time) bound the calls in flight, not a socket cap (64
-    // sockets capped a worker at 64 calls per round trip).
-    client: { ...(deps.apiRoot ? { apiRoot: deps.apiRoot } : {}), ...deps.client, fetch: createRetryingFetch(deps.client?.fetch ?? createKeepAliveFetch({ maxSockets: 1024 })) },
+    client: { ...(deps.apiRoot ? { apiRoot: deps.apiRoot } : {}), ...deps.client, fetch: createRetryingFetch(deps.client?.fetch ?? createKeepAliveFetch()) },
   });
 
   // A hold adopted from the inbound queue is kept with the queue's item (its async context),

@@ -22,18 +22,18 @@ export interface CustomerChannels {
   stopConsuming(): Promise<void>;
 }
 
-const perInfrastructure = new WeakMap<Infrastructure, { sandbox: Sandbox | undefined; channels: CustomerChannels }>();
+const perInfrastructure = new WeakMap<Infrastructure, Map<Sandbox | undefined, CustomerChannels>>();
 
 /**
  * The process's customer channels for these clients: made once and shared by the web role (its
  * routes record) and the worker role (its consumers handle), as `npm run dev` runs both. Another
- * sandbox (tests) gets channels of its own.
+ * sandbox (tests) gets channels of its own, shared in turn by whoever asks with it.
  */
 export function createCustomerChannels(infra: Infrastructure, options: { sandbox?: Sandbox | undefined } = {}): CustomerChannels {
-  const known = perInfrastructure.get(infra);
-  if (known && known.sandbox === options.sandbox) return known.channels;
-  const channels = buildCustomerChannels(infra, options);
-  if (!known) perInfrastructure.set(infra, { sandbox: options.sandbox, channels });
+  let bySandbox = perInfrastructure.get(infra);
+  if (!bySandbox) perInfrastructure.set(infra, (bySandbox = new Map()));
+  let channels = bySandbox.get(options.sandbox);
+  if (!channels) bySandbox.set(options.sandbox, (channels = buildCustomerChannels(infra, options)));
   return channels;
 }
 

@@ -27,7 +27,9 @@ export interface KeepAliveFetchOptions {
   fallback?: typeof fetch;
   /**
    * Sockets per origin, opened as needed (Telegram's webhook side allows 100 connections; this is
-   * the other way). Calls beyond it wait for a free socket. Default 64.
+   * the other way). Calls beyond it wait for a free socket. Default 1024: the callers' own limits
+   * (a worker's INBOUND_CONCURRENCY chats, one call at a time each; the send queues' rate) bound
+   * the calls in flight, not this (64 capped a worker at 64 calls per round trip).
    */
   maxSockets?: number;
   /**
@@ -107,7 +109,7 @@ const abortReason = (signal: AbortSignal) => signal.reason ?? new DOMException('
 
 export function createKeepAliveFetch(options: KeepAliveFetchOptions = {}): typeof fetch {
   const fallback = options.fallback ?? fetch;
-  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 64, timeout: options.idleMs ?? 30_000 };
+  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 1024, timeout: options.idleMs ?? 30_000 };
   const agents = new Map<string, http.Agent>();
   const agentFor = (url: URL) => {
     let agent = agents.get(url.origin);

@@ -35,7 +35,7 @@ export function createTelegramSender(settings: TelegramSenderSettings): Outbound
   const timeoutSeconds = settings.timeoutSeconds ?? 30;
   // Sockets: as many as sends in flight (paid broadcasts at 1000/s over a 100 ms round trip keep
   // ~100 open per process); the customer bot's 64 would queue them.
-  const api = new Api(settings.token, { apiRoot: settings.apiRoot, timeoutSeconds, fetch: createKeepAliveFetch({ maxSockets: 1024 }) });
+  const api = new Api(settings.token, { apiRoot: settings.apiRoot, timeoutSeconds, fetch: createKeepAliveFetch() });
   return {
     platform: 'telegram',
     // Telegram has no idempotency key: a repeat after an unknown outcome is a second message.

@@ -433,6 +433,8 @@ export function createInboundQueue(options: InboundQueueOptions): InboundQueue {
     // Places promised to records in flight (ENQUEUE may claim their chats for this consumer):
     // counted with `running` so that concurrent records cannot take more chats than the cap.
     let reserved = 0;
+    /** Places left for new chats. */
+    const room = () => concurrency - running - reserved;
     let stopping = false;
     let filling = false;
     let again = false;
@@ -482,30 +484,32 @@ export function createInboundQueue(options: InboundQueueOptions): InboundQueue {
       const p = runChat(chat, token, first).finally(() => {
         running -= 1;
         chats.delete(p);
-        if (capped && !stopping) {
-          capped = false;
-          void fill();
-        }
+        refill();
       });
       chats.add(p);
     };
     direct = {
       reads,
       reserve() {
-        if (stopping || running + reserved >= concurrency) return false;
+        if (stopping || room() <= 0) return false;
         reserved += 1;
         return true;
       },
       release() {
         reserved -= 1;
         // A place reserved and not taken (the chat was not idle) is free again for a waiting chat.
-        if (capped && !stopping) {
-          capped = false;
-          void fill();
-        }
+        refill();
       },
       start,
     };
+
+    /** A place came free: if claiming had stopped at the cap, chats may wait in `ready`. */
+    function refill(): void {
+      if (capped && !stopping) {
+        capped = false;
+        void fill();
+      }
+    }
 
     async function fill(): Promise<void> {
       if (filling) {
@@ -517,11 +521,11 @@ export function createInboundQueue(options: InboundQueueOptions): InboundQueue {
         do {
           again = false;
           while (!stopping) {
-            if (running + reserved >= concurrency) {
+            const want = room();
+            if (want <= 0) {
               capped = true;
               break;
             }
-            const want = concurrency - running - reserved;
             const claimed = ((await run.claim([k.ready, k.claims, k.owners, k.fence], [prefix, leaseMs, want, ...reads])) ?? []) as unknown[];
             for (let i = 0; i + size <= claimed.length; i += size) start(claimed.slice(i, i + size));
             // Fewer than asked: nothing else is waiting now (a later record wakes this again).
@@ -608,7 +612,7 @@ export function createInboundQueue(options: InboundQueueOptions): InboundQueue {
           // concurrency cap, a chat whose next update is already there yields its place when
           // other chats wait in `ready`: a chat with a steady stream of updates would otherwise
           // keep the place while the waiting chats get none (round robin, not first come).
-          const nextMode = stopping || lost ? '1' : running + reserved >= concurrency ? '2' : '0';
+          const nextMode = stopping || lost ? '1' : room() <= 0 ? '2' : '0';
           const ackSentAt = Date.now();
           const next = (await run.ack(
             [k.q(chat), k.claims, k.owners, k.sched, k.item(item.id), k.dead, k.ready],
