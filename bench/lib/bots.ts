@@ -178,7 +178,8 @@ const nodeFlags = (raw: string | undefined) => (raw ?? '').split(/\s+/).filter(B
 /** Starts bot-process.ts (bare grammY or Kabinet's web role) in a child process. */
 export function startBotProcess(kind: 'bare' | 'queued' | 'kabinet' | 'web', token: string, apiRoot: string, extraEnv: Record<string, string> = {}): Promise<BotProcess> {
   // BENCH_KABINET_ENV='{"INBOUND_CONCURRENCY":"64"}': Kabinet's settings for an experiment (its processes only).
-  const env = kind === 'bare' || kind === 'queued' ? extraEnv : { ...extraEnv, ...kabinetEnv() };
+  const kabinet = kind === 'kabinet' || kind === 'web';
+  const env = kabinet ? { ...extraEnv, ...kabinetEnv() } : extraEnv;
   const child = fork(new URL('./bot-process.ts', import.meta.url).pathname, [kind, token, apiRoot, JSON.stringify(env)], {
     // BENCH_CPU_PROF=<dir> writes a .cpuprofile per bot process (open in Chrome DevTools);
     // BENCH_BOT_NODE_FLAGS adds V8/Node flags to every bot process (e.g. --trace-gc),
@@ -188,7 +189,7 @@ export function startBotProcess(kind: 'bare' | 'queued' | 'kabinet' | 'web', tok
       'tsx',
       ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
       ...nodeFlags(process.env.BENCH_BOT_NODE_FLAGS),
-      ...(kind === 'bare' || kind === 'queued' ? [] : nodeFlags(process.env.BENCH_KABINET_NODE_FLAGS)),
+      ...(kabinet ? nodeFlags(process.env.BENCH_KABINET_NODE_FLAGS) : []),
     ],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
