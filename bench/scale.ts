@@ -25,6 +25,7 @@ import { availableParallelism } from 'node:os';
 import { createFakeTelegram, type FakeTelegram } from '../src/fakes/telegram/index.js';
 import { SEND_QUEUE } from '../src/notifications/send-queue.js';
 import { WEBHOOK_SECRET } from './lib/bots.js';
+import { createCpuGroup, type CpuGroup } from './lib/cpu-group.js';
 import { loadAverage, startBalancer, startRole, startTcpBalancer, waitForOk, waitForQueueWorkers, type Balancer, type RoleProcess } from './lib/cluster.js';
 import { pool } from './lib/replies.js';
 import { createPhase, DATABASE_NAME, deleteBenchKeys, dropDatabase, freePort, freshDatabase, machine, type Phase } from './lib/setup.js';
@@ -53,6 +54,15 @@ const BUDGET_MS = int('BENCH_SCALE_BUDGET_S', 900) * 1000;
  * balancer), PostgreSQL and Redis are not pinned: they compete with the instances in both.
  */
 const PIN = process.env.BENCH_SCALE_PIN === '1';
+/**
+ * BENCH_SCALE_CPU_QUOTA=<cores>: each instance (web i + worker i, or one combined process) gets
+ * its own CPU budget of that many cores (a cgroup CPU quota, as a container's CPU limit: 0.5 is
+ * Kubernetes' `cpu: 500m`), so 1× has one budget and 2× two, as instances on machines of their
+ * own would, while the bench process, PostgreSQL and Redis keep the rest of this machine. Needs
+ * root (a cgroup is created per instance and removed after).
+ */
+const CPU_QUOTA = process.env.BENCH_SCALE_CPU_QUOTA === undefined ? undefined : Number(process.env.BENCH_SCALE_CPU_QUOTA);
+if (CPU_QUOTA !== undefined && !(CPU_QUOTA > 0)) throw new Error('BENCH_SCALE_CPU_QUOTA must be a positive number of cores (0.5: half a core per instance)');
 /**
  * BENCH_SCALE_SHAPE=combined: each instance is one process running both roles (`src/main.ts all`,
  * what `npm run dev` runs), 1 against 2 of them, instead of separate web and worker processes
@@ -128,6 +138,8 @@ interface Cluster {
   token: string;
   /** CPU share (of one core) each web and each worker uses while idle. */
   idle: CpuSplit;
+  /** BENCH_SCALE_CPU_QUOTA: each instance's CPU budget. */
+  groups: CpuGroup[];
 }
 
 interface CpuSplit {
@@ -166,14 +178,16 @@ async function startCluster(n: number, capped: boolean): Promise<Cluster> {
   });
   // BENCH_SCALE_PIN=1: instance pair i (web i + worker i) on core i: 1× gets one core, 2× two.
   const core = (i: number) => (PIN ? String(i % CORES) : undefined);
+  // BENCH_SCALE_CPU_QUOTA: instance i (web i + worker i) shares one budget of its own.
+  const groups = CPU_QUOTA === undefined ? [] : ports.map((_, i) => createCpuGroup(`kabinet-bench-${process.pid}-${label}-${i}`, CPU_QUOTA));
   // Combined: each process is both a web and a worker; its CPU is counted with the webs.
-  const webs = ports.map((port, i) => startRole(COMBINED ? 'all' : 'web', { ...phase.env, PORT: String(port) }, core(i)));
-  const workers = COMBINED ? [] : Array.from({ length: n }, (_, i) => startRole('worker', { ...phase.env, PORT: '0' }, core(i)));
+  const webs = ports.map((port, i) => startRole(COMBINED ? 'all' : 'web', { ...phase.env, PORT: String(port) }, core(i), groups[i]));
+  const workers = COMBINED ? [] : Array.from({ length: n }, (_, i) => startRole('worker', { ...phase.env, PORT: '0' }, core(i), groups[i]));
   // Measure the running system, not start-up: every web healthy, every worker on the send queue.
   await Promise.all(ports.map((p) => waitForOk(`http://127.0.0.1:${p}/health`)));
   await waitForQueueWorkers(phase.queues.queue(SEND_QUEUE.telegram), n, label);
   await sleep(1000);
-  const cluster: Cluster = { label, webs, workers, balancer, phase, fake, token, idle: { webs: 0, workers: 0, bench: 0 } };
+  const cluster: Cluster = { label, webs, workers, balancer, phase, fake, token, idle: { webs: 0, workers: 0, bench: 0 }, groups };
   // What the processes spend with nothing to do (pollers, sweeps, timers): it grows with their number.
   const { cpu } = await measureCpu(cluster, () => sleep(IDLE_SAMPLE_MS));
   cluster.idle = { webs: cpu.webs / n / (IDLE_SAMPLE_MS / 1000), workers: cpu.workers / n / (IDLE_SAMPLE_MS / 1000), bench: cpu.bench / (IDLE_SAMPLE_MS / 1000) };
@@ -186,6 +200,11 @@ async function stopCluster(c: Cluster): Promise<void> {
   // Webs first (stop taking work), then workers, as main.ts shuts down.
   await Promise.all(c.webs.map((w) => w.stop()));
   await Promise.all(c.workers.map((w) => w.stop()));
+  if (c.groups.length > 0) {
+    const t = c.groups.map((g) => g.throttling());
+    log(`${c.label}: CPU quota ${CPU_QUOTA} cores per instance; throttled in ${t.map((x) => `${x.throttled} of ${x.periods} periods (${x.waitedSeconds.toFixed(1)} s waited)`).join(', ')}`);
+    await Promise.all(c.groups.map((g) => g.remove()));
+  }
   await c.balancer.close();
   await c.phase.close();
   await c.fake.close();
@@ -390,7 +409,7 @@ async function notifications(c: Cluster, count: number, userIdBase: number, pass
 // ───── the run ─────
 
 console.log(`Kabinet scale-out benchmark — ${new Date().toISOString()}`);
-console.log(`Machine: ${machine()}; load average at start ${loadAverage()} (1 / 5 / 15 min)${COMBINED ? '; BENCH_SCALE_SHAPE=combined: each instance one process with both roles (src/main.ts all)' : ''}${PIN ? `; BENCH_SCALE_PIN=1: web + worker pair i on core i (1×: one core, 2×: ${Math.min(2, CORES)})` : ''}${BALANCER === 'tcp' ? '; BENCH_SCALE_BALANCER=tcp: connections relayed round robin (L4)' : ''}${API_LATENCY_MS ? `; Bot API round trip ${API_LATENCY_MS} ms (BENCH_SCALE_API_LATENCY_MS)` : ''}`);
+console.log(`Machine: ${machine()}; load average at start ${loadAverage()} (1 / 5 / 15 min)${COMBINED ? '; BENCH_SCALE_SHAPE=combined: each instance one process with both roles (src/main.ts all)' : ''}${PIN ? `; BENCH_SCALE_PIN=1: web + worker pair i on core i (1×: one core, 2×: ${Math.min(2, CORES)})` : ''}${CPU_QUOTA !== undefined ? `; BENCH_SCALE_CPU_QUOTA=${CPU_QUOTA}: each instance (web + worker) limited to ${CPU_QUOTA} of a core (1×: ${CPU_QUOTA} core, 2×: ${2 * CPU_QUOTA})` : ''}${BALANCER === 'tcp' ? '; BENCH_SCALE_BALANCER=tcp: connections relayed round robin (L4)' : ''}${API_LATENCY_MS ? `; Bot API round trip ${API_LATENCY_MS} ms (BENCH_SCALE_API_LATENCY_MS)` : ''}`);
 console.log(`Sizes: inbound ${sizes.chats} chats × ${sizes.updates} updates; ${sizes.notifications} notifications (caps off), ${sizes.capped} (caps on); shop concurrency ${sizes.shopConcurrency}\n`);
 
 log(`removed ${await deleteBenchKeys()} Redis keys of earlier runs`);

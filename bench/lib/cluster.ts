@@ -9,6 +9,7 @@ import { createServer, request, Agent, type IncomingMessage, type ServerResponse
 import { createServer as createTcpServer, connect, type Server as NetServer, type Socket } from 'node:net';
 import { loadavg } from 'node:os';
 import type { Env } from '../../src/config/index.js';
+import type { CpuGroup } from './cpu-group.js';
 
 export interface RoleProcess {
   role: 'web' | 'worker' | 'all';
@@ -20,11 +21,14 @@ export interface RoleProcess {
 /**
  * Starts `src/main.ts <role>` in a child process (`all`: both roles in one process, as `npm run dev`),
  * with `env` over the bench's own environment; its output is the bench's. `cpus` (taskset's list, "0" or "0,1") pins it
- * to those cores (taskset execs the process: the pid is the role's own).
+ * to those cores (taskset execs the process: the pid is the role's own). `cpuGroup` starts it
+ * inside that cgroup (bench/lib/cpu-group.ts), under its CPU quota: a shell joins the group and
+ * execs the process, so it never runs a moment outside it and the pid is still the role's own.
  */
-export function startRole(role: 'web' | 'worker' | 'all', env: Env, cpus?: string): RoleProcess {
-  const argv = ['--import', 'tsx', 'src/main.ts', role];
-  const child: ChildProcess = spawn(cpus ? 'taskset' : process.execPath, cpus ? ['-c', cpus, process.execPath, ...argv] : argv, {
+export function startRole(role: 'web' | 'worker' | 'all', env: Env, cpus?: string, cpuGroup?: CpuGroup): RoleProcess {
+  const argv = [...(cpus ? ['taskset', '-c', cpus] : []), process.execPath, '--import', 'tsx', 'src/main.ts', role];
+  const [command, ...args] = cpuGroup ? ['sh', '-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', cpuGroup.dir, ...argv] : argv;
+  const child: ChildProcess = spawn(command!, args, {
     env: { ...process.env, ...env } as NodeJS.ProcessEnv,
     // Only errors are logged (LOG_LEVEL=error): let them show.
     stdio: ['ignore', 'inherit', 'inherit'],
