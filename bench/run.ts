@@ -9,8 +9,9 @@ import { mib, ms, rate, ratio, summarize, table } from './lib/stats.js';
 import { runNotificationBenchmark, type NotificationFigures, type NotificationOptions } from './scenarios/notifications.js';
 import { OPEN_LOOP_P99_MS, STAGES, type OpenLoopFigures, type OpenLoopStep } from './scenarios/open-loop.js';
 import { killShopBenchChildren, printShopApiFigures, runShopApiBenchmark, shopApiOptionsFromEnv } from './scenarios/shop-api.js';
-import { runOpenLoopOnly, runUpdateBenchmarks, type BurstFigures, type OpenLoopResult, type SubjectFigures } from './scenarios/updates.js';
+import { runOpenLoopOnly, runUpdateBenchmarks, runVkFloodOnly, type BurstFigures, type OpenLoopResult, type SubjectFigures } from './scenarios/updates.js';
 import { loadavg } from 'node:os';
+import type { FloodRun } from './scenarios/vk-flood.js';
 
 const BUDGET_MS = 600_000;
 /** A whole-number knob from the environment; `min` 0 where 0 means "none" (said in `zero`). */
@@ -39,8 +40,9 @@ const sizes = {
 /**
  * BENCH_ONLY=open-loop: benchmark 1b alone (both bots, the same steps), about a minute.
  * BENCH_ONLY=notifications: benchmark 3 alone (its three runs), about half a minute.
+ * BENCH_ONLY=vk-flood: benchmark 5 alone (same process and split; BENCH_FLOOD_DIRECT=1 adds the direct route), about a minute.
  */
-const ONLY = ['open-loop', 'notifications'] as const;
+const ONLY = ['open-loop', 'notifications', 'vk-flood'] as const;
 const only = process.env.BENCH_ONLY || undefined;
 if (only !== undefined && !(ONLY as readonly string[]).includes(only)) throw new Error(`BENCH_ONLY must be one of: ${ONLY.join(', ')}`);
 
@@ -65,15 +67,15 @@ console.log(`Sizes: ${sizes.chats} chats × ${sizes.steps} updates; ${sizes.burs
 const stepLabel = (step: OpenLoopStep) => `${step.rate}/s${step.refined ? ' (bisection)' : ''}${step.again ? ' again' : ''}`;
 
 function printOpenLoop(openLoop: OpenLoopResult) {
-  const rowsOpen: string[][] = [['1b. open loop (offered rate)', 'subject', 'sent', 'missing', 'p50', 'p99', 'CPU per update', 'bench loop p99', 'max']];
+  const rowsOpen: string[][] = [['1b. open loop (offered rate)', 'subject', 'sent', 'missing', 'p50', 'p99', 'CPU per update', 'bot loop p99', 'max', 'bench loop p99', 'max']];
   const named: Array<[string, OpenLoopFigures | undefined]> = [['bare grammY', openLoop.bare], ['bare + queue', openLoop.queued], ['Kabinet', openLoop.kabinet], ['Kabinet split', openLoop.split]];
   const subjects = named.filter((s): s is [string, OpenLoopFigures] => s[1] !== undefined);
   for (const [name, f] of subjects) {
-    for (const step of f.steps) rowsOpen.push([stepLabel(step), name, String(step.sent), String(step.missing), ms(step.p50), ms(step.p99), step.cpuMsPerUpdate === undefined ? '—' : `${(step.cpuMsPerUpdate * 1000).toFixed(0)} µs`, step.benchLoop ? ms(step.benchLoop.p99) : '—', step.benchLoop ? ms(step.benchLoop.max) : '—']);
+    for (const step of f.steps) rowsOpen.push([stepLabel(step), name, String(step.sent), String(step.missing), ms(step.p50), ms(step.p99), step.cpuMsPerUpdate === undefined ? '—' : `${(step.cpuMsPerUpdate * 1000).toFixed(0)} µs`, step.botLoop ? ms(step.botLoop.p99) : '—', step.botLoop ? ms(step.botLoop.max) : '—', step.benchLoop ? ms(step.benchLoop.p99) : '—', step.benchLoop ? ms(step.benchLoop.max) : '—']);
   }
   console.log(table(rowsOpen));
   const { bare: ob, kabinet: ok } = openLoop;
-  console.log(`Highest offered rate with p99 < ${OPEN_LOOP_P99_MS} ms: bare grammY ${ob.best}/s, Kabinet ${ok.best}/s (${ratio(ok.best, ob.best)} of the bare bot). /start to ${sizes.chats} chats round robin, ${sizes.openLoopSeconds} s per rate, the two bots interleaved rate by rate, rates tried in order until two in a row have p99 over ${2 * OPEN_LOOP_P99_MS} ms, then ${sizes.openLoopRefine} bisection steps between the highest rate that passed and the next that failed (BENCH_OPEN_REFINE); a failing step is run again ${sizes.openLoopRetries === 1 ? 'once' : `up to ${sizes.openLoopRetries} times`} for either bot ("again"; BENCH_OPEN_RETRIES) and the rate passes if one run does; update queued at the fake → reply at the fake. "bench loop": the bench process's own event-loop delay over the step (it runs the fake Telegram and the driver for both bots).\n`);
+  console.log(`Highest offered rate with p99 < ${OPEN_LOOP_P99_MS} ms: bare grammY ${ob.best}/s, Kabinet ${ok.best}/s (${ratio(ok.best, ob.best)} of the bare bot). /start to ${sizes.chats} chats round robin, ${sizes.openLoopSeconds} s per rate, the two bots interleaved rate by rate, rates tried in order until two in a row have p99 over ${2 * OPEN_LOOP_P99_MS} ms, then ${sizes.openLoopRefine} bisection steps between the highest rate that passed and the next that failed (BENCH_OPEN_REFINE); a failing step is run again ${sizes.openLoopRetries === 1 ? 'once' : `up to ${sizes.openLoopRetries} times`} for either bot ("again"; BENCH_OPEN_RETRIES) and the rate passes if one run does; update queued at the fake → reply at the fake. "bot loop": the bot process's own event-loop delay over the step (split: the web process's); "bench loop": the bench process's (it runs the fake Telegram and the driver for both bots).\n`);
   if (openLoop.queued) {
     const oq = openLoop.queued;
     console.log(`With BENCH_OPEN_QUEUED=1, "bare + queue" is the bare bot's handlers behind Kabinet's durable inbound queue (the update recorded in Redis before the webhook is answered, per-chat order, the queue's consumer in the same process): ${oq.best}/s, ${ratio(oq.best, ob.best)} of the bare bot (the queue's price); Kabinet ${ratio(ok.best, oq.best)} of it (the brain's).\n`);
@@ -135,6 +137,20 @@ async function runNotifications(): Promise<NotificationFigures[]> {
   return figures;
 }
 
+function printVkFlood(runs: Array<[string, FloodRun | undefined]>) {
+  const rows5: string[][] = [['5. VK flood', 'events', 'answer p50', 'p99', 'max', 'answered in', 'bot loop p99', 'max', 'bench loop p99', 'max', 'reply p50', 'p99', 'max', 'wall', 'non-200', 'sends refused']];
+  for (const [name, f] of runs) {
+    if (!f) continue;
+    const a = summarize(f.answers);
+    const r = summarize(f.replies);
+    const non200 = [...f.statuses].filter(([s]) => s !== 200).reduce((n, [, c]) => n + c, 0);
+    rows5.push([name, String(f.events), ms(a.p50), ms(a.p99), ms(a.max), ms(f.answeredMs), f.botLoop ? ms(f.botLoop.p99) : '—', f.botLoop ? ms(f.botLoop.max) : '—', ms(f.benchLoop.p99), ms(f.benchLoop.max), ms(r.p50), ms(r.p99), ms(r.max), ms(f.wallMs), String(non200), String(f.refused)]);
+  }
+  console.log(table(rows5));
+  console.log(`${sizes.floodPeople} people × ${sizes.floodPerPerson} messages, each person's next event sent when the previous one was answered (VK's one event per peer in flight), people in parallel. Split: a web-only process records (npm run web), the other process's consumers handle (npm run worker). Replies are bounded by VK's 20 requests/s per community. "answered in": the first event sent → the last answered; "bot loop": the answering process's event-loop delay over that time (split: the web process's), "bench loop": the bench process's (it runs the fake VK and times the answers).\n`);
+}
+const floodNames = { direct: 'direct (handled before "ok", previous design)', queued: 'inbound queue, brain in the same process', split: 'inbound queue, web and brain split' } as const;
+
 log(`removed ${await deleteBenchKeys()} Redis keys of earlier runs`);
 if (only === 'notifications') {
   log('3. notifications alone (BENCH_ONLY=notifications)');
@@ -143,6 +159,20 @@ if (only === 'notifications') {
   await dropDatabase();
   log(`done; database ${DATABASE_NAME} dropped; load average at end: ${load()}\n`);
   printNotifications(figures);
+  console.log(`Total ${elapsed()}.`);
+  process.exit(0);
+}
+if (only === 'vk-flood') {
+  log('5. VK flood alone (BENCH_ONLY=vk-flood)');
+  await freshDatabase();
+  const floods = await runVkFloodOnly({ floodPeople: sizes.floodPeople, floodPerPerson: sizes.floodPerPerson, direct: process.env.BENCH_FLOOD_DIRECT === '1' });
+  await dropDatabase();
+  log(`done; database ${DATABASE_NAME} dropped; load average at end: ${load()}\n`);
+  printVkFlood([
+    [floodNames.direct, floods.direct],
+    [floodNames.queued, floods.queued],
+    [floodNames.split, floods.split],
+  ]);
   console.log(`Total ${elapsed()}.`);
   process.exit(0);
 }
@@ -220,19 +250,11 @@ const bad = Object.entries(updates.burst).flatMap(([k, v]) => [...v.sameChat.sta
 console.log(bad.length ? `Non-200 webhook answers: ${bad.join(', ')}` : 'All webhook answers 200.');
 console.log('The bench POSTs the updates itself, all at once (a second instance, a retry or VK can do this; Telegram sends one chat in sequence). "answer": POST → webhook answered; "handled": POST → the reply at the fake (the direct route answers after handling, so both are the same there).\n');
 
-const rows5: string[][] = [['5. VK flood', 'events', 'answer p50', 'p99', 'max', 'reply p50', 'p99', 'max', 'wall', 'non-200', 'sends refused']];
-for (const [name, f] of [
-  ['direct (handled before "ok", previous design)', updates.vkFlood.direct],
-  ['inbound queue, brain in the same process', updates.vkFlood.queued],
-  ['inbound queue, web and brain split', updates.vkFlood.split],
-] as const) {
-  const a = lat(f.answers);
-  const r = lat(f.replies);
-  const non200 = [...f.statuses].filter(([s]) => s !== 200).reduce((n, [, c]) => n + c, 0);
-  rows5.push([name, String(f.events), ms(a.p50), ms(a.p99), ms(a.max), ms(r.p50), ms(r.p99), ms(r.max), ms(f.wallMs), String(non200), String(f.refused)]);
-}
-console.log(table(rows5));
-console.log(`${sizes.floodPeople} people × ${sizes.floodPerPerson} messages, each person's next event sent when the previous one was answered (VK's one event per peer in flight), people in parallel. Split: a web-only process records (npm run web), the other process's consumers handle (npm run worker). Replies are bounded by VK's 20 requests/s per community.\n`);
+printVkFlood([
+  [floodNames.direct, updates.vkFlood.direct],
+  [floodNames.queued, updates.vkFlood.queued],
+  [floodNames.split, updates.vkFlood.split],
+]);
 
 printNotifications(notifications);
 

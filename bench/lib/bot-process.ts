@@ -2,7 +2,7 @@
  * A bot under test in its own process, so it does not share an event loop with the fake
  * Telegram and the bench (Telegram is remote in production). Started by bots.ts with fork;
  * talks over IPC: { ready, webhookUrl, tunedWebhookUrl?, vkCallbackUrl?, vkDirectCallbackUrl? },
- * then answers { memory }, { handover }, { stages } and { cpu } requests, and closes on { stop }.
+ * then answers { memory }, { handover }, { stages }, { cpu } and { loop } requests, and closes on { stop }.
  *
  *   argv: bare|queued|kabinet|web <token> <apiRoot> [extra env as JSON]
  *
@@ -23,6 +23,7 @@ import { createTelegramChannel } from '../../src/channels/telegram/telegram-chan
 import { TELEGRAM_WEBHOOK_PATH } from '../../src/channels/telegram/webhook.plugin.js';
 import { createCustomerChannels } from '../../src/channels/customer-channels.js';
 import { createVkCustomerBot, VK_CALLBACK_PATH } from '../../src/channels/vk/vk-customer-bot.js';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { memory } from './setup.js';
 import type { StageTimes } from './bots.js';
 
@@ -82,6 +83,11 @@ if (kind === 'bare') {
 // Closed last (closers run in reverse): the brain and the extra routes stop before the clients close.
 closers.unshift(() => bot.close());
 
+// This process's own event-loop delay, since the last { loop } request: a stall here delays
+// every update the bot has in hand (the webhook's answer, the pickup, the reply).
+const loop = monitorEventLoopDelay({ resolution: 5 });
+loop.enable();
+
 process.on('message', async (message: { type: string }) => {
   if (message.type === 'memory') process.send!({ type: 'memory', memory: memory() });
   if (message.type === 'handover') {
@@ -92,6 +98,10 @@ process.on('message', async (message: { type: string }) => {
   if (message.type === 'cpu') {
     const used = process.cpuUsage();
     process.send!({ type: 'cpu', micros: used.user + used.system });
+  }
+  if (message.type === 'loop') {
+    process.send!({ type: 'loop', p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 });
+    loop.reset();
   }
   if (message.type === 'stages') {
     process.send!({ type: 'stages', stages });

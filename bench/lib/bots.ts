@@ -159,6 +159,8 @@ export interface BotProcess {
   stages(): Promise<StageTimes[]>;
   /** CPU time (user + system, µs) the process used so far. */
   cpu(): Promise<number>;
+  /** The process's event-loop delay since the last call, ms (p99 and max; 5 ms resolution). */
+  loop(): Promise<{ p99: number; max: number }>;
   stop(): Promise<void>;
 }
 
@@ -216,6 +218,12 @@ export function startBotProcess(kind: 'bare' | 'queued' | 'kabinet' | 'web', tok
       const answer = once<{ micros: number }>('cpu');
       child.send({ type: 'cpu' });
       return (await answer).micros;
+    },
+    async loop() {
+      const answer = once<{ p99: number; max: number }>('loop');
+      child.send({ type: 'loop' });
+      const { p99, max } = await answer;
+      return { p99, max };
     },
     async memory() {
       const answer = once<{ memory: Memory }>('memory');

@@ -40,6 +40,8 @@ export interface OpenLoopStep {
    * Telegram and the driver, so a stall here delays both bots' updates and replies alike.
    */
   benchLoop?: { p99: number; max: number };
+  /** The bot process's own event-loop delay over the step, ms (p99 and max). */
+  botLoop?: { p99: number; max: number };
   /** A bisection step after the ladder (between the highest rate that passed and the next that failed). */
   refined?: boolean;
   /** The same rate run again because the run before it failed. */
@@ -77,6 +79,8 @@ export interface OpenLoopSubject {
   watcher: ReplyWatcher;
   stages?: (() => Promise<StageTimes[]>) | undefined;
   cpu?: (() => Promise<number>) | undefined;
+  /** The bot process's event-loop delay since the last call (p99, max; ms). */
+  loop?: (() => Promise<{ p99: number; max: number }>) | undefined;
 }
 
 export async function openLoop(
@@ -135,6 +139,7 @@ export async function openLoop(
     const latencies: number[] = [];
     const byUpdate = new Map<string, { t0: number; reply?: number }>();
     const cpuBefore = await subject.cpu?.();
+    await subject.loop?.(); // from here
     const loop = monitorEventLoopDelay({ resolution: 5 });
     loop.enable();
     let missing = 0;
@@ -163,6 +168,7 @@ export async function openLoop(
     }
     await Promise.all(waits);
     loop.disable();
+    const botLoop = await subject.loop?.();
     const benchLoop = { p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 };
     const s = summarize(latencies);
     const p99 = missing > total / 100 ? Infinity : s.p99;
@@ -177,6 +183,6 @@ export async function openLoop(
     const cpuAfter = await subject.cpu?.();
     const stages = subject.stages ? stageFigures(byUpdate, await subject.stages()) : undefined;
     const cpu = cpuBefore !== undefined && cpuAfter !== undefined ? { cpuMsPerUpdate: (cpuAfter - cpuBefore) / 1000 / total } : {};
-    return { rate, sent: total, missing, p50: s.p50, p99, benchLoop, ...(stages ? { stages } : {}), ...cpu };
+    return { rate, sent: total, missing, p50: s.p50, p99, benchLoop, ...(botLoop ? { botLoop } : {}), ...(stages ? { stages } : {}), ...cpu };
   }
 }

@@ -16,7 +16,7 @@ import { SEED_CUSTOMERS } from '../../prisma/seed-data.js';
 import { detachWebhook, startBotProcess, TUNED_POLL_MS, WEBHOOK_SECRET, type BotProcess } from '../lib/bots.js';
 import { closedLoop, watchReplies, type LoopResult, type ReplyWatcher } from '../lib/replies.js';
 import { databaseTransactions, databaseUrl } from '../lib/setup.js';
-import { createFakeVk } from '../../src/fakes/vk/index.js';
+import { createFakeVk, type FakeVk } from '../../src/fakes/vk/index.js';
 import { openLoop, type OpenLoopFigures } from './open-loop.js';
 import { vkFlood, VK_CONFIRMATION, VK_GROUP, VK_SECRET, VK_TOKEN, type FloodRun } from './vk-flood.js';
 
@@ -163,6 +163,8 @@ async function runOpenLoop(fake: FakeTelegram, users: TgUser[], options: Pick<Up
     stages: bot.kind === 'kabinet' ? () => bot.stages() : undefined,
     // Split: the CPU of both processes.
     cpu: async () => (await bot.cpu()) + (also ? await also.cpu() : 0),
+    // Split: the web process's loop (it answers the webhooks; the brain's shows in the stages).
+    loop: () => (also ?? bot).loop(),
   });
   const subjects = [subject(BARE_TOKEN, bots.bare), subject(KABINET_TOKEN, bots.kabinet)];
   if (bots.queued) subjects.push(subject(QUEUED_TOKEN, bots.queued));
@@ -285,15 +287,70 @@ async function burst(fake: FakeTelegram, token: string, url: string, users: TgUs
   return { sameChat, spread };
 }
 
+/** Kabinet's VK settings for the bench's community at the fake VK. */
+function vkSettings(vkApiBaseUrl: string): Record<string, string> {
+  return {
+    VK_GROUP_TOKEN: VK_TOKEN,
+    VK_GROUP_ID: String(VK_GROUP),
+    VK_CALLBACK_SECRET: VK_SECRET,
+    VK_CONFIRMATION_CODE: VK_CONFIRMATION,
+    VK_API_BASE_URL: vkApiBaseUrl,
+    // Production refuses to run VK with codes only logged; no code is sent in the bench.
+    SMS_PROVIDER: 'http',
+    SMS_HTTP_URL: 'http://127.0.0.1:9/sms',
+  };
+}
+
+/** The fake VK with the bench's community: VK's request limit on, its flood control off (see runUpdateBenchmarks). */
+async function startFakeVk(): Promise<{ fakeVk: FakeVk; vkApiBaseUrl: string }> {
+  const fakeVk = createFakeVk({ floodControl: false });
+  const vkApiBaseUrl = await fakeVk.listen();
+  fakeVk.createGroup({ id: VK_GROUP, token: VK_TOKEN, confirmationCode: VK_CONFIRMATION, secret: VK_SECRET, name: 'Bench shop' });
+  return { fakeVk, vkApiBaseUrl };
+}
+
+/**
+ * Benchmark 5 alone (BENCH_ONLY=vk-flood): the Kabinet process warmed by a flood of other people
+ * (not counted; in the full bench it is warm from benchmarks 1–2), then the floods of the full
+ * bench against the queued route, with the brain in the same process and split. The direct
+ * route (previous design, ~18 s) only with `direct`.
+ */
+export async function runVkFloodOnly(options: Pick<UpdatesOptions, 'floodPeople' | 'floodPerPerson'> & { direct?: boolean }): Promise<{ queued: FloodRun; split: FloodRun; direct?: FloodRun }> {
+  const fake = createFakeTelegram({ rateLimits: false, recordCalls: false });
+  const apiRoot = await fake.listen();
+  fake.createBot({ token: KABINET_TOKEN, username: 'bench_kabinet_bot' });
+  const { fakeVk, vkApiBaseUrl } = await startFakeVk();
+  const vkEnv = vkSettings(vkApiBaseUrl);
+  let kabinet: BotProcess | undefined;
+  let webOnly: BotProcess | undefined;
+  try {
+    kabinet = await startBotProcess('kabinet', KABINET_TOKEN, apiRoot, vkEnv);
+    const flood = { people: options.floodPeople, perPerson: options.floodPerPerson };
+    console.log('      Kabinet: warm-up flood (not counted)');
+    await vkFlood(fakeVk, kabinet.vkCallbackUrl!, { people: 30, perPerson: 5, userIdBase: 380_000 });
+    const direct = options.direct ? await vkFlood(fakeVk, kabinet.vkDirectCallbackUrl!, { ...flood, userIdBase: 300_000, loop: () => kabinet!.loop() }) : undefined;
+    console.log('      Kabinet: flood, brain in the same process');
+    const queued = await vkFlood(fakeVk, kabinet.vkCallbackUrl!, { ...flood, userIdBase: 400_000, loop: () => kabinet!.loop() });
+    console.log('      Kabinet: flood, web and brain split');
+    webOnly = await startBotProcess('web', KABINET_TOKEN, apiRoot, { ...vkEnv, REDIS_KEY_PREFIX: kabinet.redisKeyPrefix! });
+    await vkFlood(fakeVk, webOnly.vkCallbackUrl!, { people: 10, perPerson: 5, userIdBase: 590_000 });
+    const split = await vkFlood(fakeVk, webOnly.vkCallbackUrl!, { ...flood, userIdBase: 500_000, loop: () => webOnly!.loop() });
+    return { queued, split, ...(direct ? { direct } : {}) };
+  } finally {
+    await webOnly?.stop();
+    await kabinet?.stop();
+    await fake.close();
+    await fakeVk.close();
+  }
+}
+
 export async function runUpdateBenchmarks(options: UpdatesOptions): Promise<UpdatesFigures> {
   const fake = createFakeTelegram({ rateLimits: false, recordCalls: false });
   const apiRoot = await fake.listen();
   // VK's request limit on (20 requests/s per community): the flood meets what VK would do. Its
   // flood control (the same text 5 times in 10 s to one person) off: each person sends /help 10
   // times, which people do not; the same reply 10 times would be refused.
-  const fakeVk = createFakeVk({ floodControl: false });
-  const vkApiBaseUrl = await fakeVk.listen();
-  fakeVk.createGroup({ id: VK_GROUP, token: VK_TOKEN, confirmationCode: VK_CONFIRMATION, secret: VK_SECRET, name: 'Bench shop' });
+  const { fakeVk, vkApiBaseUrl } = await startFakeVk();
   fake.createBot({ token: BARE_TOKEN, username: 'bench_bare_bot' });
   fake.createBot({ token: KABINET_TOKEN, username: 'bench_kabinet_bot' });
   const users = Array.from({ length: options.chats }, (_, i) => fake.createUser({ firstName: `Bench${i}`, languageCode: i % 3 === 2 ? 'en' : 'ru' }));
@@ -308,16 +365,7 @@ export async function runUpdateBenchmarks(options: UpdatesOptions): Promise<Upda
     const bareFigures = await runSubject(fake, { token: BARE_TOKEN }, users, options.steps);
 
     progress('Kabinet: log-in, closed loop');
-    const vkEnv = {
-      VK_GROUP_TOKEN: VK_TOKEN,
-      VK_GROUP_ID: String(VK_GROUP),
-      VK_CALLBACK_SECRET: VK_SECRET,
-      VK_CONFIRMATION_CODE: VK_CONFIRMATION,
-      VK_API_BASE_URL: vkApiBaseUrl,
-      // Production refuses to run VK with codes only logged; no code is sent in the bench.
-      SMS_PROVIDER: 'http',
-      SMS_HTTP_URL: 'http://127.0.0.1:9/sms',
-    };
+    const vkEnv = vkSettings(vkApiBaseUrl);
     kabinet = await startBotProcess('kabinet', KABINET_TOKEN, apiRoot, vkEnv);
     await logIn(fake, KABINET_TOKEN, users);
     const kabinetFigures = await runSubject(fake, { token: KABINET_TOKEN }, users, options.steps);
@@ -342,14 +390,14 @@ export async function runUpdateBenchmarks(options: UpdatesOptions): Promise<Upda
     // Benchmarks 1–2's messages, kept by the fake Telegram in this process (hundreds of MiB),
     // are not needed any more: forgotten before the VK floods time their answers here.
     fake.clearChats();
-    const direct = await vkFlood(fakeVk, kabinet.vkDirectCallbackUrl!, { ...flood, userIdBase: 300_000 });
-    const queued = await vkFlood(fakeVk, kabinet.vkCallbackUrl!, { ...flood, userIdBase: 400_000 });
+    const direct = await vkFlood(fakeVk, kabinet.vkDirectCallbackUrl!, { ...flood, userIdBase: 300_000, loop: () => kabinet!.loop() });
+    const queued = await vkFlood(fakeVk, kabinet.vkCallbackUrl!, { ...flood, userIdBase: 400_000, loop: () => kabinet!.loop() });
     // Production's split: a web process records, the Kabinet process's consumers handle.
     webOnly = await startBotProcess('web', KABINET_TOKEN, apiRoot, { ...vkEnv, REDIS_KEY_PREFIX: kabinet.redisKeyPrefix! });
     // The web-only process is new: a small flood of other people first, not counted (its JIT,
     // connections and first routes warm, as the Kabinet process's are from the runs before).
     await vkFlood(fakeVk, webOnly.vkCallbackUrl!, { people: 10, perPerson: 5, userIdBase: 590_000 });
-    const split = await vkFlood(fakeVk, webOnly.vkCallbackUrl!, { ...flood, userIdBase: 500_000 });
+    const split = await vkFlood(fakeVk, webOnly.vkCallbackUrl!, { ...flood, userIdBase: 500_000, loop: () => webOnly!.loop() });
     const kabinetMemory = await kabinet.memory();
 
     return {

@@ -12,7 +12,7 @@
  * replies are bounded by VK's 20 requests/s per community (vk-io's limiter, the fake's window),
  * so 300 replies take at least 15 s whatever the route does.
  */
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { FakeVk } from '../../src/fakes/vk/index.js';
 import { keepAliveClient } from '../lib/http-client.js';
 
@@ -27,10 +27,16 @@ export interface FloodRun {
   /** The person sent it → the reply at the fake, ms. */
   replies: number[];
   wallMs: number;
+  /** From the first event sent to the last answer. */
+  answeredMs: number;
   statuses: Map<number, number>;
   /** messages.send calls the fake refused (rate limit …). */
   refused: number;
   events: number;
+  /** The bench process's event-loop delay over the flood, ms: it runs the fake VK and times the answers. */
+  benchLoop: { p99: number; max: number };
+  /** The answering process's event-loop delay over the flood, ms (with a `loop` probe). */
+  botLoop?: { p99: number; max: number };
 }
 
 export interface FloodOptions {
@@ -38,6 +44,8 @@ export interface FloodOptions {
   perPerson: number;
   /** First fake VK user id of this run (each run its own people: names are cached per person). */
   userIdBase: number;
+  /** The answering process's event-loop delay since the last call (bots.ts BotProcess.loop). */
+  loop?: () => Promise<{ p99: number; max: number }>;
 }
 
 export async function vkFlood(fake: FakeVk, url: string, options: FloodOptions): Promise<FloodRun> {
@@ -61,6 +69,9 @@ export async function vkFlood(fake: FakeVk, url: string, options: FloodOptions):
   // fetch's own CPU there was counted in the answers it timed.
   const { origin, pathname: path } = new URL(url);
   const client = keepAliveClient(origin, options.people);
+  await options.loop?.(); // from here
+  const benchLoop = monitorEventLoopDelay({ resolution: 5 });
+  benchLoop.enable();
   const started = performance.now();
   try {
     await Promise.all(
@@ -86,8 +97,22 @@ export async function vkFlood(fake: FakeVk, url: string, options: FloodOptions):
         }
       }),
     );
+    const answered = performance.now();
+    benchLoop.disable();
+    const botLoop = await options.loop?.();
     await Promise.all(replies);
-    return { answers, replies: replyMs, wallMs: performance.now() - started, statuses, refused, events: options.people * options.perPerson };
+    return {
+      answers,
+      replies: replyMs,
+      wallMs: performance.now() - started,
+      statuses,
+      refused,
+      events: options.people * options.perPerson,
+      // Over the answers (the flood's first seconds), not the replies' 17 s that follow.
+      benchLoop: { p99: benchLoop.percentile(99) / 1e6, max: benchLoop.max / 1e6 },
+      ...(botLoop ? { botLoop } : {}),
+      answeredMs: answered - started,
+    };
   } finally {
     off();
     client.close();
