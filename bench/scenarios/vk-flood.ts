@@ -15,6 +15,7 @@
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { FakeVk } from '../../src/fakes/vk/index.js';
 import { keepAliveClient } from '../lib/http-client.js';
+import { rawConnection, type RawConnection } from '../lib/raw-http.js';
 
 export const VK_GROUP = 7200;
 export const VK_TOKEN = 'vk-bench-community-token';
@@ -65,10 +66,18 @@ export async function vkFlood(fake: FakeVk, url: string, options: FloodOptions):
   const replies: Promise<void>[] = [];
   const replyMs: number[] = [];
   const statuses = new Map<number, number>();
-  // Keep-alive node:http, a connection per person: the bench process also runs the fake VK, and
-  // fetch's own CPU there was counted in the answers it timed.
+  // A keep-alive connection per person, written and read by hand (bench/lib/raw-http.ts): the
+  // bench process also runs the fake VK, and a client's own CPU there is timed as the route's.
+  // BENCH_FLOOD_CLIENT=http: node:http's client instead (the driver until 2026-12-07).
   const { origin, pathname: path } = new URL(url);
-  const client = keepAliveClient(origin, options.people);
+  const shared = process.env.BENCH_FLOOD_CLIENT === 'http' ? keepAliveClient(origin, options.people) : undefined;
+  const connections: RawConnection[] = [];
+  const connectionFor = (): { post(body: string): Promise<{ status: number }> } => {
+    if (shared) return { post: (body) => shared.post(path, body) };
+    const raw = rawConnection(origin);
+    connections.push(raw);
+    return { post: (body) => raw.post(path, body) };
+  };
   await options.loop?.(); // from here
   const benchLoop = monitorEventLoopDelay({ resolution: 5 });
   benchLoop.enable();
@@ -78,8 +87,9 @@ export async function vkFlood(fake: FakeVk, url: string, options: FloodOptions):
       people.map(async (person) => {
         const queue: Array<(at: number) => void> = [];
         waiting.set(person.id, queue);
-        const events = Array.from({ length: options.perPerson }, () => ({ event: fake.sendText(VK_GROUP, person.id, '/help').event, sentAt: performance.now() }));
-        for (const { event, sentAt } of events) {
+        const connection = connectionFor();
+        const events = Array.from({ length: options.perPerson }, () => ({ body: JSON.stringify(fake.sendText(VK_GROUP, person.id, '/help').event), sentAt: performance.now() }));
+        for (const { body, sentAt } of events) {
           replies.push(
             new Promise<void>((resolve, reject) => {
               const timer = setTimeout(() => reject(new Error(`no reply to ${person.id} within 120 s`)), 120_000);
@@ -91,7 +101,7 @@ export async function vkFlood(fake: FakeVk, url: string, options: FloodOptions):
             }),
           );
           const t0 = performance.now();
-          const res = await client.post(path, event);
+          const res = await connection.post(body);
           answers.push(performance.now() - t0);
           statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
         }
@@ -115,6 +125,7 @@ export async function vkFlood(fake: FakeVk, url: string, options: FloodOptions):
     };
   } finally {
     off();
-    client.close();
+    shared?.close();
+    for (const c of connections) c.close();
   }
 }
