@@ -10,7 +10,7 @@
  * features, unhandled].
  */
 import { conversations, createConversation, type ConversationData, type VersionedState } from '@grammyjs/conversations';
-import { Bot, session, type ApiClientOptions, type Context, type MiddlewareFn } from 'grammy';
+import { Bot, Composer, session, type ApiClientOptions, type Context, type MiddlewareFn } from 'grammy';
 import type { UserFromGetMe } from 'grammy/types';
 import { createHash } from 'node:crypto';
 import { createRetryingFetch } from '../channels/api-retry.js';
@@ -289,12 +289,16 @@ export function createCustomerBot(deps: CustomerBotDeps): CustomerBot {
       plugins: [attachChannel(channel)],
     }),
   );
-  flows.use(createConversation(createContactLoginConversation(kit), CONTACT_LOGIN_CONVERSATION));
-  if (deps.phoneLogin) flows.use(createConversation(deps.phoneLogin.create(kit), deps.phoneLogin.id));
-  flows.use(createConversation(createProfileFieldConversation(kit), PROFILE_FIELD_CONVERSATION));
-  flows.use(createConversation(createAddressFormConversation(kit), ADDRESS_FORM_CONVERSATION));
-  flows.use(createConversation(createProductSearchConversation(kit), PRODUCT_SEARCH_CONVERSATION));
-  flows.use(createConversation(createSupportRequestConversation(kit), SUPPORT_REQUEST_CONVERSATION));
+  flows.use(
+    registerFlowsWhenNeeded([
+      createConversation(createContactLoginConversation(kit), CONTACT_LOGIN_CONVERSATION),
+      ...(deps.phoneLogin ? [createConversation(deps.phoneLogin.create(kit), deps.phoneLogin.id)] : []),
+      createConversation(createProfileFieldConversation(kit), PROFILE_FIELD_CONVERSATION),
+      createConversation(createAddressFormConversation(kit), ADDRESS_FORM_CONVERSATION),
+      createConversation(createProductSearchConversation(kit), PRODUCT_SEARCH_CONVERSATION),
+      createConversation(createSupportRequestConversation(kit), SUPPORT_REQUEST_CONVERSATION),
+    ]),
+  );
 
   for (const feature of [
     createStartFeature(kit),
@@ -312,6 +316,35 @@ export function createCustomerBot(deps: CustomerBotDeps): CustomerBot {
   }
 
   return { bot, chatLock, services, keyPrefix, readPrefixes };
+}
+
+/**
+ * The flows' registrations (createConversation middleware), run on the updates that need them.
+ * The plugin's model registers every flow on every update: a middleware per flow, each four
+ * promises and a dozen objects (~1.4 KB), only for `ctx.conversation.enter` to find the flow by
+ * name later. Most updates meet a chat with no flow under way (menus, buttons, commands): there
+ * nothing is resumed, so the registrations are made only when a handler enters a flow, just
+ * before it does (each registration, with no flow of its name under way, registers and passes
+ * on: its documented behaviour). A chat with a flow under way goes through them as before, so
+ * the flow gets its update first.
+ */
+export function registerFlowsWhenNeeded(registrations: MiddlewareFn<BotContext>[]): MiddlewareFn<BotContext> {
+  const resumeOrPass = new Composer<BotContext>(...registrations).middleware();
+  const passOn = () => Promise.resolve();
+  return async (ctx, next) => {
+    const control = ctx.conversation;
+    if (Object.keys(control.active()).length > 0) return resumeOrPass(ctx, next);
+    const enter = control.enter;
+    let registered = false;
+    control.enter = async (name, ...args) => {
+      if (!registered) {
+        registered = true;
+        for (const register of registrations) await register(ctx, passOn);
+      }
+      return enter.call(control, name, ...args);
+    };
+    return next();
+  };
 }
 
 function attachChannel(channel: Channel): MiddlewareFn<FlowContext> {
