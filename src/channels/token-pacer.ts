@@ -82,8 +82,12 @@ export interface TokenPacer {
   readonly spacingMs: number;
   /** Reserves up to `count` consecutive slots. */
   reserve(count: number, priority: PacerPriority): Promise<SlotGrant>;
-  /** Resolves at the time of one slot (reserved now, FIFO with everyone else's). */
-  acquire(priority: PacerPriority): Promise<void>;
+  /**
+   * Resolves at the time of one slot (reserved now, FIFO with everyone else's), with that time
+   * as the lateness check counts it (this process's clock, ms): a caller with more work before
+   * its send (a database round trip) asks `slotMissed(slot)` again right before sending.
+   */
+  acquire(priority: PacerPriority): Promise<number>;
   /** After a bot-wide 429: no slot for anyone until `ms` from now (never shortens a longer hold). */
   hold(ms: number): Promise<void>;
 }
@@ -174,9 +178,9 @@ export function createTokenPacer(settings: TokenPacerSettings): TokenPacer {
       for (;;) {
         const grant = await reserve(1, priority);
         if (grant.count > 0) {
-          const at = Date.now() + grant.firstInMs;
+          const slot = Date.now() + grant.firstInMs - grant.delayMs;
           if (grant.firstInMs >= 1) await sleep(grant.firstInMs);
-          if (!slotMissed(at - grant.delayMs)) return;
+          if (!slotMissed(slot)) return slot;
           continue;
         }
         await sleep(grant.waitMs);

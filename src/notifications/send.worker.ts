@@ -29,7 +29,7 @@
  */
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { ChatPacer } from '../channels/chat-pacing.js';
-import type { TokenPacer } from '../channels/token-pacer.js';
+import { slotMissed, type TokenPacer } from '../channels/token-pacer.js';
 import { SendFailure, type OutboundSender, type Platform } from '../channels/outbound.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { Clock } from '../infra/clock.js';
@@ -197,7 +197,7 @@ export function createSendProcessor(deps: Omit<SendWorkerDeps, 'senders' | 'rate
     }
 
     // The bot-wide slot, ahead of any running broadcast's (see src/channels/token-pacer.ts).
-    if (tokenPacer) await tokenPacer.acquire('high');
+    let slot = tokenPacer ? await tokenPacer.acquire('high') : undefined;
     const claimedAt = clock.now();
     // The claim and the outcome below are the send's two writes on every message: plain
     // statements (Prisma's updateMany plans each of them again, a fifth of the worker's CPU).
@@ -205,6 +205,11 @@ export function createSendProcessor(deps: Omit<SendWorkerDeps, 'senders' | 'rate
       UPDATE notifications SET "sendingAt" = ${claimedAt}::timestamp(3), attempts = attempts + 1, "updatedAt" = ${claimedAt}::timestamp(3)
       WHERE id = ${id}::uuid AND status = 'pending' AND "sendingAt" IS NOT DISTINCT FROM ${n.sendingAt}::timestamp(3)`;
     if (claimed === 0) return 'already_done';
+    // The claim is a round trip to PostgreSQL between the slot and the send: a slow one (a busy
+    // database, this process stalled or held by its CPU quota) would send long after the slot,
+    // bunched with the next ones (a 31st message in one second). A slot missed meanwhile is
+    // given up for a new one, as the pacer does with a slot a stall made it miss.
+    while (tokenPacer && slot !== undefined && slotMissed(slot)) slot = await tokenPacer.acquire('high');
 
     let result;
     try {
