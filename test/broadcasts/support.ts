@@ -14,9 +14,8 @@ import { createFakeTelegram, type FakeTelegram } from '../../src/fakes/telegram/
 import type { RateLimitConfig } from '../../src/fakes/telegram/rate-limiter.js';
 import { createFakeVk, type FakeVk } from '../../src/fakes/vk/index.js';
 import type { Env } from '../../src/config/index.js';
-import { createNotificationRenderer } from '../../src/notifications/render.js';
-import { startSendWorkers } from '../../src/notifications/send.worker.js';
 import { createTestContext, type TestContext } from '../support/context.js';
+import { startTestSendWorkers } from '../support/send-workers.js';
 
 export const TG_TOKEN = '7000010:AAbroadcasts-test-token-xxxxxxxx';
 export const STAFF_TOKEN = '7000011:AAbroadcasts-staff-token-xxxxxxx';
@@ -161,12 +160,7 @@ export function startWorkersHere(world: BroadcastWorld, options: { poster?: Staf
   const channelVk = createVkApi({ token: VK_TOKEN, apiBaseUrl: world.vkRoot, rateLimitPerSecond: VK_CLIENT_UNTHROTTLED });
   const broadcasts = createBroadcastWorkers(ctx, { telegram, vk: vkApi, ...(options.poster ? { poster: options.poster } : {}), pumpIntervalMs: options.pumpIntervalMs ?? 200 });
   const senders = new Map<Platform, OutboundSender>([['telegram', telegram], ['vk', vkChannelFromInfra(ctx, { vk: channelVk }).outboundSender]]);
-  const workers = startSendWorkers({
-    prisma: ctx.prisma,
-    queues: ctx.queues,
-    logger: ctx.logger,
-    clock: ctx.clock,
-    render: createNotificationRenderer({ prisma: ctx.prisma, translator: ctx.translator }),
+  const workers = startTestSendWorkers(ctx, {
     senders,
     ratePerSecond: { telegram: options.paid ? 1000 : options.telegramRate ?? 30, vk: options.vkRate ?? 20 },
     lockDurationMs: ctx.config.queueLockDurationMs,

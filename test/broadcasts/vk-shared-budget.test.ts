@@ -13,11 +13,10 @@ import type { OutboundSender, Platform } from '../../src/channels/outbound.js';
 import { createTelegramSender } from '../../src/channels/telegram-sender.js';
 import { createVkApi, createVkTokenPacer } from '../../src/channels/vk/vk-api.js';
 import { vkChannelFromInfra } from '../../src/channels/vk/vk-customer-bot.js';
-import { createNotificationRenderer } from '../../src/notifications/render.js';
-import { startSendWorkers } from '../../src/notifications/send.worker.js';
 import type { Worker } from 'bullmq';
 import { TEST_REDIS_URL } from '../support/env.js';
 import { TG_TOKEN, VK_GROUP, VK_TOKEN, createBroadcastWorld, receivedCounts, seedAudience, type Audience, type BroadcastWorld } from './support.js';
+import { startTestSendWorkers } from '../support/send-workers.js';
 
 const CAP = 5;
 const FAKE_CAP = 7;
@@ -41,12 +40,7 @@ beforeAll(async () => {
   broadcasts = createBroadcastWorkers(ctx, { telegram, vk: broadcastVk, pumpIntervalMs: 200 });
   const channelVk = createVkApi({ token: VK_TOKEN, apiBaseUrl: world.vkRoot, rateLimitPerSecond: VK_CLIENT_UNTHROTTLED });
   const senders = new Map<Platform, OutboundSender>([['telegram', telegram], ['vk', vkChannelFromInfra(ctx, { vk: channelVk }).outboundSender]]);
-  workers = startSendWorkers({
-    prisma: ctx.prisma,
-    queues: ctx.queues,
-    logger: ctx.logger,
-    clock: ctx.clock,
-    render: createNotificationRenderer({ prisma: ctx.prisma, translator: ctx.translator }),
+  workers = startTestSendWorkers(ctx, {
     senders,
     ratePerSecond: { telegram: 30, vk: CAP },
     lockDurationMs: ctx.config.queueLockDurationMs,

@@ -7,14 +7,13 @@ import type { Worker } from 'bullmq';
 import { createFakeTelegram, type FakeTelegram } from '../../src/fakes/telegram/index.js';
 import { createTelegramSender } from '../../src/channels/telegram-sender.js';
 import type { OutboundCall, OutboundSender, Platform } from '../../src/channels/outbound.js';
-import { createNotificationRenderer } from '../../src/notifications/render.js';
 import { QueueName } from '../../src/queues/names.js';
-import { startSendWorkers } from '../../src/notifications/send.worker.js';
 import type { App } from '../../src/server/app.js';
 import { createTestContext, type TestContext } from '../support/context.js';
 import { createProduct } from '../support/factories.js';
 import { buildShopApp, signedPost } from '../api/shop/helpers.js';
 import { customerInTelegram, sentTo } from './support.js';
+import { startTestSendWorkers } from '../support/send-workers.js';
 
 const TOKEN = '7000001:AAtest_notifications_token_xx';
 let ctx: TestContext;
@@ -34,14 +33,8 @@ beforeAll(async () => {
   ctx.queues.worker(QueueName.alertFanout, shop.fanouts.processor);
   // VK's real sender comes with the bridge (issue 5); a recording one proves the seam.
   const vkSender: OutboundSender = { platform: 'vk', send: async (call) => { vkCalls.push(call); return { messageId: String(vkCalls.length) }; } };
-  workers = startSendWorkers({
-    prisma: ctx.prisma,
-    queues: ctx.queues,
-    logger: ctx.logger,
-    clock: ctx.clock,
-    render: createNotificationRenderer({ prisma: ctx.prisma, translator: ctx.translator }),
+  workers = startTestSendWorkers(ctx, {
     senders: new Map<Platform, OutboundSender>([['telegram', createTelegramSender({ token: TOKEN, apiRoot })], ['vk', vkSender]]),
-    ratePerSecond: { telegram: 30, vk: 20 },
     lockDurationMs: 2000,
   });
 });

@@ -14,10 +14,10 @@ import type { Prisma } from '../../src/generated/prisma/client.js';
 import { notifyCustomer, type PendingNotification } from '../../src/notifications/producer.js';
 import { createNotificationRenderer, type NotificationRenderer } from '../../src/notifications/render.js';
 import { createNotificationDispatcher } from '../../src/notifications/send-queue.js';
-import { startSendWorkers } from '../../src/notifications/send.worker.js';
 import { createTestContext, type TestContext } from '../support/context.js';
 import { createOrder, createProduct } from '../support/factories.js';
 import { customerInTelegram, sentTo } from './support.js';
+import { startTestSendWorkers } from '../support/send-workers.js';
 
 const TOKEN = '7000003:AAtest_send_worker_token_xxxx';
 const ATTEMPTS = 3;
@@ -38,14 +38,9 @@ beforeAll(async () => {
     return real(input);
   };
   dispatcher = createNotificationDispatcher({ prisma: ctx.prisma, queues: ctx.queues, logger: ctx.logger, sendAttempts: ATTEMPTS, sendBackoffMs: 10 });
-  workers = startSendWorkers({
-    prisma: ctx.prisma,
-    queues: ctx.queues,
-    logger: ctx.logger,
-    clock: ctx.clock,
+  workers = startTestSendWorkers(ctx, {
     render,
     senders: new Map<Platform, OutboundSender>([['telegram', createTelegramSender({ token: TOKEN, apiRoot })]]),
-    ratePerSecond: { telegram: 30, vk: 20 },
     pacers: { telegram: createChatPacer({ redis: ctx.redis, prefix: `${ctx.config.redisKeyPrefix}pace:` }) },
     lockDurationMs: 2000,
   });

@@ -12,11 +12,10 @@ import { createTelegramSender } from '../../src/channels/telegram-sender.js';
 import { createTelegramTokenPacer, PACER_LATE_MS, type TokenPacer } from '../../src/channels/token-pacer.js';
 import { createFakeTelegram, type FakeTelegram } from '../../src/fakes/telegram/index.js';
 import { notifyCustomer } from '../../src/notifications/producer.js';
-import { createNotificationRenderer } from '../../src/notifications/render.js';
 import { createNotificationDispatcher } from '../../src/notifications/send-queue.js';
-import { startSendWorkers } from '../../src/notifications/send.worker.js';
 import { createTestContext, type TestContext } from '../support/context.js';
 import { customerInTelegram, sentTo } from './support.js';
+import { startTestSendWorkers } from '../support/send-workers.js';
 
 const TOKEN = '7000009:AAtest_slot_after_claim_token_xx';
 let ctx: TestContext;
@@ -41,14 +40,8 @@ beforeAll(async () => {
     },
   };
   dispatcher = createNotificationDispatcher({ prisma: ctx.prisma, queues: ctx.queues, logger: ctx.logger, sendAttempts: 3, sendBackoffMs: 10 });
-  workers = startSendWorkers({
-    prisma: ctx.prisma,
-    queues: ctx.queues,
-    logger: ctx.logger,
-    clock: ctx.clock,
-    render: createNotificationRenderer({ prisma: ctx.prisma, translator: ctx.translator }),
+  workers = startTestSendWorkers(ctx, {
     senders: new Map<Platform, OutboundSender>([['telegram', createTelegramSender({ token: TOKEN, apiRoot })]]),
-    ratePerSecond: { telegram: 30, vk: 20 },
     tokenPacers: { telegram: recording },
     lockDurationMs: 5000,
   });

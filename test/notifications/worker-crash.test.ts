@@ -20,13 +20,12 @@ import { createVkApi } from '../../src/channels/vk/vk-api.js';
 import { createFakeTelegram, type FakeTelegram } from '../../src/fakes/telegram/index.js';
 import { createFakeVk, type FakeVk } from '../../src/fakes/vk/index.js';
 import { notifyCustomer, type PendingNotification } from '../../src/notifications/producer.js';
-import { createNotificationRenderer } from '../../src/notifications/render.js';
 import { createNotificationDispatcher } from '../../src/notifications/send-queue.js';
-import { startSendWorkers } from '../../src/notifications/send.worker.js';
 import { createTestContext, type TestContext } from '../support/context.js';
 import { holdingProxy as startHoldingProxy, killDrill, type HoldingProxy } from '../support/kill-drill.js';
 import { createCustomer, createOrder, createProduct } from '../support/factories.js';
 import { customerInTelegram, sentTo } from './support.js';
+import { startTestSendWorkers } from '../support/send-workers.js';
 
 const TG_TOKEN = '7000002:AAtest_crash_token_xxxxxxxxxx';
 const VK_GROUP = 7101;
@@ -63,14 +62,8 @@ const killMidSend = (env: Record<string, string>, held: Promise<void>) => drill.
 /** A second worker (this process) takes over the stalled job and the rest of the queue. */
 function takeOver(platform: Platform, sender: OutboundSender) {
   workers.push(
-    ...startSendWorkers({
-      prisma: ctx.prisma,
-      queues: ctx.queues,
-      logger: ctx.logger,
-      clock: ctx.clock,
-      render: createNotificationRenderer({ prisma: ctx.prisma, translator: ctx.translator }),
+    ...startTestSendWorkers(ctx, {
       senders: new Map([[platform, sender]]),
-      ratePerSecond: { telegram: 30, vk: 20 },
       lockDurationMs: 1000,
       // The dead worker's request is known to be over (the process is gone); a short lease keeps the drill short.
       claimLeaseMs: 1500,

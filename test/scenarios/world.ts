@@ -13,13 +13,12 @@ import type { OutboundSender, Platform } from '../../src/channels/outbound.js';
 import { shopApiPlugin } from '../../src/api/shop/plugin.js';
 import { createFakeTelegram, type FakeTelegram } from '../../src/fakes/telegram/index.js';
 import { createFakeVk, type FakeVk } from '../../src/fakes/vk/index.js';
-import { createNotificationRenderer } from '../../src/notifications/render.js';
-import { startSendWorkers } from '../../src/notifications/send.worker.js';
 import { buildApp, type App } from '../../src/server/app.js';
 import { createShopServices } from '../../src/shop-services.js';
 import type { SmsSender } from '../../src/sms/index.js';
 import { createTestContext, type TestContext } from '../support/context.js';
 import { vkClient } from '../channels/vk/support.js';
+import { startTestSendWorkers } from '../support/send-workers.js';
 
 export const TG_TOKEN = '7000005:AAkabinet-scenarios-test-token';
 export const TG_SECRET = 'scenario-webhook-secret';
@@ -116,14 +115,8 @@ export async function createWorld(options: { workers?: boolean } = {}): Promise<
   await vk.setCallbackUrl(VK_GROUP, `${url}${VK_CALLBACK_PATH}`);
 
   const workers: Worker[] = options.workers
-    ? startSendWorkers({
-        prisma: ctx.prisma,
-        queues: ctx.queues,
-        logger: ctx.logger,
-        clock: ctx.clock,
-        render: createNotificationRenderer({ prisma: ctx.prisma, translator: ctx.translator }),
+    ? startTestSendWorkers(ctx, {
         senders: new Map<Platform, OutboundSender>([['telegram', telegramSender], ['vk', vkBot.vk.outboundSender]]),
-        ratePerSecond: { telegram: 30, vk: 20 },
         lockDurationMs: 5000,
       })
     : [];
