@@ -209,7 +209,14 @@ export function createSendProcessor(deps: Omit<SendWorkerDeps, 'senders' | 'rate
     // database, this process stalled or held by its CPU quota) would send long after the slot,
     // bunched with the next ones (a 31st message in one second). A slot missed meanwhile is
     // given up for a new one, as the pacer does with a slot a stall made it miss.
-    while (tokenPacer && slot !== undefined && slotMissed(slot)) slot = await tokenPacer.acquire('high');
+    try {
+      while (tokenPacer && slot !== undefined && slotMissed(slot)) slot = await tokenPacer.acquire('high');
+    } catch (err) {
+      // Redis away while taking the new slot: nothing went out, so the claim and its attempt are
+      // given back (as after a 429) and the job's retry sends it, not the claim's lease later.
+      await prisma.notification.update({ where: { id }, data: { sendingAt: null, attempts: { decrement: 1 } } });
+      throw err;
+    }
 
     let result;
     try {
