@@ -87,9 +87,11 @@ describe('app', () => {
   it('closes gracefully: a running request finishes, then the server closes', async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => { release = r; });
+    let entered!: () => void;
+    const running = new Promise<void>((r) => { entered = r; });
     const app = await buildApp({
       logger, health: [], docs: false,
-      plugins: [{ plugin: async (a: FastifyInstance) => { a.get('/slow', async () => { await gate; return { done: true }; }); } }],
+      plugins: [{ plugin: async (a: FastifyInstance) => { a.get('/slow', async () => { entered(); await gate; return { done: true }; }); } }],
     });
     await app.listen({ port: 0, host: '127.0.0.1' });
     const port = (app.server.address() as { port: number }).port;
@@ -102,7 +104,8 @@ describe('app', () => {
       req.on('error', reject);
       req.end();
     });
-    await new Promise((r) => setTimeout(r, 50));
+    // The request is being handled (not merely sent: on a busy machine it may not have arrived yet).
+    await running;
     const closed = closeGracefully(app, 5_000);
     release();
     expect(JSON.parse(await body)).toEqual({ done: true });

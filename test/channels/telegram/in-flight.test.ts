@@ -3,8 +3,9 @@
  * (INBOUND_CONCURRENCY), not fewer. A handler mostly waits on the Bot API's round trip, so the
  * calls in flight are what bound a worker's throughput: at Telegram's ~100 ms, 32 of them (the
  * old default) allowed ~300 updates/s, and the bot's HTTP client, capped at 64 sockets, allowed no
- * more than 64 whatever the setting. The fake answers every call a second late here, as a slow
- * round trip would; the test counts the calls the fake is answering at once.
+ * more than 64 whatever the setting. The fake answers every call three seconds late here, as a
+ * slow round trip would (long enough that on a busy machine every chat's handler reaches its call
+ * while the first calls still wait); the test counts the calls the fake is answering at once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFakeTelegram, type FakeTelegram } from '../../../src/fakes/telegram/index.js';
@@ -20,7 +21,7 @@ let fake: FakeTelegram;
 let kabinet: OneProcess;
 
 beforeAll(async () => {
-  fake = createFakeTelegram({ rateLimits: false, recordCalls: true, apiLatencyMs: 1_000 });
+  fake = createFakeTelegram({ rateLimits: false, recordCalls: true, apiLatencyMs: 3_000 });
   // As `npm run dev` runs, INBOUND_CONCURRENCY left at its default: the default is what is checked.
   kabinet = await startOneProcess(fake, await fake.listen(), { token: TOKEN, username: 'kabinet_in_flight_bot', secret: 'in-flight_1' });
   ctx = kabinet.ctx;
