@@ -74,7 +74,7 @@ export interface UpdatesFigures {
   /** Open loop: offered rate steps and the highest rate with p99 < 50 ms, per bot. */
   openLoop: { bare: OpenLoopFigures; kabinet: OpenLoopFigures };
   /** Benchmark 5: the VK flood against the queued route and the direct (previous) one. */
-  vkFlood: { queued: FloodRun; direct: FloodRun; split: FloodRun };
+  vkFlood: { queued: FloodRun; direct?: FloodRun | undefined; split: FloodRun };
   /** Of each bot's process, after its benchmarks (after a full GC). */
   memory: Record<'bare' | 'kabinet', { rss: number; heapUsed: number; external: number }>;
 }
@@ -310,6 +310,28 @@ async function startFakeVk(): Promise<{ fakeVk: FakeVk; vkApiBaseUrl: string }> 
 }
 
 /**
+ * The VK floods against one Kabinet process: the direct route (optional), the production route
+ * with the brain in the same process, then production's split (a web-only process records, this
+ * process's consumers handle), the web process warmed first by a flood of other people.
+ */
+async function runFloods(fakeVk: FakeVk, kabinet: BotProcess, apiRoot: string, vkEnv: Record<string, string>, flood: { people: number; perPerson: number }, withDirect: boolean): Promise<{ direct?: FloodRun; queued: FloodRun; split: FloodRun }> {
+  const direct = withDirect ? await vkFlood(fakeVk, kabinet.vkDirectCallbackUrl!, { ...flood, userIdBase: 300_000, loop: () => kabinet.loop() }) : undefined;
+  console.log('      Kabinet: flood, brain in the same process');
+  const queued = await vkFlood(fakeVk, kabinet.vkCallbackUrl!, { ...flood, userIdBase: 400_000, loop: () => kabinet.loop() });
+  console.log('      Kabinet: flood, web and brain split');
+  const webOnly = await startBotProcess('web', KABINET_TOKEN, apiRoot, { ...vkEnv, REDIS_KEY_PREFIX: kabinet.redisKeyPrefix! });
+  try {
+    // The web-only process is new: a small flood of other people first, not counted (its JIT,
+    // connections and first routes warm, as the Kabinet process's are from the runs before).
+    await vkFlood(fakeVk, webOnly.vkCallbackUrl!, { people: 10, perPerson: 5, userIdBase: 590_000 });
+    const split = await vkFlood(fakeVk, webOnly.vkCallbackUrl!, { ...flood, userIdBase: 500_000, loop: () => webOnly.loop() });
+    return { queued, split, ...(direct ? { direct } : {}) };
+  } finally {
+    await webOnly.stop();
+  }
+}
+
+/**
  * Benchmark 5 alone (BENCH_ONLY=vk-flood): the Kabinet process warmed by a flood of other people
  * (not counted; in the full bench it is warm from benchmarks 1–2), then the floods of the full
  * bench against the queued route, with the brain in the same process and split. The direct
@@ -322,22 +344,12 @@ export async function runVkFloodOnly(options: Pick<UpdatesOptions, 'floodPeople'
   const { fakeVk, vkApiBaseUrl } = await startFakeVk();
   const vkEnv = vkSettings(vkApiBaseUrl);
   let kabinet: BotProcess | undefined;
-  let webOnly: BotProcess | undefined;
   try {
     kabinet = await startBotProcess('kabinet', KABINET_TOKEN, apiRoot, vkEnv);
-    const flood = { people: options.floodPeople, perPerson: options.floodPerPerson };
     console.log('      Kabinet: warm-up flood (not counted)');
     await vkFlood(fakeVk, kabinet.vkCallbackUrl!, { people: 30, perPerson: 5, userIdBase: 380_000 });
-    const direct = options.direct ? await vkFlood(fakeVk, kabinet.vkDirectCallbackUrl!, { ...flood, userIdBase: 300_000, loop: () => kabinet!.loop() }) : undefined;
-    console.log('      Kabinet: flood, brain in the same process');
-    const queued = await vkFlood(fakeVk, kabinet.vkCallbackUrl!, { ...flood, userIdBase: 400_000, loop: () => kabinet!.loop() });
-    console.log('      Kabinet: flood, web and brain split');
-    webOnly = await startBotProcess('web', KABINET_TOKEN, apiRoot, { ...vkEnv, REDIS_KEY_PREFIX: kabinet.redisKeyPrefix! });
-    await vkFlood(fakeVk, webOnly.vkCallbackUrl!, { people: 10, perPerson: 5, userIdBase: 590_000 });
-    const split = await vkFlood(fakeVk, webOnly.vkCallbackUrl!, { ...flood, userIdBase: 500_000, loop: () => webOnly!.loop() });
-    return { queued, split, ...(direct ? { direct } : {}) };
+    return await runFloods(fakeVk, kabinet, apiRoot, vkEnv, { people: options.floodPeople, perPerson: options.floodPerPerson }, options.direct ?? false);
   } finally {
-    await webOnly?.stop();
     await kabinet?.stop();
     await fake.close();
     await fakeVk.close();
@@ -357,7 +369,6 @@ export async function runUpdateBenchmarks(options: UpdatesOptions): Promise<Upda
   const k = Math.min(options.burst, users.length);
   let bare: BotProcess | undefined;
   let kabinet: BotProcess | undefined;
-  let webOnly: BotProcess | undefined;
   try {
     const progress = (what: string) => console.log(`      ${what}`);
     progress('bare grammY: closed loop');
@@ -386,18 +397,10 @@ export async function runUpdateBenchmarks(options: UpdatesOptions): Promise<Upda
     const kabinetBurst = await burst(fake, KABINET_TOKEN, kabinet.webhookUrl, users, k, watcher, kabinet);
     const tunedBurst = await burst(fake, KABINET_TOKEN, kabinet.tunedWebhookUrl!, users, k);
     watcher.close();
-    const flood = { people: options.floodPeople, perPerson: options.floodPerPerson };
     // Benchmarks 1–2's messages, kept by the fake Telegram in this process (hundreds of MiB),
     // are not needed any more: forgotten before the VK floods time their answers here.
     fake.clearChats();
-    const direct = await vkFlood(fakeVk, kabinet.vkDirectCallbackUrl!, { ...flood, userIdBase: 300_000, loop: () => kabinet!.loop() });
-    const queued = await vkFlood(fakeVk, kabinet.vkCallbackUrl!, { ...flood, userIdBase: 400_000, loop: () => kabinet!.loop() });
-    // Production's split: a web process records, the Kabinet process's consumers handle.
-    webOnly = await startBotProcess('web', KABINET_TOKEN, apiRoot, { ...vkEnv, REDIS_KEY_PREFIX: kabinet.redisKeyPrefix! });
-    // The web-only process is new: a small flood of other people first, not counted (its JIT,
-    // connections and first routes warm, as the Kabinet process's are from the runs before).
-    await vkFlood(fakeVk, webOnly.vkCallbackUrl!, { people: 10, perPerson: 5, userIdBase: 590_000 });
-    const split = await vkFlood(fakeVk, webOnly.vkCallbackUrl!, { ...flood, userIdBase: 500_000, loop: () => webOnly!.loop() });
+    const { direct, queued, split } = await runFloods(fakeVk, kabinet, apiRoot, vkEnv, { people: options.floodPeople, perPerson: options.floodPerPerson }, true);
     const kabinetMemory = await kabinet.memory();
 
     return {
@@ -411,7 +414,6 @@ export async function runUpdateBenchmarks(options: UpdatesOptions): Promise<Upda
     };
   } finally {
     await bare?.stop();
-    await webOnly?.stop();
     await kabinet?.stop();
     await fake.close();
     await fakeVk.close();

@@ -117,6 +117,9 @@ export function createSendProcessor(deps: Omit<SendWorkerDeps, 'senders' | 'rate
 
   const settle = (id: string, data: { status: 'sent' | 'failed' | 'blocked' | 'skipped'; error?: string | null; externalMessageId?: string; sentAt?: Date }) =>
     prisma.notification.updateMany({ where: { id }, data: { ...data, sendingAt: null } });
+  /** Nothing went out: the claim and its attempt are given back (with the reason, when there is one). */
+  const giveBack = (id: string, error?: string) =>
+    prisma.notification.update({ where: { id }, data: { sendingAt: null, attempts: { decrement: 1 }, ...(error !== undefined ? { error: clip(error) } : {}) } });
 
   /** Puts the job back for later without spending an attempt and without holding a worker. */
   async function delay(job: Job<SendJobData>, token: string | undefined, ms: number): Promise<never> {
@@ -214,7 +217,7 @@ export function createSendProcessor(deps: Omit<SendWorkerDeps, 'senders' | 'rate
     } catch (err) {
       // Redis away while taking the new slot: nothing went out, so the claim and its attempt are
       // given back (as after a 429) and the job's retry sends it, not the claim's lease later.
-      await prisma.notification.update({ where: { id }, data: { sendingAt: null, attempts: { decrement: 1 } } });
+      await giveBack(id);
       throw err;
     }
 
@@ -226,7 +229,7 @@ export function createSendProcessor(deps: Omit<SendWorkerDeps, 'senders' | 'rate
       switch (failure.kind) {
         case 'rate_limited': {
           // Nothing went out: release the claim and give the attempt back.
-          await prisma.notification.update({ where: { id }, data: { sendingAt: null, attempts: { decrement: 1 }, error: clip(failure.message) } });
+          await giveBack(id, failure.message);
           const waitMs = Math.max(1, failure.retryAfterSeconds ?? 1) * 1000;
           if (pacer && !(await pacer.noteRateLimited(chat))) {
             // This chat's limit: hold the chat, let every other chat's messages go on. The
