@@ -43,7 +43,7 @@ import { createUnhandledFeature } from './features/unhandled.feature.js';
 import { createWishlistFeature } from './features/wishlist.feature.js';
 import type { BotKit, Flow } from './kit.js';
 import { createChatLock, type ChatLock } from './ordering/chat-lock.js';
-import { currentInboundItem, type InboundItem } from './ordering/inbound-queue.js';
+import { inboundItemOf, type InboundItem } from './ordering/inbound-queue.js';
 import { createUpdateDedup } from './ordering/update-dedup.js';
 import { unavailableDependency } from '../infra/dependency-errors.js';
 import { createCustomerBotServices, type CustomerBotServices } from './services.js';
@@ -154,20 +154,35 @@ export function createCustomerBot(deps: CustomerBotDeps): CustomerBot {
     client: { ...(deps.apiRoot ? { apiRoot: deps.apiRoot } : {}), ...deps.client, fetch: createRetryingFetch(deps.client?.fetch ?? createKeepAliveFetch()) },
   });
 
-  // A hold adopted from the inbound queue is kept with the queue's item (its async context),
-  // not in a second AsyncLocalStorage (chat-lock.ts, adoptionScope).
-  const chatLock = createChatLock({ redis, prefix: `${keyPrefix}lock:`, adoptionScope: currentInboundItem, ...deps.lock });
   const chatKeyOf = (ctx: Context) => (ctx.chatId ?? ctx.from?.id)?.toString();
   const sessionPrefix = `${keyPrefix}session:`;
   const flowPrefix = `${keyPrefix}flow:`;
   const updPrefix = `${keyPrefix}upd:`;
   const whoPrefix = `${keyPrefix}who:`;
-  /** Drops the identity identify() keeps for the chat being handled (fenced like the other state). */
-  const forgetIdentity = async (chat?: string) => {
-    const key = chat ?? chatLock.currentLease()?.chatKey;
-    if (key !== undefined) await chatLock.write(whoPrefix + key, null, 0);
+  const statePrefixes = [sessionPrefix, flowPrefix, whoPrefix];
+  // A hold adopted from the inbound queue is found by the chat its state keys end in, not in an
+  // AsyncLocalStorage (chat-lock.ts, chatOfKey).
+  const chatLock = createChatLock({
+    redis,
+    prefix: `${keyPrefix}lock:`,
+    chatOfKey: (key) => {
+      const prefix = statePrefixes.find((p) => key.startsWith(p));
+      return prefix === undefined ? undefined : key.slice(prefix.length);
+    },
+    ...deps.lock,
+  });
+  /**
+   * The chats whose update runs now, by the identity identify() found there: an identities call
+   * that changes who the person is names the identity, and its chat's kept identity is dropped.
+   */
+  const chatOfIdentity = new Map<string, string>();
+  /** Drops the identity identify() keeps for the chat (fenced like the other state). */
+  const forgetIdentity = async (chat: string | undefined) => {
+    if (chat !== undefined) await chatLock.write(whoPrefix + chat, null, 0);
   };
-  const services = forgettingIdentity(baseServices, forgetIdentity);
+  const services = forgettingIdentity(baseServices, (who) =>
+    forgetIdentity('identityId' in who ? chatOfIdentity.get(who.identityId) : who.platform === channel.platform ? who.externalId : undefined),
+  );
 
   const kit: BotKit = {
     services,
@@ -210,7 +225,7 @@ export function createCustomerBot(deps: CustomerBotDeps): CustomerBot {
         for (const key of readKeys) prefetched.delete(key);
       }
     };
-    const item = currentInboundItem();
+    const item = inboundItemOf(ctx.update);
     if (item?.claim && item.chat === chat && !adopted.has(item)) {
       adopted.add(item);
       const claim = item.claim;
@@ -239,6 +254,7 @@ export function createCustomerBot(deps: CustomerBotDeps): CustomerBot {
         }
       },
       keep: (chat, entry) => chatLock.write(whoPrefix + chat, JSON.stringify(entry), identityTtl()),
+      running: chatOfIdentity,
     }),
   );
   bot.use(autoAnswerCallbacks);
@@ -395,7 +411,13 @@ function identify(deps: CustomerBotDeps, services: CustomerBotServices, cache: I
     ctx.account = { identityId: identity.identityId, customerId: identity.customerId, language: lang };
     ctx.lang = lang;
     ctx.t = deps.translator.t(lang);
-    return next();
+    const id = identity.identityId;
+    cache.running.set(id, chat);
+    try {
+      await next();
+    } finally {
+      if (cache.running.get(id) === chat) cache.running.delete(id);
+    }
   };
 }
 
@@ -409,6 +431,8 @@ interface IdentityCache {
   /** The chat's identity as kept (read with the chat lock), if any. */
   cached(chat: string): CachedIdentity | undefined;
   keep(chat: string, entry: CachedIdentity): Promise<void>;
+  /** The chat each identity's update runs in now (set while the rest of the update runs). */
+  running: Map<string, string>;
 }
 
 /**
@@ -416,7 +440,7 @@ interface IdentityCache {
  * a chat is (login, owner confirmation, logout, language, blocked) dropping the identity
  * identify() keeps for the chat being handled.
  */
-export function forgettingIdentity(services: CustomerBotServices, forget: () => Promise<void>): CustomerBotServices {
+export function forgettingIdentity(services: CustomerBotServices, forget: (who: IdentityRef) => Promise<void>): CustomerBotServices {
   const identities = services.identities;
   // The identity kept is dropped BEFORE the call: if Redis is down the call is never made, so a
   // retry of the update runs it whole (a login committed in PostgreSQL and then failing on the
@@ -424,23 +448,27 @@ export function forgettingIdentity(services: CustomerBotServices, forget: () => 
   // question). Nothing keeps it again in between: the chat lock runs the chat's updates one by
   // one and the identity is read at the start of the next one.
   const then =
-    <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
+    <A extends unknown[], R>(call: (...args: A) => Promise<R>, who: (...args: A) => IdentityRef) =>
     async (...args: A): Promise<R> => {
-      await forget();
+      await forget(who(...args));
       return call(...args);
     };
+  const byId = (identityId: string, ..._rest: unknown[]) => ({ identityId });
   return {
     ...services,
     identities: {
       ...identities,
-      loginWithPhone: then(identities.loginWithPhone.bind(identities)),
-      confirmOwner: then(identities.confirmOwner.bind(identities)),
-      logout: then(identities.logout.bind(identities)),
-      setLanguage: then(identities.setLanguage.bind(identities)),
-      markBlocked: then(identities.markBlocked.bind(identities)),
+      loginWithPhone: then(identities.loginWithPhone.bind(identities), byId),
+      confirmOwner: then(identities.confirmOwner.bind(identities), byId),
+      logout: then(identities.logout.bind(identities), byId),
+      setLanguage: then(identities.setLanguage.bind(identities), byId),
+      markBlocked: then(identities.markBlocked.bind(identities), (platform, externalId) => ({ platform, externalId })),
     },
   };
 }
+
+/** Whose identity an identities call changes: by its id, or by its messenger account. */
+export type IdentityRef = { identityId: string } | { platform: string; externalId: string };
 
 /** Every button press gets an answer (the client shows a spinner until then), once. */
 const autoAnswerCallbacks: MiddlewareFn<BotContext> = async (ctx, next) => {

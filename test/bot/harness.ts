@@ -25,7 +25,14 @@ export interface Instance {
 export interface Harness {
   ctx: TestContext;
   fake: FakeTelegram;
-  startInstance(options?: { webhook?: boolean }): Promise<Instance>;
+  /**
+   * `queued`: the webhook records each update in the durable inbound queue and this instance's
+   * consumer runs the brain (production's path, `npm run dev`); otherwise the route handles each
+   * update before answering (`direct`, the chat lock's own path).
+   */
+  startInstance(options?: { webhook?: boolean; queued?: boolean }): Promise<Instance>;
+  /** Every update sent so far delivered and handled (with a queue: nothing left in it). */
+  settle(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -49,7 +56,8 @@ export async function createHarness(options: { env?: Env } = {}): Promise<Harnes
     ctx,
     fake,
     async startInstance(options = {}) {
-      const channel = createTelegramChannel(ctx, { lock: { maxPollMs: 20 } }, { direct: true });
+      const channel = options.queued ? createTelegramChannel(ctx, { lock: { maxPollMs: 20 } }, { inbound: { sweepMs: 100 } }) : createTelegramChannel(ctx, { lock: { maxPollMs: 20 } }, { direct: true });
+      if (options.queued) await channel.startConsuming();
       const app = await buildApp({ logger: ctx.logger, health: [], docs: false, plugins: [{ plugin: channel.plugin! }] });
       const address = await app.listen({ host: '127.0.0.1', port: 0 });
       await channel.customerBot.bot.init();
@@ -62,10 +70,18 @@ export async function createHarness(options: { env?: Env } = {}): Promise<Harnes
         async close() {
           instances.delete(instance);
           await app.close();
+          await channel.stopConsuming();
         },
       };
       instances.add(instance);
       return instance;
+    },
+    async settle() {
+      await fake.waitForDelivery(TOKEN, { timeoutMs: 15_000 });
+      for (const i of instances) {
+        const inbound = i.channel.inbound;
+        if (inbound) await eventually(async () => (await inbound.pendingChats()) === 0);
+      }
     },
     async close() {
       for (const i of [...instances]) await i.close();
@@ -75,12 +91,12 @@ export async function createHarness(options: { env?: Env } = {}): Promise<Harnes
   };
 }
 
-/** One harness with one running instance for a test file; call the result inside tests. */
-export function useHarness(options: { env?: Env } = {}): () => Harness {
+/** One harness with one running instance for a test file (or a describe); call the result inside tests. */
+export function useHarness(options: { env?: Env; queued?: boolean } = {}): () => Harness {
   let h: Harness | undefined;
   beforeAll(async () => {
     h = await createHarness(options);
-    await h.startInstance();
+    await h.startInstance({ queued: options.queued ?? false });
   });
   afterAll(async () => {
     await h?.close();
@@ -91,7 +107,7 @@ export function useHarness(options: { env?: Env } = {}): () => Harness {
 /** A person chatting with the bot through the fake (updates arrive by webhook). */
 export function person(h: Harness, input: { firstName: string; lastName?: string; languageCode?: string; phone?: string }) {
   const user: TgUser = h.fake.createUser(input);
-  const settle = () => h.fake.waitForDelivery(TOKEN, { timeoutMs: 15_000 });
+  const settle = () => h.settle();
   const chat = () => h.fake.chat(TOKEN, user.id);
   return {
     user,

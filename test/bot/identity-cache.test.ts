@@ -4,17 +4,34 @@
  * language, blocked / unblocked), changes made elsewhere once the kept identity expires
  * (IDENTITY_CACHE_SECONDS, its Redis TTL).
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { IDENTITY_CACHE_SECONDS, forgettingIdentity } from '../../src/bot/customer-bot.js';
 import type { CustomerBotServices } from '../../src/bot/services.js';
 import { menuCb, profileCb } from '../../src/bot/keyboards/index.js';
 import { createCustomer } from '../support/factories.js';
 import { TOKEN, person, useHarness } from './harness.js';
 
-const harness = useHarness();
 const login = menuCb.encode('login');
 
-describe('the identity kept between updates', () => {
+/**
+ * Whether a promise hook runs in this process: on Node 20 an AsyncLocalStorage, once used, makes
+ * every promise carry async ids (and pays a hook for each).
+ */
+const promiseHooksOn = () => Object.getOwnPropertySymbols(Promise.resolve()).some((s) => String(s) === 'Symbol(async_id_symbol)');
+
+// Through the inbound queue first (production's path): nothing on it may switch on an
+// AsyncLocalStorage. The direct path (the chat lock's own leases) runs after, in this process.
+describe.each([
+  ['through the inbound queue', true],
+  ['handled before the webhook answers', false],
+] as const)('the identity kept between updates (%s)', (_mode, queued) => {
+  const harness = useHarness({ queued });
+  if (queued) {
+    afterAll(() => {
+      // The queue's consumer, the brain's adopted claim, flows, logins, logouts: no promise hook.
+      expect(promiseHooksOn()).toBe(false);
+    });
+  }
   it('shows the bot\'s own changes at once and others\' once it expires', async () => {
     const h = harness();
     const phone = '+79160000971';
@@ -70,10 +87,10 @@ describe('the identity kept between updates', () => {
     expect((await h.ctx.prisma.channelIdentity.findUniqueOrThrow({ where })).firstName).toBe('New');
 
     h.fake.blockBot(TOKEN, p.user.id);
-    await h.fake.waitForDelivery(TOKEN, { timeoutMs: 15_000 });
+    await h.settle();
     expect((await h.ctx.prisma.channelIdentity.findUniqueOrThrow({ where })).blockedAt).not.toBeNull();
     h.fake.unblockBot(TOKEN, p.user.id);
-    await h.fake.waitForDelivery(TOKEN, { timeoutMs: 15_000 });
+    await h.settle();
     expect((await h.ctx.prisma.channelIdentity.findUniqueOrThrow({ where })).blockedAt).toBeNull();
   });
 });
@@ -106,8 +123,12 @@ describe('dropping the kept identity around identities calls', () => {
     expect(calls).toEqual(['forget', 'forget', 'forget', 'forget', 'forget']);
 
     const order: string[] = [];
-    const up = forgettingIdentity(services(order), async () => void order.push('forget'));
-    await expect((up.identities as unknown as Record<string, () => Promise<unknown>>).loginWithPhone!()).resolves.toEqual({ created: true });
-    expect(order).toEqual(['forget', 'loginWithPhone']);
+    const up = forgettingIdentity(services(order), async (who) => void order.push(`forget ${JSON.stringify(who)}`));
+    const upIdentities = up.identities as unknown as Record<string, (...args: string[]) => Promise<unknown>>;
+    await expect(upIdentities.loginWithPhone!('id-1', '+79990000000')).resolves.toEqual({ created: true });
+    // Each call names whose kept identity to drop: by id, or by the messenger account.
+    await upIdentities.setLanguage!('id-2', 'en');
+    await upIdentities.markBlocked!('telegram', '42');
+    expect(order).toEqual(['forget {"identityId":"id-1"}', 'loginWithPhone', 'forget {"identityId":"id-2"}', 'setLanguage', 'forget {"platform":"telegram","externalId":"42"}', 'markBlocked']);
   });
 });

@@ -37,13 +37,14 @@ export interface ChatLockOptions {
   minPollMs?: number;
   maxPollMs?: number;
   /**
-   * The scope of the handler running in this async context when the caller already keeps one
-   * (the inbound queue's item, in its own AsyncLocalStorage): a hold adopted there is kept with
-   * that scope instead of in this lock's AsyncLocalStorage. Each active AsyncLocalStorage makes
-   * every promise in the process pay Node 20's promise hook once more, so the queue's path, which
-   * runs every update of a webhook bot, keeps to the one storage it needs (see `adopt`).
+   * The chat a state key belongs to (the customer bot's session, flow and identity keys end in
+   * it). With it, a hold adopted for a chat (`adopt`) is found by the chat of the key read or
+   * written, not through an AsyncLocalStorage: on Node 20 an active one runs a hook on every
+   * promise the process makes, and the queue's path runs every update of a webhook bot. A
+   * process runs one update of a chat at a time under an adopted hold (the queue's claim), so
+   * the chat names the hold. Without it, adopted holds live in this lock's AsyncLocalStorage.
    */
-  adoptionScope?: () => object | undefined;
+  chatOfKey?: (key: string) => string | undefined;
 }
 
 export class ChatLockTimeoutError extends Error {
@@ -182,8 +183,11 @@ export interface ChatLock {
    * mode every update of the bot comes through the queue.
    */
   adopt<T>(chatKey: string, hold: ExternalHold, fn: (lease: Lease) => Promise<T>): Promise<T>;
-  /** The lease of the handler running in this async context, if any. */
-  currentLease(): Lease | undefined;
+  /**
+   * The lease of the handler running in this async context (`run`, `runUpdate`), else the hold
+   * adopted for `chatKey` (with `chatOfKey`), if any.
+   */
+  currentLease(chatKey?: string): Lease | undefined;
   /** How many are queued for the chat (holder included); for tests and metrics. */
   queueLength(chatKey: string): Promise<number>;
 }
@@ -202,16 +206,16 @@ export function createChatLock(options: ChatLockOptions): ChatLock {
   const releaseScript = scriptRunner(redis, RELEASE);
   const fencedWriteScript = scriptRunner(redis, FENCED_WRITE);
   const leases = new AsyncLocalStorage<LeaseState | AdoptedLease>();
-  const scopeOf = options.adoptionScope;
-  /** Holds adopted under the caller's scope (adoptionScope), one per scope. */
-  const adoptedIn = new WeakMap<object, AdoptedLease>();
-  /** This lock's lease in this async context, else a hold adopted in the caller's scope. */
-  const currentLease = (): LeaseState | AdoptedLease | undefined => {
+  const chatOfKey = options.chatOfKey;
+  /** Holds adopted by chat (with `chatOfKey`), one per chat while its update runs. */
+  const adoptedByChat = new Map<string, AdoptedLease>();
+  /** This lock's lease in this async context, else the hold adopted for the chat. */
+  const currentLease = (chatKey?: string): LeaseState | AdoptedLease | undefined => {
     const own = leases.getStore();
-    if (own || !scopeOf) return own;
-    const scope = scopeOf();
-    return scope ? adoptedIn.get(scope) : undefined;
+    if (own || chatKey === undefined) return own;
+    return adoptedByChat.get(chatKey);
   };
+  const leaseOfKey = (key: string) => currentLease(chatOfKey?.(key));
   interface LeaseState extends Lease {
     lost: boolean;
     queue: string;
@@ -327,25 +331,26 @@ export function createChatLock(options: ChatLockOptions): ChatLock {
         },
         hold,
       };
-      // Kept with the caller's scope when there is one (the inbound item this update runs in):
-      // everything the handler runs in that scope sees it, as it would in `leases.run`, and this
-      // lock's own AsyncLocalStorage is never switched on in the queue's path. A lease taken by
+      // Kept by chat when keys name their chat (chatOfKey): everything the handler reads or
+      // writes for this chat meets it, as it would in `leases.run`, and this lock's own
+      // AsyncLocalStorage is never switched on in the queue's path. A lease taken by
       // `run`/`runUpdate` inside still wins (currentLease looks there first).
-      const scope = scopeOf?.();
-      if (scope && !adoptedIn.has(scope)) {
-        adoptedIn.set(scope, lease);
-        return fn(lease);
+      if (chatOfKey && !adoptedByChat.has(chatKey)) {
+        adoptedByChat.set(chatKey, lease);
+        return fn(lease).finally(() => {
+          if (adoptedByChat.get(chatKey) === lease) adoptedByChat.delete(chatKey);
+        });
       }
       return leases.run(lease, () => fn(lease));
     },
     currentLease,
     async read(key) {
-      const lease = currentLease();
+      const lease = leaseOfKey(key);
       const pending = lease && 'hold' in lease ? lease.hold.pending?.(key) : undefined;
       return pending !== undefined ? pending : redis.get(key);
     },
     async write(key, value, ttlSeconds) {
-      const lease = currentLease();
+      const lease = leaseOfKey(key);
       if (!lease) {
         if (value === null) await redis.del(key);
         else await redis.set(key, value, 'EX', ttlSeconds);

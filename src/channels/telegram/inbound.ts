@@ -4,7 +4,7 @@
  */
 import type { Bot } from 'grammy';
 import type { Update } from 'grammy/types';
-import type { InboundConsumerOptions, InboundQueue } from '../../bot/ordering/inbound-queue.js';
+import { tieInboundItem, type InboundConsumerOptions, type InboundQueue } from '../../bot/ordering/inbound-queue.js';
 
 /** Updates without a chat or a sender (none that Kabinet asks for) share one queue. */
 export const NO_CHAT_KEY = '_';
@@ -39,6 +39,7 @@ export function consumeTelegramUpdates(bot: Bot<any>, inbound: InboundQueue, opt
       });
       await init;
     }
-    await bot.handleUpdate(JSON.parse(item.payload) as Update);
+    // Tied to its item: the brain adopts the item's claim (customer-bot.ts).
+    await bot.handleUpdate(tieInboundItem(JSON.parse(item.payload) as Update, item));
   }, options);
 }

@@ -21,7 +21,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Update } from 'grammy/types';
 import type { Logger } from '../../infra/logger.js';
 import type { Redis } from '../../infra/redis.js';
-import type { InboundConsumerOptions, InboundQueue } from '../../bot/ordering/inbound-queue.js';
+import { tieInboundItem, type InboundConsumerOptions, type InboundItem, type InboundQueue } from '../../bot/ordering/inbound-queue.js';
 import type { VkBridge } from './method-table.js';
 import type { ConvertedEvent, UpdateConverter, VkCallbackEvent } from './update-converter.js';
 import { secretMatches } from '../../lib/secure-compare.js';
@@ -82,12 +82,16 @@ export function vkChatKey(event: VkCallbackEvent): string {
   return peer === undefined ? '_' : String(peer);
 }
 
-/** Converts one verified event and does what it asks (brain, page turn, permission). */
-export function createVkEventHandler(deps: VkEventHandlerDeps): (event: VkCallbackEvent) => Promise<void> {
-  async function handle(converted: ConvertedEvent): Promise<void> {
+/**
+ * Converts one verified event and does what it asks (brain, page turn, permission). `item`: the
+ * inbound item the event was recorded as (the consumer's path); the update made from it is tied
+ * to it, so the brain adopts the item's claim.
+ */
+export function createVkEventHandler(deps: VkEventHandlerDeps): (event: VkCallbackEvent, item?: InboundItem) => Promise<void> {
+  async function handle(converted: ConvertedEvent, item: InboundItem | undefined): Promise<void> {
     switch (converted.kind) {
       case 'update':
-        return deps.handleUpdate(converted.update, { peerId: converted.peerId, userId: converted.userId });
+        return deps.handleUpdate(item ? tieInboundItem(converted.update, item) : converted.update, { peerId: converted.peerId, userId: converted.userId });
       case 'page': {
         const turned = await deps.bridge.turnPage({
           token: converted.token,
@@ -106,12 +110,12 @@ export function createVkEventHandler(deps: VkEventHandlerDeps): (event: VkCallba
         return;
     }
   }
-  return async (event) => handle(await deps.converter.convert(event));
+  return async (event, item) => handle(await deps.converter.convert(event), item);
 }
 
 /** Runs the VK side of the brain on every recorded event, peer by peer. */
-export function consumeVkEvents(inbound: InboundQueue, handleEvent: (event: VkCallbackEvent) => Promise<void>, options: InboundConsumerOptions = {}): void {
-  inbound.consume(async (item) => handleEvent(JSON.parse(item.payload) as VkCallbackEvent), options);
+export function consumeVkEvents(inbound: InboundQueue, handleEvent: (event: VkCallbackEvent, item: InboundItem) => Promise<void>, options: InboundConsumerOptions = {}): void {
+  inbound.consume(async (item) => handleEvent(JSON.parse(item.payload) as VkCallbackEvent, item), options);
 }
 
 function escapeRegExp(s: string): string {

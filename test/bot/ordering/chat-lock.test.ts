@@ -1,7 +1,7 @@
 /** runUpdate: the lock, the update's done-mark and the state reads in one acquire. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createChatLock, LeaseLostError, type ChatLock } from '../../../src/bot/ordering/chat-lock.js';
-import { createInboundQueue, currentInboundItem } from '../../../src/bot/ordering/inbound-queue.js';
+import { createInboundQueue } from '../../../src/bot/ordering/inbound-queue.js';
 import { createRedisStorage } from '../../../src/bot/storage/redis-storage.js';
 import { createTestContext, type TestContext } from '../../support/context.js';
 
@@ -151,14 +151,15 @@ describe('chat lock: fencing', () => {
     expect(lock.currentLease()).toBeUndefined();
   });
 
-  // Without a scope the adopted hold lives in the lock's own async context; with the inbound
-  // queue's item as the scope (what the customer bot passes) it is kept with the item.
+  // Without chatOfKey the adopted hold lives in the lock's own async context; with it (what the
+  // customer bot passes) it is found by the chat its keys end in.
+  const flowChat = (tag: string) => (key: string) => (key.startsWith(`${prefix}aflow-${tag}:`) ? key.slice(`${prefix}aflow-${tag}:`.length) : undefined);
   it.each([
-    ['in its own async context', undefined],
-    ["kept with the queue's item", currentInboundItem],
-  ] as const)("under an adopted inbound claim (%s), the bot's storage reads its own writes before they land with the acknowledgement", async (label, adoptionScope) => {
-    const tag = adoptionScope ? 'scoped' : 'own';
-    const lockA = createChatLock({ redis: ctx.redis, prefix: `${prefix}adopt-${tag}:`, ...(adoptionScope ? { adoptionScope } : {}) });
+    ['in its own async context', false],
+    ['found by the chat of its keys', true],
+  ] as const)("under an adopted inbound claim (%s), the bot's storage reads its own writes before they land with the acknowledgement", async (label, byChat) => {
+    const tag = byChat ? 'bychat' : 'own';
+    const lockA = createChatLock({ redis: ctx.redis, prefix: `${prefix}adopt-${tag}:`, ...(byChat ? { chatOfKey: flowChat(tag) } : {}) });
     const storage = createRedisStorage<{ step: number }>({ redis: ctx.redis, prefix: `${prefix}aflow-${tag}:`, ttlSeconds: 60, writer: lockA.write, reader: lockA.read });
     await storage.write('a1', { step: 1 }); // outside any handler: lands at once
     const queue = createInboundQueue({ redis: ctx.redis, prefix: `${prefix}adopt-in-${tag}:`, logger: ctx.logger, sweepMs: 50 });
@@ -183,8 +184,9 @@ describe('chat lock: fencing', () => {
     expect(await ctx.redis.exists(`${prefix}aflow-${tag}:a1`)).toBe(0);
   });
 
-  it("a hold kept with the queue's item: each item sees its own, a lock taken inside wins, and a refused claim refuses the write", async () => {
-    const lockS = createChatLock({ redis: ctx.redis, prefix: `${prefix}scope:`, adoptionScope: currentInboundItem, maxPollMs: 10 });
+  it("a hold found by chat: each chat's keys meet its own hold, another chat's key is not fenced by it, a lock taken inside wins, and a refused claim refuses the write", async () => {
+    const statePrefix = `${prefix}scope-state:`;
+    const lockS = createChatLock({ redis: ctx.redis, prefix: `${prefix}scope:`, chatOfKey: (key) => (key.startsWith(statePrefix) ? key.slice(statePrefix.length) : undefined), maxPollMs: 10 });
     const queue = createInboundQueue({ redis: ctx.redis, prefix: `${prefix}scope-in:`, logger: ctx.logger, sweepMs: 50 });
     const seen: string[] = [];
     let left = 3;
@@ -192,8 +194,8 @@ describe('chat lock: fencing', () => {
     const finished = new Promise<void>((r) => (done = r));
     const finish = () => (left -= 1) === 0 && done();
     queue.consume(async (item) => {
-      // Outside adopt, in the item's context: no hold yet.
-      seen.push(`${item.chat}: before ${lockS.currentLease()?.chatKey ?? 'none'}`);
+      // Before adopt: no hold for the chat yet.
+      seen.push(`${item.chat}: before ${lockS.currentLease(item.chat)?.chatKey ?? 'none'}`);
       if (item.chat === 'lost') {
         const refusing = { ...item.claim!, lost: false, signal: item.claim!.signal, write: async () => false, pending: () => undefined };
         await lockS.adopt(item.chat, refusing, async () => {
@@ -206,12 +208,15 @@ describe('chat lock: fencing', () => {
       await lockS.adopt(item.chat, item.claim!, async (lease) => {
         // Two chats run at once: each continuation sees its own item's hold.
         await new Promise((r) => setTimeout(r, 20));
-        seen.push(`${item.chat}: adopted ${lockS.currentLease()?.token === lease.token}`);
+        seen.push(`${item.chat}: adopted ${lockS.currentLease(item.chat)?.token === lease.token}`);
         await lockS.run(`other-${item.chat}`, async () => {
-          seen.push(`${item.chat}: inner ${lockS.currentLease()?.chatKey}`);
+          seen.push(`${item.chat}: inner ${lockS.currentLease(item.chat)?.chatKey}`);
         });
-        seen.push(`${item.chat}: after inner ${lockS.currentLease()?.chatKey}`);
+        seen.push(`${item.chat}: after inner ${lockS.currentLease(item.chat)?.chatKey}`);
         await lockS.write(`${prefix}scope-state:${item.chat}`, item.chat, 60);
+        // A key of a chat no update holds here: a plain write, not one of this claim's.
+        await lockS.write(`${prefix}scope-state:free-${item.chat}`, 'plain', 60);
+        seen.push(`${item.chat}: free ${await ctx.redis.get(`${prefix}scope-state:free-${item.chat}`)}`);
         // Kept with the claim, landing with the acknowledgement.
         seen.push(`${item.chat}: pending ${await lockS.read(`${prefix}scope-state:${item.chat}`)}`);
       });
@@ -227,13 +232,16 @@ describe('chat lock: fencing', () => {
         `${chat}: adopted true`,
         `${chat}: inner other-${chat}`,
         `${chat}: after inner ${chat}`,
+        `${chat}: free plain`,
         `${chat}: pending ${chat}`,
       ]);
+      expect(lockS.currentLease(chat)).toBeUndefined();
       expect(await ctx.redis.get(`${prefix}scope-state:${chat}`)).toBe(chat);
     }
     expect(seen.filter((line) => line.startsWith('lost:'))).toEqual(['lost: before none', 'lost: write refused']);
     expect(await ctx.redis.exists(`${prefix}scope-state:lost`)).toBe(0);
-    // Outside every item: nothing adopted is visible, writes are plain.
+    // Outside every item: nothing adopted is visible.
     expect(lockS.currentLease()).toBeUndefined();
+    expect(lockS.currentLease('lost')).toBeUndefined();
   });
 });

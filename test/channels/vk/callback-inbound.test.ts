@@ -92,5 +92,10 @@ describe('vk events through the inbound queue', () => {
       expect(texts[0]).toContain('войдите по номеру телефона');
       expect(texts[1]).toContain('Помощь');
     }
+    // The brain ran each event under the queue's claim (the update made from the event was tied
+    // to its item): no chat lock of its own, whose done-marks would be left here, and no
+    // AsyncLocalStorage switched on (on Node 20 a promise hook on every promise of the process).
+    expect(await ctx.redis.keys(`${web.customerBot.keyPrefix}upd:*`)).toEqual([]);
+    expect(Object.getOwnPropertySymbols(Promise.resolve()).map(String)).not.toContain('Symbol(async_id_symbol)');
   }, 30_000);
 });
