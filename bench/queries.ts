@@ -6,11 +6,16 @@
  *   - a broadcast segment: consenting customers in one language and tiers, with a recent
  *     order and a reachable Telegram identity, paged by id (what a fan-out reads);
  *   - back-in-stock fan-out: who wishlisted a product.
+ * Then a person's first contact (identities.touch creating the identity, on the 100,000 above):
+ * CPU of this process and wall time per call, against Prisma's upsert with the customer
+ * included (what touch() did before) as the baseline, alternated in rounds.
  * Owns the database kabinet_bench_queries (dropped at the start and at the end).
  */
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { ensureDatabase, migrate } from '../src/infra/migrator.js';
+import { createPrisma } from '../src/infra/prisma.js';
+import { createIdentitiesService } from '../src/domain/customers/identities.js';
 import { machine } from './lib/setup.js';
 import { ms, table } from './lib/stats.js';
 
@@ -131,5 +136,50 @@ for (const q of cases) {
   });
 }
 console.log(table(rows));
+
+// A first contact, through Prisma as the bot runs it (the CPU is the bot process's).
+{
+  const prisma = createPrisma({ databaseUrl: url });
+  const identities = createIdentitiesService({ prisma, clock: { now: () => new Date() } as never, resolveLanguage: (c) => c ?? 'ru' });
+  let next = 900_000_000;
+  const person = () => ({ platform: 'telegram' as const, externalId: String(next), chatId: String(next++), firstName: 'Новый', languageCode: 'ru' });
+  const include = { customer: { select: { language: true } } } as const;
+  const subjects: Array<[string, () => Promise<unknown>]> = [
+    ['touch(): a new person (SELECT, then one INSERT … ON CONFLICT)', () => identities.touch(person())],
+    ['baseline: Prisma upsert with the customer included', () => {
+      const p = person();
+      return prisma.channelIdentity.upsert({
+        where: { platform_externalId: { platform: p.platform, externalId: p.externalId } },
+        create: { platform: p.platform, externalId: p.externalId, chatId: p.chatId, firstName: p.firstName, languageCode: 'ru', lastSeenAt: new Date() },
+        update: { chatId: p.chatId, lastSeenAt: new Date() },
+        include,
+      });
+    }],
+  ];
+  const cpu = subjects.map(() => 0);
+  const wall = subjects.map(() => 0);
+  const CALLS = 50;
+  const ROUNDS = 6; // the first is warm-up, not counted
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [i, [, call]] of subjects.entries()) {
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      for (let n = 0; n < CALLS; n++) await call();
+      const used = process.cpuUsage(c0);
+      if (round > 0) {
+        cpu[i]! += used.user + used.system;
+        wall[i]! += performance.now() - t0;
+      }
+    }
+  }
+  const counted = CALLS * (ROUNDS - 1);
+  console.log(`\nA first contact, ${counted} calls each, one at a time, alternated in rounds of ${CALLS} (after one round of warm-up):`);
+  console.log(table([
+    ['call', 'CPU per call (this process)', 'wall per call', 'vs baseline (CPU)'],
+    ...subjects.map(([name], i) => [name, `${(cpu[i]! / counted).toFixed(0)} µs`, ms(wall[i]! / counted), i === 1 ? 'baseline' : `×${(cpu[1]! / cpu[i]!).toFixed(1)} less`]),
+  ]));
+  await prisma.$disconnect();
+}
+
 await withClient(ADMIN, (c) => c.query(`DROP DATABASE IF EXISTS "${NAME}" WITH (FORCE)`));
 console.log('\ndatabase kabinet_bench_queries dropped');

@@ -10,6 +10,7 @@ import type { PrismaClient } from '../../infra/prisma.js';
 import type { Platform } from '../../generated/prisma/enums.js';
 import { noOutboxDispatch, transactionWithOutbox, type OutboxDispatcher } from '../../outbox/enqueue.js';
 import { normalizeInternationalPhone } from './phone.js';
+import { uuidV7 } from '../../lib/uuid.js';
 
 export interface IdentityDto {
   identityId: string;
@@ -171,8 +172,6 @@ export function createIdentitiesService(deps: IdentitiesDeps) {
      */
     async touch(user: SeenUser): Promise<IdentityDto> {
       const now = clock.now();
-      const where = { platform_externalId: { platform: user.platform, externalId: user.externalId } };
-      const include = { customer: { select: { language: true } } } as const;
       const seen = {
         chatId: user.chatId,
         username: user.username ?? null,
@@ -197,15 +196,23 @@ export function createIdentitiesService(deps: IdentitiesDeps) {
       ) {
         return toDto({ ...existing, customer: existing.customerLanguage === null ? null : { language: existing.customerLanguage } });
       }
-      const row = existing
-        ? await prisma.channelIdentity.update({ where: { id: existing.id }, data: { ...seen, blockedAt: null, lastSeenAt: now }, include })
-        : await prisma.channelIdentity.upsert({
-            where,
-            create: { platform: user.platform, externalId: user.externalId, ...seen, languageCode: deps.resolveLanguage(user.languageCode), lastSeenAt: now },
-            update: { ...seen, blockedAt: null, lastSeenAt: now },
-            include,
-          });
-      return toDto(row);
+      // First contact, or something changed: one statement. Prisma's upsert with the customer
+      // included spent ~5 ms of this process's CPU per call (a first contact's whole budget),
+      // this ~0.5 ms; a flood of new people (a campaign, a link shared) meets it at once.
+      const [row] = await prisma.$queryRaw<SeenIdentityRow[]>`
+        WITH up AS (
+          INSERT INTO channel_identities AS i (id, platform, "externalId", "chatId", username, "firstName", "lastName", "languageCode", "lastSeenAt", "updatedAt")
+          VALUES (${existing?.id ?? uuidV7(now.getTime())}::uuid, ${user.platform}::"Platform", ${user.externalId}, ${seen.chatId}, ${seen.username}, ${seen.firstName}, ${seen.lastName},
+                  ${deps.resolveLanguage(user.languageCode)}, ${now}, ${now})
+          ON CONFLICT (platform, "externalId") DO UPDATE
+            SET "chatId" = EXCLUDED."chatId", username = EXCLUDED.username, "firstName" = EXCLUDED."firstName", "lastName" = EXCLUDED."lastName",
+                "blockedAt" = NULL, "lastSeenAt" = EXCLUDED."lastSeenAt", "updatedAt" = EXCLUDED."updatedAt"
+          RETURNING i.id, i.platform::text AS platform, i."externalId", i."chatId", i."customerId", i."languageCode",
+                    i.username, i."firstName", i."lastName", i."blockedAt", i."lastSeenAt"
+        )
+        SELECT up.*, c.language AS "customerLanguage" FROM up LEFT JOIN customers c ON c.id = up."customerId"`;
+      if (!row) throw new Error('identities.touch: the upsert returned no row');
+      return toDto({ ...row, customer: row.customerLanguage === null ? null : { language: row.customerLanguage } });
     },
 
     async get(identityId: string): Promise<IdentityDto> {

@@ -41,6 +41,16 @@ describe('identities.touch', () => {
     expect((await row()).lastSeenAt).toEqual(clock.now());
   });
 
+  it('two first contacts of one person at once (two processes) make one identity, and both see it', async () => {
+    const user = { platform: 'vk' as const, externalId: '7770003', chatId: '7770003', firstName: "O'Brien; DROP", lastName: 'Ёлкина', languageCode: 'ru' };
+    const [a, b] = await Promise.all([identities.touch(user), identities.touch({ ...user, username: 'o_b' })]);
+    expect(a.identityId).toBe(b.identityId);
+    const rows = await ctx.prisma.channelIdentity.findMany({ where: { platform: 'vk', externalId: '7770003' } });
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ chatId: '7770003', firstName: "O'Brien; DROP", lastName: 'Ёлкина', languageCode: 'ru', lastSeenAt: clock.now() });
+    expect(rows[0]!.createdAt).toBeInstanceOf(Date);
+  });
+
   it("answers in the linked customer's language", async () => {
     const customer = await createCustomer(ctx.prisma, { phone: '+79160007702', language: 'ru' });
     const user = { platform: 'telegram' as const, externalId: '7770002', chatId: '7770002', languageCode: 'en' };
