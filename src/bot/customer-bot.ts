@@ -14,6 +14,7 @@ import { Bot, Composer, session, type ApiClientOptions, type Context, type Middl
 import type { UserFromGetMe } from 'grammy/types';
 import { createHash } from 'node:crypto';
 import { createRetryingFetch } from '../channels/api-retry.js';
+import { sequence } from './sequence.js';
 import { createKeepAliveFetch } from '../channels/keep-alive-fetch.js';
 import type { Config } from '../config/index.js';
 import { isDomainError } from '../errors.js';
@@ -212,7 +213,7 @@ export function createCustomerBot(deps: CustomerBotDeps): CustomerBot {
   // every process, the queue dedups the platform's ids and its acknowledgement marks the
   // update done, and the state was read with the claim: no lock round trips at all.
   const dedupUnlocked = createUpdateDedup<BotContext>({ redis, prefix: updPrefix, onDuplicate });
-  bot.use(async (ctx, next) => {
+  const holdChat: MiddlewareFn<BotContext> = async (ctx, next) => {
     const chat = chatKeyOf(ctx);
     if (!chat) return dedupUnlocked(ctx, next);
     const sessionKey = ctx.chatId?.toString(); // grammY's default session key
@@ -238,26 +239,30 @@ export function createCustomerBot(deps: CustomerBotDeps): CustomerBot {
     }
     const result = await chatLock.runUpdate(chat, { doneKey: updPrefix + ctx.update.update_id, doneTtlSeconds: UPDATE_MARK_TTL_SECONDS, readKeys }, (values) => run(values));
     if (result.duplicate) onDuplicate(ctx.update.update_id);
-  });
-  bot.use(session<SessionData, BotContext>({ initial: () => ({}), storage: createRedisStorage<SessionData>({ redis, prefix: sessionPrefix, ttlSeconds: SESSION_TTL_SECONDS, prefetched, writer: chatLock.write, reader: chatLock.read }) }));
-  bot.use(cleanUpdateText);
+  };
+  // One step per middleware an update reaches (sequence.ts), not a wrapper per `use`.
   bot.use(
-    identify(deps, services, {
-      cached(chat) {
-        const raw = prefetched.get(whoPrefix + chat);
-        prefetched.delete(whoPrefix + chat);
-        if (!raw) return undefined;
-        try {
-          return JSON.parse(raw) as CachedIdentity;
-        } catch {
-          return undefined;
-        }
-      },
-      keep: (chat, entry) => chatLock.write(whoPrefix + chat, JSON.stringify(entry), identityTtl()),
-      running: chatOfIdentity,
-    }),
+    sequence<BotContext>([
+      holdChat,
+      session<SessionData, BotContext>({ initial: () => ({}), storage: createRedisStorage<SessionData>({ redis, prefix: sessionPrefix, ttlSeconds: SESSION_TTL_SECONDS, prefetched, writer: chatLock.write, reader: chatLock.read }) }),
+      cleanUpdateText,
+      identify(deps, services, {
+        cached(chat) {
+          const raw = prefetched.get(whoPrefix + chat);
+          prefetched.delete(whoPrefix + chat);
+          if (!raw) return undefined;
+          try {
+            return JSON.parse(raw) as CachedIdentity;
+          } catch {
+            return undefined;
+          }
+        },
+        keep: (chat, entry) => chatLock.write(whoPrefix + chat, JSON.stringify(entry), identityTtl()),
+        running: chatOfIdentity,
+      }),
+      autoAnswerCallbacks,
+    ]),
   );
-  bot.use(autoAnswerCallbacks);
 
   const flows = bot.errorBoundary(async (err) => {
     const ctx = err.ctx;
@@ -296,40 +301,36 @@ export function createCustomerBot(deps: CustomerBotDeps): CustomerBot {
       await forgetIdentity(key.slice(flowPrefix.length));
     },
   });
-  flows.use(menuAliases(kit));
+  // One step per middleware an update reaches (sequence.ts): /start is answered by the fourth.
   flows.use(
-    conversations<BotContext, FlowContext>({
-      storage: { type: 'key', version: FLOWS_VERSION, adapter: flowStorage, getStorageKey: chatKeyOf },
-      // Conversations build their own Api; it shares the client's retrying fetch (api-retry.ts),
-      // so a 429 inside a flow (the menu right after a login) is waited out there too.
-      plugins: [attachChannel(channel)],
-    }),
-  );
-  flows.use(
-    registerFlowsWhenNeeded([
-      createConversation(createContactLoginConversation(kit), CONTACT_LOGIN_CONVERSATION),
-      ...(deps.phoneLogin ? [createConversation(deps.phoneLogin.create(kit), deps.phoneLogin.id)] : []),
-      createConversation(createProfileFieldConversation(kit), PROFILE_FIELD_CONVERSATION),
-      createConversation(createAddressFormConversation(kit), ADDRESS_FORM_CONVERSATION),
-      createConversation(createProductSearchConversation(kit), PRODUCT_SEARCH_CONVERSATION),
-      createConversation(createSupportRequestConversation(kit), SUPPORT_REQUEST_CONVERSATION),
+    sequence<BotContext>([
+      menuAliases(kit),
+      conversations<BotContext, FlowContext>({
+        storage: { type: 'key', version: FLOWS_VERSION, adapter: flowStorage, getStorageKey: chatKeyOf },
+        // Conversations build their own Api; it shares the client's retrying fetch (api-retry.ts),
+        // so a 429 inside a flow (the menu right after a login) is waited out there too.
+        plugins: [attachChannel(channel)],
+      }),
+      registerFlowsWhenNeeded([
+        createConversation(createContactLoginConversation(kit), CONTACT_LOGIN_CONVERSATION),
+        ...(deps.phoneLogin ? [createConversation(deps.phoneLogin.create(kit), deps.phoneLogin.id)] : []),
+        createConversation(createProfileFieldConversation(kit), PROFILE_FIELD_CONVERSATION),
+        createConversation(createAddressFormConversation(kit), ADDRESS_FORM_CONVERSATION),
+        createConversation(createProductSearchConversation(kit), PRODUCT_SEARCH_CONVERSATION),
+        createConversation(createSupportRequestConversation(kit), SUPPORT_REQUEST_CONVERSATION),
+      ]),
+      createStartFeature(kit),
+      createContactFeature(kit),
+      createOrdersFeature(kit),
+      createWishlistFeature(kit),
+      createLoyaltyFeature(kit),
+      createProfileFeature(kit),
+      createAddressesFeature(kit),
+      createHelpFeature(kit),
+      createSupportFeature(kit),
+      createUnhandledFeature(kit),
     ]),
   );
-
-  for (const feature of [
-    createStartFeature(kit),
-    createContactFeature(kit),
-    createOrdersFeature(kit),
-    createWishlistFeature(kit),
-    createLoyaltyFeature(kit),
-    createProfileFeature(kit),
-    createAddressesFeature(kit),
-    createHelpFeature(kit),
-    createSupportFeature(kit),
-    createUnhandledFeature(kit),
-  ]) {
-    flows.use(feature);
-  }
 
   return { bot, chatLock, services, keyPrefix, readPrefixes };
 }

@@ -1,5 +1,6 @@
 /** Delivery addresses: list, card, add and edit (flow), delete with confirmation, make default. */
 import { Composer, InlineKeyboard } from 'grammy';
+import { FlatComposer } from '../sequence.js';
 import { MAX_ADDRESSES } from '../../domain/customers/addresses.js';
 import type { BotContext } from '../context.js';
 import { ADDRESS_FORM_CONVERSATION, type AddressFormArgs } from '../conversations/address-form.conversation.js';
@@ -9,7 +10,7 @@ import { addressCard, addressesScreen, addressLine } from '../views/profile.view
 import { flowArgs, render, requireCustomer, staleButton, toast } from './helpers.js';
 
 export function createAddressesFeature(kit: BotKit): Composer<BotContext> {
-  const composer = new Composer<BotContext>();
+  const composer = new FlatComposer<BotContext>();
   const { addresses } = kit.services;
 
   composer.callbackQuery(addressesCb.pattern, async (ctx) => {

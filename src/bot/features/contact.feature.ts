@@ -10,6 +10,7 @@
  *   since a typed number proves nothing.
  */
 import { Composer } from 'grammy';
+import { FlatComposer } from '../sequence.js';
 import { isValidPhone } from '../../domain/customers/phone.js';
 import type { BotContext } from '../context.js';
 import { CONTACT_LOGIN_CONVERSATION, isOwnContact, loginWithContact, REMOVE_KEYBOARD, type LoginArgs } from '../conversations/contact-login.conversation.js';
@@ -19,7 +20,7 @@ import { flowArgs, showMainMenu } from './helpers.js';
 const LOOKS_LIKE_PHONE = /^\+?[\d\s().\-–]{10,24}$/;
 
 export function createContactFeature(kit: BotKit): Composer<BotContext> {
-  const composer = new Composer<BotContext>();
+  const composer = new FlatComposer<BotContext>();
   composer.on('message:contact', async (ctx) => {
     if (ctx.account.customerId) {
       await ctx.reply(ctx.t('auth.already'), REMOVE_KEYBOARD);

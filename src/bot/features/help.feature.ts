@@ -1,5 +1,6 @@
 /** Help: FAQ, delivery, payment and returns from locales, and "talk to a person". */
 import { Composer, InlineKeyboard } from 'grammy';
+import { FlatComposer } from '../sequence.js';
 import type { BotContext } from '../context.js';
 import { SUPPORT_REQUEST_CONVERSATION } from '../conversations/support-request.conversation.js';
 import type { BotKit } from '../kit.js';
@@ -19,7 +20,7 @@ function helpScreen(view: View): Screen {
 }
 
 export function createHelpFeature(kit: BotKit): Composer<BotContext> {
-  const composer = new Composer<BotContext>();
+  const composer = new FlatComposer<BotContext>();
   composer.command('help', (ctx) => render(ctx, helpScreen(kit.view(ctx.lang))));
   composer.callbackQuery(helpCb.pattern, async (ctx) => {
     const a = helpCb.decode(ctx.callbackQuery.data);

@@ -1,5 +1,6 @@
 /** The loyalty screen: balance, tier, the next tier, recent transactions, points expiring soon. */
 import { Composer, InlineKeyboard } from 'grammy';
+import { FlatComposer } from '../sequence.js';
 import type { LoyaltyAccountDto } from '../../domain/loyalty/account.js';
 import type { BotContext } from '../context.js';
 import { escapeHtml as e, formatDate, formatMoney } from '../html.js';
@@ -27,7 +28,7 @@ export function loyaltyScreen(view: View, a: LoyaltyAccountDto): Screen {
 }
 
 export function createLoyaltyFeature(kit: BotKit): Composer<BotContext> {
-  const composer = new Composer<BotContext>();
+  const composer = new FlatComposer<BotContext>();
   const showAccount = async (ctx: BotContext) => {
     const customerId = await requireCustomer(kit, ctx);
     if (customerId) await render(ctx, loyaltyScreen(kit.view(ctx.lang), await kit.services.loyalty.get(customerId)));

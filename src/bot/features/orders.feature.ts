@@ -1,5 +1,6 @@
 /** Order history, an order's card, its tracking timeline and repeating it. */
 import { Composer } from 'grammy';
+import { FlatComposer } from '../sequence.js';
 import type { BotContext } from '../context.js';
 import type { BotKit } from '../kit.js';
 import { ordersCb } from '../keyboards/index.js';
@@ -10,7 +11,7 @@ import { isDomainError } from '../../errors.js';
 const ORDER_NUMBER = /^(?:заказ|order)?\s*[№#]?\s*([A-Za-z0-9][A-Za-z0-9-]{0,63})$/i;
 
 export function createOrdersFeature(kit: BotKit): Composer<BotContext> {
-  const composer = new Composer<BotContext>();
+  const composer = new FlatComposer<BotContext>();
   const { orders } = kit.services;
 
   const list = async (ctx: BotContext, page: number) => {

@@ -1,5 +1,6 @@
 /** Profile: name, email, birthday (flows), notification toggles, language, logout. */
 import { Composer, InlineKeyboard } from 'grammy';
+import { FlatComposer } from '../sequence.js';
 import type { BotContext } from '../context.js';
 import { PROFILE_FIELD_CONVERSATION, type ProfileFieldArgs } from '../conversations/profile-field.conversation.js';
 import type { BotKit } from '../kit.js';
@@ -8,7 +9,7 @@ import { languagesScreen, profileScreen } from '../views/profile.view.js';
 import { flowArgs, render, requireCustomer, showMainMenu, staleButton, toast } from './helpers.js';
 
 export function createProfileFeature(kit: BotKit): Composer<BotContext> {
-  const composer = new Composer<BotContext>();
+  const composer = new FlatComposer<BotContext>();
   const { profile, identities } = kit.services;
 
   const showProfile = async (ctx: BotContext) => {

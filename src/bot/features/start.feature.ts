@@ -1,5 +1,6 @@
 /** /start with deep links (order_<number>, product_<sku>), the main menu, /menu and /language. */
 import { Composer, type MiddlewareFn } from 'grammy';
+import { FlatComposer } from '../sequence.js';
 import { isDomainError } from '../../errors.js';
 import type { BotContext } from '../context.js';
 import type { BotKit } from '../kit.js';
@@ -16,7 +17,7 @@ const ORDER_LINK = /^order_([A-Za-z0-9-]{1,40})$/;
 const PRODUCT_LINK = /^product_([A-Za-z0-9_-]{1,56})$/;
 
 export function createStartFeature(kit: BotKit): Composer<BotContext> {
-  const composer = new Composer<BotContext>();
+  const composer = new FlatComposer<BotContext>();
   const menu = (ctx: BotContext) => showMainMenu(kit, ctx);
   /**
    * /start: a guest on a channel that can share a contact gets the share-number button under

@@ -5,6 +5,7 @@
  * with a button and rates it 1-5; one free text after rating is the comment.
  */
 import { Composer } from 'grammy';
+import { FlatComposer } from '../sequence.js';
 import { isDomainError } from '../../errors.js';
 import type { BotContext } from '../context.js';
 import type { BotKit } from '../kit.js';
@@ -29,7 +30,7 @@ export async function hand(kit: BotKit, result: { conversationId: string; messag
 
 export function createSupportFeature(kit: BotKit): Composer<BotContext> {
   const { support, desk } = kit.services;
-  const composer = new Composer<BotContext>();
+  const composer = new FlatComposer<BotContext>();
 
   composer.callbackQuery(supportCb.pattern, async (ctx) => {
     const a = supportCb.decode(ctx.callbackQuery.data);

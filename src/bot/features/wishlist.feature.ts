@@ -1,5 +1,6 @@
 /** The wishlist: list, product cards, add (deep link or search), remove, stock and price alerts. */
 import { Composer } from 'grammy';
+import { FlatComposer } from '../sequence.js';
 import { isDomainError } from '../../errors.js';
 import type { BotContext } from '../context.js';
 import { PRODUCT_SEARCH_CONVERSATION } from '../conversations/product-search.conversation.js';
@@ -10,7 +11,7 @@ import { productCard, wishlistScreen } from '../views/wishlist.view.js';
 import { flowArgs, render, requireCustomer, staleButton, toast } from './helpers.js';
 
 export function createWishlistFeature(kit: BotKit): Composer<BotContext> {
-  const composer = new Composer<BotContext>();
+  const composer = new FlatComposer<BotContext>();
   const { wishlist } = kit.services;
 
   const card = async (ctx: BotContext, productId: string) => {
