@@ -10,7 +10,7 @@
  * features, unhandled].
  */
 import { conversations, createConversation, type ConversationData, type VersionedState } from '@grammyjs/conversations';
-import { Bot, Composer, session, type ApiClientOptions, type Context, type MiddlewareFn } from 'grammy';
+import { Bot, session, type ApiClientOptions, type Context, type MiddlewareFn } from 'grammy';
 import type { UserFromGetMe } from 'grammy/types';
 import { createHash } from 'node:crypto';
 import { createRetryingFetch } from '../channels/api-retry.js';
@@ -181,9 +181,13 @@ export function createCustomerBot(deps: CustomerBotDeps): CustomerBot {
   const forgetIdentity = async (chat: string | undefined) => {
     if (chat !== undefined) await chatLock.write(whoPrefix + chat, null, 0);
   };
-  const services = forgettingIdentity(baseServices, (who) =>
-    forgetIdentity('identityId' in who ? chatOfIdentity.get(who.identityId) : who.platform === channel.platform ? who.externalId : undefined),
-  );
+  /** The chat whose kept identity an identities call changes (undefined: none handled here now). */
+  const chatOf = (who: IdentityRef): string | undefined => {
+    if ('identityId' in who) return chatOfIdentity.get(who.identityId);
+    // The customer bot works in private chats only (identify()): the chat is the person's id.
+    return who.platform === channel.platform ? who.externalId : undefined;
+  };
+  const services = forgettingIdentity(baseServices, (who) => forgetIdentity(chatOf(who)));
 
   const kit: BotKit = {
     services,
@@ -346,7 +350,7 @@ export function createCustomerBot(deps: CustomerBotDeps): CustomerBot {
  * the flow gets its update first.
  */
 export function registerFlowsWhenNeeded(registrations: MiddlewareFn<BotContext>[]): MiddlewareFn<BotContext> {
-  const resumeOrPass = new Composer<BotContext>(...registrations).middleware();
+  const resumeOrPass = sequence(registrations);
   const passOn = () => Promise.resolve();
   return async (ctx, next) => {
     const control = ctx.conversation;

@@ -163,6 +163,9 @@ export function createIdentitiesService(deps: IdentitiesDeps) {
     language: row.customer?.language ?? row.languageCode,
   });
 
+  /** A row read or written by touch() (the identity with its customer's language) as the DTO. */
+  const seenToDto = (row: SeenIdentityRow): IdentityDto => toDto({ ...row, customer: row.customerLanguage === null ? null : { language: row.customerLanguage } });
+
   return {
     /**
      * Records that a messenger user wrote: creates the identity at first contact (taking the
@@ -194,11 +197,11 @@ export function createIdentitiesService(deps: IdentitiesDeps) {
         existing.lastSeenAt !== null &&
         now.getTime() - existing.lastSeenAt.getTime() < TOUCH_INTERVAL_MS
       ) {
-        return toDto({ ...existing, customer: existing.customerLanguage === null ? null : { language: existing.customerLanguage } });
+        return seenToDto(existing);
       }
       // First contact, or something changed: one statement. Prisma's upsert with the customer
-      // included spent ~5 ms of this process's CPU per call (a first contact's whole budget),
-      // this ~0.5 ms; a flood of new people (a campaign, a link shared) meets it at once.
+      // included took about twice this process's CPU (bench:queries prints both); a flood of new
+      // people (a campaign, a link shared) meets it at once.
       const [row] = await prisma.$queryRaw<SeenIdentityRow[]>`
         WITH up AS (
           INSERT INTO channel_identities AS i (id, platform, "externalId", "chatId", username, "firstName", "lastName", "languageCode", "lastSeenAt", "updatedAt")
@@ -212,7 +215,7 @@ export function createIdentitiesService(deps: IdentitiesDeps) {
         )
         SELECT up.*, c.language AS "customerLanguage" FROM up LEFT JOIN customers c ON c.id = up."customerId"`;
       if (!row) throw new Error('identities.touch: the upsert returned no row');
-      return toDto({ ...row, customer: row.customerLanguage === null ? null : { language: row.customerLanguage } });
+      return seenToDto(row);
     },
 
     async get(identityId: string): Promise<IdentityDto> {
