@@ -2,7 +2,7 @@
  * A bot under test in its own process, so it does not share an event loop with the fake
  * Telegram and the bench (Telegram is remote in production). Started by bots.ts with fork;
  * talks over IPC: { ready, webhookUrl, tunedWebhookUrl?, vkCallbackUrl?, vkDirectCallbackUrl? },
- * then answers { memory }, { handover }, { stages }, { cpu } and { loop } requests, and closes on { stop }.
+ * then answers { memory }, { handover }, { stages }, { handled }, { cpu } and { loop } requests, and closes on { stop }.
  *
  *   argv: bare|queued|kabinet|web <token> <apiRoot> [extra env as JSON]
  *
@@ -42,6 +42,8 @@ let handovers: number[] = [];
 let stages: StageTimes[] = [];
 const epoch = (t: number) => performance.timeOrigin + t;
 let redisKeyPrefix: string | undefined;
+/** Items this process's consumers have finished (every chat, replies or not). */
+let handled = 0;
 if (kind === 'bare') {
   bot = await startBareBot(token, apiRoot);
 } else if (kind === 'queued') {
@@ -58,6 +60,7 @@ if (kind === 'bare') {
   const consumers = createCustomerChannels(kabinet.phase);
   await consumers.startConsuming({
     onHandled(item, startedAt, finishedAt) {
+      handled += 1;
       const last = lastFinished.get(item.chat);
       if (last !== undefined) handovers.push(startedAt - last);
       lastFinished.set(item.chat, finishedAt);
@@ -103,6 +106,7 @@ process.on('message', async (message: { type: string }) => {
     process.send!({ type: 'loop', p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 });
     loop.reset();
   }
+  if (message.type === 'handled') process.send!({ type: 'handled', count: handled });
   if (message.type === 'stages') {
     process.send!({ type: 'stages', stages });
     stages = [];

@@ -159,6 +159,8 @@ export interface BotProcess {
   stages(): Promise<StageTimes[]>;
   /** CPU time (user + system, µs) the process used so far. */
   cpu(): Promise<number>;
+  /** Kabinet with consumers: the inbound items they have finished so far. */
+  handled(): Promise<number>;
   /** The process's event-loop delay since the last call, ms (p99 and max; 5 ms resolution). */
   loop(): Promise<{ p99: number; max: number }>;
   stop(): Promise<void>;
@@ -213,6 +215,11 @@ export function startBotProcess(kind: 'bare' | 'queued' | 'kabinet' | 'web', tok
       const answer = once<{ stages: StageTimes[] }>('stages');
       child.send({ type: 'stages' });
       return (await answer).stages;
+    },
+    async handled() {
+      const answer = once<{ count: number }>('handled');
+      child.send({ type: 'handled' });
+      return (await answer).count;
     },
     async cpu() {
       const answer = once<{ micros: number }>('cpu');

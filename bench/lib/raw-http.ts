@@ -9,7 +9,7 @@
  * Deliberately small: one request in flight at a time (the caller awaits each answer before the
  * next, as VK does per peer), answers framed by Content-Length (what Fastify sends for a string
  * or JSON body); anything else (chunked, no length) rejects rather than guesses. The connection
- * is opened on the first request and again after the server closes it.
+ * is opened by `open()` or the first request, and again after the server closes it.
  */
 import { connect, type Socket } from 'node:net';
 
@@ -19,6 +19,8 @@ export interface RawAnswer {
 }
 
 export interface RawConnection {
+  /** Opens the connection now (post opens it when none is open). */
+  open(): Promise<void>;
   post(path: string, body: string, headers?: Record<string, string>): Promise<RawAnswer>;
   close(): void;
 }
@@ -91,6 +93,9 @@ export function rawConnection(origin: string): RawConnection {
   }
 
   return {
+    async open() {
+      if (!socket) await open();
+    },
     async post(path, body, headers = {}) {
       if (waiting) throw new Error('rawConnection: one request at a time');
       const s = socket ?? (await open());

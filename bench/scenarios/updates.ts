@@ -18,10 +18,12 @@ import { closedLoop, watchReplies, type LoopResult, type ReplyWatcher } from '..
 import { databaseTransactions, databaseUrl } from '../lib/setup.js';
 import { createFakeVk, type FakeVk } from '../../src/fakes/vk/index.js';
 import { openLoop, type OpenLoopFigures } from './open-loop.js';
-import { vkFlood, VK_CONFIRMATION, VK_GROUP, VK_SECRET, VK_TOKEN, type FloodRun } from './vk-flood.js';
+import { vkFlood, warmRoute, VK_CONFIRMATION, VK_GROUP, VK_SECRET, VK_TOKEN, type FloodRun } from './vk-flood.js';
 
 const BARE_TOKEN = '7100001:AAbench-bare-grammy-bot-token';
 const KABINET_TOKEN = '7100002:AAbench-kabinet-customer-bot';
+/** Warm-up events per connection (30 connections) before each timed VK flood (BENCH_FLOOD_WARM). */
+const WARM_EVENTS_PER_CONNECTION = Number(process.env.BENCH_FLOOD_WARM ?? 150);
 const QUEUED_TOKEN = '7100003:AAbench-bare-grammy-queued-bot';
 const SPLIT_TOKEN = '7100004:AAbench-kabinet-split-web-worker';
 
@@ -316,14 +318,19 @@ async function startFakeVk(): Promise<{ fakeVk: FakeVk; vkApiBaseUrl: string }> 
  */
 async function runFloods(fakeVk: FakeVk, kabinet: BotProcess, apiRoot: string, vkEnv: Record<string, string>, flood: { people: number; perPerson: number }, withDirect: boolean): Promise<{ direct?: FloodRun; queued: FloodRun; split: FloodRun }> {
   const direct = withDirect ? await vkFlood(fakeVk, kabinet.vkDirectCallbackUrl!, { ...flood, userIdBase: 300_000, loop: () => kabinet.loop() }) : undefined;
-  console.log('      Kabinet: flood, brain in the same process');
+  // Each route answers the timed flood with warm code (warmRoute: group-chat events the brain
+  // leaves, so no reply stretches the warm-up), as a process that has been serving does.
+  const warm = { connections: 30, perConnection: WARM_EVENTS_PER_CONNECTION, handled: () => kabinet.handled() };
+  console.log(`      Kabinet: route warmed (${30 * WARM_EVENTS_PER_CONNECTION} events, not counted), flood, brain in the same process`);
+  await warmRoute(fakeVk, kabinet.vkCallbackUrl!, { ...warm, peerBase: 700_000 });
   const queued = await vkFlood(fakeVk, kabinet.vkCallbackUrl!, { ...flood, userIdBase: 400_000, loop: () => kabinet.loop() });
-  console.log('      Kabinet: flood, web and brain split');
+  console.log(`      Kabinet: web process started and warmed (${30 * WARM_EVENTS_PER_CONNECTION} events), flood, web and brain split`);
   const webOnly = await startBotProcess('web', KABINET_TOKEN, apiRoot, { ...vkEnv, REDIS_KEY_PREFIX: kabinet.redisKeyPrefix! });
   try {
-    // The web-only process is new: a small flood of other people first, not counted (its JIT,
-    // connections and first routes warm, as the Kabinet process's are from the runs before).
+    // The web-only process is new: its first events of other people, not counted (connections
+    // and the brain's path for them), then the route's code warmed as above.
     await vkFlood(fakeVk, webOnly.vkCallbackUrl!, { people: 10, perPerson: 5, userIdBase: 590_000 });
+    await warmRoute(fakeVk, webOnly.vkCallbackUrl!, { ...warm, peerBase: 710_000 });
     const split = await vkFlood(fakeVk, webOnly.vkCallbackUrl!, { ...flood, userIdBase: 500_000, loop: () => webOnly.loop() });
     return { queued, split, ...(direct ? { direct } : {}) };
   } finally {
