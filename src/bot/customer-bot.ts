@@ -12,7 +12,7 @@
 import { conversations, createConversation, type ConversationData, type VersionedState } from '@grammyjs/conversations';
 import { Bot, session, type ApiClientOptions, type Context, type MiddlewareFn } from 'grammy';
 import type { UserFromGetMe } from 'grammy/types';
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { createRetryingFetch } from '../channels/api-retry.js';
 import { sequence } from './sequence.js';
 import { createKeepAliveFetch } from '../channels/keep-alive-fetch.js';
@@ -392,7 +392,7 @@ function identify(deps: CustomerBotDeps, services: CustomerBotServices, cache: I
     }
     const chat = String(ctx.chat.id);
     // The names touch() compares, as a digest: what is kept in Redis names nobody.
-    const seen = createHash('sha256').update(JSON.stringify([chat, from.username ?? null, from.first_name ?? null, from.last_name ?? null])).digest('base64url');
+    const seen = hash('sha256', JSON.stringify([chat, from.username ?? null, from.first_name ?? null, from.last_name ?? null]), 'base64url');
     const kept = cache.cached(chat);
     // Kept for this person under the same names: PostgreSQL is not asked (touch() would at most
     // refresh lastSeenAt). A chat-member change (unblocked) always goes there, clearing blockedAt.

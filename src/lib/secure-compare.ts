@@ -1,6 +1,7 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 
-const sha256 = (s: string) => createHash('sha256').update(s).digest();
+// One-shot hashing: about half the CPU of createHash().update().digest() for a short string.
+const sha256 = (s: string) => hash('sha256', s, 'buffer');
 
 /**
  * Digests of the expected secrets (a handful from the config, each asked on every webhook):

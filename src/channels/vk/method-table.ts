@@ -26,7 +26,7 @@
  * conversation_message_id — unique per peer exactly as message_id is unique per chat — so
  * edits, deletes and callback messages map both ways with no lookup table.
  */
-import { createHash, randomInt } from 'node:crypto';
+import { hash, randomInt } from 'node:crypto';
 import { clip } from '../../lib/clip.js';
 import type { VK } from 'vk-io';
 import { isOggOpus } from '../../lib/media.js';
@@ -62,7 +62,7 @@ export interface ExecuteOptions {
  * different messages negligible even if VK dedupes across all of a community's peers.
  */
 export function randomIdFor(idempotencyKey: string): number {
-  const digest = createHash('sha256').update(idempotencyKey).digest();
+  const digest = hash('sha256', idempotencyKey, 'buffer');
   // 21 high bits + 32 low bits = 53 bits; +1 keeps it off 0 (which switches dedup off).
   return ((digest.readUInt32BE(0) & 0x1f_ffff) * 2 ** 32 + digest.readUInt32BE(4)) % (Number.MAX_SAFE_INTEGER - 1) + 1;
 }

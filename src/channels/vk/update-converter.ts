@@ -14,7 +14,7 @@
  * - update_id is derived from (group, event_id), so VK's retry of an event is the same
  *   update for the brain's dedup too.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Update } from 'grammy/types';
 import { CALLBACK_KIND, TEXT_KIND, pagesKind, parseBridgePayload } from './keyboard.js';
 import type { PayloadStore } from './payload-store.js';
@@ -50,7 +50,7 @@ const LANG_BY_ID: Record<number, string> = { 0: 'ru', 1: 'uk', 2: 'be', 3: 'en',
 
 export function updateIdOf(groupId: number, eventId: string): number {
   // 48 bits: a safe integer, collisions negligible within the dedup window.
-  return parseInt(createHash('sha256').update(`${groupId}:${eventId}`).digest('hex').slice(0, 12), 16);
+  return parseInt(hash('sha256', `${groupId}:${eventId}`, 'hex').slice(0, 12), 16);
 }
 
 export function callbackQueryIdOf(eventId: string, userId: number, peerId: number): string {

@@ -4,11 +4,11 @@
  * given the first time, so a retry after a lost answer gets the same ids and values. A repeated
  * id with the same body is a duplicate; the same id with a different body is a conflict.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { DomainError } from '../../errors.js';
 import { Prisma, type PrismaClient } from '../../generated/prisma/client.js';
 
-export const hashBody = (raw: string | Buffer): string => createHash('sha256').update(raw).digest('hex');
+export const hashBody = (raw: string | Buffer): string => hash('sha256', raw, 'hex');
 
 export interface EventKey {
   source: string;
