@@ -39,7 +39,7 @@ const WEBHOOK_SECRET = 'bench-shop-webhook-secret_1';
 const CYCLE = ['assembling', 'shipped', 'ready_for_pickup', 'confirmed'] as const;
 
 export interface ShopApiOptions {
-  /** Seconds measured per closed-loop row (after a 1 s warm-up that is not counted). */
+  /** Seconds measured per closed-loop row (after a WARM_SECONDS warm-up that is not counted). */
   seconds: number;
   concurrency: number[];
   /** Orders the closed loop spreads its changes over. */
@@ -232,8 +232,15 @@ async function closedLoop(client: Client, concurrency: number, seconds: number, 
   return { accepted, refused, wallMs: performance.now() - started, latency: summarize(latencies) };
 }
 
+/**
+ * Warm-up per closed-loop row, not counted: JIT and pool connections. 3 s since the sixth session
+ * of 2026-12-07: after 1 s (~300 changes) Kabinet's first row still ran code V8 had not optimised
+ * (2.2 ms of CPU per change at 16 clients against 1.1 ms at 32 in the same run).
+ */
+const WARM_SECONDS = 3;
+
 async function measure(subject: ThroughputRow['subject'], pid: number | undefined, client: Client, concurrency: number, seconds: number, numbers: string[]): Promise<ThroughputRow> {
-  await closedLoop(client, concurrency, 1, numbers); // warm-up: JIT, pool connections
+  await closedLoop(client, concurrency, WARM_SECONDS, numbers);
   const load0 = loadavg()[0]!;
   const cpu0 = cpuMs(pid);
   const r = await closedLoop(client, concurrency, seconds, numbers);
@@ -410,7 +417,7 @@ export function printShopApiFigures(f: ShopApiFigures): string {
   }
   const lines = [table(rows)];
   for (const r of f.rows) for (const [k, v] of r.refused) lines.push(`  refused (${r.subject}, ${r.concurrency}): ${v} × ${k}`);
-  lines.push(`POST /api/v1/orders/:number/status, signed; each client sends its next change when the answer came; ${f.options.seconds} s per row after 1 s of warm-up; ${f.options.orders} orders, each change a new status of one (status event, order, Notification row, send job). CPU/change: the subject process's own CPU (PostgreSQL and Redis not included).`);
+  lines.push(`POST /api/v1/orders/:number/status, signed; each client sends its next change when the answer came; ${f.options.seconds} s per row after ${WARM_SECONDS} s of warm-up; ${f.options.orders} orders, each change a new status of one (status event, order, Notification row, send job). CPU/change: the subject process's own CPU (PostgreSQL and Redis not included).`);
   const e = f.e2e;
   const e2eRows: string[][] = [[`6b. status → message (open loop)`, 'offered', 'answered 200', 'messages', 'answer p50', 'p99', 'message p50', 'p95', 'p99', 'max', 'CPU web/worker', 'load avg']];
   e2eRows.push([`${e.rate}/s for ${e.seconds} s, worker running`, String(e.sent), String(e.answered), `${e.delivered}/${e.sent}`, ms(e.answer.p50), ms(e.answer.p99), ms(e.message.p50), ms(e.message.p95), ms(e.message.p99), ms(e.message.max), `${ms(e.webCpuMs)} / ${ms(e.workerCpuMs)}`, load(e.load)]);
