@@ -40,7 +40,7 @@ const sizes = {
 /**
  * BENCH_ONLY=open-loop: benchmark 1b alone (both bots, the same steps), about a minute.
  * BENCH_ONLY=notifications: benchmark 3 alone (its three runs), about half a minute.
- * BENCH_ONLY=vk-flood: benchmark 5 alone (same process and split; BENCH_FLOOD_DIRECT=1 adds the direct route), about a minute.
+ * BENCH_ONLY=vk-flood: benchmark 5 alone (same process and split; BENCH_FLOOD_DIRECT=1 adds the direct route; BENCH_FLOOD_WARM warm-up events per connection, BENCH_FLOOD_COLD=1 connections opened inside the timed region), about a minute.
  */
 const ONLY = ['open-loop', 'notifications', 'vk-flood'] as const;
 const only = process.env.BENCH_ONLY || undefined;
