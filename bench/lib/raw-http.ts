@@ -64,7 +64,7 @@ export function rawConnection(origin: string): RawConnection {
     w.resolve(answer);
   }
 
-  function open(): Promise<Socket> {
+  function openSocket(): Promise<Socket> {
     connecting ??= new Promise<Socket>((resolve, reject) => {
       const s = connect({ host: url.hostname, port, noDelay: true });
       s.once('connect', () => {
@@ -94,11 +94,11 @@ export function rawConnection(origin: string): RawConnection {
 
   return {
     async open() {
-      if (!socket) await open();
+      if (!socket) await openSocket();
     },
     async post(path, body, headers = {}) {
       if (waiting) throw new Error('rawConnection: one request at a time');
-      const s = socket ?? (await open());
+      const s = socket ?? (await openSocket());
       let head = `POST ${path} HTTP/1.1\r\nhost: ${url.host}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n`;
       for (const [name, value] of Object.entries(headers)) head += `${name}: ${value}\r\n`;
       return new Promise<RawAnswer>((resolve, reject) => {

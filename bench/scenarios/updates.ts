@@ -22,8 +22,10 @@ import { vkFlood, warmRoute, VK_CONFIRMATION, VK_GROUP, VK_SECRET, VK_TOKEN, typ
 
 const BARE_TOKEN = '7100001:AAbench-bare-grammy-bot-token';
 const KABINET_TOKEN = '7100002:AAbench-kabinet-customer-bot';
-/** Warm-up events per connection (30 connections) before each timed VK flood (BENCH_FLOOD_WARM). */
+/** Before each timed VK flood: warm-up events per connection (BENCH_FLOOD_WARM) over this many connections. */
 const WARM_EVENTS_PER_CONNECTION = Number(process.env.BENCH_FLOOD_WARM ?? 150);
+const WARM_CONNECTIONS = 30;
+const WARM_EVENTS = WARM_CONNECTIONS * WARM_EVENTS_PER_CONNECTION;
 const QUEUED_TOKEN = '7100003:AAbench-bare-grammy-queued-bot';
 const SPLIT_TOKEN = '7100004:AAbench-kabinet-split-web-worker';
 
@@ -320,11 +322,11 @@ async function runFloods(fakeVk: FakeVk, kabinet: BotProcess, apiRoot: string, v
   const direct = withDirect ? await vkFlood(fakeVk, kabinet.vkDirectCallbackUrl!, { ...flood, userIdBase: 300_000, loop: () => kabinet.loop() }) : undefined;
   // Each route answers the timed flood with warm code (warmRoute: group-chat events the brain
   // leaves, so no reply stretches the warm-up), as a process that has been serving does.
-  const warm = { connections: 30, perConnection: WARM_EVENTS_PER_CONNECTION, handled: () => kabinet.handled() };
-  console.log(`      Kabinet: route warmed (${30 * WARM_EVENTS_PER_CONNECTION} events, not counted), flood, brain in the same process`);
+  const warm = { connections: WARM_CONNECTIONS, perConnection: WARM_EVENTS_PER_CONNECTION, handled: () => kabinet.handled() };
+  console.log(`      Kabinet: route warmed (${WARM_EVENTS} events, not counted), flood, brain in the same process`);
   await warmRoute(fakeVk, kabinet.vkCallbackUrl!, { ...warm, peerBase: 700_000 });
   const queued = await vkFlood(fakeVk, kabinet.vkCallbackUrl!, { ...flood, userIdBase: 400_000, loop: () => kabinet.loop() });
-  console.log(`      Kabinet: web process started and warmed (${30 * WARM_EVENTS_PER_CONNECTION} events), flood, web and brain split`);
+  console.log(`      Kabinet: web process started and warmed (${WARM_EVENTS} events), flood, web and brain split`);
   const webOnly = await startBotProcess('web', KABINET_TOKEN, apiRoot, { ...vkEnv, REDIS_KEY_PREFIX: kabinet.redisKeyPrefix! });
   try {
     // The web-only process is new: its first events of other people, not counted (connections

@@ -12,7 +12,7 @@
 import { conversations, createConversation, type ConversationData, type VersionedState } from '@grammyjs/conversations';
 import { Bot, session, type ApiClientOptions, type Context, type MiddlewareFn } from 'grammy';
 import type { UserFromGetMe } from 'grammy/types';
-import { createHash, hash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { createRetryingFetch } from '../channels/api-retry.js';
 import { sequence } from './sequence.js';
 import { createKeepAliveFetch } from '../channels/keep-alive-fetch.js';
@@ -136,7 +136,7 @@ export const IDENTITY_CACHE_SECONDS = 30;
 const identityTtl = () => IDENTITY_CACHE_SECONDS - Math.floor(Math.random() * (IDENTITY_CACHE_SECONDS / 4 + 1));
 
 function defaultBotKey(channel: Channel, token: string): string {
-  const id = /^(\d+):/.exec(token)?.[1] ?? createHash('sha256').update(token).digest('hex').slice(0, 16);
+  const id = /^(\d+):/.exec(token)?.[1] ?? hash('sha256', token, 'hex').slice(0, 16);
   return `${channel.platform}:${id}`;
 }
 
