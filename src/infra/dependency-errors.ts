@@ -57,7 +57,7 @@ function classifyOne(err: ErrorLike): Dependency | undefined {
   const message = typeof err.message === 'string' ? err.message : '';
   const code = typeof err.code === 'string' ? err.code : '';
   if (name === 'MaxRetriesPerRequestError' || REDIS_MESSAGES.some((m) => message.startsWith(m) || message.includes(m))) return 'redis';
-  if (name === 'PrismaClientInitializationError') return 'postgres';
+  if (name === 'PrismaClientInitializationError' || name === 'PostgresUnavailableError') return 'postgres';
   if (PRISMA_CODES.has(code) || PG_CODES.test(code)) return 'postgres';
   if (PG_MESSAGES.some((m) => message.includes(m))) return 'postgres';
   if (NETWORK_CODES.has(code)) return 'network';

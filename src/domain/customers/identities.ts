@@ -6,7 +6,7 @@
 import { DomainError } from '../../errors.js';
 import { clip } from '../../lib/clip.js';
 import type { Clock } from '../../infra/clock.js';
-import type { PrismaClient } from '../../infra/prisma.js';
+import { sqlOf, type PrismaClient } from '../../infra/prisma.js';
 import type { Platform } from '../../generated/prisma/enums.js';
 import { noOutboxDispatch, transactionWithOutbox, type OutboxDispatcher } from '../../outbox/enqueue.js';
 import { normalizeInternationalPhone } from './phone.js';
@@ -32,6 +32,30 @@ export interface SeenUser {
   /** The platform's language code at first contact ("en-US"). */
   languageCode?: string | undefined;
 }
+
+/**
+ * touch()'s two statements (node-postgres parameters): the identity with its customer's
+ * language; and the first contact or a change, written and read back in one round trip.
+ * Prisma's upsert with the customer included took about twice the CPU of these through
+ * Prisma's runtime, and these through Prisma's runtime about N times that of plain SQL
+ * (`npm run bench:queries` prints all three).
+ */
+export const TOUCH_SQL = {
+  select: `SELECT i.id, i.platform::text AS platform, i."externalId", i."chatId", i."customerId", i."languageCode",
+       i.username, i."firstName", i."lastName", i."blockedAt", i."lastSeenAt", c.language AS "customerLanguage"
+FROM channel_identities i LEFT JOIN customers c ON c.id = i."customerId"
+WHERE i.platform = $1::"Platform" AND i."externalId" = $2`,
+  upsert: `WITH up AS (
+  INSERT INTO channel_identities AS i (id, platform, "externalId", "chatId", username, "firstName", "lastName", "languageCode", "lastSeenAt", "updatedAt")
+  VALUES ($1::uuid, $2::"Platform", $3, $4, $5, $6, $7, $8, $9::timestamp(3), $9::timestamp(3))
+  ON CONFLICT (platform, "externalId") DO UPDATE
+    SET "chatId" = EXCLUDED."chatId", username = EXCLUDED.username, "firstName" = EXCLUDED."firstName", "lastName" = EXCLUDED."lastName",
+        "blockedAt" = NULL, "lastSeenAt" = EXCLUDED."lastSeenAt", "updatedAt" = EXCLUDED."updatedAt"
+  RETURNING i.id, i.platform::text AS platform, i."externalId", i."chatId", i."customerId", i."languageCode",
+            i.username, i."firstName", i."lastName", i."blockedAt", i."lastSeenAt"
+)
+SELECT up.*, c.language AS "customerLanguage" FROM up LEFT JOIN customers c ON c.id = up."customerId"`,
+} as const;
 
 interface SeenIdentityRow {
   id: string; platform: Platform; externalId: string; chatId: string; customerId: string | null; languageCode: string | null;
@@ -80,6 +104,8 @@ export const TOUCH_INTERVAL_MS = 60_000;
 
 export function createIdentitiesService(deps: IdentitiesDeps) {
   const { prisma, clock } = deps;
+  // touch() runs on every update of someone not kept in Redis: plain SQL, not Prisma's runtime.
+  const sql = sqlOf(prisma);
   const outbox = deps.outbox ?? noOutboxDispatch;
   const dormantAfterDays = deps.dormantAfterDays ?? DEFAULT_DORMANT_AFTER_DAYS;
 
@@ -182,11 +208,7 @@ export function createIdentitiesService(deps: IdentitiesDeps) {
         lastName: user.lastName ?? null,
       };
       // One round trip (the identity with its customer's language); include would take two.
-      const [existing] = await prisma.$queryRaw<SeenIdentityRow[]>`
-        SELECT i.id, i.platform::text AS platform, i."externalId", i."chatId", i."customerId", i."languageCode",
-               i.username, i."firstName", i."lastName", i."blockedAt", i."lastSeenAt", c.language AS "customerLanguage"
-        FROM channel_identities i LEFT JOIN customers c ON c.id = i."customerId"
-        WHERE i.platform = ${user.platform}::"Platform" AND i."externalId" = ${user.externalId}`;
+      const [existing] = await sql.rows<SeenIdentityRow>(TOUCH_SQL.select, [user.platform, user.externalId]);
       if (
         existing &&
         existing.chatId === seen.chatId &&
@@ -199,21 +221,11 @@ export function createIdentitiesService(deps: IdentitiesDeps) {
       ) {
         return seenToDto(existing);
       }
-      // First contact, or something changed: one statement. Prisma's upsert with the customer
-      // included took about twice this process's CPU (bench:queries prints both); a flood of new
-      // people (a campaign, a link shared) meets it at once.
-      const [row] = await prisma.$queryRaw<SeenIdentityRow[]>`
-        WITH up AS (
-          INSERT INTO channel_identities AS i (id, platform, "externalId", "chatId", username, "firstName", "lastName", "languageCode", "lastSeenAt", "updatedAt")
-          VALUES (${existing?.id ?? uuidV7(now.getTime())}::uuid, ${user.platform}::"Platform", ${user.externalId}, ${seen.chatId}, ${seen.username}, ${seen.firstName}, ${seen.lastName},
-                  ${deps.resolveLanguage(user.languageCode)}, ${now}, ${now})
-          ON CONFLICT (platform, "externalId") DO UPDATE
-            SET "chatId" = EXCLUDED."chatId", username = EXCLUDED.username, "firstName" = EXCLUDED."firstName", "lastName" = EXCLUDED."lastName",
-                "blockedAt" = NULL, "lastSeenAt" = EXCLUDED."lastSeenAt", "updatedAt" = EXCLUDED."updatedAt"
-          RETURNING i.id, i.platform::text AS platform, i."externalId", i."chatId", i."customerId", i."languageCode",
-                    i.username, i."firstName", i."lastName", i."blockedAt", i."lastSeenAt"
-        )
-        SELECT up.*, c.language AS "customerLanguage" FROM up LEFT JOIN customers c ON c.id = up."customerId"`;
+      // First contact, or something changed: one statement (TOUCH_SQL says why plain SQL).
+      const [row] = await sql.rows<SeenIdentityRow>(
+        TOUCH_SQL.upsert,
+        [existing?.id ?? uuidV7(now.getTime()), user.platform, user.externalId, seen.chatId, seen.username, seen.firstName, seen.lastName, deps.resolveLanguage(user.languageCode), now],
+      );
       if (!row) throw new Error('identities.touch: the upsert returned no row');
       return seenToDto(row);
     },

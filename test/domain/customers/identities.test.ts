@@ -51,6 +51,29 @@ describe('identities.touch', () => {
     expect(rows[0]!.createdAt).toBeInstanceOf(Date);
   });
 
+  it('reads and writes its times as UTC whatever the process time zone (as Prisma does)', async () => {
+    const zone = process.env.TZ;
+    process.env.TZ = 'Asia/Vladivostok'; // UTC+10: local time would move every time by ten hours
+    try {
+      const user = { platform: 'telegram' as const, externalId: '7770004', chatId: '7770004', firstName: 'Zoe' };
+      const { identityId } = await identities.touch(user);
+      const row = await ctx.prisma.channelIdentity.findUniqueOrThrow({ where: { id: identityId } });
+      expect(row.lastSeenAt).toEqual(clock.now());
+      expect(row.updatedAt).toEqual(clock.now());
+      // Read back through the plain path, seen a moment later: no write, because the time read is the one written.
+      clock.advance(1000);
+      await identities.touch(user);
+      expect((await ctx.prisma.channelIdentity.findUniqueOrThrow({ where: { id: identityId } })).updatedAt).toEqual(row.updatedAt);
+      // Seen after the interval: written again, at the new now.
+      clock.advance(TOUCH_INTERVAL_MS);
+      await identities.touch(user);
+      expect((await ctx.prisma.channelIdentity.findUniqueOrThrow({ where: { id: identityId } })).lastSeenAt).toEqual(clock.now());
+    } finally {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    }
+  });
+
   it("answers in the linked customer's language", async () => {
     const customer = await createCustomer(ctx.prisma, { phone: '+79160007702', language: 'ru' });
     const user = { platform: 'telegram' as const, externalId: '7770002', chatId: '7770002', languageCode: 'en' };
