@@ -14,6 +14,8 @@ import { loadavg } from 'node:os';
 import type { FloodRun } from './scenarios/vk-flood.js';
 
 const BUDGET_MS = 600_000;
+/** Each extra open-loop round (BENCH_OPEN_ROUNDS) adds about two minutes. */
+const ROUND_BUDGET_MS = 150_000;
 /** A whole-number knob from the environment; `min` 0 where 0 means "none" (said in `zero`). */
 const int = (name: string, fallback: number, min = 1, zero = '') => {
   const n = Number(process.env[name] ?? fallback);
@@ -31,6 +33,8 @@ const sizes = {
   openLoopSeconds: int('BENCH_OPEN_SECONDS', 2),
   openLoopRefine: int('BENCH_OPEN_REFINE', 3, 0, 'the ladder alone'),
   openLoopRetries: int('BENCH_OPEN_RETRIES', 1, 0, 'one run per step'),
+  /** BENCH_OPEN_ROUNDS=5: the whole interleaved ladder five times; each bot's figure is its median round's. */
+  openLoopRounds: int('BENCH_OPEN_ROUNDS', 1),
   /** BENCH_OPEN_QUEUED=1 (with BENCH_ONLY=open-loop): a third subject, the bare bot behind Kabinet's inbound queue. */
   openLoopQueued: process.env.BENCH_OPEN_QUEUED === '1',
   /** BENCH_OPEN_SPLIT=1 (with BENCH_ONLY=open-loop): Kabinet also as a web process + a worker process. */
@@ -46,11 +50,12 @@ const ONLY = ['open-loop', 'notifications', 'vk-flood'] as const;
 const only = process.env.BENCH_ONLY || undefined;
 if (only !== undefined && !(ONLY as readonly string[]).includes(only)) throw new Error(`BENCH_ONLY must be one of: ${ONLY.join(', ')}`);
 
+const budgetMs = BUDGET_MS + (sizes.openLoopRounds - 1) * ROUND_BUDGET_MS;
 const watchdog = setTimeout(() => {
-  console.error(`bench: still running after ${BUDGET_MS / 1000} s; giving up (the database ${DATABASE_NAME} is left for inspection)`);
+  console.error(`bench: still running after ${budgetMs / 1000} s; giving up (the database ${DATABASE_NAME} is left for inspection)`);
   killShopBenchChildren();
   process.exit(2);
-}, BUDGET_MS);
+}, budgetMs);
 watchdog.unref();
 
 const began = performance.now();
@@ -64,7 +69,7 @@ console.log(`Load average (1 / 5 / 15 min) at start: ${load()}${loadavg()[0]! > 
 console.log(`Sizes: ${sizes.chats} chats × ${sizes.steps} updates; ${sizes.burst} concurrent updates; ${sizes.notifications} notifications per run\n`);
 
 /** An open-loop row's rate, marked when it was a bisection step or a second run. */
-const stepLabel = (step: OpenLoopStep) => `${step.rate}/s${step.refined ? ' (bisection)' : ''}${step.again ? ' again' : ''}`;
+const stepLabel = (step: OpenLoopStep) => `${step.round ? `r${step.round} ` : ''}${step.rate}/s${step.refined ? ' (bisection)' : ''}${step.again ? ' again' : ''}`;
 
 function printOpenLoop(openLoop: OpenLoopResult) {
   const rowsOpen: string[][] = [['1b. open loop (offered rate)', 'subject', 'sent', 'missing', 'p50', 'p99', 'CPU per update', 'bot loop p99', 'max', 'bench loop p99', 'max']];
@@ -75,6 +80,10 @@ function printOpenLoop(openLoop: OpenLoopResult) {
   }
   console.log(table(rowsOpen));
   const { bare: ob, kabinet: ok } = openLoop;
+  if (openLoop.rounds.length > 1) {
+    const rounds = openLoop.rounds.map((r, i) => `round ${i + 1}: bare ${r.bare}/s, Kabinet ${r.kabinet}/s (${ratio(r.kabinet, r.bare)})${r.split !== undefined ? `, split ${r.split}/s (${ratio(r.split, r.bare)})` : ''}`);
+    console.log(`${openLoop.rounds.length} rounds (BENCH_OPEN_ROUNDS), each the whole ladder with the bots interleaved; the figures below are each bot's median round. ${rounds.join('; ')}.`);
+  }
   console.log(`Highest offered rate with p99 < ${OPEN_LOOP_P99_MS} ms: bare grammY ${ob.best}/s, Kabinet ${ok.best}/s (${ratio(ok.best, ob.best)} of the bare bot). /start to ${sizes.chats} chats round robin, ${sizes.openLoopSeconds} s per rate, the two bots interleaved rate by rate, rates tried in order until two in a row have p99 over ${2 * OPEN_LOOP_P99_MS} ms, then ${sizes.openLoopRefine} bisection steps between the highest rate that passed and the next that failed (BENCH_OPEN_REFINE); a failing step is run again ${sizes.openLoopRetries === 1 ? 'once' : `up to ${sizes.openLoopRetries} times`} for either bot ("again"; BENCH_OPEN_RETRIES) and the rate passes if one run does; update queued at the fake → reply at the fake. "bot loop": the bot process's own event-loop delay over the step (split: the web process's); "bench loop": the bench process's (it runs the fake Telegram and the driver for both bots).\n`);
   if (openLoop.queued) {
     const oq = openLoop.queued;

@@ -46,6 +46,8 @@ export interface OpenLoopStep {
   refined?: boolean;
   /** The same rate run again because the run before it failed. */
   again?: boolean;
+  /** Which round of the ladder (BENCH_OPEN_ROUNDS > 1). */
+  round?: number;
 }
 
 export const STAGES = ['to recorded', 'to pickup', 'to reply', 'after reply'] as const;

@@ -15,6 +15,7 @@ import { createFakeTelegram, type FakeTelegram, type TgUpdate, type TgUser } fro
 import { SEED_CUSTOMERS } from '../../prisma/seed-data.js';
 import { detachWebhook, startBotProcess, TUNED_POLL_MS, WEBHOOK_SECRET, type BotProcess } from '../lib/bots.js';
 import { closedLoop, watchReplies, type LoopResult, type ReplyWatcher } from '../lib/replies.js';
+import { median } from '../lib/stats.js';
 import { databaseTransactions, databaseUrl } from '../lib/setup.js';
 import { createFakeVk, type FakeVk } from '../../src/fakes/vk/index.js';
 import { openLoop, type OpenLoopFigures } from './open-loop.js';
@@ -44,6 +45,8 @@ export interface UpdatesOptions {
   openLoopRefine: number;
   /** A failing open-loop step is run again this many times (every subject alike). */
   openLoopRetries: number;
+  /** The whole interleaved ladder this many times (BENCH_OPEN_ROUNDS); each figure is the median round's. */
+  openLoopRounds: number;
 }
 
 export interface SubjectFigures {
@@ -76,7 +79,7 @@ export interface UpdatesFigures {
   /** maxPollMs of the tuned lock (the default lock is what createWeb builds). */
   tunedPollMs: number;
   /** Open loop: offered rate steps and the highest rate with p99 < 50 ms, per bot. */
-  openLoop: { bare: OpenLoopFigures; kabinet: OpenLoopFigures };
+  openLoop: OpenLoopResult;
   /** Benchmark 5: the VK flood against the queued route and the direct (previous) one. */
   vkFlood: { queued: FloodRun; direct?: FloodRun | undefined; split: FloodRun };
   /** Of each bot's process, after its benchmarks (after a full GC). */
@@ -152,6 +155,8 @@ export interface OpenLoopResult {
   kabinet: OpenLoopFigures;
   queued?: OpenLoopFigures;
   split?: OpenLoopFigures;
+  /** Each round's figures (best rate per subject), in order; one entry without BENCH_OPEN_ROUNDS. */
+  rounds: Array<{ bare: number; kabinet: number; queued?: number; split?: number }>;
 }
 
 /** Kabinet as `npm run web` + `npm run worker`: a web-only process records, the brain's process consumes. */
@@ -160,7 +165,7 @@ interface SplitKabinet {
   brain: BotProcess;
 }
 
-async function runOpenLoop(fake: FakeTelegram, users: TgUser[], options: Pick<UpdatesOptions, 'openLoopRates' | 'openLoopSeconds' | 'openLoopRefine' | 'openLoopRetries'>, bots: { bare: BotProcess; kabinet: BotProcess; queued?: BotProcess | undefined; split?: SplitKabinet | undefined }): Promise<OpenLoopResult> {
+async function runOpenLoop(fake: FakeTelegram, users: TgUser[], options: Pick<UpdatesOptions, 'openLoopRates' | 'openLoopSeconds' | 'openLoopRefine' | 'openLoopRetries' | 'openLoopRounds'>, bots: { bare: BotProcess; kabinet: BotProcess; queued?: BotProcess | undefined; split?: SplitKabinet | undefined }): Promise<OpenLoopResult> {
   const subject = (token: string, bot: BotProcess, also?: BotProcess) => ({
     token,
     watcher: watchReplies(fake, token, ['sendMessage']),
@@ -174,17 +179,35 @@ async function runOpenLoop(fake: FakeTelegram, users: TgUser[], options: Pick<Up
   if (bots.queued) subjects.push(subject(QUEUED_TOKEN, bots.queued));
   if (bots.split) subjects.push(subject(SPLIT_TOKEN, bots.split.brain, bots.split.web));
   try {
-    const figures = await openLoop(fake, users, subjects, {
-      rates: options.openLoopRates,
-      seconds: options.openLoopSeconds,
-      refine: options.openLoopRefine,
-      retries: options.openLoopRetries,
-    });
-    const [bare, kabinet] = figures;
+    // Every round climbs the whole ladder again with both bots interleaved; a subject's figure
+    // is the median of its rounds' (steps are kept with their round for the tables).
+    const perRound: OpenLoopFigures[][] = [];
+    for (let round = 1; round <= options.openLoopRounds; round++) {
+      const figures = await openLoop(fake, users, subjects, {
+        rates: options.openLoopRates,
+        seconds: options.openLoopSeconds,
+        refine: options.openLoopRefine,
+        retries: options.openLoopRetries,
+      });
+      if (options.openLoopRounds > 1) for (const f of figures) for (const step of f.steps) step.round = round;
+      perRound.push(figures);
+    }
+    const merged = (i: number): OpenLoopFigures => ({ steps: perRound.flatMap((r) => r[i]!.steps), best: median(perRound.map((r) => r[i]!.best)) });
     let next = 2;
-    const queued = bots.queued ? figures[next++] : undefined;
-    const split = bots.split ? figures[next++] : undefined;
-    return { bare: bare!, kabinet: kabinet!, ...(queued ? { queued } : {}), ...(split ? { split } : {}) };
+    const queuedAt = bots.queued ? next++ : undefined;
+    const splitAt = bots.split ? next++ : undefined;
+    return {
+      bare: merged(0),
+      kabinet: merged(1),
+      ...(queuedAt !== undefined ? { queued: merged(queuedAt) } : {}),
+      ...(splitAt !== undefined ? { split: merged(splitAt) } : {}),
+      rounds: perRound.map((r) => ({
+        bare: r[0]!.best,
+        kabinet: r[1]!.best,
+        ...(queuedAt !== undefined ? { queued: r[queuedAt]!.best } : {}),
+        ...(splitAt !== undefined ? { split: r[splitAt]!.best } : {}),
+      })),
+    };
   } finally {
     for (const s of subjects) s.watcher.close();
   }
@@ -195,7 +218,7 @@ async function runOpenLoop(fake: FakeTelegram, users: TgUser[], options: Pick<Up
  * logged in as in the full run, a closed-loop warm-up of /start (JIT, pools), then the open
  * loop. The same steps as the full run, without benchmarks 1, 2 and 5 around them.
  */
-export async function runOpenLoopOnly(options: Pick<UpdatesOptions, 'chats' | 'openLoopRates' | 'openLoopSeconds' | 'openLoopRefine' | 'openLoopRetries'> & { openLoopQueued?: boolean; openLoopSplit?: boolean }): Promise<OpenLoopResult> {
+export async function runOpenLoopOnly(options: Pick<UpdatesOptions, 'chats' | 'openLoopRates' | 'openLoopSeconds' | 'openLoopRefine' | 'openLoopRetries' | 'openLoopRounds'> & { openLoopQueued?: boolean; openLoopSplit?: boolean }): Promise<OpenLoopResult> {
   const fake = createFakeTelegram({ rateLimits: false, recordCalls: false });
   const apiRoot = await fake.listen();
   fake.createBot({ token: BARE_TOKEN, username: 'bench_bare_bot' });
@@ -390,7 +413,7 @@ export async function runUpdateBenchmarks(options: UpdatesOptions): Promise<Upda
     await logIn(fake, KABINET_TOKEN, users);
     const kabinetFigures = await runSubject(fake, { token: KABINET_TOKEN }, users, options.steps);
     progress('both: open loop, interleaved rate by rate');
-    const { bare: bareOpen, kabinet: kabinetOpen } = await runOpenLoop(fake, users, options, { bare, kabinet });
+    const openLoopResult = await runOpenLoop(fake, users, options, { bare, kabinet });
 
     progress('bare grammY: bursts');
     // Benchmark 2: the bench POSTs the updates itself.
@@ -418,7 +441,7 @@ export async function runUpdateBenchmarks(options: UpdatesOptions): Promise<Upda
       burst: { bare: bareBurst, kabinet: kabinetBurst, kabinetFastPoll: tunedBurst },
       tunedPollMs: TUNED_POLL_MS,
       vkFlood: { queued, direct, split },
-      openLoop: { bare: bareOpen, kabinet: kabinetOpen },
+      openLoop: openLoopResult,
       memory: { bare: bareMemory, kabinet: kabinetMemory },
     };
   } finally {
