@@ -11,6 +11,7 @@ import type { Platform } from '../channels/outbound.js';
 import type { BroadcastsService } from '../domain/broadcasts/broadcasts.service.js';
 import type { Clock } from '../infra/clock.js';
 import type { Translator } from '../infra/i18n.js';
+import { unavailableDependency } from '../infra/dependency-errors.js';
 import type { Logger } from '../infra/logger.js';
 import type { PrismaClient } from '../infra/prisma.js';
 import type { QueueFactory } from '../infra/queues.js';
@@ -219,7 +220,12 @@ export function createBroadcastPump(deps: BroadcastPumpDeps): BroadcastPump {
   async function tick(): Promise<void> {
     if (running) return running;
     running = pass()
-      .catch((err: Error) => logger.error({ err: { message: err.message, stack: err.stack } }, 'broadcast pump pass failed'))
+      .catch((err: Error) => {
+        // PostgreSQL or Redis away (a restart): the next pass picks up where this one stopped.
+        const down = unavailableDependency(err);
+        if (down) logger.warn({ dependency: down }, 'broadcast pump pass skipped: a dependency is unavailable');
+        else logger.error({ err: { message: err.message, stack: err.stack } }, 'broadcast pump pass failed');
+      })
       .finally(() => { running = undefined; });
     return running;
   }
