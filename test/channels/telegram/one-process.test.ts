@@ -62,4 +62,13 @@ describe('the web and worker roles of one process', () => {
     expect(await ctx.redis.llen(`${prefix}ready`)).toBe(0);
     expect(createCustomerChannels(ctx)).toBe(createCustomerChannels(ctx));
   }, 60_000);
+
+  it('cleans a NUL out of an update that went through the queue (the profile name is stored without it)', async () => {
+    const user = fake.createUser({ firstName: 'Ве\u0000ра', languageCode: 'ru' });
+    fake.sendText(TOKEN, user.id, '/start');
+    const replied = () => fake.calls(TOKEN).some((c) => c.method === 'sendMessage' && Number((c.params as { chat_id?: unknown }).chat_id) === user.id);
+    await eventually(async () => replied(), 15_000);
+    const identity = await ctx.prisma.channelIdentity.findFirst({ where: { platform: 'telegram', externalId: String(user.id) } });
+    expect(identity?.firstName).toBe('Вера');
+  }, 30_000);
 });
