@@ -35,10 +35,10 @@ export interface SeenUser {
 
 /**
  * touch()'s two statements (node-postgres parameters): the identity with its customer's
- * language; and the first contact or a change, written and read back in one round trip.
- * Prisma's upsert with the customer included took about twice the CPU of these through
- * Prisma's runtime, and these through Prisma's runtime about N times that of plain SQL
- * (`npm run bench:queries` prints all three).
+ * language; and the first contact or a change, written and read back in one round trip. Sent
+ * as plain SQL on Prisma's pool (src/infra/sql.ts): a first contact cost 852 µs of the
+ * process's CPU so, 1768 µs as the same statements through Prisma's runtime and 3734 µs as
+ * Prisma's upsert with the customer included (`npm run bench:queries`, 2026-12-07).
  */
 export const TOUCH_SQL = {
   select: `SELECT i.id, i.platform::text AS platform, i."externalId", i."chatId", i."customerId", i."languageCode",
