@@ -33,7 +33,11 @@ export function createPrisma(settings: PrismaSettings): PrismaClient {
   return prisma;
 }
 
-/** Plain SQL on the client's own pool; the client must come from {@link createPrisma}. */
+/**
+ * Plain SQL on the client's own pool; the client must come from {@link createPrisma}. It stops
+ * working once the client is disconnected (the pool is ended with it), which Kabinet's
+ * processes do only when they stop.
+ */
 export function sqlOf(prisma: PrismaClient): Sql {
   const sql = sqlByClient.get(prisma);
   if (!sql) throw new Error('sqlOf: this PrismaClient was not made by createPrisma');

@@ -1,19 +1,11 @@
 /** The broadcast pump during a PostgreSQL outage: a warning naming it, no error with a stack. */
-import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createBroadcastPump } from '../../src/broadcasts/pump.js';
 import { createBroadcastsService } from '../../src/domain/broadcasts/broadcasts.service.js';
 import { fixedClock } from '../../src/infra/clock.js';
 import { createLogger } from '../../src/infra/logger.js';
 import { createPrisma } from '../../src/infra/prisma.js';
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
+import { freePort } from '../support/net.js';
 
 describe('broadcast pump', () => {
   it('skips a pass with a warning while PostgreSQL is away, and a bug stays an error', async () => {

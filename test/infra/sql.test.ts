@@ -1,10 +1,10 @@
 /** Plain SQL on Prisma's pool (src/infra/sql.ts): its times, its parameters and its errors. */
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unavailableDependency } from '../../src/infra/dependency-errors.js';
 import { createPrisma, sqlOf } from '../../src/infra/prisma.js';
 import { parseUtcTimestamp, PostgresUnavailableError } from '../../src/infra/sql.js';
 import { createTestContext, type TestContext } from '../support/context.js';
+import { freePort } from '../support/net.js';
 
 let ctx: TestContext;
 beforeAll(async () => {
@@ -32,12 +32,7 @@ describe('sqlOf', () => {
 
   it('calls a refused connection PostgreSQL being down', async () => {
     // A port that was just free: nothing listens on it.
-    const port = await new Promise<number>((resolve) => {
-      const probe = createServer().listen(0, '127.0.0.1', () => {
-        const { port } = probe.address() as { port: number };
-        probe.close(() => resolve(port));
-      });
-    });
+    const port = await freePort();
     const prisma = createPrisma({ databaseUrl: `postgresql://kabinet:x@127.0.0.1:${port}/none` });
     try {
       const error = await sqlOf(prisma).rows('SELECT 1', []).catch((e: unknown) => e);
