@@ -24,7 +24,10 @@ function queue(prefix: string, options: Partial<InboundQueueOptions> = {}): Inbo
 }
 /**
  * A queue whose heartbeats (EXTEND calls) fail, as from a frozen process or one cut off from
- * Redis: its claims expire while its handler runs. No sweep of its own within a test.
+ * Redis: its claims expire while its handler runs. No sweep of its own within a test. Its
+ * consumers run with one place (FROZEN): stalled in their first update, they take nothing
+ * else; with a free place one could claim the chat again after the sweep handed it on, racing
+ * the other consumer (a real process may; the tests want the hand-over alone).
  */
 function frozenQueue(prefix: string, leaseMs: number): InboundQueue {
   const q = createInboundQueue({ redis: new Proxy(ctx.redis, {
@@ -37,6 +40,7 @@ function frozenQueue(prefix: string, leaseMs: number): InboundQueue {
   queues.push(q);
   return q;
 }
+const FROZEN = { concurrency: 1 } as const;
 const fresh = () => `${ctx.config.redisKeyPrefix}inq-${++n}:`;
 
 describe('inbound queue', () => {
@@ -156,7 +160,7 @@ describe('inbound queue', () => {
       handled.push(`frozen:${item.payload}`);
       reached();
       await stalled;
-    });
+    }, FROZEN);
     await atStall;
     // Another consumer sweeps the expired claim and runs the same update again, then the next.
     queue(prefix, { leaseMs }).consume(async (item) => {
@@ -230,7 +234,7 @@ describe('inbound queue', () => {
       await stalled;
       staleWrite = await item.claim!.write(`${state}s`, 'from the stale holder', 60);
       staleLost = item.claim!.lost;
-    }, { readPrefixes: [state] });
+    }, { ...FROZEN, readPrefixes: [state] });
     await atStall;
     queue(prefix, { leaseMs }).consume(async (item) => {
       seen.push(`second:${item.payload}:${item.values?.join(',')}`);
@@ -330,7 +334,7 @@ describe('inbound queue', () => {
       await item.claim!.write(`${state2}d`, 'half-done', 60);
       reached();
       await stalled;
-    }, { readPrefixes: [state2] });
+    }, { ...FROZEN, readPrefixes: [state2] });
     await atStall;
     const retaken: string[] = [];
     queue(prefix2, { leaseMs }).consume(async (item) => {
