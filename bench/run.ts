@@ -28,6 +28,7 @@ const sizes = {
   burst: int('BENCH_BURST', 20),
   notifications: int('BENCH_NOTIFICATIONS', 300),
   floodPeople: int('BENCH_FLOOD_PEOPLE', 30),
+  floodWarm: int('BENCH_FLOOD_WARM', 150, 0, 'no warm-up'),
   floodPerPerson: int('BENCH_FLOOD_EVENTS', 10),
   openLoopRates: (process.env.BENCH_OPEN_RATES ?? '50,100,150,200,300,400,500,600,800,1000,1200,1500,2000,2500,3000,4000,5000,6000,8000').split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0),
   openLoopSeconds: int('BENCH_OPEN_SECONDS', 2),
@@ -174,7 +175,7 @@ if (only === 'notifications') {
 if (only === 'vk-flood') {
   log('5. VK flood alone (BENCH_ONLY=vk-flood)');
   await freshDatabase();
-  const floods = await runVkFloodOnly({ floodPeople: sizes.floodPeople, floodPerPerson: sizes.floodPerPerson, direct: process.env.BENCH_FLOOD_DIRECT === '1' });
+  const floods = await runVkFloodOnly({ floodPeople: sizes.floodPeople, floodPerPerson: sizes.floodPerPerson, floodWarm: sizes.floodWarm, direct: process.env.BENCH_FLOOD_DIRECT === '1' });
   await dropDatabase();
   log(`done; database ${DATABASE_NAME} dropped; load average at end: ${load()}\n`);
   printVkFlood([

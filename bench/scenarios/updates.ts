@@ -23,10 +23,8 @@ import { vkFlood, warmRoute, VK_CONFIRMATION, VK_GROUP, VK_SECRET, VK_TOKEN, typ
 
 const BARE_TOKEN = '7100001:AAbench-bare-grammy-bot-token';
 const KABINET_TOKEN = '7100002:AAbench-kabinet-customer-bot';
-/** Before each timed VK flood: warm-up events per connection (BENCH_FLOOD_WARM) over this many connections. */
-const WARM_EVENTS_PER_CONNECTION = Number(process.env.BENCH_FLOOD_WARM ?? 150);
+/** Before each timed VK flood: warm-up events over this many connections (UpdatesOptions.floodWarm each). */
 const WARM_CONNECTIONS = 30;
-const WARM_EVENTS = WARM_CONNECTIONS * WARM_EVENTS_PER_CONNECTION;
 const QUEUED_TOKEN = '7100003:AAbench-bare-grammy-queued-bot';
 const SPLIT_TOKEN = '7100004:AAbench-kabinet-split-web-worker';
 
@@ -38,6 +36,8 @@ export interface UpdatesOptions {
   /** Benchmark 5: people and events per person of the VK flood. */
   floodPeople: number;
   floodPerPerson: number;
+  /** Warm-up events per connection before each timed flood (BENCH_FLOOD_WARM; 0: none). */
+  floodWarm: number;
   /** Open loop: offered rates (updates/s), tried in order, and seconds per rate. */
   openLoopRates: number[];
   openLoopSeconds: number;
@@ -341,15 +341,16 @@ async function startFakeVk(): Promise<{ fakeVk: FakeVk; vkApiBaseUrl: string }> 
  * with the brain in the same process, then production's split (a web-only process records, this
  * process's consumers handle), the web process warmed first by a flood of other people.
  */
-async function runFloods(fakeVk: FakeVk, kabinet: BotProcess, apiRoot: string, vkEnv: Record<string, string>, flood: { people: number; perPerson: number }, withDirect: boolean): Promise<{ direct?: FloodRun; queued: FloodRun; split: FloodRun }> {
+async function runFloods(fakeVk: FakeVk, kabinet: BotProcess, apiRoot: string, vkEnv: Record<string, string>, flood: { people: number; perPerson: number }, warmPerConnection: number, withDirect: boolean): Promise<{ direct?: FloodRun; queued: FloodRun; split: FloodRun }> {
   const direct = withDirect ? await vkFlood(fakeVk, kabinet.vkDirectCallbackUrl!, { ...flood, userIdBase: 300_000, loop: () => kabinet.loop() }) : undefined;
   // Each route answers the timed flood with warm code (warmRoute: group-chat events the brain
   // leaves, so no reply stretches the warm-up), as a process that has been serving does.
-  const warm = { connections: WARM_CONNECTIONS, perConnection: WARM_EVENTS_PER_CONNECTION, handled: () => kabinet.handled() };
-  console.log(`      Kabinet: route warmed (${WARM_EVENTS} events, not counted), flood, brain in the same process`);
+  const warm = { connections: WARM_CONNECTIONS, perConnection: warmPerConnection, handled: () => kabinet.handled() };
+  const warmEvents = WARM_CONNECTIONS * warmPerConnection;
+  console.log(`      Kabinet: route warmed (${warmEvents} events, not counted), flood, brain in the same process`);
   await warmRoute(fakeVk, kabinet.vkCallbackUrl!, { ...warm, peerBase: 700_000 });
   const queued = await vkFlood(fakeVk, kabinet.vkCallbackUrl!, { ...flood, userIdBase: 400_000, loop: () => kabinet.loop() });
-  console.log(`      Kabinet: web process started and warmed (${WARM_EVENTS} events), flood, web and brain split`);
+  console.log(`      Kabinet: web process started and warmed (${warmEvents} events), flood, web and brain split`);
   const webOnly = await startBotProcess('web', KABINET_TOKEN, apiRoot, { ...vkEnv, REDIS_KEY_PREFIX: kabinet.redisKeyPrefix! });
   try {
     // The web-only process is new: its first events of other people, not counted (connections
@@ -369,7 +370,7 @@ async function runFloods(fakeVk: FakeVk, kabinet: BotProcess, apiRoot: string, v
  * bench against the queued route, with the brain in the same process and split. The direct
  * route (previous design, ~18 s) only with `direct`.
  */
-export async function runVkFloodOnly(options: Pick<UpdatesOptions, 'floodPeople' | 'floodPerPerson'> & { direct?: boolean }): Promise<{ queued: FloodRun; split: FloodRun; direct?: FloodRun }> {
+export async function runVkFloodOnly(options: Pick<UpdatesOptions, 'floodPeople' | 'floodPerPerson' | 'floodWarm'> & { direct?: boolean }): Promise<{ queued: FloodRun; split: FloodRun; direct?: FloodRun }> {
   const fake = createFakeTelegram({ rateLimits: false, recordCalls: false });
   const apiRoot = await fake.listen();
   fake.createBot({ token: KABINET_TOKEN, username: 'bench_kabinet_bot' });
@@ -380,7 +381,7 @@ export async function runVkFloodOnly(options: Pick<UpdatesOptions, 'floodPeople'
     kabinet = await startBotProcess('kabinet', KABINET_TOKEN, apiRoot, vkEnv);
     console.log('      Kabinet: warm-up flood (not counted)');
     await vkFlood(fakeVk, kabinet.vkCallbackUrl!, { people: 30, perPerson: 5, userIdBase: 380_000 });
-    return await runFloods(fakeVk, kabinet, apiRoot, vkEnv, { people: options.floodPeople, perPerson: options.floodPerPerson }, options.direct ?? false);
+    return await runFloods(fakeVk, kabinet, apiRoot, vkEnv, { people: options.floodPeople, perPerson: options.floodPerPerson }, options.floodWarm, options.direct ?? false);
   } finally {
     await kabinet?.stop();
     await fake.close();
@@ -432,7 +433,7 @@ export async function runUpdateBenchmarks(options: UpdatesOptions): Promise<Upda
     // Benchmarks 1–2's messages, kept by the fake Telegram in this process (hundreds of MiB),
     // are not needed any more: forgotten before the VK floods time their answers here.
     fake.clearChats();
-    const { direct, queued, split } = await runFloods(fakeVk, kabinet, apiRoot, vkEnv, { people: options.floodPeople, perPerson: options.floodPerPerson }, true);
+    const { direct, queued, split } = await runFloods(fakeVk, kabinet, apiRoot, vkEnv, { people: options.floodPeople, perPerson: options.floodPerPerson }, options.floodWarm, true);
     const kabinetMemory = await kabinet.memory();
 
     return {
