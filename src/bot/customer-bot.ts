@@ -16,6 +16,7 @@ import { hash } from 'node:crypto';
 import { createRetryingFetch } from '../channels/api-retry.js';
 import { sequence } from './sequence.js';
 import { createKeepAliveFetch } from '../channels/keep-alive-fetch.js';
+import { jsonCallsFor } from '../channels/telegram/json-calls.js';
 import type { Config } from '../config/index.js';
 import { isDomainError } from '../errors.js';
 import type { Clock } from '../infra/clock.js';
@@ -147,13 +148,17 @@ export function createCustomerBot(deps: CustomerBotDeps): CustomerBot {
   const keyPrefix = `${config.redisKeyPrefix}bot:${botKey}:`;
   const timeZone = deps.timeZone ?? config.timeZone;
 
-  const bot = new Bot<BotContext>(deps.token, {
-    ...(deps.botInfo ? { botInfo: deps.botInfo } : {}),
-    // One retry policy (capped attempts and waits) below grammY's stack: bot.api and every
-    // conversation's own Api share this fetch (channels/api-retry.ts), over keep-alive
-    // node:http (a third of the global fetch's CPU per call; channels/keep-alive-fetch.ts).
-    client: { ...(deps.apiRoot ? { apiRoot: deps.apiRoot } : {}), ...deps.client, fetch: createRetryingFetch(deps.client?.fetch ?? createKeepAliveFetch()) },
-  });
+  // One retry policy (capped attempts and waits) below grammY's stack: bot.api and every
+  // conversation's own Api share this fetch (channels/api-retry.ts), over keep-alive
+  // node:http (a third of the global fetch's CPU per call; channels/keep-alive-fetch.ts).
+  const client = { ...(deps.apiRoot ? { apiRoot: deps.apiRoot } : {}), ...deps.client, fetch: createRetryingFetch(deps.client?.fetch ?? createKeepAliveFetch()) };
+  const bot = new Bot<BotContext>(deps.token, { ...(deps.botInfo ? { botInfo: deps.botInfo } : {}), client });
+  // Telegram's plain JSON calls (the replies, edits and callback answers of every update) skip
+  // grammY's per-call machinery: about a tenth of the bot's CPU per update (telegram/json-calls.ts).
+  // Installed first, so every transformer added later still wraps it. VK's calls never reach the
+  // network through grammY's client (its transformer answers them), so it is not installed there.
+  const jsonCalls = channel.platform === 'telegram' ? jsonCallsFor(deps.token, client) : undefined;
+  if (jsonCalls) bot.api.config.use(jsonCalls);
 
   const chatKeyOf = (ctx: Context) => (ctx.chatId ?? ctx.from?.id)?.toString();
   const sessionPrefix = `${keyPrefix}session:`;

@@ -39,6 +39,14 @@ export interface KeepAliveFetchOptions {
    * that is reset, and the retry policy makes the call again).
    */
   idleMs?: number;
+  /**
+   * A call whose socket stays silent this long (no answer, or an answer that stops halfway)
+   * fails as a lost connection would (TypeError "fetch failed", the cause says the time), as
+   * undici's fetch does after its headersTimeout / bodyTimeout (300 s each). Default 300 s. The
+   * calls grammY makes through its own client are limited by grammY's timer as well; the plain
+   * JSON calls (telegram/json-calls.ts) by this alone.
+   */
+  requestTimeoutMs?: number;
 }
 
 const NULL_BODY_STATUS = new Set([101, 204, 205, 304]);
@@ -110,6 +118,7 @@ const abortReason = (signal: AbortSignal) => signal.reason ?? new DOMException('
 export function createKeepAliveFetch(options: KeepAliveFetchOptions = {}): typeof fetch {
   const fallback = options.fallback ?? fetch;
   const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 1024, timeout: options.idleMs ?? 30_000 };
+  const requestTimeoutMs = options.requestTimeoutMs ?? 300_000;
   const agents = new Map<string, http.Agent>();
   const agentFor = (url: URL) => {
     let agent = agents.get(url.origin);
@@ -142,6 +151,9 @@ export function createKeepAliveFetch(options: KeepAliveFetchOptions = {}): typeo
         });
       });
       request.on('error', (err) => reject(signal?.aborted ? abortReason(signal) : new TypeError('fetch failed', { cause: err })));
+      // Armed on the socket while this call holds it (Node resets it to the agent's idle timeout
+      // when the socket goes back to the pool).
+      request.setTimeout(requestTimeoutMs, () => request.destroy(new Error(`no answer within ${requestTimeoutMs} ms`)));
       request.end(body);
     });
   }) as typeof fetch;

@@ -8,6 +8,7 @@
  */
 import { Api, GrammyError, HttpError } from 'grammy';
 import { createKeepAliveFetch } from './keep-alive-fetch.js';
+import { jsonCallsFor } from './telegram/json-calls.js';
 import { SendFailure, type OutboundCall, type OutboundSender, type SendResult } from './outbound.js';
 
 export interface TelegramSenderSettings {
@@ -35,7 +36,12 @@ export function createTelegramSender(settings: TelegramSenderSettings): Outbound
   const timeoutSeconds = settings.timeoutSeconds ?? 30;
   // Sockets: as many as sends in flight (paid broadcasts at 1000/s over a 100 ms round trip keep
   // ~100 open per process); the customer bot's 64 would queue them.
-  const api = new Api(settings.token, { apiRoot: settings.apiRoot, timeoutSeconds, fetch: createKeepAliveFetch() });
+  const client = { apiRoot: settings.apiRoot, timeoutSeconds, fetch: createKeepAliveFetch({ requestTimeoutMs: timeoutSeconds * 1000 }) };
+  const api = new Api(settings.token, client);
+  // The sends (all plain JSON calls) skip grammY's per-call machinery (telegram/json-calls.ts);
+  // the fetch's own limit stands in for grammY's timer.
+  const jsonCalls = jsonCallsFor(settings.token, client);
+  if (jsonCalls) api.config.use(jsonCalls);
   return {
     platform: 'telegram',
     // Telegram has no idempotency key: a repeat after an unknown outcome is a second message.
