@@ -7,23 +7,26 @@
  */
 export const MAX_JSON_DEPTH = 32;
 
+interface Entry {
+  value: unknown;
+  depth: number;
+  key: string;
+  parent: Entry | null;
+}
+
+/** The dot path of an entry (defined once: a closure made per call costs on every webhook body). */
+function pathOf(entry: Entry): string {
+  const keys: string[] = [];
+  for (let e: Entry | null = entry; e?.parent; e = e.parent) keys.push(e.key);
+  return keys.reverse().join('.');
+}
+
 /**
  * The dot path of the first value nested deeper than `maxDepth` ("" is the root), or null.
  * Iterative: no stack to exhaust. It runs on every webhook body, so a path is only built for
  * the value it returns (each entry points to its parent).
  */
 export function findTooDeep(value: unknown, maxDepth = MAX_JSON_DEPTH): string | null {
-  interface Entry {
-    value: unknown;
-    depth: number;
-    key: string;
-    parent: Entry | null;
-  }
-  const pathOf = (entry: Entry): string => {
-    const keys: string[] = [];
-    for (let e: Entry | null = entry; e?.parent; e = e.parent) keys.push(e.key);
-    return keys.reverse().join('.');
-  };
   const stack: Entry[] = [{ value, depth: 0, key: '', parent: null }];
   while (stack.length) {
     const entry = stack.pop()!;
