@@ -149,12 +149,12 @@ export function createCustomerBot(deps: CustomerBotDeps): CustomerBot {
   const timeZone = deps.timeZone ?? config.timeZone;
 
   // One retry policy (capped attempts and waits) below grammY's stack: bot.api and every
-  // conversation's own Api share this fetch (channels/api-retry.ts), over keep-alive
-  // node:http (a third of the global fetch's CPU per call; channels/keep-alive-fetch.ts).
+  // conversation's own Api share this fetch (channels/api-retry.ts), over undici's request on
+  // keep-alive connections (a fraction of the global fetch's CPU per call; channels/keep-alive-fetch.ts).
   const client = { ...(deps.apiRoot ? { apiRoot: deps.apiRoot } : {}), ...deps.client, fetch: createRetryingFetch(deps.client?.fetch ?? createKeepAliveFetch()) };
   const bot = new Bot<BotContext>(deps.token, { ...(deps.botInfo ? { botInfo: deps.botInfo } : {}), client });
   // Telegram's plain JSON calls (the replies, edits and callback answers of every update) skip
-  // grammY's per-call machinery: about a tenth of the bot's CPU per update (telegram/json-calls.ts).
+  // grammY's per-call machinery: about 35 µs of CPU per call (telegram/json-calls.ts).
   // Installed first, so every transformer added later still wraps it. VK's calls never reach the
   // network through grammY's client (its transformer answers them), so it is not installed there.
   const jsonCalls = channel.platform === 'telegram' ? jsonCallsFor(deps.token, client) : undefined;

@@ -8,9 +8,9 @@
  * Why: for each call grammY's client walks the payload for files, makes an AbortController
  * (a polyfill's, on Node) whose signal the HTTP request then listens to, arms and clears a
  * 500 s timer, and races three promises; measured on the 2-core machine against a loopback
- * server (bench/README.md, eighth session), that is about 30–40 µs of CPU per sendMessage on
- * top of the ~80 µs the request itself costs, i.e. a tenth of the customer bot's CPU per
- * update.
+ * server (`npm run bench:api-calls`; bench/README.md, eighth session), that is about 35 µs of
+ * CPU per sendMessage on top of the ~80 µs the call costs without it, close to a tenth of the
+ * customer bot's CPU per /start update near its ceiling.
  *
  * What stays the same, for the callers (grammY's `callApi`, the retry policy below it):
  * - the request: POST `<apiRoot>/bot<token>/<method>`, `content-type: application/json`, the
@@ -51,7 +51,6 @@ export const JSON_ONLY_METHODS: ReadonlySet<string> = new Set([
   'deleteMyCommands',
   'setChatMenuButton',
 ]);
-
 
 const HEADERS = { 'content-type': 'application/json', connection: 'keep-alive' } as const;
 const dropNulls = (_key: string, value: unknown) => value ?? undefined;
