@@ -2,9 +2,9 @@
  * OutboundSender for Telegram: executes the call through grammY's Api against the Bot API
  * (or the fake, through apiRoot) and classifies refusals the way the send worker acts on
  * them: 429 → rate_limited with retry_after, 403 → blocked, other 4xx → permanent,
- * 5xx and network errors → transient. Calls go over the keep-alive node:http client the
- * customer bot uses (keep-alive-fetch.ts: about a third of the CPU of a fetch call); no retries
- * here, the send worker decides.
+ * 5xx and network errors → transient. Calls go over the keep-alive client the customer bot
+ * uses (keep-alive-fetch.ts, undici's request: a fraction of the CPU of a fetch call) as plain
+ * JSON calls (telegram/json-calls.ts); no retries here, the send worker decides.
  */
 import { Api, GrammyError, HttpError } from 'grammy';
 import { createKeepAliveFetch } from './keep-alive-fetch.js';
