@@ -4,13 +4,15 @@
  * connection, the signal's reason on abort), connections are reused, and uploads go to the
  * global fetch. Against the fake Telegram and small loopback servers, over real sockets.
  */
-import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
 import { Api, GrammyError, HttpError, InputFile } from 'grammy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BOT_API_RETRY, createRetryingFetch } from '../../src/channels/api-retry.js';
 import { createKeepAliveFetch } from '../../src/channels/keep-alive-fetch.js';
-import { createFakeTelegram, type FakeTelegram, type TgUser } from '../../src/fakes/telegram/index.js';
+import { type FakeTelegram, type TgUser } from '../../src/fakes/telegram/index.js';
+import { startFakeBot } from '../support/fake-bot.js';
+import { listenOnLoopback as listen } from '../support/net.js';
 
 const TOKEN = '7000077:AAkeep-alive-fetch-test';
 const noWait = { sleep: async () => undefined };
@@ -19,18 +21,10 @@ let apiRoot: string;
 let user: TgUser;
 
 beforeAll(async () => {
-  fake = createFakeTelegram({ rateLimits: false });
-  apiRoot = await fake.listen();
-  fake.createBot({ token: TOKEN, username: 'keep_alive_bot' });
-  user = fake.createUser({ firstName: 'Keep' });
-  fake.sendText(TOKEN, user.id, '/start');
+  ({ fake, apiRoot, user } = await startFakeBot(TOKEN, 'keep_alive_bot', 'Keep'));
 });
 afterAll(() => fake.close());
 
-const listen = async (server: Server | ReturnType<typeof createNetServer>) => {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-};
 
 describe('the keep-alive Bot API fetch', () => {
   it('makes Bot API calls, with the answers and errors grammY expects', async () => {

@@ -10,3 +10,9 @@ export async function freePort(): Promise<number> {
     s.on('error', reject);
   });
 }
+
+/** Listens on a free loopback port; the server's base URL. */
+export async function listenOnLoopback(server: { listen(port: number, host: string, cb: () => void): unknown; address(): unknown }): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+}

@@ -5,16 +5,16 @@
  * to grammY, and a call that gets no answer ends. Against the fake Telegram and loopback
  * servers, over real sockets.
  */
-import { createServer as createHttpServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createHttpServer, type IncomingHttpHeaders } from 'node:http';
 import { Api, GrammyError, HttpError, InlineKeyboard, InputFile } from 'grammy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRetryingFetch } from '../../../src/channels/api-retry.js';
 import { createKeepAliveFetch } from '../../../src/channels/keep-alive-fetch.js';
 import { JSON_ONLY_METHODS, jsonBody, jsonCallsFor } from '../../../src/channels/telegram/json-calls.js';
 import { createTelegramSender } from '../../../src/channels/telegram-sender.js';
-import { createFakeTelegram, type FakeTelegram, type TgUser } from '../../../src/fakes/telegram/index.js';
-import { freePort } from '../../support/net.js';
+import { type FakeTelegram, type TgUser } from '../../../src/fakes/telegram/index.js';
+import { freePort, listenOnLoopback as listen } from '../../support/net.js';
+import { startFakeBot } from '../../support/fake-bot.js';
 import { createHarness } from '../../bot/harness.js';
 
 const TOKEN = '7000078:AAjson-calls-test';
@@ -24,18 +24,10 @@ let apiRoot: string;
 let user: TgUser;
 
 beforeAll(async () => {
-  fake = createFakeTelegram({ rateLimits: false });
-  apiRoot = await fake.listen();
-  fake.createBot({ token: TOKEN, username: 'json_calls_bot' });
-  user = fake.createUser({ firstName: 'Json' });
-  fake.sendText(TOKEN, user.id, '/start');
+  ({ fake, apiRoot, user } = await startFakeBot(TOKEN, 'json_calls_bot', 'Json'));
 });
 afterAll(() => fake.close());
 
-const listen = async (server: Server) => {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-};
 
 /** An Api with the transformer installed first, as the customer bot and the sender do. */
 function fastApi(root: string, fetchFn: typeof fetch = createRetryingFetch(createKeepAliveFetch(), noWait)) {
