@@ -14,7 +14,7 @@ import { fork } from 'node:child_process';
 import { Api, InlineKeyboard } from 'grammy';
 import { createRetryingFetch } from '../src/channels/api-retry.js';
 import { createKeepAliveFetch } from '../src/channels/keep-alive-fetch.js';
-import { jsonCallsFor } from '../src/channels/telegram/json-calls.js';
+import { useJsonCalls } from '../src/channels/telegram/json-calls.js';
 import { machine } from './lib/setup.js';
 import { median, table } from './lib/stats.js';
 
@@ -56,8 +56,7 @@ const extra = { parse_mode: 'HTML' as const, link_preview_options: { is_disabled
 function kabinetApi(json: boolean): Api {
   const client = { apiRoot, fetch: createRetryingFetch(createKeepAliveFetch()) };
   const api = new Api(TOKEN, client);
-  const t = json ? jsonCallsFor(TOKEN, client) : undefined;
-  if (t) api.config.use(t);
+  if (json) useJsonCalls(api, client);
   return api;
 }
 const subjects: { name: string; api: Api }[] = [

@@ -16,7 +16,7 @@ import { hash } from 'node:crypto';
 import { createRetryingFetch } from '../channels/api-retry.js';
 import { sequence } from './sequence.js';
 import { createKeepAliveFetch } from '../channels/keep-alive-fetch.js';
-import { jsonCallsFor } from '../channels/telegram/json-calls.js';
+import { useJsonCalls } from '../channels/telegram/json-calls.js';
 import type { Config } from '../config/index.js';
 import { isDomainError } from '../errors.js';
 import type { Clock } from '../infra/clock.js';
@@ -157,8 +157,7 @@ export function createCustomerBot(deps: CustomerBotDeps): CustomerBot {
   // grammY's per-call machinery: about 35 µs of CPU per call (telegram/json-calls.ts).
   // Installed first, so every transformer added later still wraps it. VK's calls never reach the
   // network through grammY's client (its transformer answers them), so it is not installed there.
-  const jsonCalls = channel.platform === 'telegram' ? jsonCallsFor(deps.token, client) : undefined;
-  if (jsonCalls) bot.api.config.use(jsonCalls);
+  if (channel.platform === 'telegram') useJsonCalls(bot.api, client);
 
   const chatKeyOf = (ctx: Context) => (ctx.chatId ?? ctx.from?.id)?.toString();
   const sessionPrefix = `${keyPrefix}session:`;

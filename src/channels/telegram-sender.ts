@@ -8,7 +8,7 @@
  */
 import { Api, GrammyError, HttpError } from 'grammy';
 import { createKeepAliveFetch } from './keep-alive-fetch.js';
-import { jsonCallsFor } from './telegram/json-calls.js';
+import { useJsonCalls } from './telegram/json-calls.js';
 import { SendFailure, type OutboundCall, type OutboundSender, type SendResult } from './outbound.js';
 
 export interface TelegramSenderSettings {
@@ -40,8 +40,7 @@ export function createTelegramSender(settings: TelegramSenderSettings): Outbound
   const api = new Api(settings.token, client);
   // The sends (all plain JSON calls) skip grammY's per-call machinery (telegram/json-calls.ts);
   // the fetch's own limit stands in for grammY's timer.
-  const jsonCalls = jsonCallsFor(settings.token, client);
-  if (jsonCalls) api.config.use(jsonCalls);
+  useJsonCalls(api, client);
   return {
     platform: 'telegram',
     // Telegram has no idempotency key: a repeat after an unknown outcome is a second message.

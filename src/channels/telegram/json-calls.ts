@@ -25,7 +25,7 @@
  * any method not listed below (uploads, getUpdates' long poll), and every call when the client
  * uses webhook replies or its own URL builder (options this transformer does not mimic).
  */
-import { HttpError, type ApiClientOptions, type Transformer } from 'grammy';
+import { HttpError, type Api, type ApiClientOptions, type Transformer } from 'grammy';
 
 /**
  * Methods whose parameters are never an InputFile (Bot API 9.x): these never need
@@ -84,4 +84,16 @@ export function jsonCallsFor(token: string, client: ApiClientOptions): Transform
       throw new HttpError(`Network request for '${method}' failed!`, err);
     }
   };
+}
+
+/**
+ * Installs the transformer on `api`, made with these client options, where it applies (see
+ * jsonCallsFor); true when installed. It must be the first one (innermost: every transformer
+ * added later wraps it), so an Api that already has transformers is refused.
+ */
+export function useJsonCalls(api: Api, client: ApiClientOptions): boolean {
+  if (api.config.installedTransformers().length > 0) throw new Error('useJsonCalls: install it before any other transformer');
+  const transformer = jsonCallsFor(api.token, client);
+  if (transformer) api.config.use(transformer);
+  return transformer !== undefined;
 }

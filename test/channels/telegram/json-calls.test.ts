@@ -10,7 +10,7 @@ import { Api, GrammyError, HttpError, InlineKeyboard, InputFile } from 'grammy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRetryingFetch } from '../../../src/channels/api-retry.js';
 import { createKeepAliveFetch } from '../../../src/channels/keep-alive-fetch.js';
-import { JSON_ONLY_METHODS, jsonBody, jsonCallsFor } from '../../../src/channels/telegram/json-calls.js';
+import { JSON_ONLY_METHODS, jsonBody, jsonCallsFor, useJsonCalls } from '../../../src/channels/telegram/json-calls.js';
 import { createTelegramSender } from '../../../src/channels/telegram-sender.js';
 import { type FakeTelegram, type TgUser } from '../../../src/fakes/telegram/index.js';
 import { freePort, listenOnLoopback as listen } from '../../support/net.js';
@@ -33,9 +33,7 @@ afterAll(() => fake.close());
 function fastApi(root: string, fetchFn: typeof fetch = createRetryingFetch(createKeepAliveFetch(), noWait)) {
   const client = { apiRoot: root, fetch: fetchFn };
   const api = new Api(TOKEN, client);
-  const t = jsonCallsFor(TOKEN, client);
-  if (!t) throw new Error('expected the transformer');
-  api.config.use(t);
+  if (!useJsonCalls(api, client)) throw new Error('expected the transformer');
   return api;
 }
 
@@ -147,6 +145,14 @@ describe('plain JSON Bot API calls', () => {
     expect(jsonCallsFor(TOKEN, { fetch: fetchFn, canUseWebhookReply: () => true })).toBeUndefined();
     expect(jsonCallsFor(TOKEN, { fetch: fetchFn, buildUrl: (root, token, method) => `${root}/x${token}/${method}` })).toBeUndefined();
     expect(jsonCallsFor(TOKEN, {})).toBeUndefined();
+  });
+
+  it('is installed first or not at all: an Api that already has a transformer is refused', () => {
+    const client = { apiRoot, fetch: createKeepAliveFetch() };
+    const api = new Api(TOKEN, client);
+    api.config.use((prev, method, payload, signal) => prev(method, payload, signal));
+    expect(() => useJsonCalls(api, client)).toThrow('before any other transformer');
+    expect(api.config.installedTransformers()).toHaveLength(1);
   });
 
   it("ends a call that gets no answer at the fetch's time limit, and a reused connection is not cut by it", async () => {
