@@ -6,7 +6,8 @@
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedis, type Redis } from '../../src/infra/redis.js';
+import { Redis as IORedis } from 'ioredis';
+import { createRedis, writePerTurn, type Redis } from '../../src/infra/redis.js';
 import { TEST_REDIS_URL } from '../support/env.js';
 
 let proxy: net.Server;
@@ -38,8 +39,8 @@ afterAll(async () => {
 });
 
 const prefix = `kabinet-test:per-turn:${process.pid}:`;
-async function connected(): Promise<Redis> {
-  const redis = createRedis({ url: `redis://127.0.0.1:${port}`, role: 'client', name: 'per-turn-test' });
+async function connected(writeGapMs?: number): Promise<Redis> {
+  const redis = createRedis({ url: `redis://127.0.0.1:${port}`, role: 'client', name: 'per-turn-test', ...(writeGapMs === undefined ? {} : { writeGapMs }) });
   await redis.ping();
   return redis;
 }
@@ -84,7 +85,7 @@ describe('Redis client connection: one write per event-loop turn', () => {
       expect(replies.slice(0, 50)).toEqual(Array(50).fill('OK'));
       expect(replies.slice(50, 100)).toEqual(Array.from({ length: 50 }, (_, i) => `v${i}`));
       expect(replies[100]).toBe('argkey');
-      // Turns stay apart: a command awaited before the next is sent alone, at once.
+      // A command awaited before the next is sent alone (within the write gap, below, not later).
       const sequential = await writesDuring(redis, async () => {
         for (let i = 0; i < 5; i++) expect(await redis.get(`${prefix}k${i}`)).toBe(`v${i}`);
       });
@@ -96,6 +97,48 @@ describe('Redis client connection: one write per event-loop turn', () => {
       await redis.del(...Array.from({ length: 50 }, (_, i) => `${prefix}k${i}`), `${prefix}n`);
       await redis.quit();
     }
+  });
+
+  it('a busy connection gathers the commands of the turns within its write gap into one write; an idle one writes in the same turn', async () => {
+    // A long gap, so that "within the gap" holds however slow the machine is.
+    const redis = await connected(300);
+    const socket = (redis as unknown as { stream: net.Socket & { _write: (...a: unknown[]) => void; _writev: (...a: unknown[]) => void } }).stream;
+    const write = socket._write;
+    const writev = socket._writev;
+    let writes = 0;
+    socket._write = (...a: unknown[]) => (writes++, write.apply(socket, a));
+    socket._writev = (...a: unknown[]) => (writes++, writev.apply(socket, a));
+    const nextTurn = () => new Promise((r) => setImmediate(r));
+    try {
+      await redis.set(`${prefix}gap`, 'v', 'EX', 60);
+      await new Promise((r) => setTimeout(r, 400)); // idle: the last write is older than the gap
+      writes = 0;
+      // Idle: written by the turn's immediate, before any timer.
+      const first = redis.get(`${prefix}gap`);
+      await nextTurn();
+      expect(writes).toBe(1);
+      expect(await first).toBe('v');
+      // Busy now (a write less than 300 ms ago): this turn's command waits for the gap...
+      const second = redis.get(`${prefix}gap`);
+      await nextTurn();
+      expect(writes).toBe(1);
+      // ...and the commands of the next turns join it, in order.
+      await nextTurn();
+      const third = redis.incr(`${prefix}gap:n`);
+      await nextTurn();
+      const fourth = redis.incr(`${prefix}gap:n`);
+      expect(await Promise.all([second, third, fourth])).toEqual(['v', 1, 2]);
+      expect(writes).toBe(2);
+    } finally {
+      socket._write = write;
+      socket._writev = writev;
+      await redis.del(`${prefix}gap`, `${prefix}gap:n`);
+      await redis.quit();
+    }
+  });
+
+  it('refuses a write gap that is not 0 to 1000 ms', () => {
+    for (const gapMs of [-1, Number.NaN, 5_000]) expect(() => writePerTurn(new IORedis({ lazyConnect: true }), { gapMs })).toThrow(/gapMs/);
   });
 
   it('keeps working when the connection is cut mid-turn: queued commands are written after the reconnect', async () => {
