@@ -166,8 +166,12 @@ async function main(): Promise<void> {
   // The audience: RECIPIENTS consenting customers on each platform.
   const seedInfra = await createInfrastructure(loadConfig({ ...baseEnv, QUEUE_PREFIX: `{${KEY_MARK}-seed}`, REDIS_KEY_PREFIX: `${KEY_MARK}-seed:` }));
   for (const platform of ['telegram', 'vk'] as const) {
-    for (let from = 0; from < RECIPIENTS; from += 5000) {
-      const n = Math.min(5000, RECIPIENTS - from);
+    // 1000 rows per statement: under PostgreSQL's bind-parameter limit, so Prisma does not split
+    // a statement into chunks it runs at once on one transaction's connection (its bug
+    // prisma/orm#29646: node-postgres' "client.query() when the client is already executing"
+    // deprecation warning, an error in pg 9).
+    for (let from = 0; from < RECIPIENTS; from += 1000) {
+      const n = Math.min(1000, RECIPIENTS - from);
       const customers = await seedInfra.prisma.customer.createManyAndReturn({
         data: Array.from({ length: n }, (_, i) => ({ phone: `+7966${platform === 'vk' ? 1 : 0}${String(from + i).padStart(6, '0')}`, firstName: `Имя${from + i}`, marketingConsent: true, notifyPromotions: true })),
         select: { id: true },
