@@ -45,28 +45,44 @@ async function connected(writeGapMs?: number): Promise<Redis> {
   return redis;
 }
 /**
- * Writes the client's socket handed to the kernel while fn ran (its _write and _writev, each
- * one syscall), and the reads the proxy saw on the connection (at least one per write turn;
- * the kernel may join writes the proxy had not read yet).
+ * Counts the writes the client's socket hands to the kernel (its _write and _writev, each one
+ * syscall) until `stop()`.
  */
-async function writesDuring(redis: Redis, fn: () => Promise<unknown>): Promise<{ writes: number; reads: number }> {
+function countWrites(redis: Redis): { readonly writes: number; reset(): void; stop(): void } {
   const socket = (redis as unknown as { stream: net.Socket & { _write: (...a: unknown[]) => void; _writev: (...a: unknown[]) => void } }).stream;
   const write = socket._write;
   const writev = socket._writev;
   let writes = 0;
   socket._write = (...a: unknown[]) => (writes++, write.apply(socket, a));
   socket._writev = (...a: unknown[]) => (writes++, writev.apply(socket, a));
+  return {
+    get writes() {
+      return writes;
+    },
+    reset: () => void (writes = 0),
+    stop() {
+      socket._write = write;
+      socket._writev = writev;
+    },
+  };
+}
+
+/**
+ * The writes while fn ran (countWrites), and the reads the proxy saw on the connection (at
+ * least one per write turn; the kernel may join writes the proxy had not read yet).
+ */
+async function writesDuring(redis: Redis, fn: () => Promise<unknown>): Promise<{ writes: number; reads: number }> {
+  const counter = countWrites(redis);
   await new Promise((r) => setTimeout(r, 20));
   const index = reads.length - 1;
   const before = reads[index]!;
   try {
     await fn();
   } finally {
-    socket._write = write;
-    socket._writev = writev;
+    counter.stop();
   }
   await new Promise((r) => setTimeout(r, 20));
-  return { writes, reads: reads[index]! - before };
+  return { writes: counter.writes, reads: reads[index]! - before };
 }
 
 describe('Redis client connection: one write per event-loop turn', () => {
@@ -102,36 +118,30 @@ describe('Redis client connection: one write per event-loop turn', () => {
   it('a busy connection gathers the commands of the turns within its write gap into one write; an idle one writes in the same turn', async () => {
     // A long gap, so that "within the gap" holds however slow the machine is.
     const redis = await connected(300);
-    const socket = (redis as unknown as { stream: net.Socket & { _write: (...a: unknown[]) => void; _writev: (...a: unknown[]) => void } }).stream;
-    const write = socket._write;
-    const writev = socket._writev;
-    let writes = 0;
-    socket._write = (...a: unknown[]) => (writes++, write.apply(socket, a));
-    socket._writev = (...a: unknown[]) => (writes++, writev.apply(socket, a));
+    const counter = countWrites(redis);
     const nextTurn = () => new Promise((r) => setImmediate(r));
     try {
       await redis.set(`${prefix}gap`, 'v', 'EX', 60);
       await new Promise((r) => setTimeout(r, 400)); // idle: the last write is older than the gap
-      writes = 0;
+      counter.reset();
       // Idle: written by the turn's immediate, before any timer.
       const first = redis.get(`${prefix}gap`);
       await nextTurn();
-      expect(writes).toBe(1);
+      expect(counter.writes).toBe(1);
       expect(await first).toBe('v');
       // Busy now (a write less than 300 ms ago): this turn's command waits for the gap...
       const second = redis.get(`${prefix}gap`);
       await nextTurn();
-      expect(writes).toBe(1);
+      expect(counter.writes).toBe(1);
       // ...and the commands of the next turns join it, in order.
       await nextTurn();
       const third = redis.incr(`${prefix}gap:n`);
       await nextTurn();
       const fourth = redis.incr(`${prefix}gap:n`);
       expect(await Promise.all([second, third, fourth])).toEqual(['v', 1, 2]);
-      expect(writes).toBe(2);
+      expect(counter.writes).toBe(2);
     } finally {
-      socket._write = write;
-      socket._writev = writev;
+      counter.stop();
       await redis.del(`${prefix}gap`, `${prefix}gap:n`);
       await redis.quit();
     }
