@@ -166,7 +166,7 @@ async function main(): Promise<void> {
   // The audience: RECIPIENTS consenting customers on each platform.
   const seedInfra = await createInfrastructure(loadConfig({ ...baseEnv, QUEUE_PREFIX: `{${KEY_MARK}-seed}`, REDIS_KEY_PREFIX: `${KEY_MARK}-seed:` }));
   for (const platform of ['telegram', 'vk'] as const) {
-    // 1000 rows per statement: under PostgreSQL's bind-parameter limit, so Prisma does not split
+    // 1000 rows per statement: under the bind values Prisma puts in one PostgreSQL statement, so it does not split
     // a statement into chunks it runs at once on one transaction's connection (its bug
     // prisma/orm#29646: node-postgres' "client.query() when the client is already executing"
     // deprecation warning, an error in pg 9).
