@@ -115,7 +115,7 @@ describe('Redis client connection: one write per event-loop turn', () => {
     }
   });
 
-  it('a busy connection gathers the commands of the turns within its write gap into one write; an idle one writes in the same turn', async () => {
+  it('a busy connection gathers the commands of the turns within its write gap into one write; an idle one, or a lone chain of awaited commands, writes in the same turn', async () => {
     // A long gap, so that "within the gap" holds however slow the machine is.
     const redis = await connected(300);
     const counter = countWrites(redis);
@@ -129,17 +129,26 @@ describe('Redis client connection: one write per event-loop turn', () => {
       await nextTurn();
       expect(counter.writes).toBe(1);
       expect(await first).toBe('v');
-      // Busy now (a write less than 300 ms ago): this turn's command waits for the gap...
+      // Within the gap, but a lone chain (the last write one command, its reply back): not held.
       const second = redis.get(`${prefix}gap`);
       await nextTurn();
-      expect(counter.writes).toBe(1);
-      // ...and the commands of the next turns join it, in order.
+      expect(counter.writes).toBe(2);
+      expect(await second).toBe('v');
+      // Two callers in one turn: one write, at once...
+      const both = Promise.all([redis.incr(`${prefix}gap:n`), redis.incr(`${prefix}gap:n`)]);
       await nextTurn();
+      expect(counter.writes).toBe(3);
+      // ...and now the connection is busy (its last write joined two): this turn's command waits
+      // for the gap, and the commands of the next turns join it, in order.
       const third = redis.incr(`${prefix}gap:n`);
       await nextTurn();
+      expect(counter.writes).toBe(3);
+      await nextTurn();
       const fourth = redis.incr(`${prefix}gap:n`);
-      expect(await Promise.all([second, third, fourth])).toEqual(['v', 1, 2]);
-      expect(counter.writes).toBe(2);
+      await nextTurn();
+      const fifth = redis.get(`${prefix}gap`);
+      expect(await Promise.all([both, third, fourth, fifth])).toEqual([[1, 2], 3, 4, 'v']);
+      expect(counter.writes).toBe(4);
     } finally {
       counter.stop();
       await redis.del(`${prefix}gap`, `${prefix}gap:n`);
